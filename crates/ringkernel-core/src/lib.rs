@@ -1,0 +1,22 @@
+//! Backend-free model of RingKernel.
+//!
+//! Everything here is shared by the CPU and CUDA backends: actor ids, the [`Message`] trait, the
+//! wire [`Envelope`] (one `#[repr(C)]` layout for host and device), the lock-free rings, the hybrid
+//! logical clock, the lifecycle state machine and the crate's error type. Nothing here touches a GPU.
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod envelope;
+pub mod error;
+pub mod hlc;
+pub mod id;
+pub mod lifecycle;
+pub mod message;
+pub mod ring;
+pub mod sync;
+
+pub use envelope::{Envelope, EnvelopeHeader, MAX_PAYLOAD};
+pub use error::CoreError;
+pub use hlc::{Hlc, HlcTimestamp};
+pub use id::ActorId;
+pub use lifecycle::{AtomicLifecycle, LifecycleState};
+pub use message::{Message, MessageTypeId};

@@ -1,0 +1,1 @@
+//! Bounded multi-producer single-consumer ring (placeholder: being written).

@@ -1,0 +1,1 @@
+//! Wait-free single-producer single-consumer ring (placeholder: being written).
