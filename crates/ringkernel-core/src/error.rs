@@ -50,6 +50,22 @@ pub enum CoreError {
         /// The configured limit.
         max_skew_ms: u64,
     },
+    /// An actor state type aligned beyond what backends allocate.
+    #[error("actor state alignment {align} exceeds the supported {max}")]
+    StateAlignment {
+        /// Alignment of the state type.
+        align: usize,
+        /// Largest supported alignment.
+        max: usize,
+    },
+    /// State bytes of the wrong length for the actor type.
+    #[error("actor state is {len} bytes, expected {expected}")]
+    StateLayout {
+        /// Bytes found.
+        len: usize,
+        /// Bytes the actor type declares.
+        expected: usize,
+    },
     /// A ring capacity that is zero, not a power of two, or too large.
     #[error("ring capacity {0} must be a power of two between 1 and 2^32")]
     BadCapacity(usize),

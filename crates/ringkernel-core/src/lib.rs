@@ -5,18 +5,26 @@
 //! logical clock, the lifecycle state machine and the crate's error type. Nothing here touches a GPU.
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod actor;
+pub mod backend;
 pub mod envelope;
 pub mod error;
 pub mod hlc;
 pub mod id;
 pub mod lifecycle;
 pub mod message;
+pub mod reply;
 pub mod ring;
+pub mod send;
 pub mod sync;
 
+pub use actor::{Actor, ActorVTable, Context, CudaHandler, HandlerError};
+pub use backend::{ActorBackend, BackendKind, ShutdownError, ShutdownReport, SpawnError};
 pub use envelope::{Envelope, EnvelopeHeader, MAX_PAYLOAD};
 pub use error::CoreError;
 pub use hlc::{Hlc, HlcTimestamp};
 pub use id::ActorId;
 pub use lifecycle::{AtomicLifecycle, LifecycleState};
 pub use message::{Message, MessageTypeId};
+pub use reply::{reply_pair, PendingReply, ReplyOutcome, ReplySlot};
+pub use send::{AskError, SendError};

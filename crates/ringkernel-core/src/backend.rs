@@ -1,0 +1,115 @@
+//! The contract between the `ringkernel` facade and a backend (CPU or CUDA).
+//!
+//! A backend is built with the list of registered actor types ([`ActorVTable`]s, indexed by
+//! registration order) and then serves spawn, tell, ask, stop and shutdown for them, with the
+//! semantics written down in `docs/semantics.md`. The facade stamps nothing: the backend fills in
+//! the HLC timestamp and, for asks, the correlation id.
+//!
+//! [`ActorVTable`]: crate::actor::ActorVTable
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::envelope::Envelope;
+use crate::id::ActorId;
+use crate::lifecycle::LifecycleState;
+use crate::reply::PendingReply;
+use crate::send::SendError;
+
+/// Which backend runs the actors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BackendKind {
+    /// Worker threads on the host.
+    Cpu,
+    /// A persistent kernel on an NVIDIA GPU.
+    Cuda,
+}
+
+impl fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BackendKind::Cpu => "cpu",
+            BackendKind::Cuda => "cuda",
+        })
+    }
+}
+
+/// Why an actor could not be spawned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpawnError {
+    /// The actor type was not registered when the runtime was built.
+    #[error("actor type `{0}` was not registered with the runtime builder")]
+    NotRegistered(&'static str),
+    /// The backend has no room for another actor.
+    #[error("no room for another actor (limit {limit})")]
+    TooManyActors {
+        /// Most actors the backend can hold.
+        limit: usize,
+    },
+    /// Initial state of the wrong size for the actor type.
+    #[error("initial state is {len} bytes, actor type expects {expected}")]
+    BadState {
+        /// Bytes offered.
+        len: usize,
+        /// Bytes expected.
+        expected: usize,
+    },
+    /// The runtime is shutting down or has shut down.
+    #[error("runtime is shut down")]
+    ShutDown,
+    /// The backend failed (driver error, lost device); the text says how.
+    #[error("backend failure: {0}")]
+    Backend(String),
+}
+
+/// What a shutdown found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ShutdownReport {
+    /// Messages processed over the runtime's life.
+    pub processed: u64,
+    /// Messages still queued at shutdown and not processed (their asks got `AskError::Dropped`).
+    pub dropped: u64,
+}
+
+/// Why a shutdown did not complete cleanly.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShutdownError {
+    /// Workers did not stop within the deadline (e.g. a handler that never returns).
+    #[error("backend did not stop within {0:?}: {1}")]
+    Hung(Duration, String),
+    /// Shutdown was already requested.
+    #[error("runtime already shut down")]
+    AlreadyShutDown,
+    /// The backend failed while stopping; the text says how.
+    #[error("backend failure during shutdown: {0}")]
+    Backend(String),
+}
+
+/// Operations every backend provides. Object safe: the facade holds `Arc<dyn ActorBackend>`.
+pub trait ActorBackend: Send + Sync + fmt::Debug {
+    /// Which backend this is.
+    fn kind(&self) -> BackendKind;
+
+    /// One line naming the hardware, e.g. "cpu (2 workers)" or the GPU model.
+    fn description(&self) -> String;
+
+    /// Spawns an actor of the registered type at `type_index` with `state` as its initial state.
+    fn spawn(&self, type_index: usize, state: &[u8]) -> Result<ActorId, SpawnError>;
+
+    /// Enqueues `env` for `env.receiver()`; returns once accepted (not once processed).
+    fn tell(&self, env: Envelope) -> Result<(), SendError>;
+
+    /// Enqueues `env` as a request; the returned handle yields the reply.
+    fn ask(&self, env: Envelope) -> Result<PendingReply, SendError>;
+
+    /// Stops an actor: it processes what is already queued, then terminates.
+    fn stop(&self, id: ActorId) -> Result<(), SendError>;
+
+    /// The actor's lifecycle state, or `None` for an id this runtime never issued.
+    fn state_of(&self, id: ActorId) -> Option<LifecycleState>;
+
+    /// Stops every actor and the backend's workers, waiting at most `deadline`.
+    fn shutdown(&self, deadline: Duration) -> Result<ShutdownReport, ShutdownError>;
+}

@@ -1,0 +1,239 @@
+//! One-shot reply slot shared by an asking caller and the backend that completes it.
+//!
+//! Exactly one `complete` wins; later ones are ignored and reported as `false`. The waiter can block
+//! (spinning briefly, then parking) or `.await` (registering a waker). The spin phase matters: a
+//! reply usually arrives within microseconds, far sooner than a park/unpark round trip.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context as TaskContext, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use crate::envelope::Envelope;
+use crate::id::ActorId;
+use crate::send::AskError;
+
+const EMPTY: u8 = 0;
+const WRITING: u8 = 1;
+const READY: u8 = 2;
+
+/// How a reply slot was completed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyOutcome {
+    /// The handler replied.
+    Reply(Envelope),
+    /// The ask failed.
+    Failed(AskError),
+}
+
+#[derive(Debug, Default)]
+enum Waiter {
+    #[default]
+    None,
+    Thread(std::thread::Thread),
+    Task(Waker),
+}
+
+/// The shared slot. Create with [`reply_pair`].
+#[derive(Debug)]
+pub struct ReplySlot {
+    /// EMPTY -> WRITING (one completer wins) -> READY. Never goes back.
+    state: AtomicU8,
+    /// Written once by the winning completer before `state` becomes READY; read after.
+    outcome: Mutex<Option<ReplyOutcome>>,
+    waiter: Mutex<Waiter>,
+}
+
+/// Creates a slot and the handle that waits on it; the backend keeps the `Arc<ReplySlot>`.
+pub fn reply_pair(target: ActorId) -> (Arc<ReplySlot>, PendingReply) {
+    let slot = Arc::new(ReplySlot {
+        state: AtomicU8::new(EMPTY),
+        outcome: Mutex::new(None),
+        waiter: Mutex::new(Waiter::None),
+    });
+    (
+        slot.clone(),
+        PendingReply {
+            slot,
+            target,
+            deadline: None,
+        },
+    )
+}
+
+impl ReplySlot {
+    /// Completes the slot; returns `false` if it was already completed.
+    pub fn complete(&self, outcome: ReplyOutcome) -> bool {
+        if self
+            .state
+            .compare_exchange(EMPTY, WRITING, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return false;
+        }
+        *lock(&self.outcome) = Some(outcome);
+        self.state.store(READY, Ordering::Release);
+        match std::mem::take(&mut *lock(&self.waiter)) {
+            Waiter::None => {}
+            Waiter::Thread(t) => t.unpark(),
+            Waiter::Task(w) => w.wake(),
+        }
+        true
+    }
+
+    /// Whether a reply or failure is ready.
+    pub fn is_ready(&self) -> bool {
+        self.state.load(Ordering::Acquire) == READY
+    }
+
+    fn take(&self) -> Option<ReplyOutcome> {
+        if self.is_ready() {
+            lock(&self.outcome).take()
+        } else {
+            None
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned lock only means another thread panicked mid-update of a plain value; the value is
+    // still a valid Option/Waiter, so carry on rather than propagate the panic.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The caller's side of an ask: block on it or `.await` it.
+#[derive(Debug)]
+pub struct PendingReply {
+    slot: Arc<ReplySlot>,
+    target: ActorId,
+    deadline: Option<Instant>,
+}
+
+/// How long a blocking wait spins before parking the thread.
+const SPIN_FOR: Duration = Duration::from_micros(50);
+
+impl PendingReply {
+    /// The actor asked.
+    pub fn target(&self) -> ActorId {
+        self.target
+    }
+
+    /// Sets a deadline for `.await` (blocking waits take theirs as an argument).
+    pub fn with_deadline(mut self, deadline: Instant) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Blocks until the reply arrives or `timeout` passes.
+    pub fn wait(self, timeout: Duration) -> Result<Envelope, AskError> {
+        let start = Instant::now();
+        let deadline = start + timeout;
+        let mut spins = 0u32;
+        loop {
+            if let Some(out) = self.slot.take() {
+                return into_result(out);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(AskError::Timeout(timeout));
+            }
+            if now - start < SPIN_FOR {
+                spins += 1;
+                if spins % 64 == 0 {
+                    std::thread::yield_now();
+                } else {
+                    std::hint::spin_loop();
+                }
+                continue;
+            }
+            *lock(&self.slot.waiter) = Waiter::Thread(std::thread::current());
+            // Re-check after registering: a completion between the check above and the
+            // registration would otherwise leave us parked until the deadline.
+            if self.slot.is_ready() {
+                continue;
+            }
+            std::thread::park_timeout(deadline - now);
+        }
+    }
+}
+
+fn into_result(out: ReplyOutcome) -> Result<Envelope, AskError> {
+    match out {
+        ReplyOutcome::Reply(env) => Ok(env),
+        ReplyOutcome::Failed(e) => Err(e),
+    }
+}
+
+impl Future for PendingReply {
+    type Output = Result<Envelope, AskError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        if let Some(out) = self.slot.take() {
+            return Poll::Ready(into_result(out));
+        }
+        if let Some(d) = self.deadline {
+            if Instant::now() >= d {
+                return Poll::Ready(Err(AskError::Timeout(Duration::ZERO)));
+            }
+        }
+        *lock(&self.slot.waiter) = Waiter::Task(cx.waker().clone());
+        if let Some(out) = self.slot.take() {
+            return Poll::Ready(into_result(out));
+        }
+        Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::MessageTypeId;
+
+    fn env() -> Envelope {
+        Envelope::from_bytes(ActorId::from_raw(1), ActorId::HOST, MessageTypeId(3), &[7]).unwrap()
+    }
+
+    #[test]
+    fn first_completion_wins() {
+        let (slot, pending) = reply_pair(ActorId::from_raw(1));
+        assert!(slot.complete(ReplyOutcome::Reply(env())));
+        assert!(
+            !slot.complete(ReplyOutcome::Failed(AskError::Dropped(ActorId::from_raw(
+                1
+            ))))
+        );
+        assert_eq!(pending.wait(Duration::from_secs(1)).unwrap(), env());
+    }
+
+    #[test]
+    fn blocking_wait_times_out() {
+        let (_slot, pending) = reply_pair(ActorId::from_raw(1));
+        let err = pending.wait(Duration::from_millis(5)).unwrap_err();
+        assert_eq!(err, AskError::Timeout(Duration::from_millis(5)));
+    }
+
+    #[test]
+    fn completion_from_another_thread_wakes_a_parked_waiter() {
+        let (slot, pending) = reply_pair(ActorId::from_raw(1));
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            slot.complete(ReplyOutcome::Reply(env()))
+        });
+        assert_eq!(pending.wait(Duration::from_secs(5)).unwrap(), env());
+        assert!(t.join().unwrap());
+    }
+
+    #[test]
+    fn failure_is_delivered() {
+        let (slot, pending) = reply_pair(ActorId::from_raw(1));
+        slot.complete(ReplyOutcome::Failed(AskError::Dropped(ActorId::from_raw(
+            1,
+        ))));
+        assert_eq!(
+            pending.wait(Duration::from_secs(1)),
+            Err(AskError::Dropped(ActorId::from_raw(1)))
+        );
+    }
+}
