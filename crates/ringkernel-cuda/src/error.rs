@@ -26,4 +26,26 @@ pub enum CudaError {
         /// The driver's description.
         message: String,
     },
+    /// NVRTC (the run-time CUDA C++ compiler) could not be loaded or is unusable.
+    #[error("NVRTC not available: {0}")]
+    NvrtcUnavailable(String),
+    /// The CUDA headers NVRTC needs (`cooperative_groups.h`, libcu++'s `cuda/atomic`) were not found.
+    #[error("CUDA headers not found: {0}")]
+    CudaHeadersNotFound(String),
+    /// NVRTC rejected a device source; `log` is NVRTC's own log (file, line, message).
+    #[error("NVRTC failed to compile `{name}`:\n{log}")]
+    Compile {
+        /// The program name given to the compiler (appears in the log's locations).
+        name: String,
+        /// NVRTC's compile log.
+        log: String,
+    },
+    /// An NVRTC call other than the compile itself failed.
+    #[error("NVRTC call {call} failed: {message}")]
+    Nvrtc {
+        /// The call that failed.
+        call: &'static str,
+        /// NVRTC's result code.
+        message: String,
+    },
 }

@@ -5,7 +5,9 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod backend;
+pub mod driver;
 pub mod error;
+pub mod layout;
 
 pub use backend::{CudaBackend, CudaConfig};
 pub use error::CudaError;
