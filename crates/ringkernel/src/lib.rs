@@ -1,1 +1,51 @@
-//! Placeholder.
+//! RingKernel: persistent, stateful actors on an NVIDIA GPU, or on CPU worker threads with the
+//! same semantics (`docs/semantics.md`).
+//!
+//! ```
+//! use ringkernel::prelude::*;
+//! use std::time::Duration;
+//!
+//! #[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
+//! #[repr(C)]
+//! struct Add { n: u64 }
+//! impl Message for Add { const TYPE_ID: MessageTypeId = MessageTypeId(0x100); }
+//!
+//! struct Counter;
+//! impl Actor for Counter {
+//!     const NAME: &'static str = "counter";
+//!     type State = Add;
+//!     type Msg = Add;
+//!     type Reply = Add;
+//!     fn handle(s: &mut Add, m: &Add, _: &Context) -> Result<Add, HandlerError> {
+//!         s.n += m.n;
+//!         Ok(*s)
+//!     }
+//! }
+//!
+//! let rt = Runtime::builder().backend(Backend::Auto).register::<Counter>().build()?;
+//! let c = rt.spawn::<Counter>(Add::default())?;
+//! c.tell(Add { n: 2 })?;
+//! assert_eq!(c.ask_blocking(Add { n: 3 }, Duration::from_secs(5))?.n, 5);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod actor_ref;
+pub mod builder;
+pub mod error;
+pub mod prelude;
+pub mod runtime;
+mod select;
+
+pub use actor_ref::ActorRef;
+pub use builder::{RuntimeBuilder, DEFAULT_ASK_TIMEOUT};
+pub use error::Error;
+pub use runtime::{Runtime, DROP_SHUTDOWN_DEADLINE};
+pub use select::Backend;
+
+pub use ringkernel_core::{
+    Actor, ActorBackend, ActorId, AskError, BackendKind, Context, CoreError, CudaHandler, Envelope,
+    HandlerError, HlcTimestamp, LifecycleState, Message, MessageTypeId, SendError, ShutdownError,
+    ShutdownReport, SpawnError,
+};
+pub use ringkernel_cpu::CpuConfig;
+pub use ringkernel_cuda::CudaError;

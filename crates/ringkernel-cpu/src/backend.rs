@@ -1,0 +1,367 @@
+//! [`CpuBackend`]: the [`ActorBackend`] contract on worker threads.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_utils::CachePadded;
+use ringkernel_core::{
+    ActorBackend, ActorId, ActorVTable, AskError, BackendKind, Envelope, Hlc, LifecycleState,
+    PendingReply, ReplyOutcome, SendError, ShutdownError, ShutdownReport, SpawnError,
+};
+
+use crate::asks::PendingAsks;
+use crate::cell::ActorCell;
+use crate::config::CpuConfig;
+use crate::error::CpuError;
+use crate::sched::Scheduler;
+use crate::shared::Shared;
+use crate::table::ActorTable;
+use crate::worker;
+
+/// Deadline used when a backend is dropped without an explicit shutdown.
+pub const DROP_DEADLINE: Duration = Duration::from_secs(2);
+
+/// The CPU backend: actors run their native handlers on a pool of worker threads.
+///
+/// See `docs/semantics.md` for the guarantees; this type adds only CPU-specific facts:
+/// an actor always runs on the same worker (`id % workers`), runs at most [`BATCH`] messages before
+/// yielding that worker, and a handler panic counts as a handler failure with code
+/// [`PANIC_CODE`].
+///
+/// [`BATCH`]: crate::BATCH
+/// [`PANIC_CODE`]: crate::PANIC_CODE
+///
+/// ```
+/// use ringkernel_cpu::{CpuBackend, CpuConfig};
+/// use ringkernel_core::{ActorBackend, BackendKind};
+///
+/// let backend = CpuBackend::new(&[], CpuConfig::default().with_workers(1)).unwrap();
+/// assert_eq!(backend.kind(), BackendKind::Cpu);
+/// backend.shutdown(std::time::Duration::from_secs(1)).unwrap();
+/// ```
+#[derive(Debug)]
+pub struct CpuBackend {
+    shared: Arc<Shared>,
+    /// Taken (once) by shutdown.
+    handles: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl CpuBackend {
+    /// Builds the backend for `types` (indexed by position) and starts its workers.
+    pub fn new(types: &[ActorVTable], config: CpuConfig) -> Result<CpuBackend, CpuError> {
+        config.validate()?;
+        for vt in types {
+            if vt.state_align > ringkernel_core::actor::MAX_STATE_ALIGN {
+                return Err(CpuError::BadActorType {
+                    name: vt.name,
+                    source: ringkernel_core::CoreError::StateAlignment {
+                        align: vt.state_align,
+                        max: ringkernel_core::actor::MAX_STATE_ALIGN,
+                    },
+                });
+            }
+        }
+        let workers = config.workers;
+        let shared = Arc::new(Shared {
+            types: types.into(),
+            table: ActorTable::new(config.max_actors),
+            asks: PendingAsks::new(config.max_pending_asks),
+            sched: Scheduler::new(workers, config.max_actors)?,
+            hlc: Hlc::default(),
+            closed: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
+            queued: CachePadded::new(AtomicU64::new(0)),
+            processed: (0..workers)
+                .map(|_| CachePadded::new(AtomicU64::new(0)))
+                .collect(),
+            dropped: AtomicU64::new(0),
+            alive: AtomicUsize::new(0),
+            config,
+        });
+        let backend = CpuBackend {
+            shared: shared.clone(),
+            handles: Mutex::new(Vec::with_capacity(workers)),
+        };
+        for me in 0..workers {
+            shared.alive.fetch_add(1, Ordering::AcqRel);
+            let s = shared.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("ringkernel-cpu-{me}"))
+                .spawn(move || worker::run(s, me));
+            match spawned {
+                Ok(h) => {
+                    shared.sched.set_thread(me, h.thread().clone());
+                    lock(&backend.handles).push(h);
+                }
+                Err(e) => {
+                    shared.alive.fetch_sub(1, Ordering::AcqRel);
+                    // Dropping `backend` stops the workers already started.
+                    return Err(CpuError::Thread(e));
+                }
+            }
+        }
+        Ok(backend)
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &CpuConfig {
+        &self.shared.config
+    }
+
+    /// Asks waiting for replies now (including timed-out asks whose request is still queued).
+    pub fn pending_asks(&self) -> usize {
+        self.shared.asks.len()
+    }
+
+    /// Messages processed so far.
+    pub fn processed(&self) -> u64 {
+        self.shared.processed_total()
+    }
+
+    /// Accepted messages dropped so far (target stopped or failed first, or shutdown).
+    pub fn dropped(&self) -> u64 {
+        self.shared.dropped.load(Ordering::Relaxed)
+    }
+
+    /// A copy of a stopped actor's state bytes (`None` while it may still run, or for an unknown id).
+    ///
+    /// Only `Terminated` or `Failed` actors can be read (every actor is `Terminated` or `Failed`
+    /// after a clean shutdown): a running actor's state belongs to its worker.
+    pub fn stopped_state(&self, id: ActorId) -> Option<Vec<u8>> {
+        let cell = self.shared.table.get(id.raw())?;
+        if !cell.lifecycle.load().is_stopped() {
+            return None;
+        }
+        // SAFETY: only the holder moves an actor to Terminated or Failed, after its last handler
+        // call (or shutdown does, after joining the workers); the Acquire load above orders those
+        // state writes before this read, and a stopped actor never runs a handler again.
+        Some(unsafe { cell.state_bytes() })
+    }
+
+    fn cell(&self, id: ActorId) -> Result<&ActorCell, SendError> {
+        self.shared
+            .table
+            .get(id.raw())
+            .ok_or(SendError::UnknownActor(id))
+    }
+
+    /// Waits until `queued` is zero or `until` passes; returns whether it reached zero.
+    fn drain(&self, until: Instant) -> bool {
+        let mut pause = Duration::from_micros(20);
+        loop {
+            if self.shared.queued.load(Ordering::SeqCst) == 0 {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= until {
+                return false;
+            }
+            std::thread::sleep(pause.min(until - now));
+            pause = (pause * 2).min(Duration::from_millis(2));
+        }
+    }
+
+    /// Waits until every worker has exited or `until` passes.
+    fn wait_workers(&self, until: Instant) -> bool {
+        loop {
+            if self.shared.alive.load(Ordering::Acquire) == 0 {
+                return true;
+            }
+            if Instant::now() >= until {
+                return false;
+            }
+            self.shared.sched.wake_all();
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+
+    /// Completes every ask still pending with `Dropped`.
+    fn fail_pending_asks(&self) -> usize {
+        let left = self.shared.asks.drain();
+        let n = left.len();
+        for (target, slot) in left {
+            slot.complete(ReplyOutcome::Failed(AskError::Dropped(target)));
+        }
+        n
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // The vector of handles stays valid even if a holder panicked.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl ActorBackend for CpuBackend {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Cpu
+    }
+
+    fn description(&self) -> String {
+        let s = if self.shared.config.workers == 1 {
+            ""
+        } else {
+            "s"
+        };
+        format!("cpu ({} worker thread{s})", self.shared.config.workers)
+    }
+
+    fn spawn(&self, type_index: usize, state: &[u8]) -> Result<ActorId, SpawnError> {
+        let shared = &self.shared;
+        if shared.closed.load(Ordering::Acquire) {
+            return Err(SpawnError::ShutDown);
+        }
+        let vt = shared.types.get(type_index).ok_or_else(|| {
+            SpawnError::Backend(format!("no actor type registered at index {type_index}"))
+        })?;
+        if state.len() != vt.state_size {
+            return Err(SpawnError::BadState {
+                len: state.len(),
+                expected: vt.state_size,
+            });
+        }
+        let idx = shared.table.reserve().ok_or(SpawnError::TooManyActors {
+            limit: shared.table.limit(),
+        })?;
+        let id = ActorId::from_raw(idx);
+        // Cannot truncate: a registered message fits MAX_PAYLOAD (80) bytes.
+        let msg_len = vt.msg_size as u16;
+        let cell = ActorCell::new(
+            id,
+            type_index,
+            vt.msg_type.0,
+            msg_len,
+            idx as usize % shared.sched.workers(),
+            state,
+            shared.config.mailbox_capacity,
+        )
+        .map_err(|e| SpawnError::Backend(e.to_string()))?;
+        // Dormant -> Initializing -> Active: on the CPU, initializing is the state copy above.
+        cell.lifecycle
+            .transition(LifecycleState::Initializing)
+            .and_then(|_| cell.lifecycle.transition(LifecycleState::Active))
+            .map_err(|e| SpawnError::Backend(e.to_string()))?;
+        shared
+            .table
+            .insert(idx, cell)
+            .ok_or_else(|| SpawnError::Backend(format!("actor table has no slot {idx}")))?;
+        Ok(id)
+    }
+
+    fn tell(&self, env: Envelope) -> Result<(), SendError> {
+        self.shared.tell(env)
+    }
+
+    fn ask(&self, env: Envelope) -> Result<PendingReply, SendError> {
+        self.shared.ask(env)
+    }
+
+    fn stop(&self, id: ActorId) -> Result<(), SendError> {
+        if self.shared.closed.load(Ordering::Acquire) {
+            return Err(SendError::ShutDown);
+        }
+        let cell = self.cell(id)?;
+        match cell.lifecycle.transition(LifecycleState::Draining) {
+            Ok(_) => {
+                // A worker must look at the actor even if its mailbox is empty, to terminate it.
+                if cell.try_schedule() {
+                    self.shared.sched.enqueue(cell.home, cell.id.raw());
+                }
+                Ok(())
+            }
+            Err(_) if cell.lifecycle.load() == LifecycleState::Draining => Ok(()),
+            Err(_) => Err(SendError::Stopped(id)),
+        }
+    }
+
+    fn state_of(&self, id: ActorId) -> Option<LifecycleState> {
+        self.shared.table.get(id.raw()).map(|c| c.lifecycle.load())
+    }
+
+    /// Shuts down in three phases, all within `deadline`:
+    /// 1. Close: new sends, asks, spawns and stops fail with `ShutDown` from now on.
+    /// 2. Drain (up to 3/4 of `deadline`): workers keep processing what was accepted.
+    /// 3. Stop workers (rest of `deadline`): each finishes the handler it is in and exits; messages
+    ///    still queued are dropped (asks get `Dropped`) and counted in the report.
+    ///
+    /// If a worker is still inside a handler at the deadline, every pending ask is completed with
+    /// `Dropped` and [`ShutdownError::Hung`] is returned; the stuck thread is detached.
+    fn shutdown(&self, deadline: Duration) -> Result<ShutdownReport, ShutdownError> {
+        let shared = &self.shared;
+        if shared.closed.swap(true, Ordering::SeqCst) {
+            return Err(ShutdownError::AlreadyShutDown);
+        }
+        let start = Instant::now();
+        let drained = self.drain(start + deadline * 3 / 4);
+        shared.stopping.store(true, Ordering::SeqCst);
+        shared.sched.wake_all();
+        if !self.wait_workers(start + deadline) {
+            let stuck = shared.alive.load(Ordering::Acquire);
+            let failed = self.fail_pending_asks();
+            // Detach: the threads own an Arc of the shared state, so nothing dangles.
+            lock(&self.handles).clear();
+            return Err(ShutdownError::Hung(
+                deadline,
+                format!(
+                    "{stuck} worker(s) still inside a handler; {failed} pending ask(s) completed \
+                     with Dropped"
+                ),
+            ));
+        }
+        for h in lock(&self.handles).drain(..) {
+            if h.join().is_err() {
+                tracing::error!("a cpu worker thread panicked outside any handler");
+            }
+        }
+        // All workers have exited, so this thread is now every mailbox's only consumer.
+        let mut leftover = [bytemuck::Zeroable::zeroed(); crate::BATCH];
+        for cell in shared.table.iter() {
+            loop {
+                // SAFETY: no worker is alive (checked above) and senders never pop, so this
+                // thread is the only consumer.
+                let n = unsafe { cell.mailbox.pop_batch(&mut leftover) };
+                if n == 0 {
+                    break;
+                }
+                for env in &leftover[..n] {
+                    shared.drop_message(cell.id, env);
+                }
+                shared.queued.fetch_sub(n as u64, Ordering::SeqCst);
+            }
+            if cell.lifecycle.load() == LifecycleState::Active {
+                let _ = cell.lifecycle.transition(LifecycleState::Draining);
+            }
+            if cell.lifecycle.load() == LifecycleState::Draining {
+                let _ = cell.lifecycle.transition(LifecycleState::Terminated);
+            }
+        }
+        // Every ask's envelope was processed or dropped above; this catches none in a correct
+        // run, but an ask must never be left hanging.
+        let orphans = self.fail_pending_asks();
+        if orphans != 0 {
+            tracing::error!(orphans, "asks without a queued message at shutdown");
+        }
+        if !drained {
+            tracing::warn!(
+                dropped = shared.dropped.load(Ordering::Relaxed),
+                "shutdown deadline reached before the mailboxes drained"
+            );
+        }
+        Ok(ShutdownReport {
+            processed: shared.processed_total(),
+            dropped: shared.dropped.load(Ordering::Relaxed),
+        })
+    }
+}
+
+impl Drop for CpuBackend {
+    fn drop(&mut self) {
+        if self.shared.closed.load(Ordering::Acquire) {
+            return;
+        }
+        if let Err(e) = self.shutdown(DROP_DEADLINE) {
+            tracing::error!(error = %e, "cpu backend did not shut down cleanly on drop");
+        }
+    }
+}

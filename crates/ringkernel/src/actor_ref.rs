@@ -1,0 +1,131 @@
+//! [`ActorRef`]: a typed, cloneable handle to one actor.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ringkernel_core::{
+    Actor, ActorBackend, ActorId, AskError, CoreError, Envelope, LifecycleState, PendingReply,
+    SendError,
+};
+
+/// A handle to an actor of type `A`. Cheap to clone; `Send + Sync` whatever `A` is.
+pub struct ActorRef<A: Actor> {
+    backend: Arc<dyn ActorBackend>,
+    id: ActorId,
+    ask_timeout: Duration,
+    _actor: PhantomData<fn() -> A>,
+}
+
+impl<A: Actor> Clone for ActorRef<A> {
+    fn clone(&self) -> Self {
+        ActorRef {
+            backend: self.backend.clone(),
+            id: self.id,
+            ask_timeout: self.ask_timeout,
+            _actor: PhantomData,
+        }
+    }
+}
+
+impl<A: Actor> fmt::Debug for ActorRef<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActorRef")
+            .field("type", &A::NAME)
+            .field("id", &self.id)
+            .finish()
+    }
+}
+
+impl<A: Actor> ActorRef<A> {
+    pub(crate) fn new(backend: Arc<dyn ActorBackend>, id: ActorId, ask_timeout: Duration) -> Self {
+        ActorRef {
+            backend,
+            id,
+            ask_timeout,
+            _actor: PhantomData,
+        }
+    }
+
+    /// The actor's id.
+    pub fn id(&self) -> ActorId {
+        self.id
+    }
+
+    fn envelope(&self, msg: &A::Msg) -> Result<Envelope, SendError> {
+        Envelope::new(ActorId::HOST, self.id, msg).map_err(|e| match e {
+            CoreError::PayloadTooLarge { len, max } => SendError::TooLarge { len, max },
+            // Registration checked the layout, so only a too-large payload can fail here.
+            _ => SendError::WrongMessageType {
+                actor: self.id,
+                type_id: <A::Msg as ringkernel_core::Message>::TYPE_ID.0,
+            },
+        })
+    }
+
+    fn decode(&self, env: Envelope) -> Result<A::Reply, AskError> {
+        env.read::<A::Reply>()
+            .map_err(|_| AskError::BadReply(self.id))
+    }
+
+    /// Sends `msg` without waiting; returns once the backend accepted it (not once processed).
+    pub fn tell(&self, msg: A::Msg) -> Result<(), SendError> {
+        self.backend.tell(self.envelope(&msg)?)
+    }
+
+    /// Sends `msg` as a request and returns the handle that yields the raw reply.
+    fn request(&self, msg: A::Msg) -> Result<PendingReply, SendError> {
+        self.backend.ask(self.envelope(&msg)?)
+    }
+
+    /// Asks with the runtime's default timeout (see
+    /// [`RuntimeBuilder::ask_timeout`](crate::RuntimeBuilder::ask_timeout)).
+    pub async fn ask(&self, msg: A::Msg) -> Result<A::Reply, AskError> {
+        self.ask_timeout(msg, self.ask_timeout).await
+    }
+
+    /// Asks and waits at most `timeout` for the reply. On timeout the request may still be
+    /// processed later; its reply is then discarded.
+    ///
+    /// Inside a Tokio runtime the deadline is a Tokio timer (the runtime needs its time driver
+    /// enabled, as `#[tokio::main]` does). Under another executor the deadline is checked each
+    /// time the future is polled.
+    pub async fn ask_timeout(&self, msg: A::Msg, timeout: Duration) -> Result<A::Reply, AskError> {
+        let pending = self.request(msg)?;
+        let raw = if tokio::runtime::Handle::try_current().is_ok() {
+            match tokio::time::timeout(timeout, pending).await {
+                Ok(r) => r,
+                Err(_) => Err(AskError::Timeout(timeout)),
+            }
+        } else {
+            match pending.with_deadline(Instant::now() + timeout).await {
+                Err(AskError::Timeout(_)) => Err(AskError::Timeout(timeout)),
+                r => r,
+            }
+        };
+        self.decode(raw?)
+    }
+
+    /// Asks and blocks the calling thread at most `timeout` for the reply (spins briefly, then
+    /// parks). Do not call from an async task.
+    pub fn ask_blocking(&self, msg: A::Msg, timeout: Duration) -> Result<A::Reply, AskError> {
+        let env = self.request(msg)?.wait(timeout)?;
+        self.decode(env)
+    }
+
+    /// Stops the actor: it processes what is already queued, then terminates. Sends after this
+    /// fail with `SendError::Stopped`. Stopping a draining actor again is a no-op.
+    pub fn stop(&self) -> Result<(), SendError> {
+        self.backend.stop(self.id)
+    }
+
+    /// The actor's lifecycle state.
+    pub fn state(&self) -> LifecycleState {
+        // The runtime issued this id, so the backend knows it; Terminated is the honest reading if
+        // a backend ever forgot it.
+        self.backend
+            .state_of(self.id)
+            .unwrap_or(LifecycleState::Terminated)
+    }
+}
