@@ -17,7 +17,7 @@ use crossbeam_utils::CachePadded;
 use ringkernel_core::actor::StateBuf;
 use ringkernel_core::{ActorId, AtomicLifecycle, CoreError, Envelope};
 
-use crate::ring_shim::MpscRing;
+use ringkernel_core::ring::mpsc::MpscRing;
 
 #[derive(Debug)]
 pub(crate) struct ActorCell {

@@ -16,7 +16,6 @@ pub mod backend;
 mod cell;
 pub mod config;
 pub mod error;
-mod ring_shim;
 mod sched;
 mod shared;
 mod table;

@@ -17,7 +17,8 @@ use std::thread::Thread;
 use crossbeam_utils::CachePadded;
 use ringkernel_core::CoreError;
 
-use crate::ring_shim::{MpscRing, PushError};
+use ringkernel_core::ring::mpsc::MpscRing;
+use ringkernel_core::ring::PushError;
 
 #[derive(Debug)]
 pub(crate) struct WorkerQueue {

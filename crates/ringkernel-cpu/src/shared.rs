@@ -18,9 +18,9 @@ use ringkernel_core::{
 use crate::asks::PendingAsks;
 use crate::cell::ActorCell;
 use crate::config::CpuConfig;
-use crate::ring_shim::PushError;
 use crate::sched::Scheduler;
 use crate::table::ActorTable;
+use ringkernel_core::ring::PushError;
 
 #[derive(Debug)]
 pub(crate) struct Shared {

@@ -225,3 +225,17 @@ pub fn tell_retry<A: Actor>(r: &ActorRef<A>, msg: A::Msg) {
         }
     }
 }
+
+/// Asks `msg`, retrying while the mailbox is full.
+pub fn ask_retry<A: Actor>(r: &ActorRef<A>, msg: A::Msg) -> A::Reply {
+    let end = Instant::now() + WAIT;
+    loop {
+        match r.ask_blocking(msg, WAIT) {
+            Ok(v) => return v,
+            Err(AskError::Send(SendError::Full(_))) if Instant::now() < end => {
+                std::thread::yield_now()
+            }
+            Err(e) => panic!("ask failed: {e}"),
+        }
+    }
+}
