@@ -37,6 +37,10 @@ pub mod flags {
     pub const REPLY: u16 = 1 << 1;
     /// The handler failed; a reply with this bit carries no payload.
     pub const FAILED: u16 = 1 << 2;
+    /// The message was not processed (its actor had stopped); a reply with this bit is empty.
+    pub const DROPPED: u16 = 1 << 3;
+    /// A runtime control message or notice, not user traffic.
+    pub const CONTROL: u16 = 1 << 4;
 }
 
 /// Routing and ordering metadata in front of every payload.

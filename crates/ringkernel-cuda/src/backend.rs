@@ -1,34 +1,415 @@
-//! The CUDA backend (placeholder: being written).
+//! [`CudaBackend`]: the `ActorBackend` that runs actors inside one persistent kernel.
+//!
+//! Host side: one [`H2dProducer`] per actor block (its mailbox), one reply poller thread that
+//! drains the device→host ring and completes asks, and a table of actors. Device side:
+//! `kernels/persistent.cu`. The semantics are those of `docs/semantics.md`.
 
-use ringkernel_core::ActorVTable;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
+use ringkernel_core::envelope::flags;
+use ringkernel_core::reply::{reply_pair, ReplyOutcome, ReplySlot};
+use ringkernel_core::{
+    ActorBackend, ActorId, ActorVTable, AskError, BackendKind, Envelope, HandlerError, Hlc,
+    HlcTimestamp, LifecycleState, PendingReply, SendError, ShutdownError, ShutdownReport,
+    SpawnError,
+};
+
+use crate::actors::ActorTable;
+use crate::config::CudaConfig;
+use crate::device::{DeviceRuntime, KernelHealth};
 use crate::error::CudaError;
+use crate::layout::{control, FailurePayload, StartPayload};
 
-/// Configuration of the CUDA backend.
-#[derive(Debug, Clone)]
-pub struct CudaConfig {
-    /// Which GPU to use.
-    pub device_ordinal: usize,
-}
+pub use crate::config::CudaConfig as Config;
 
-impl Default for CudaConfig {
-    fn default() -> Self {
-        CudaConfig { device_ordinal: 0 }
-    }
+/// State shared by the API and the reply poller.
+#[derive(Debug)]
+struct Shared {
+    dev: DeviceRuntime,
+    types: Vec<ActorVTable>,
+    actors: ActorTable,
+    hlc: Hlc,
+    pending: Mutex<HashMap<u64, (ActorId, Arc<ReplySlot>)>>,
+    pending_count: AtomicUsize,
+    max_pending: usize,
+    next_correlation: AtomicU64,
+    /// Set once shutdown starts; sends are refused from then on.
+    closing: AtomicBool,
+    /// Set once the kernel has exited (or shutdown gave up); tells the poller to finish.
+    finished: AtomicBool,
+    /// Replies whose HLC was rejected for skew (the reply is still delivered).
+    skewed_replies: AtomicU64,
 }
 
 /// A runtime's persistent kernel on one GPU.
 #[derive(Debug)]
 pub struct CudaBackend {
-    _private: (),
+    shared: Arc<Shared>,
+    poller: Mutex<Option<JoinHandle<()>>>,
+    shut_down: AtomicBool,
 }
 
 impl CudaBackend {
-    /// Compiles the registered handlers, launches the persistent kernel and starts the host side.
+    /// Compiles the registered handlers, launches the persistent kernel and starts the reply poller.
     pub fn new(types: &[ActorVTable], config: CudaConfig) -> Result<Self, CudaError> {
-        let _ = (types, config);
-        Err(CudaError::DriverUnavailable(
-            "the CUDA backend is not built yet".into(),
-        ))
+        if types.is_empty() {
+            return Err(CudaError::Config("register at least one actor type".into()));
+        }
+        let (dev, consumer) = DeviceRuntime::launch(types, &config)?;
+        let blocks = dev.blocks() as usize;
+        let shared = Arc::new(Shared {
+            dev,
+            types: types.to_vec(),
+            actors: ActorTable::new(blocks),
+            hlc: Hlc::default(),
+            pending: Mutex::new(HashMap::new()),
+            pending_count: AtomicUsize::new(0),
+            max_pending: config.max_pending_asks,
+            next_correlation: AtomicU64::new(1),
+            closing: AtomicBool::new(false),
+            finished: AtomicBool::new(false),
+            skewed_replies: AtomicU64::new(0),
+        });
+        let poller_shared = shared.clone();
+        let poller = std::thread::Builder::new()
+            .name("ringkernel-cuda-replies".into())
+            .spawn(move || poll_replies(&poller_shared, consumer))
+            .map_err(|e| CudaError::Config(format!("cannot start reply poller: {e}")))?;
+        Ok(CudaBackend {
+            shared,
+            poller: Mutex::new(Some(poller)),
+            shut_down: AtomicBool::new(false),
+        })
+    }
+
+    /// Blocks in the persistent grid (= most actors).
+    pub fn blocks(&self) -> u32 {
+        self.shared.dev.blocks()
+    }
+
+    /// The device's name.
+    pub fn device_name(&self) -> &str {
+        &self.shared.dev.info().name
+    }
+
+    /// Liveness from the device heartbeats: samples them twice, `window` apart.
+    pub fn health(&self, window: Duration) -> Result<KernelHealth, CudaError> {
+        self.shared.dev.health(window)
+    }
+
+    /// Messages consumed, processed and dropped so far, summed over blocks (as of their last
+    /// heartbeat).
+    pub fn counters(&self) -> (u64, u64, u64) {
+        self.shared.dev.counters()
+    }
+
+    /// Replies whose timestamp was rejected by the host clock's skew bound.
+    pub fn skewed_replies(&self) -> u64 {
+        self.shared.skewed_replies.load(Ordering::Relaxed)
+    }
+
+    fn check_target(&self, env: &Envelope) -> Result<usize, SendError> {
+        let s = &self.shared;
+        if s.closing.load(Ordering::Acquire) {
+            return Err(SendError::ShutDown);
+        }
+        let id = env.receiver();
+        let entry = s.actors.get(id).ok_or(SendError::UnknownActor(id))?;
+        if !entry.lifecycle.load().accepts_messages() {
+            return Err(SendError::Stopped(id));
+        }
+        let ti = entry.type_index.load(Ordering::Acquire) as usize;
+        let vt = s.types.get(ti).ok_or(SendError::UnknownActor(id))?;
+        if env.header.type_id != vt.msg_type.0 || usize::from(env.header.payload_len) != vt.msg_size
+        {
+            return Err(SendError::WrongMessageType {
+                actor: id,
+                type_id: env.header.type_id,
+            });
+        }
+        Ok(id.raw() as usize)
+    }
+
+    fn control(&self, block: usize, id: ActorId, type_id: u32, payload: &[u8]) -> bool {
+        let mut env = match Envelope::from_bytes(
+            ActorId::HOST,
+            id,
+            ringkernel_core::MessageTypeId(type_id),
+            payload,
+        ) {
+            Ok(e) => e,
+            Err(_) => return false,
+        };
+        env.header.flags = flags::CONTROL;
+        env.header.hlc = self.shared.hlc.tick().raw();
+        self.shared.dev.producer(block).push(&env)
+    }
+}
+
+impl ActorBackend for CudaBackend {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Cuda
+    }
+
+    fn description(&self) -> String {
+        let info = self.shared.dev.info();
+        format!(
+            "cuda: {} (sm_{}{}, {} SMs, {} actor blocks)",
+            info.name,
+            info.compute_capability.0,
+            info.compute_capability.1,
+            info.sm_count,
+            self.shared.dev.blocks()
+        )
+    }
+
+    fn spawn(&self, type_index: usize, state: &[u8]) -> Result<ActorId, SpawnError> {
+        let s = &self.shared;
+        if s.closing.load(Ordering::Acquire) {
+            return Err(SpawnError::ShutDown);
+        }
+        let vt = s
+            .types
+            .get(type_index)
+            .ok_or(SpawnError::NotRegistered("<unknown type index>"))?;
+        if state.len() != vt.state_size {
+            return Err(SpawnError::BadState {
+                len: state.len(),
+                expected: vt.state_size,
+            });
+        }
+        let id = s.actors.reserve().ok_or(SpawnError::TooManyActors {
+            limit: s.actors.capacity(),
+        })?;
+        let block = id.raw() as usize;
+        s.dev
+            .write_state(block, state)
+            .map_err(|e| SpawnError::Backend(e.to_string()))?;
+        let entry = s
+            .actors
+            .slot(id)
+            .ok_or(SpawnError::TooManyActors {
+                limit: s.actors.capacity(),
+            })?;
+        entry.type_index.store(type_index as u32, Ordering::Release);
+        let start = StartPayload {
+            type_index: type_index as u32,
+            actor_id: id.raw(),
+        };
+        // The block's ring is empty before its START, so this push cannot find it full.
+        if !self.control(block, id, control::START, bytemuck::bytes_of(&start)) {
+            return Err(SpawnError::Backend("mailbox of a new actor was full".into()));
+        }
+        // Dormant -> Initializing -> Active: messages sent from now on queue behind START.
+        let _ = entry.lifecycle.transition(LifecycleState::Initializing);
+        let _ = entry.lifecycle.transition(LifecycleState::Active);
+        Ok(id)
+    }
+
+    fn tell(&self, mut env: Envelope) -> Result<(), SendError> {
+        let block = self.check_target(&env)?;
+        env.header.flags = 0;
+        env.header.correlation = 0;
+        env.header.hlc = self.shared.hlc.tick().raw();
+        if self.shared.dev.producer(block).push(&env) {
+            Ok(())
+        } else {
+            Err(SendError::Full(env.receiver()))
+        }
+    }
+
+    fn ask(&self, mut env: Envelope) -> Result<PendingReply, SendError> {
+        let block = self.check_target(&env)?;
+        let s = &self.shared;
+        if s.pending_count.fetch_add(1, Ordering::AcqRel) >= s.max_pending {
+            s.pending_count.fetch_sub(1, Ordering::AcqRel);
+            return Err(SendError::TooManyPendingAsks(s.max_pending));
+        }
+        let corr = s.next_correlation.fetch_add(1, Ordering::Relaxed);
+        let target = env.receiver();
+        let (slot, pending) = reply_pair(target);
+        lock(&s.pending).insert(corr, (target, slot));
+        env.header.flags = flags::ASK;
+        env.header.correlation = corr;
+        env.header.hlc = s.hlc.tick().raw();
+        if s.dev.producer(block).push(&env) {
+            Ok(pending)
+        } else {
+            if lock(&s.pending).remove(&corr).is_some() {
+                s.pending_count.fetch_sub(1, Ordering::AcqRel);
+            }
+            Err(SendError::Full(target))
+        }
+    }
+
+    fn stop(&self, id: ActorId) -> Result<(), SendError> {
+        let s = &self.shared;
+        if s.closing.load(Ordering::Acquire) {
+            return Err(SendError::ShutDown);
+        }
+        let entry = s.actors.get(id).ok_or(SendError::UnknownActor(id))?;
+        entry
+            .lifecycle
+            .transition(LifecycleState::Draining)
+            .map_err(|_| SendError::Stopped(id))?;
+        if self.control(id.raw() as usize, id, control::STOP, &[]) {
+            Ok(())
+        } else {
+            let _ = entry.lifecycle.transition(LifecycleState::Active);
+            Err(SendError::Full(id))
+        }
+    }
+
+    fn state_of(&self, id: ActorId) -> Option<LifecycleState> {
+        self.shared.actors.get(id).map(|e| e.lifecycle.load())
+    }
+
+    fn shutdown(&self, deadline: Duration) -> Result<ShutdownReport, ShutdownError> {
+        if self.shut_down.swap(true, Ordering::AcqRel) {
+            return Err(ShutdownError::AlreadyShutDown);
+        }
+        let s = &self.shared;
+        s.closing.store(true, Ordering::Release);
+        let until = Instant::now() + deadline;
+        // Every block leaves its loop after the messages queued before its SHUTDOWN.
+        for block in 0..s.dev.blocks() as usize {
+            while !self.control(block, ActorId::HOST, control::SHUTDOWN, &[]) {
+                if Instant::now() >= until {
+                    break;
+                }
+                std::thread::yield_now();
+            }
+        }
+        let exited = s.dev.wait_for_exit(until);
+        s.finished.store(true, Ordering::Release);
+        if let Some(h) = lock(&self.poller).take() {
+            let _ = h.join();
+        }
+        let dropped_asks = fail_all_pending(s);
+        match exited {
+            Ok(()) => {
+                let (_, processed, dropped) = s.dev.counters();
+                Ok(ShutdownReport {
+                    processed,
+                    dropped: dropped + dropped_asks as u64 + s.dev.unconsumed(),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Drop for CudaBackend {
+    fn drop(&mut self) {
+        if !self.shut_down.load(Ordering::Acquire) {
+            if let Err(e) = self.shutdown(Duration::from_secs(5)) {
+                tracing::error!("CUDA backend shutdown on drop failed: {e}");
+            }
+        }
+        if !self.shared.dev.exited() {
+            // The kernel still runs and may touch our mapped and device memory: freeing it now
+            // would be a use-after-free on the device. Leak it deliberately.
+            tracing::error!("persistent kernel still running at drop; leaking its memory");
+            std::mem::forget(self.shared.clone());
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Completes every ask still waiting; returns how many.
+fn fail_all_pending(s: &Shared) -> usize {
+    let drained: Vec<(u64, (ActorId, Arc<ReplySlot>))> = lock(&s.pending).drain().collect();
+    for (_, (target, slot)) in &drained {
+        slot.complete(ReplyOutcome::Failed(AskError::Dropped(*target)));
+    }
+    s.pending_count.fetch_sub(drained.len(), Ordering::AcqRel);
+    drained.len()
+}
+
+/// The reply poller: drains the device→host ring until the kernel has exited and the ring is empty.
+fn poll_replies(s: &Shared, mut consumer: crate::host_ring::D2hConsumer) {
+    let mut buf = Vec::with_capacity(256);
+    let mut idle_since: Option<Instant> = None;
+    loop {
+        buf.clear();
+        let n = consumer.poll(&mut buf, 256);
+        for env in &buf {
+            handle_device_message(s, env);
+        }
+        if n > 0 {
+            idle_since = None;
+            continue;
+        }
+        if s.finished.load(Ordering::Acquire) {
+            // One last sweep after the kernel's final writes.
+            buf.clear();
+            consumer.poll(&mut buf, usize::MAX);
+            for env in &buf {
+                handle_device_message(s, env);
+            }
+            return;
+        }
+        // Spin while replies are expected; otherwise back off to spare a core.
+        if s.pending_count.load(Ordering::Acquire) > 0 {
+            std::hint::spin_loop();
+            continue;
+        }
+        let since = *idle_since.get_or_insert_with(Instant::now);
+        let idle = since.elapsed();
+        if idle < Duration::from_micros(200) {
+            std::hint::spin_loop();
+        } else if idle < Duration::from_millis(2) {
+            std::thread::yield_now();
+        } else {
+            std::thread::sleep(Duration::from_micros(100));
+        }
+    }
+}
+
+fn handle_device_message(s: &Shared, env: &Envelope) {
+    if s.hlc.merge(HlcTimestamp::from_raw(env.header.hlc)).is_err() {
+        s.skewed_replies.fetch_add(1, Ordering::Relaxed);
+    }
+    let actor = env.sender();
+    let failed = env.has_flag(flags::FAILED);
+    if failed {
+        if let Some(e) = s.actors.slot(actor) {
+            let _ = e.lifecycle.transition(LifecycleState::Failed);
+        }
+    }
+    if env.has_flag(flags::REPLY) {
+        let slot = lock(&s.pending).remove(&env.header.correlation);
+        let Some((_, slot)) = slot else {
+            tracing::warn!("reply with unknown correlation {}", env.header.correlation);
+            return;
+        };
+        s.pending_count.fetch_sub(1, Ordering::AcqRel);
+        let outcome = if failed {
+            let code = env
+                .payload_bytes()
+                .get(..std::mem::size_of::<FailurePayload>())
+                .map(bytemuck::pod_read_unaligned::<FailurePayload>)
+                .map_or(0, |p| p.code);
+            ReplyOutcome::Failed(AskError::HandlerFailed {
+                actor,
+                error: HandlerError(code),
+            })
+        } else if env.has_flag(flags::DROPPED) {
+            ReplyOutcome::Failed(AskError::Dropped(actor))
+        } else {
+            ReplyOutcome::Reply(*env)
+        };
+        slot.complete(outcome);
+    } else if env.has_flag(flags::CONTROL) && env.header.type_id == control::TERMINATED {
+        if let Some(e) = s.actors.slot(actor) {
+            let _ = e.lifecycle.transition(LifecycleState::Terminated);
+        }
     }
 }

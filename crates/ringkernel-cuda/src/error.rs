@@ -48,4 +48,19 @@ pub enum CudaError {
         /// NVRTC's result code.
         message: String,
     },
+    /// The requested grid of actor blocks cannot be co-resident on the device.
+    #[error("{requested} actor blocks requested but only {max} can be co-resident ({per_sm} per SM x {sms} SMs)")]
+    TooManyBlocks {
+        /// Blocks asked for.
+        requested: u32,
+        /// Most co-resident blocks.
+        max: u32,
+        /// Blocks per SM from the occupancy calculator.
+        per_sm: u32,
+        /// SMs on the device.
+        sms: u32,
+    },
+    /// A configuration value out of range.
+    #[error("invalid CUDA backend configuration: {0}")]
+    Config(String),
 }

@@ -4,10 +4,19 @@
 //! a typed [`CudaError`], never a panic.
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod actors;
 pub mod backend;
+pub mod config;
+pub mod device;
 pub mod driver;
 pub mod error;
+pub mod host_ring;
 pub mod layout;
+pub mod nvrtc;
+pub mod program;
 
-pub use backend::{CudaBackend, CudaConfig};
+pub use backend::CudaBackend;
+pub use config::CudaConfig;
+pub use device::KernelHealth;
 pub use error::CudaError;
+pub use nvrtc::{CompiledPtx, NvrtcCompiler};

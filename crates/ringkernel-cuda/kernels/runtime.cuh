@@ -1,0 +1,114 @@
+// RingKernel device runtime: ring access, the device HLC, back-off. Included after the generated
+// layout header (layout.rs), which defines rk_slot, rk_envelope, rk_params and the constants.
+#pragma once
+#include <cuda/atomic>
+
+typedef unsigned long long rk_u64;
+typedef unsigned int rk_u32;
+
+// What a handler may learn about the message it is processing (mirrors ringkernel_core::Context).
+struct rk_ctx {
+  rk_u32 self_id;
+  rk_u32 sender;
+  rk_u64 timestamp;
+};
+
+#define RK_FULL_MASK 0xffffffffu
+// Slots a warp examines per poll at most: 4 loads of 16 bytes per lane, 8 lanes per slot.
+#define RK_WINDOW 16
+
+__device__ __forceinline__ rk_u64 rk_globaltimer() {
+  rk_u64 t;
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+  return t;
+}
+
+// One 16-byte load that bypasses the L1 and observes host writes (volatile == relaxed.sys on
+// sm_70+). Eight lanes together read a whole 128-byte slot in one PCIe request.
+__device__ __forceinline__ void rk_load16(const void* p, rk_u64& a, rk_u64& b) {
+  asm volatile("ld.volatile.global.v2.u64 {%0, %1}, [%2];" : "=l"(a), "=l"(b) : "l"(p) : "memory");
+}
+
+__device__ __forceinline__ void rk_store16(void* p, rk_u64 a, rk_u64 b) {
+  asm volatile("st.volatile.global.v2.u64 [%0], {%1, %2};" ::"l"(p), "l"(a), "l"(b) : "memory");
+}
+
+// Release store of a u64 that the host polls (system scope: the host is the observer).
+__device__ __forceinline__ void rk_store_release_sys(rk_u64* p, rk_u64 v) {
+  cuda::atomic_ref<rk_u64, cuda::thread_scope_system> a(*p);
+  a.store(v, cuda::memory_order_release);
+}
+
+__device__ __forceinline__ rk_u64 rk_load_acquire_sys(rk_u64* p) {
+  cuda::atomic_ref<rk_u64, cuda::thread_scope_system> a(*p);
+  return a.load(cuda::memory_order_acquire);
+}
+
+// Device HLC, same packing as ringkernel_core::HlcTimestamp: 48-bit ms since the Unix epoch, 16-bit
+// logical. Returns a timestamp greater than every earlier one and than `floor - 1`.
+__device__ __forceinline__ rk_u64 rk_hlc_next(rk_u64* clock, rk_u64 floor) {
+  const rk_u64 wall = (rk_globaltimer() / 1000000ull) << 16;
+  cuda::atomic_ref<rk_u64, cuda::thread_scope_device> a(*clock);
+  rk_u64 cur = a.load(cuda::memory_order_relaxed);
+  while (true) {
+    rk_u64 next = cur + 1;
+    if (wall > next) next = wall;
+    if (floor > next) next = floor;
+    if (a.compare_exchange_weak(cur, next, cuda::memory_order_acq_rel, cuda::memory_order_relaxed)) {
+      return next;
+    }
+  }
+}
+
+// Claims `n` consecutive positions in the device->host ring, waiting (never overwriting) while the
+// host has not consumed far enough. Called by one lane.
+__device__ rk_u64 rk_d2h_claim(const rk_params& p, rk_u32 n) {
+  cuda::atomic_ref<rk_u64, cuda::thread_scope_device> tail(*(rk_u64*)p.d2h_tail);
+  const rk_u64 base = tail.fetch_add(n, cuda::memory_order_relaxed);
+  cuda::atomic_ref<rk_u64, cuda::thread_scope_device> cache(*(rk_u64*)p.d2h_head_cache);
+  rk_u64 head = cache.load(cuda::memory_order_relaxed);
+  unsigned backoff = 64;
+  while (base + n > head + p.d2h_capacity) {
+    head = rk_load_acquire_sys(&((rk_index_line*)p.d2h_head)->value);
+    cache.fetch_max(head, cuda::memory_order_relaxed);
+    if (base + n <= head + p.d2h_capacity) break;
+    __nanosleep(backoff);
+    if (backoff < 4096) backoff <<= 1;
+  }
+  return base;
+}
+
+// Writes `count` envelopes from shared memory to device->host positions base.. with the whole
+// warp: data first, a system fence, then both seq stamps (layout.rs explains the protocol).
+__device__ void rk_d2h_write(const rk_params& p, const rk_envelope* out, rk_u32 count, rk_u64 base) {
+  const rk_u32 lane = threadIdx.x & 31;
+  rk_slot* ring = (rk_slot*)p.d2h_slots;
+  const rk_u64 mask = p.d2h_capacity - 1;
+  for (rk_u32 first = 0; first < count; first += 4) {
+    const rk_u32 j = first + (lane >> 3);
+    const rk_u32 w = lane & 7;
+    if (j < count) {
+      const rk_u64* env = (const rk_u64*)&out[j];
+      rk_slot* s = ring + ((base + j) & mask);
+      // Slot words 2w and 2w+1; word 0 is seq_a and word 15 is seq_b, written after the fence.
+      if (w == 0) {
+        ((volatile rk_u64*)s)[1] = env[0];
+      } else if (w == 7) {
+        ((volatile rk_u64*)s)[14] = env[13];
+      } else {
+        rk_store16((char*)s + 16 * w, env[2 * w - 1], env[2 * w]);
+      }
+    }
+  }
+  __threadfence_system();
+  __syncwarp();
+  for (rk_u32 first = 0; first < count; first += 4) {
+    const rk_u32 j = first + (lane >> 3);
+    const rk_u32 w = lane & 7;
+    if (j < count && (w == 0 || w == 7)) {
+      rk_slot* s = ring + ((base + j) & mask);
+      rk_store_release_sys(w == 0 ? &s->seq_a : &s->seq_b, base + j + 1);
+    }
+  }
+  __syncwarp();
+}

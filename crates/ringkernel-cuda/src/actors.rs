@@ -1,0 +1,65 @@
+//! Host-side table of the actors living in the persistent kernel's blocks.
+//!
+//! Actor `id` lives in block `id`: ids are handed out once, in order, and a block serves one actor
+//! for the runtime's life, so lookups are an index and the send path takes no lock.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use ringkernel_core::{ActorId, AtomicLifecycle, LifecycleState};
+
+/// One block's actor.
+#[derive(Debug, Default)]
+pub struct ActorEntry {
+    /// Registered type index; valid once `lifecycle` has left Dormant.
+    pub type_index: AtomicU32,
+    /// Host's view of the actor's lifecycle; device notices move it to Failed or Terminated.
+    pub lifecycle: AtomicLifecycle,
+}
+
+/// Every block's entry plus the id counter.
+#[derive(Debug)]
+pub struct ActorTable {
+    entries: Vec<ActorEntry>,
+    /// Ids handed out so far (may exceed `entries.len()` after refused spawns).
+    next: AtomicU32,
+}
+
+impl ActorTable {
+    /// A table for `blocks` actors.
+    pub fn new(blocks: usize) -> Self {
+        ActorTable {
+            entries: (0..blocks).map(|_| ActorEntry::default()).collect(),
+            next: AtomicU32::new(0),
+        }
+    }
+
+    /// Most actors the table holds.
+    pub fn capacity(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Reserves the next id, or `None` when every block is taken.
+    pub fn reserve(&self) -> Option<ActorId> {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        ((id as usize) < self.entries.len()).then(|| ActorId::from_raw(id))
+    }
+
+    /// The entry of a spawned actor (`None` for ids never issued).
+    pub fn get(&self, id: ActorId) -> Option<&ActorEntry> {
+        let e = self.entries.get(id.raw() as usize)?;
+        (e.lifecycle.load() != LifecycleState::Dormant).then_some(e)
+    }
+
+    /// All entries with their ids.
+    pub fn iter(&self) -> impl Iterator<Item = (ActorId, &ActorEntry)> {
+        self.entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (ActorId::from_raw(i as u32), e))
+    }
+
+    /// The raw entry by block index (spawned or not).
+    pub fn slot(&self, id: ActorId) -> Option<&ActorEntry> {
+        self.entries.get(id.raw() as usize)
+    }
+}

@@ -1,0 +1,40 @@
+//! Configuration of the CUDA backend.
+
+use std::time::Duration;
+
+/// Configuration of the CUDA backend. `Default` suits a single-GPU machine.
+#[derive(Debug, Clone)]
+pub struct CudaConfig {
+    /// Which GPU to use.
+    pub device_ordinal: usize,
+    /// Actor blocks in the persistent grid (the most block actors the runtime can hold).
+    /// `None`: one per SM. More than can be co-resident is [`CudaError::TooManyBlocks`].
+    ///
+    /// [`CudaError::TooManyBlocks`]: crate::CudaError::TooManyBlocks
+    pub blocks: Option<u32>,
+    /// Slots in each actor's host→device ring (power of two): the mailbox size.
+    pub mailbox_capacity: u32,
+    /// Slots in the shared device→host ring (power of two).
+    pub reply_capacity: u32,
+    /// Longest sleep of an idle block between polls. Longer saves PCIe reads and power; shorter
+    /// lowers the latency of the first message after a quiet spell.
+    pub max_backoff: Duration,
+    /// How often each block writes its heartbeat.
+    pub heartbeat: Duration,
+    /// Asks that may wait for replies at once.
+    pub max_pending_asks: usize,
+}
+
+impl Default for CudaConfig {
+    fn default() -> Self {
+        CudaConfig {
+            device_ordinal: 0,
+            blocks: None,
+            mailbox_capacity: 256,
+            reply_capacity: 4096,
+            max_backoff: Duration::from_micros(20),
+            heartbeat: Duration::from_millis(1),
+            max_pending_asks: 1 << 16,
+        }
+    }
+}

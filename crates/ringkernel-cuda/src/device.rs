@@ -1,0 +1,305 @@
+//! The device half of a runtime: memory, the compiled persistent kernel, its launch, and the
+//! host's views of what the blocks report.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cudarc::driver::CudaContext;
+use ringkernel_core::{ActorVTable, ShutdownError};
+
+use crate::config::CudaConfig;
+use crate::driver::{self, DeviceBuffer, DeviceInfo, Kernel, MappedBuffer, Stream};
+use crate::error::CudaError;
+use crate::host_ring::{D2hConsumer, H2dProducer};
+use crate::layout::{BlockStatus, IndexLine, KernelParams, RingSlot};
+use crate::nvrtc::NvrtcCompiler;
+use crate::program::{self, KERNEL_NAME};
+
+/// Threads per actor block: one warp (see kernels/persistent.cu for the lane roles).
+pub const BLOCK_THREADS: u32 = 32;
+/// Offsets inside the small device-memory control area (each value on its own 128-byte line).
+const HLC_OFFSET: u64 = 0;
+const D2H_TAIL_OFFSET: u64 = 128;
+const D2H_HEAD_CACHE_OFFSET: u64 = 256;
+const STATE_OFFSET: u64 = 512;
+
+/// What the heartbeats say about the kernel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KernelHealth {
+    /// Blocks whose heartbeat advanced during the sampling window.
+    pub live_blocks: u32,
+    /// Blocks in the grid.
+    pub blocks: u32,
+    /// Blocks that have left the persistent loop.
+    pub exited_blocks: u32,
+}
+
+impl KernelHealth {
+    /// Every block is beating and none has exited.
+    pub fn is_live(&self) -> bool {
+        self.live_blocks == self.blocks && self.exited_blocks == 0
+    }
+}
+
+/// Memory, kernel and streams of one runtime's persistent kernel.
+#[derive(Debug)]
+pub struct DeviceRuntime {
+    info: DeviceInfo,
+    blocks: u32,
+    state_stride: usize,
+    producers: Vec<H2dProducer>,
+    status: MappedBuffer<BlockStatus>,
+    h2d_heads: MappedBuffer<IndexLine>,
+    // Kept alive for the kernel; accessed through the producers and the consumer.
+    _h2d_slots: MappedBuffer<RingSlot>,
+    _d2h_slots: MappedBuffer<RingSlot>,
+    _d2h_head: MappedBuffer<IndexLine>,
+    device_mem: DeviceBuffer,
+    copy_stream: Stream,
+    kernel_stream: Stream,
+    _kernel: Kernel,
+    exited: std::sync::atomic::AtomicBool,
+    _ctx: Arc<CudaContext>,
+}
+
+fn power_of_two(name: &str, v: u32) -> Result<u64, CudaError> {
+    if v == 0 || !v.is_power_of_two() {
+        return Err(CudaError::Config(format!(
+            "{name} must be a power of two, got {v}"
+        )));
+    }
+    Ok(u64::from(v))
+}
+
+impl DeviceRuntime {
+    /// Compiles, allocates and launches; returns the runtime and the reply ring's consumer.
+    pub fn launch(
+        types: &[ActorVTable],
+        config: &CudaConfig,
+    ) -> Result<(Self, D2hConsumer), CudaError> {
+        let h2d_cap = power_of_two("mailbox_capacity", config.mailbox_capacity)?;
+        let d2h_cap = power_of_two("reply_capacity", config.reply_capacity)?;
+        let source = program::persistent_source(types)?;
+        let ctx = driver::open_context(config.device_ordinal)?;
+        let info = driver::device_info(&ctx)?;
+        let arch = format!(
+            "sm_{}{}",
+            info.compute_capability.0, info.compute_capability.1
+        );
+        let ptx = NvrtcCompiler::discover()?.compile("ringkernel_persistent.cu", &source, &arch, &[])?;
+        let kernel = Kernel::load(&ctx, &ptx.ptx, KERNEL_NAME)?;
+
+        let per_sm = kernel.max_blocks_per_sm(BLOCK_THREADS)?;
+        let max = per_sm * info.sm_count;
+        let blocks = config.blocks.unwrap_or(info.sm_count);
+        if blocks == 0 || blocks > max || !info.cooperative_launch {
+            return Err(CudaError::TooManyBlocks {
+                requested: blocks,
+                max: if info.cooperative_launch { max } else { 0 },
+                per_sm,
+                sms: info.sm_count,
+            });
+        }
+
+        let n = blocks as usize;
+        let h2d_slots = MappedBuffer::<RingSlot>::new(&ctx, n * h2d_cap as usize)?;
+        let h2d_heads = MappedBuffer::<IndexLine>::new(&ctx, n)?;
+        let d2h_slots = MappedBuffer::<RingSlot>::new(&ctx, d2h_cap as usize)?;
+        let d2h_head = MappedBuffer::<IndexLine>::new(&ctx, 1)?;
+        let status = MappedBuffer::<BlockStatus>::new(&ctx, n)?;
+        let state_stride = program::state_stride(types);
+        let device_mem = DeviceBuffer::new(&ctx, STATE_OFFSET as usize + n * state_stride)?;
+
+        let producers = (0..n)
+            .map(|b| {
+                // SAFETY: block b's ring is h2d_cap zeroed slots inside h2d_slots and its index
+                // line is element b of h2d_heads; both buffers live as long as `self`, which owns
+                // the producers.
+                unsafe {
+                    H2dProducer::new(
+                        h2d_slots.host_ptr().add(b * h2d_cap as usize),
+                        h2d_heads.host_ptr().add(b),
+                        h2d_cap,
+                    )
+                }
+            })
+            .collect();
+        // SAFETY: as above, for the device->host ring, owned by `self` which outlives the poller
+        // (the backend joins the poller before dropping the runtime).
+        let consumer =
+            unsafe { D2hConsumer::new(d2h_slots.host_ptr(), d2h_head.host_ptr(), d2h_cap) };
+
+        let params = KernelParams {
+            h2d_slots: h2d_slots.device_ptr(),
+            h2d_heads: h2d_heads.device_ptr(),
+            d2h_slots: d2h_slots.device_ptr(),
+            d2h_head: d2h_head.device_ptr(),
+            d2h_tail: device_mem.ptr() + D2H_TAIL_OFFSET,
+            d2h_head_cache: device_mem.ptr() + D2H_HEAD_CACHE_OFFSET,
+            state_pool: device_mem.ptr() + STATE_OFFSET,
+            status: status.device_ptr(),
+            hlc: device_mem.ptr() + HLC_OFFSET,
+            h2d_capacity: h2d_cap,
+            d2h_capacity: d2h_cap,
+            state_stride: state_stride as u64,
+            max_backoff_ns: config.max_backoff.as_nanos().clamp(128, 1 << 30) as u64,
+            heartbeat_ns: config.heartbeat.as_nanos().clamp(1_000, 1 << 40) as u64,
+        };
+        let copy_stream = Stream::non_blocking(&ctx)?;
+        let kernel_stream = Stream::non_blocking(&ctx)?;
+        // SAFETY: `params` matches rk_params (layout.rs, static_asserted on the device); every
+        // address in it belongs to a buffer stored in the returned runtime, which is only dropped
+        // after the kernel exited (or is leaked by the backend if it never does).
+        unsafe { kernel.launch_cooperative(&kernel_stream, blocks, BLOCK_THREADS, &params)? };
+        tracing::info!(
+            blocks,
+            per_sm,
+            device = %info.name,
+            "persistent kernel launched"
+        );
+        Ok((
+            DeviceRuntime {
+                info,
+                blocks,
+                state_stride,
+                producers,
+                status,
+                h2d_heads,
+                _h2d_slots: h2d_slots,
+                _d2h_slots: d2h_slots,
+                _d2h_head: d2h_head,
+                device_mem,
+                copy_stream,
+                kernel_stream,
+                _kernel: kernel,
+                exited: std::sync::atomic::AtomicBool::new(false),
+                _ctx: ctx,
+            },
+            consumer,
+        ))
+    }
+
+    /// Blocks in the grid.
+    pub fn blocks(&self) -> u32 {
+        self.blocks
+    }
+
+    /// The device.
+    pub fn info(&self) -> &DeviceInfo {
+        &self.info
+    }
+
+    /// Block `b`'s mailbox.
+    pub fn producer(&self, b: usize) -> &H2dProducer {
+        &self.producers[b]
+    }
+
+    /// Copies an actor's initial state into block `b`'s state slot (the block is dormant and does
+    /// not touch it until the START that follows).
+    pub fn write_state(&self, b: usize, state: &[u8]) -> Result<(), CudaError> {
+        if b >= self.blocks as usize || state.len() > self.state_stride {
+            return Err(CudaError::Config(format!(
+                "state of {} bytes for block {b} does not fit",
+                state.len()
+            )));
+        }
+        if state.is_empty() {
+            return Ok(());
+        }
+        let dst = self.device_mem.ptr() + STATE_OFFSET + (b * self.state_stride) as u64;
+        self.copy_stream.copy_to_device(dst, state)
+    }
+
+    fn status(&self, b: usize) -> BlockStatus {
+        // SAFETY: element b < blocks of a live mapped buffer; the device writes it concurrently,
+        // so read it volatile as a whole (fields are independent counters; a torn read of one
+        // u64 cannot happen on x86-64 for aligned words).
+        unsafe { std::ptr::read_volatile(self.status.host_ptr().add(b)) }
+    }
+
+    /// (consumed, processed, dropped) summed over blocks, as of their last heartbeat.
+    pub fn counters(&self) -> (u64, u64, u64) {
+        (0..self.blocks as usize)
+            .map(|b| self.status(b))
+            .fold((0, 0, 0), |(c, p, d), s| {
+                (c + s.consumed, p + s.processed, d + s.dropped)
+            })
+    }
+
+    /// Messages pushed but never consumed (meaningful after the kernel exited).
+    pub fn unconsumed(&self) -> u64 {
+        self.producers
+            .iter()
+            .map(|p| p.tail().saturating_sub(p.consumer_index()))
+            .sum()
+    }
+
+    /// Samples the heartbeats twice, `window` apart.
+    pub fn health(&self, window: Duration) -> Result<KernelHealth, CudaError> {
+        let before: Vec<u64> = (0..self.blocks as usize)
+            .map(|b| self.status(b).heartbeat_ns)
+            .collect();
+        std::thread::sleep(window);
+        let mut live = 0;
+        let mut exited = 0;
+        for (b, old) in before.iter().enumerate() {
+            let s = self.status(b);
+            if s.heartbeat_ns != *old && s.heartbeat_ns != 0 {
+                live += 1;
+            }
+            if s.exited != 0 {
+                exited += 1;
+            }
+        }
+        if !self.kernel_stream.is_idle().map(|_| true)? {
+            return Err(CudaError::Config("kernel stream unreadable".into()));
+        }
+        Ok(KernelHealth {
+            live_blocks: live,
+            blocks: self.blocks,
+            exited_blocks: exited,
+        })
+    }
+
+    /// Waits until the kernel has exited or `until` passes.
+    pub fn wait_for_exit(&self, until: Instant) -> Result<(), ShutdownError> {
+        loop {
+            match self.kernel_stream.is_idle() {
+                Ok(true) => {
+                    self.exited.store(true, std::sync::atomic::Ordering::Release);
+                    return Ok(());
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    // A faulted kernel is over too, but the context is dead: report it.
+                    self.exited.store(true, std::sync::atomic::Ordering::Release);
+                    return Err(ShutdownError::Backend(e.to_string()));
+                }
+            }
+            if Instant::now() >= until {
+                let stuck: Vec<usize> = (0..self.blocks as usize)
+                    .filter(|&b| self.status(b).exited == 0)
+                    .take(8)
+                    .collect();
+                return Err(ShutdownError::Hung(
+                    Duration::ZERO,
+                    format!("persistent kernel still running; blocks not exited include {stuck:?}"),
+                ));
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+
+    /// Whether the kernel is known to have exited.
+    pub fn exited(&self) -> bool {
+        self.exited.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// The h2d consumer index lines (for diagnostics).
+    pub fn consumer_indices(&self) -> Vec<u64> {
+        (0..self.blocks as usize)
+            // SAFETY: element b < blocks of a live mapped buffer, read volatile as the device writes it.
+            .map(|b| unsafe { std::ptr::read_volatile(self.h2d_heads.host_ptr().add(b)) }.value)
+            .collect()
+    }
+}

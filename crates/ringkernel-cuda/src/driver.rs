@@ -1,0 +1,374 @@
+//! The only file that calls the CUDA driver. Each wrapper ends in a checked result; allocations
+//! free themselves on drop and record (never panic on) errors.
+//!
+//! The driver is loaded at run time by cudarc; [`open_context`] checks that the library exists
+//! before any cudarc call that would panic on a missing library.
+
+use std::ffi::{c_void, CString};
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use cudarc::driver::result::{self, DriverError};
+use cudarc::driver::{sys, CudaContext};
+
+use crate::error::CudaError;
+
+/// Converts a driver error into ours, naming the call.
+pub(crate) fn check<T>(call: &'static str, r: Result<T, DriverError>) -> Result<T, CudaError> {
+    r.map_err(|e| CudaError::Driver {
+        call,
+        message: format!("{e:?}"),
+    })
+}
+
+/// Opens the primary context of GPU `ordinal`, or explains why there is none.
+pub fn open_context(ordinal: usize) -> Result<Arc<CudaContext>, CudaError> {
+    // SAFETY: only probes whether the driver library can be loaded; no CUDA state is touched.
+    if !unsafe { sys::is_culib_present() } {
+        return Err(CudaError::DriverUnavailable(
+            "libcuda could not be loaded (no NVIDIA driver on this machine)".into(),
+        ));
+    }
+    let count = check("cuDeviceGetCount", CudaContext::device_count())
+        .map_err(|e| CudaError::DriverUnavailable(e.to_string()))?;
+    let count = usize::try_from(count).unwrap_or(0);
+    if ordinal >= count {
+        return Err(CudaError::NoDevice { ordinal, count });
+    }
+    check("cuDevicePrimaryCtxRetain", CudaContext::new(ordinal))
+}
+
+/// Facts about the device the runtime uses.
+#[derive(Debug, Clone)]
+pub struct DeviceInfo {
+    /// Marketing name, e.g. "NVIDIA H100 80GB HBM3".
+    pub name: String,
+    /// Compute capability (major, minor).
+    pub compute_capability: (i32, i32),
+    /// Streaming multiprocessors.
+    pub sm_count: u32,
+    /// Whether cooperative launch (guaranteed co-residency) is supported.
+    pub cooperative_launch: bool,
+}
+
+/// Reads [`DeviceInfo`] for the context's device.
+pub fn device_info(ctx: &CudaContext) -> Result<DeviceInfo, CudaError> {
+    let name = check("cuDeviceGetName", ctx.name())?;
+    let compute_capability = check("cuDeviceGetAttribute", ctx.compute_capability())?;
+    let sm_count = check(
+        "cuDeviceGetAttribute",
+        ctx.attribute(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT),
+    )?;
+    let coop = check(
+        "cuDeviceGetAttribute",
+        ctx.attribute(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH),
+    )?;
+    Ok(DeviceInfo {
+        name,
+        compute_capability,
+        sm_count: u32::try_from(sm_count).unwrap_or(0),
+        cooperative_launch: coop != 0,
+    })
+}
+
+/// Page-locked host memory mapped into the device address space (`cuMemHostAlloc(DEVICEMAP)`),
+/// zero-initialized. The host reads and writes it through [`MappedBuffer::host_ptr`]; the device
+/// through [`MappedBuffer::device_ptr`].
+#[derive(Debug)]
+pub struct MappedBuffer<T> {
+    host: *mut T,
+    device: u64,
+    len: usize,
+    ctx: Arc<CudaContext>,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: the buffer is plain pinned memory owned by this value; which thread may touch which part
+// is governed by the ring protocol, and every shared access goes through atomics.
+unsafe impl<T: Send> Send for MappedBuffer<T> {}
+// SAFETY: as above; `&MappedBuffer` only hands out raw pointers.
+unsafe impl<T: Sync> Sync for MappedBuffer<T> {}
+
+impl<T: bytemuck::Pod> MappedBuffer<T> {
+    /// Allocates `len` zeroed elements.
+    pub fn new(ctx: &Arc<CudaContext>, len: usize) -> Result<Self, CudaError> {
+        check("cuCtxSetCurrent", ctx.bind_to_thread())?;
+        let bytes = len.max(1) * std::mem::size_of::<T>();
+        // SAFETY: the context is current; we own the returned allocation and free it in Drop.
+        let host = check("cuMemHostAlloc", unsafe {
+            result::malloc_host(
+                bytes,
+                sys::CU_MEMHOSTALLOC_DEVICEMAP | sys::CU_MEMHOSTALLOC_PORTABLE,
+            )
+        })?;
+        // SAFETY: `host` points to `bytes` writable bytes just allocated.
+        unsafe { std::ptr::write_bytes(host.cast::<u8>(), 0, bytes) };
+        let mut device: sys::CUdeviceptr = 0;
+        // SAFETY: `host` was allocated with DEVICEMAP, so it has a device alias.
+        let r = unsafe { sys::cuMemHostGetDevicePointer_v2(&mut device, host, 0) }.result();
+        if let Err(e) = r {
+            // SAFETY: `host` came from cuMemHostAlloc above and is not used after this.
+            let _ = unsafe { result::free_host(host) };
+            return check("cuMemHostGetDevicePointer", Err(e));
+        }
+        Ok(MappedBuffer {
+            host: host.cast::<T>(),
+            device,
+            len,
+            ctx: ctx.clone(),
+            _t: PhantomData,
+        })
+    }
+
+    /// Host address of element 0.
+    pub fn host_ptr(&self) -> *mut T {
+        self.host
+    }
+
+    /// Device address of element 0.
+    pub fn device_ptr(&self) -> u64 {
+        self.device
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the buffer holds no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl<T> Drop for MappedBuffer<T> {
+    fn drop(&mut self) {
+        if self.ctx.bind_to_thread().is_err() {
+            tracing::warn!("could not bind CUDA context to free mapped memory");
+            return;
+        }
+        // SAFETY: allocated by cuMemHostAlloc in `new`; the kernel that used it has stopped (the
+        // backend drops buffers only after the kernel exited or the context is being torn down).
+        if let Err(e) = unsafe { result::free_host(self.host.cast::<c_void>()) } {
+            tracing::warn!("cuMemFreeHost failed: {e:?}");
+        }
+    }
+}
+
+/// Device memory from `cuMemAlloc`, zeroed.
+#[derive(Debug)]
+pub struct DeviceBuffer {
+    ptr: u64,
+    bytes: usize,
+    ctx: Arc<CudaContext>,
+}
+
+impl DeviceBuffer {
+    /// Allocates `bytes` zeroed bytes.
+    pub fn new(ctx: &Arc<CudaContext>, bytes: usize) -> Result<Self, CudaError> {
+        check("cuCtxSetCurrent", ctx.bind_to_thread())?;
+        let bytes = bytes.max(16);
+        // SAFETY: the context is current; freed in Drop.
+        let ptr = check("cuMemAlloc", unsafe { result::malloc_sync(bytes) })?;
+        // SAFETY: `ptr` is a fresh allocation of `bytes` bytes.
+        check("cuMemsetD8", unsafe { result::memset_d8_sync(ptr, 0, bytes) })?;
+        Ok(DeviceBuffer {
+            ptr,
+            bytes,
+            ctx: ctx.clone(),
+        })
+    }
+
+    /// Device address.
+    pub fn ptr(&self) -> u64 {
+        self.ptr
+    }
+
+    /// Size in bytes.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+}
+
+impl Drop for DeviceBuffer {
+    fn drop(&mut self) {
+        if self.ctx.bind_to_thread().is_err() {
+            return;
+        }
+        // SAFETY: allocated by cuMemAlloc in `new`; no kernel uses it any more (see MappedBuffer).
+        if let Err(e) = unsafe { result::free_sync(self.ptr) } {
+            tracing::warn!("cuMemFree failed: {e:?}");
+        }
+    }
+}
+
+/// A non-blocking stream (it never synchronizes with the legacy default stream).
+#[derive(Debug)]
+pub struct Stream {
+    raw: sys::CUstream,
+    ctx: Arc<CudaContext>,
+}
+
+// SAFETY: a CUstream handle may be used from any thread once its context is current there.
+unsafe impl Send for Stream {}
+// SAFETY: as above; the driver serializes use of one stream internally.
+unsafe impl Sync for Stream {}
+
+impl Stream {
+    /// Creates a stream with `CU_STREAM_NON_BLOCKING`.
+    pub fn non_blocking(ctx: &Arc<CudaContext>) -> Result<Self, CudaError> {
+        check("cuCtxSetCurrent", ctx.bind_to_thread())?;
+        let raw = check(
+            "cuStreamCreate",
+            result::stream::create(result::stream::StreamKind::NonBlocking),
+        )?;
+        Ok(Stream {
+            raw,
+            ctx: ctx.clone(),
+        })
+    }
+
+    /// The raw handle.
+    pub fn raw(&self) -> sys::CUstream {
+        self.raw
+    }
+
+    /// `Ok(true)` when all work on the stream finished, `Ok(false)` while some runs.
+    pub fn is_idle(&self) -> Result<bool, CudaError> {
+        check("cuCtxSetCurrent", self.ctx.bind_to_thread())?;
+        // SAFETY: `raw` is a live stream of this context.
+        match unsafe { sys::cuStreamQuery(self.raw) } {
+            sys::CUresult::CUDA_SUCCESS => Ok(true),
+            sys::CUresult::CUDA_ERROR_NOT_READY => Ok(false),
+            other => check("cuStreamQuery", other.result()).map(|_| false),
+        }
+    }
+
+    /// Copies `src` to device address `dst` on this stream and waits for it.
+    pub fn copy_to_device(&self, dst: u64, src: &[u8]) -> Result<(), CudaError> {
+        check("cuCtxSetCurrent", self.ctx.bind_to_thread())?;
+        // SAFETY: the caller passes a device range of at least `src.len()` bytes; we wait for the
+        // copy before returning, so `src` outlives it.
+        check("cuMemcpyHtoDAsync", unsafe {
+            result::memcpy_htod_async(dst, src, self.raw)
+        })?;
+        // SAFETY: `raw` is a live stream.
+        check("cuStreamSynchronize", unsafe {
+            result::stream::synchronize(self.raw)
+        })
+    }
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        if self.ctx.bind_to_thread().is_err() {
+            return;
+        }
+        // SAFETY: created in `non_blocking`; destroying a stream with pending work is allowed (the
+        // driver releases it when the work completes).
+        if let Err(e) = unsafe { result::stream::destroy(self.raw) } {
+            tracing::warn!("cuStreamDestroy failed: {e:?}");
+        }
+    }
+}
+
+/// A loaded module and one kernel from it.
+#[derive(Debug)]
+pub struct Kernel {
+    module: sys::CUmodule,
+    function: sys::CUfunction,
+    ctx: Arc<CudaContext>,
+}
+
+// SAFETY: module and function handles are context-wide and usable from any thread.
+unsafe impl Send for Kernel {}
+// SAFETY: as above.
+unsafe impl Sync for Kernel {}
+
+impl Kernel {
+    /// Loads PTX and looks up `name`.
+    pub fn load(ctx: &Arc<CudaContext>, ptx: &str, name: &str) -> Result<Self, CudaError> {
+        check("cuCtxSetCurrent", ctx.bind_to_thread())?;
+        let image = CString::new(ptx).map_err(|_| CudaError::Driver {
+            call: "cuModuleLoadData",
+            message: "PTX contains a NUL byte".into(),
+        })?;
+        // SAFETY: `image` is a NUL-terminated PTX string that lives across the call.
+        let module = check("cuModuleLoadData", unsafe {
+            result::module::load_data(image.as_ptr().cast())
+        })?;
+        let cname = CString::new(name).map_err(|_| CudaError::Driver {
+            call: "cuModuleGetFunction",
+            message: "kernel name contains a NUL byte".into(),
+        })?;
+        // SAFETY: `module` was just loaded.
+        let function = match unsafe { result::module::get_function(module, cname) } {
+            Ok(f) => f,
+            Err(e) => {
+                // SAFETY: `module` is ours and unused.
+                let _ = unsafe { result::module::unload(module) };
+                return check("cuModuleGetFunction", Err(e));
+            }
+        };
+        Ok(Kernel {
+            module,
+            function,
+            ctx: ctx.clone(),
+        })
+    }
+
+    /// Blocks of `block_threads` threads that fit on one SM at once.
+    pub fn max_blocks_per_sm(&self, block_threads: u32) -> Result<u32, CudaError> {
+        check("cuCtxSetCurrent", self.ctx.bind_to_thread())?;
+        // SAFETY: `function` is a live kernel handle.
+        let n = check("cuOccupancyMaxActiveBlocksPerMultiprocessor", unsafe {
+            result::occupancy::max_active_block_per_multiprocessor(
+                self.function,
+                block_threads as i32,
+                0,
+            )
+        })?;
+        Ok(u32::try_from(n).unwrap_or(0))
+    }
+
+    /// Launches the kernel cooperatively (the driver refuses a grid that cannot be co-resident).
+    ///
+    /// # Safety
+    /// 1. `params` must be exactly the kernel's parameter block, and every device address in it
+    ///    must stay valid until the kernel exits.
+    /// 2. The caller must keep all memory the kernel touches alive until the stream is idle.
+    pub unsafe fn launch_cooperative<P: bytemuck::Pod>(
+        &self,
+        stream: &Stream,
+        grid: u32,
+        block: u32,
+        params: &P,
+    ) -> Result<(), CudaError> {
+        check("cuCtxSetCurrent", self.ctx.bind_to_thread())?;
+        let mut args = [params as *const P as *mut c_void];
+        // SAFETY: forwarded from the caller's contract; the driver copies the parameter block
+        // during the call, so `params` need not outlive it.
+        check("cuLaunchCooperativeKernel", unsafe {
+            result::launch_cooperative_kernel(
+                self.function,
+                (grid, 1, 1),
+                (block, 1, 1),
+                0,
+                stream.raw(),
+                &mut args,
+            )
+        })
+    }
+}
+
+impl Drop for Kernel {
+    fn drop(&mut self) {
+        if self.ctx.bind_to_thread().is_err() {
+            return;
+        }
+        // SAFETY: loaded in `load`; dropped only after the kernel stopped running.
+        if let Err(e) = unsafe { result::module::unload(self.module) } {
+            tracing::warn!("cuModuleUnload failed: {e:?}");
+        }
+    }
+}

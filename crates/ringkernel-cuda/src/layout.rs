@@ -1,0 +1,334 @@
+//! Memory shared between host and device, defined once here.
+//!
+//! Every struct the persistent kernel and the host both touch is a `#[repr(C)]` type in this file.
+//! [`device_header`] renders the matching CUDA declarations *from these definitions* (sizes and
+//! offsets come from `size_of`/`offset_of!`), each followed by `static_assert`s, so the device can
+//! never silently disagree with the host: CI compiles the header with NVRTC on every run.
+//!
+//! # Ring slot protocol (host→device and device→host)
+//!
+//! A ring is `capacity` [`RingSlot`]s (128 bytes each: one GPU cache line, one PCIe read) plus a
+//! consumer index on its own 128-byte [`IndexLine`]. Positions are monotonically increasing `u64`
+//! (they never wrap in practice: 2^64 messages); position `p` lives in slot `p % capacity`.
+//!
+//! 1. A producer claims position `p` only if `p < consumer_index + capacity` (a real full check:
+//!    the slot's previous occupant, position `p - capacity`, has been consumed).
+//! 2. It writes the envelope bytes, then `seq_a` and `seq_b` (release), both `= p + 1`.
+//! 3. The consumer reads the whole slot in one go and takes it only if `seq_a == seq_b == p + 1`.
+//!    `seq_a` shares the first 64-byte half with envelope bytes 0..56 and `seq_b` the second half
+//!    with bytes 56..112. Host stores become visible in program order (x86-64 TSO) and a PCIe read
+//!    snapshots each 64-byte line coherently, so a half whose seq matches holds that message's
+//!    bytes; a torn read shows a stale seq in some half and is simply retried. This is what lets
+//!    one PCIe round trip carry both readiness and payload.
+//! 4. The consumer publishes its index once per batch (release); producers re-read it only when
+//!    their cached copy says the ring is full.
+//!
+//! Stale slots from the previous lap hold `seq = p + 1 - capacity`, never `p + 1`, so there is no
+//! ABA; the zeroed initial slots (seq 0) are not ready for position 0 (which expects 1).
+
+use std::fmt::Write as _;
+use std::mem::{align_of, offset_of, size_of};
+
+use bytemuck::{Pod, Zeroable};
+use ringkernel_core::envelope::{ENVELOPE_OFFSETS, ENVELOPE_SIZE, HEADER_SIZE, MAX_PAYLOAD};
+
+/// Envelope words carried by a slot (112 bytes).
+pub const SLOT_ENVELOPE_WORDS: usize = ENVELOPE_SIZE / 8;
+
+/// One ring slot: a sequence stamp at each end of a 128-byte line, the envelope in between.
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+#[repr(C, align(128))]
+pub struct RingSlot {
+    /// `position + 1` once the first half is written.
+    pub seq_a: u64,
+    /// The envelope's bytes (8-byte aligned inside the slot).
+    pub env: [u64; SLOT_ENVELOPE_WORDS],
+    /// `position + 1` once the second half is written.
+    pub seq_b: u64,
+}
+
+/// A `u64` index alone on a 128-byte line, so the side that writes it shares the line with no one
+/// (128 bytes: the GPU's L2 line and the unit of PCIe coherence traffic we care about).
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+#[repr(C, align(128))]
+pub struct IndexLine {
+    /// The index.
+    pub value: u64,
+    /// Padding to 128 bytes.
+    pub pad: [u64; 15],
+}
+
+/// Per-block status the device writes into mapped memory for the host to read.
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+#[repr(C, align(64))]
+pub struct BlockStatus {
+    /// `%globaltimer` (ns) at the block's last heartbeat; 0 before the first.
+    pub heartbeat_ns: u64,
+    /// Messages this block has consumed from its ring (all kinds).
+    pub consumed: u64,
+    /// User messages whose handler ran.
+    pub processed: u64,
+    /// User messages dropped because the actor was not active.
+    pub dropped: u64,
+    /// Loop iterations that found nothing to do.
+    pub idle_polls: u64,
+    /// 1 once the block has left its loop.
+    pub exited: u64,
+    /// Reserved.
+    pub reserved: [u64; 2],
+}
+
+/// Everything the persistent kernel needs, passed by value as its only parameter.
+///
+/// Pointers are device addresses (for mapped host memory: the address returned by
+/// `cuMemHostGetDevicePointer`).
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+#[repr(C)]
+pub struct KernelParams {
+    /// Host→device slots: `blocks * h2d_capacity` slots, block `b`'s ring first at `b * h2d_capacity`.
+    pub h2d_slots: u64,
+    /// Host→device consumer indices, one [`IndexLine`] per block (written by the device).
+    pub h2d_heads: u64,
+    /// Device→host slots (one shared ring).
+    pub d2h_slots: u64,
+    /// Device→host consumer index (written by the host).
+    pub d2h_head: u64,
+    /// Device→host producer counter in device memory (device-scope atomics).
+    pub d2h_tail: u64,
+    /// Device-memory cache of `d2h_head`, refreshed only when the ring looks full.
+    pub d2h_head_cache: u64,
+    /// Actor state pool in device memory: `blocks * state_stride` bytes.
+    pub state_pool: u64,
+    /// Per-block [`BlockStatus`] in mapped memory.
+    pub status: u64,
+    /// Device HLC (one `u64` in device memory).
+    pub hlc: u64,
+    /// Slots per host→device ring (power of two).
+    pub h2d_capacity: u64,
+    /// Slots in the device→host ring (power of two).
+    pub d2h_capacity: u64,
+    /// Bytes of state per block (multiple of 16).
+    pub state_stride: u64,
+    /// Longest idle back-off, in ns.
+    pub max_backoff_ns: u64,
+    /// Heartbeat period, in ns.
+    pub heartbeat_ns: u64,
+}
+
+/// Reserved message type ids of runtime control messages (see `MessageTypeId::RESERVED_START`).
+pub mod control {
+    /// Host→device: activate the block's actor. Payload: [`super::StartPayload`].
+    pub const START: u32 = 0xFFFF_0001;
+    /// Host→device: process what is queued, then terminate the actor.
+    pub const STOP: u32 = 0xFFFF_0002;
+    /// Host→device: leave the persistent loop (after everything queued before it).
+    pub const SHUTDOWN: u32 = 0xFFFF_0003;
+    /// Device→host notice: the actor's handler failed. Payload: `u32` code.
+    pub const FAILED: u32 = 0xFFFF_0101;
+    /// Device→host notice: the actor terminated after a STOP.
+    pub const TERMINATED: u32 = 0xFFFF_0102;
+}
+
+/// Payload of a START control message.
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+#[repr(C)]
+pub struct StartPayload {
+    /// Index of the actor type in the runtime's registration order.
+    pub type_index: u32,
+    /// The actor's id.
+    pub actor_id: u32,
+}
+
+/// Payload of a reply whose handler failed.
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+#[repr(C)]
+pub struct FailurePayload {
+    /// The handler's non-zero return code.
+    pub code: u32,
+}
+
+const _: () = {
+    assert!(size_of::<RingSlot>() == 128);
+    assert!(offset_of!(RingSlot, env) == 8);
+    assert!(offset_of!(RingSlot, seq_b) == 120);
+    assert!(size_of::<IndexLine>() == 128);
+    assert!(size_of::<BlockStatus>() == 64);
+    assert!(size_of::<KernelParams>() == 14 * 8);
+};
+
+/// Renders the device-side declarations of every shared layout, with `static_assert`s whose numbers
+/// come from the Rust definitions above.
+pub fn device_header() -> String {
+    let mut h = String::new();
+    h.push_str("// Generated from ringkernel-cuda/src/layout.rs and ringkernel-core/src/envelope.rs.\n");
+    h.push_str("// Do not edit: change the Rust types instead.\n#pragma once\n");
+    // NVRTC's front end has no constant-evaluable offsetof; EDG's __INTADDR__ is one.
+    h.push_str("#define RK_OFFSETOF(T, f) __INTADDR__(&((T*)0)->f)\n");
+    let _ = writeln!(h, "#define RK_MAX_PAYLOAD {MAX_PAYLOAD}");
+    let _ = writeln!(h, "#define RK_ENVELOPE_WORDS {SLOT_ENVELOPE_WORDS}");
+    h.push_str(
+        "struct __align__(8) rk_envelope_header {\n  unsigned int sender;\n  unsigned int receiver;\n  \
+         unsigned int type_id;\n  unsigned short payload_len;\n  unsigned short flags;\n  \
+         unsigned long long correlation;\n  unsigned long long hlc;\n};\n",
+    );
+    h.push_str(
+        "struct __align__(16) rk_envelope {\n  rk_envelope_header header;\n  \
+         unsigned char payload[RK_MAX_PAYLOAD];\n};\n",
+    );
+    let _ = writeln!(
+        h,
+        "static_assert(sizeof(rk_envelope_header) == {HEADER_SIZE}, \"envelope header size\");"
+    );
+    let _ = writeln!(
+        h,
+        "static_assert(sizeof(rk_envelope) == {ENVELOPE_SIZE}, \"envelope size\");"
+    );
+    let _ = writeln!(
+        h,
+        "static_assert(alignof(rk_envelope) == {}, \"envelope alignment\");",
+        align_of::<ringkernel_core::Envelope>()
+    );
+    for (field, offset) in ENVELOPE_OFFSETS {
+        // The header sits at offset 0, so header fields are checked on rk_envelope_header.
+        let path = if field == "payload" {
+            "rk_envelope, payload".to_string()
+        } else {
+            format!("rk_envelope_header, {field}")
+        };
+        let _ = writeln!(
+            h,
+            "static_assert(RK_OFFSETOF({path}) == {offset}, \"envelope.{field} offset\");"
+        );
+    }
+    h.push_str(
+        "struct __align__(128) rk_slot {\n  unsigned long long seq_a;\n  \
+         unsigned long long env[RK_ENVELOPE_WORDS];\n  unsigned long long seq_b;\n};\n",
+    );
+    assert_layout(&mut h, "rk_slot", size_of::<RingSlot>(), align_of::<RingSlot>(), &[
+        ("seq_a", offset_of!(RingSlot, seq_a)),
+        ("env", offset_of!(RingSlot, env)),
+        ("seq_b", offset_of!(RingSlot, seq_b)),
+    ]);
+    h.push_str(
+        "struct __align__(128) rk_index_line {\n  unsigned long long value;\n  \
+         unsigned long long pad[15];\n};\n",
+    );
+    assert_layout(&mut h, "rk_index_line", size_of::<IndexLine>(), align_of::<IndexLine>(), &[(
+        "value",
+        offset_of!(IndexLine, value),
+    )]);
+    h.push_str(
+        "struct __align__(64) rk_block_status {\n  unsigned long long heartbeat_ns;\n  \
+         unsigned long long consumed;\n  unsigned long long processed;\n  \
+         unsigned long long dropped;\n  unsigned long long idle_polls;\n  \
+         unsigned long long exited;\n  unsigned long long reserved[2];\n};\n",
+    );
+    assert_layout(
+        &mut h,
+        "rk_block_status",
+        size_of::<BlockStatus>(),
+        align_of::<BlockStatus>(),
+        &[
+            ("heartbeat_ns", offset_of!(BlockStatus, heartbeat_ns)),
+            ("consumed", offset_of!(BlockStatus, consumed)),
+            ("processed", offset_of!(BlockStatus, processed)),
+            ("dropped", offset_of!(BlockStatus, dropped)),
+            ("idle_polls", offset_of!(BlockStatus, idle_polls)),
+            ("exited", offset_of!(BlockStatus, exited)),
+        ],
+    );
+    let params = [
+        ("h2d_slots", offset_of!(KernelParams, h2d_slots)),
+        ("h2d_heads", offset_of!(KernelParams, h2d_heads)),
+        ("d2h_slots", offset_of!(KernelParams, d2h_slots)),
+        ("d2h_head", offset_of!(KernelParams, d2h_head)),
+        ("d2h_tail", offset_of!(KernelParams, d2h_tail)),
+        ("d2h_head_cache", offset_of!(KernelParams, d2h_head_cache)),
+        ("state_pool", offset_of!(KernelParams, state_pool)),
+        ("status", offset_of!(KernelParams, status)),
+        ("hlc", offset_of!(KernelParams, hlc)),
+        ("h2d_capacity", offset_of!(KernelParams, h2d_capacity)),
+        ("d2h_capacity", offset_of!(KernelParams, d2h_capacity)),
+        ("state_stride", offset_of!(KernelParams, state_stride)),
+        ("max_backoff_ns", offset_of!(KernelParams, max_backoff_ns)),
+        ("heartbeat_ns", offset_of!(KernelParams, heartbeat_ns)),
+    ];
+    h.push_str("struct rk_params {\n");
+    for (name, _) in params {
+        let _ = writeln!(h, "  unsigned long long {name};");
+    }
+    h.push_str("};\n");
+    assert_layout(
+        &mut h,
+        "rk_params",
+        size_of::<KernelParams>(),
+        align_of::<KernelParams>(),
+        &params,
+    );
+    h.push_str("struct rk_start_payload {\n  unsigned int type_index;\n  unsigned int actor_id;\n};\n");
+    assert_layout(
+        &mut h,
+        "rk_start_payload",
+        size_of::<StartPayload>(),
+        align_of::<StartPayload>(),
+        &[
+            ("type_index", offset_of!(StartPayload, type_index)),
+            ("actor_id", offset_of!(StartPayload, actor_id)),
+        ],
+    );
+    for (name, value) in [
+        ("RK_CTRL_START", control::START),
+        ("RK_CTRL_STOP", control::STOP),
+        ("RK_CTRL_SHUTDOWN", control::SHUTDOWN),
+        ("RK_NOTICE_FAILED", control::FAILED),
+        ("RK_NOTICE_TERMINATED", control::TERMINATED),
+    ] {
+        let _ = writeln!(h, "#define {name} {value:#010x}u");
+    }
+    use ringkernel_core::envelope::flags;
+    for (name, value) in [
+        ("RK_FLAG_ASK", flags::ASK),
+        ("RK_FLAG_REPLY", flags::REPLY),
+        ("RK_FLAG_FAILED", flags::FAILED),
+        ("RK_FLAG_DROPPED", flags::DROPPED),
+        ("RK_FLAG_CONTROL", flags::CONTROL),
+    ] {
+        let _ = writeln!(h, "#define {name} {value}u");
+    }
+    let _ = writeln!(h, "#define RK_HOST_ID {}u", u32::MAX);
+    h
+}
+
+fn assert_layout(h: &mut String, ty: &str, size: usize, align: usize, fields: &[(&str, usize)]) {
+    let _ = writeln!(h, "static_assert(sizeof({ty}) == {size}, \"{ty} size\");");
+    let _ = writeln!(h, "static_assert(alignof({ty}) == {align}, \"{ty} alignment\");");
+    for (field, offset) in fields {
+        let _ = writeln!(
+            h,
+            "static_assert(RK_OFFSETOF({ty}, {field}) == {offset}, \"{ty}.{field} offset\");"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_asserts_every_shared_struct() {
+        let h = device_header();
+        for ty in ["rk_envelope", "rk_slot", "rk_index_line", "rk_block_status", "rk_params"] {
+            assert!(h.contains(&format!("sizeof({ty}) ==")), "{ty} unchecked");
+        }
+        assert!(h.contains("static_assert(sizeof(rk_slot) == 128"));
+        assert!(h.contains("RK_OFFSETOF(rk_envelope_header, hlc) == 24"));
+    }
+
+    #[test]
+    fn slot_halves_each_carry_a_seq() {
+        // seq_a and the first 56 envelope bytes share bytes 0..64; seq_b and the rest 64..128.
+        assert!(offset_of!(RingSlot, seq_a) < 64);
+        assert!(offset_of!(RingSlot, seq_b) >= 64);
+        assert_eq!(SLOT_ENVELOPE_WORDS * 8, ENVELOPE_SIZE);
+    }
+}
