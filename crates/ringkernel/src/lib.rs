@@ -42,6 +42,7 @@ pub use error::Error;
 pub use runtime::{Runtime, DROP_SHUTDOWN_DEADLINE};
 pub use select::Backend;
 
+pub use ringkernel_core::envelope::flags as envelope_flags;
 pub use ringkernel_core::{
     Actor, ActorBackend, ActorId, AskError, BackendKind, Context, CoreError, CudaHandler, Envelope,
     HandlerError, HlcTimestamp, LifecycleState, Message, MessageTypeId, SendError, ShutdownError,

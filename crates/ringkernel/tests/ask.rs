@@ -21,7 +21,15 @@ fn asks_from_many_threads_all_get_their_own_reply() {
             s.spawn(move || {
                 for i in 0..2_000u64 {
                     let v = t * 1_000_000 + i;
-                    let r = e.ask_blocking(Ping { v, ..Ping::default() }, WAIT).unwrap();
+                    let r = e
+                        .ask_blocking(
+                            Ping {
+                                v,
+                                ..Ping::default()
+                            },
+                            WAIT,
+                        )
+                        .unwrap();
                     assert_eq!(r.v, v);
                 }
             });
@@ -61,7 +69,16 @@ async fn async_asks_under_tokio() {
             tokio::spawn(async move {
                 for i in 0..50u64 {
                     let v = t * 1000 + i;
-                    assert_eq!(e.ask(Ping { v, ..Ping::default() }).await.unwrap().v, v);
+                    assert_eq!(
+                        e.ask(Ping {
+                            v,
+                            ..Ping::default()
+                        })
+                        .await
+                        .unwrap()
+                        .v,
+                        v
+                    );
                 }
             })
         })
@@ -121,8 +138,14 @@ fn pending_ask_limit_is_a_typed_error_and_frees_up() {
         .unwrap();
     let a = rt.spawn::<GateActor>(Total::default()).unwrap();
     let short = Duration::from_millis(5);
-    assert!(matches!(a.ask_blocking(gated(g, 1), short), Err(AskError::Timeout(_))));
-    assert!(matches!(a.ask_blocking(gated(g, 1), short), Err(AskError::Timeout(_))));
+    assert!(matches!(
+        a.ask_blocking(gated(g, 1), short),
+        Err(AskError::Timeout(_))
+    ));
+    assert!(matches!(
+        a.ask_blocking(gated(g, 1), short),
+        Err(AskError::Timeout(_))
+    ));
     // Both timed-out requests are still queued, so they still count.
     assert_eq!(
         a.ask_blocking(gated(g, 1), short),

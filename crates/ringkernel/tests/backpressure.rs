@@ -31,7 +31,13 @@ fn full_mailbox_refuses_then_delivers_everything_accepted() {
     open(g);
     let t = ask_retry(&a, gated(g, 0));
     // 1 + (10..18) + 0; the refused 1000s were never enqueued.
-    assert_eq!(t, Total { sum: 1 + (10..18).sum::<u64>(), count: 10 });
+    assert_eq!(
+        t,
+        Total {
+            sum: 1 + (10..18).sum::<u64>(),
+            count: 10
+        }
+    );
 }
 
 #[test]
@@ -103,7 +109,10 @@ fn hammering_a_blocked_actor_loses_nothing() {
             .collect();
         hs.into_iter().map(|h| h.join().unwrap()).sum()
     });
-    assert!(accepted <= 16, "more accepted than the mailbox holds: {accepted}");
+    assert!(
+        accepted <= 16,
+        "more accepted than the mailbox holds: {accepted}"
+    );
     open(g);
     let t = ask_retry(&a, gated(g, 0));
     assert_eq!(t.count, 1 + accepted + 1);

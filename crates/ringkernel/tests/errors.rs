@@ -11,10 +11,17 @@ use ringkernel::{CoreError, Envelope, SpawnError};
 fn unknown_target_through_the_raw_path() {
     let rt = cpu_runtime().register::<Counter>().build().unwrap();
     let _c = rt.spawn::<Counter>(Total::default()).unwrap();
-    for id in [ActorId::from_raw(1), ActorId::from_raw(99_999), ActorId::HOST] {
+    for id in [
+        ActorId::from_raw(1),
+        ActorId::from_raw(99_999),
+        ActorId::HOST,
+    ] {
         let env = Envelope::new(ActorId::HOST, id, &Add { n: 1 }).unwrap();
         assert_eq!(rt.backend().tell(env), Err(SendError::UnknownActor(id)));
-        assert_eq!(rt.backend().ask(env).unwrap_err(), SendError::UnknownActor(id));
+        assert_eq!(
+            rt.backend().ask(env).unwrap_err(),
+            SendError::UnknownActor(id)
+        );
         assert_eq!(rt.backend().stop(id), Err(SendError::UnknownActor(id)));
     }
 }
@@ -38,11 +45,13 @@ fn wrong_message_type_through_the_raw_path() {
 fn right_type_with_wrong_length_is_refused() {
     let rt = cpu_runtime().register::<Counter>().build().unwrap();
     let c = rt.spawn::<Counter>(Total::default()).unwrap();
-    let env =
-        Envelope::from_bytes(ActorId::HOST, c.id(), Add::TYPE_ID, &[1, 2, 3]).unwrap();
+    let env = Envelope::from_bytes(ActorId::HOST, c.id(), Add::TYPE_ID, &[1, 2, 3]).unwrap();
     assert!(matches!(
         rt.backend().tell(env),
-        Err(SendError::WrongMessageType { type_id: 0x1001, .. })
+        Err(SendError::WrongMessageType {
+            type_id: 0x1001,
+            ..
+        })
     ));
 }
 
@@ -93,7 +102,10 @@ fn oversize_message_is_a_typed_registration_error() {
 fn oversize_reply_is_a_typed_registration_error() {
     assert!(matches!(
         cpu_runtime().register::<BigReply>().build(),
-        Err(Error::Register { name: "big-reply", source: CoreError::PayloadTooLarge { .. } })
+        Err(Error::Register {
+            name: "big-reply",
+            source: CoreError::PayloadTooLarge { .. }
+        })
     ));
 }
 
@@ -127,7 +139,10 @@ impl Actor for ReservedActor {
 fn reserved_type_id_is_a_typed_registration_error() {
     assert!(matches!(
         cpu_runtime().register::<ReservedActor>().build(),
-        Err(Error::Register { source: CoreError::ReservedTypeId(0xFFFF_0003), .. })
+        Err(Error::Register {
+            source: CoreError::ReservedTypeId(0xFFFF_0003),
+            ..
+        })
     ));
 }
 
@@ -151,7 +166,10 @@ impl Actor for WideActor {
 fn over_aligned_state_is_a_typed_registration_error() {
     assert!(matches!(
         cpu_runtime().register::<WideActor>().build(),
-        Err(Error::Register { source: CoreError::StateAlignment { align: 32, max: 16 }, .. })
+        Err(Error::Register {
+            source: CoreError::StateAlignment { align: 32, max: 16 },
+            ..
+        })
     ));
 }
 
@@ -175,9 +193,15 @@ fn raw_spawn_errors_are_typed() {
     let rt = cpu_runtime().register::<Counter>().build().unwrap();
     assert_eq!(
         rt.backend().spawn(0, &[1, 2, 3]),
-        Err(SpawnError::BadState { len: 3, expected: 16 })
+        Err(SpawnError::BadState {
+            len: 3,
+            expected: 16
+        })
     );
-    assert!(matches!(rt.backend().spawn(7, &[]), Err(SpawnError::Backend(_))));
+    assert!(matches!(
+        rt.backend().spawn(7, &[]),
+        Err(SpawnError::Backend(_))
+    ));
 }
 
 #[test]
