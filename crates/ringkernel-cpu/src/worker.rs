@@ -14,6 +14,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use bytemuck::Zeroable;
 use ringkernel_core::actor::HandleFailure;
@@ -27,8 +28,12 @@ use crate::shared::{Shared, SharedRef};
 pub const BATCH: usize = 64;
 /// Ready actors a worker takes from its ring at once.
 const READY_BATCH: usize = 32;
-/// Idle rounds a worker spins (checking its ring) before it parks.
-const SPIN_ROUNDS: u32 = 200;
+/// How long an idle worker spins on its ring before it starts yielding.
+const SPIN_FOR: Duration = Duration::from_micros(50);
+/// How long an idle worker keeps yielding (cheap when other threads want the core, instant
+/// pickup when they do not) before it parks. A park/unpark round trip costs tens of
+/// microseconds, far more than a typical gap between requests, so parking comes last.
+const YIELD_FOR: Duration = Duration::from_millis(1);
 /// The [`HandlerError`] code reported when a handler panics.
 pub const PANIC_CODE: u32 = u32::MAX;
 
@@ -36,25 +41,26 @@ pub(crate) fn run(shared: SharedRef, me: usize) {
     let mut msgs = [Envelope::zeroed(); BATCH];
     let mut ready = [0u32; READY_BATCH];
     let queue = shared.sched.queue(me);
-    let mut idle = 0u32;
+    let mut idle_since: Option<Instant> = None;
     while !shared.stopping.load(Ordering::Acquire) {
         // SAFETY: worker `me` is the only consumer of its own ready ring.
         let n = unsafe { queue.ready.pop_batch(&mut ready) };
         if n == 0 {
-            idle += 1;
-            if idle < SPIN_ROUNDS {
-                for _ in 0..32 {
+            let since = *idle_since.get_or_insert_with(Instant::now);
+            let idle = since.elapsed();
+            if idle < SPIN_FOR {
+                for _ in 0..16 {
                     std::hint::spin_loop();
                 }
-            } else if idle < SPIN_ROUNDS + 8 {
+            } else if idle < SPIN_FOR + YIELD_FOR {
                 std::thread::yield_now();
             } else {
                 queue.park_unless(&shared.stopping);
-                idle = 0;
+                idle_since = None;
             }
             continue;
         }
-        idle = 0;
+        idle_since = None;
         for &idx in &ready[..n] {
             match shared.table.get(idx) {
                 Some(cell) => run_actor(&shared, me, cell, &mut msgs),

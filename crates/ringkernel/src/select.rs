@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use ringkernel_core::{ActorBackend, ActorVTable};
 use ringkernel_cpu::{CpuBackend, CpuConfig};
-use ringkernel_cuda::{CudaBackend, CudaConfig, CudaError};
+use ringkernel_cuda::{CudaBackend, CudaConfig};
 
 use crate::error::Error;
 
@@ -61,15 +61,7 @@ pub(crate) fn build(
     }
 }
 
-/// THE CUDA HOOK: the one place the facade builds the CUDA backend.
-///
-/// Today `CudaBackend` does not implement `ActorBackend` yet, so a successfully built backend
-/// cannot be boxed here and is reported as unavailable. Once the trait impl lands, replace the
-/// body's last two statements with `Ok(Arc::new(backend))`.
+/// The one place the facade builds the CUDA backend.
 fn cuda_backend(types: &[ActorVTable]) -> Result<Arc<dyn ActorBackend>, Error> {
-    let backend = CudaBackend::new(types, CudaConfig::default())?;
-    drop(backend);
-    Err(Error::Cuda(CudaError::DriverUnavailable(
-        "CudaBackend does not implement ActorBackend yet".into(),
-    )))
+    Ok(Arc::new(CudaBackend::new(types, CudaConfig::default())?))
 }

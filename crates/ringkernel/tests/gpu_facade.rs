@@ -1,0 +1,121 @@
+//! The public API on the GPU: `Runtime` with `Backend::Cuda` and `Backend::Auto`. Needs an NVIDIA
+//! GPU and fails loudly without one (build with `--features gpu-tests`, run with
+//! `--test-threads=1`).
+
+use std::time::Duration;
+
+use ringkernel::prelude::*;
+use ringkernel_core::actor::CudaHandler;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
+struct Deposit {
+    cents: i64,
+}
+impl Message for Deposit {
+    const TYPE_ID: MessageTypeId = MessageTypeId(0x0F01);
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
+struct Balance {
+    cents: i64,
+    deposits: u64,
+}
+impl Message for Balance {
+    const TYPE_ID: MessageTypeId = MessageTypeId(0x0F02);
+}
+
+/// Deposits; a deposit of exactly -1 cent is refused as a handler failure (code 3).
+struct Account;
+impl Actor for Account {
+    const NAME: &'static str = "account";
+    type State = Balance;
+    type Msg = Deposit;
+    type Reply = Balance;
+    fn handle(s: &mut Balance, m: &Deposit, _c: &Context) -> Result<Balance, HandlerError> {
+        if m.cents == -1 {
+            return Err(HandlerError(3));
+        }
+        s.cents += m.cents;
+        s.deposits += 1;
+        Ok(*s)
+    }
+    fn cuda_handler() -> Option<CudaHandler> {
+        Some(CudaHandler {
+            function: "account_handle",
+            state_type: "Balance",
+            msg_type: "Deposit",
+            reply_type: "Balance",
+            struct_defs: "struct Deposit { long long cents; };\n\
+                          struct Balance { long long cents; unsigned long long deposits; };",
+            source: "__device__ int account_handle(Balance* s, const Deposit* m, Balance* r, const rk_ctx* c) {\n\
+                     if (m->cents == -1) return 3;\n\
+                     s->cents += m->cents; s->deposits += 1; *r = *s; return 0; }",
+        })
+    }
+}
+
+fn runtime(backend: Backend) -> Runtime {
+    Runtime::builder()
+        .backend(backend)
+        .register::<Account>()
+        .build()
+        .unwrap_or_else(|e| panic!("this test needs a usable NVIDIA GPU: {e}"))
+}
+
+const T: Duration = Duration::from_secs(10);
+
+#[test]
+fn auto_picks_cuda_when_a_gpu_is_present() {
+    let rt = runtime(Backend::Auto);
+    assert_eq!(rt.backend_kind(), BackendKind::Cuda, "fell back: {:?}", rt.fallback_reason());
+    assert!(rt.fallback_reason().is_none());
+}
+
+#[test]
+fn tell_and_ask_through_the_public_api() {
+    let rt = runtime(Backend::Cuda);
+    let acct = rt.spawn::<Account>(Balance { cents: 100, deposits: 0 }).unwrap();
+    for _ in 0..500 {
+        loop {
+            match acct.tell(Deposit { cents: 2 }) {
+                Ok(()) => break,
+                Err(SendError::Full(_)) => std::thread::yield_now(),
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+    let b = acct.ask_blocking(Deposit { cents: 0 }, T).unwrap();
+    assert_eq!(b, Balance { cents: 1100, deposits: 501 });
+    let tokio_rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let b = tokio_rt.block_on(acct.ask(Deposit { cents: 5 })).unwrap();
+    assert_eq!(b.cents, 1105);
+}
+
+#[test]
+fn handler_failure_and_stop_through_the_public_api() {
+    let rt = runtime(Backend::Cuda);
+    let bad = rt.spawn::<Account>(Balance::default()).unwrap();
+    let good = rt.spawn::<Account>(Balance::default()).unwrap();
+    assert!(matches!(
+        bad.ask_blocking(Deposit { cents: -1 }, T),
+        Err(AskError::HandlerFailed { error: HandlerError(3), .. })
+    ));
+    assert_eq!(bad.state(), LifecycleState::Failed);
+    assert_eq!(good.ask_blocking(Deposit { cents: 1 }, T).unwrap().cents, 1);
+    good.stop().unwrap();
+    assert!(matches!(good.tell(Deposit { cents: 1 }), Err(SendError::Stopped(_))));
+    let report = rt.shutdown(T).unwrap();
+    assert_eq!(report.processed, 2);
+}
+
+#[test]
+fn two_runtimes_one_after_another() {
+    for round in 0..2 {
+        let rt = runtime(Backend::Cuda);
+        let a = rt.spawn::<Account>(Balance::default()).unwrap();
+        assert_eq!(a.ask_blocking(Deposit { cents: round }, T).unwrap().cents, round);
+        rt.shutdown(T).unwrap();
+    }
+}
