@@ -119,7 +119,9 @@ fn welch(
     (Some(t), Some(df), p)
 }
 
+// Tests unwrap on purpose: a failure should stop the test with its location.
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -53,7 +53,9 @@ fn sig3(x: f64) -> String {
     }
 }
 
+// Tests unwrap on purpose: a failure should stop the test with its location.
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

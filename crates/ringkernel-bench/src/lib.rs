@@ -17,7 +17,7 @@
 //! ```
 
 pub mod compare;
-
+pub mod cpu;
 pub mod env;
 pub mod error;
 pub mod format;

@@ -307,7 +307,10 @@ fn write_section(md: &mut String, s: &Section) {
                 fmt_opt(r.speedup(c.better), |x| format!("{x:.2}x")),
                 fmt_opt(r.welch_t, |x| format!("{x:.2}")),
                 fmt_opt(r.welch_df, |x| format!("{x:.1}")),
-                fmt_opt(r.p_value, |x| if x < 1e-4 {
+                fmt_opt(r.p_value, |x| if x == 0.0 {
+                    // The exact p is below the smallest f64; `0` would overstate certainty.
+                    "< 1e-300".to_string()
+                } else if x < 1e-4 {
                     format!("{x:.1e}")
                 } else {
                     format!("{x:.4}")
@@ -319,7 +322,9 @@ fn write_section(md: &mut String, s: &Section) {
     }
 }
 
+// Tests unwrap on purpose: a failure should stop the test with its location.
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -266,7 +266,9 @@ pub struct Summary {
     pub p99_ci95: Option<Interval>,
 }
 
+// Tests unwrap on purpose: a failure should stop the test with its location.
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

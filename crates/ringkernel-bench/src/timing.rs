@@ -111,7 +111,9 @@ pub fn throughput_timed(
     Samples::new(rates)
 }
 
+// Tests unwrap on purpose: a failure should stop the test with its location.
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
