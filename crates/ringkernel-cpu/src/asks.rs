@@ -119,6 +119,7 @@ impl PendingAsks {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use ringkernel_core::reply_pair;

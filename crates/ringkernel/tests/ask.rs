@@ -1,5 +1,7 @@
 //! Asks: from many threads, async under Tokio, under a hand-rolled executor, timeouts and limits.
 
+#![allow(clippy::unwrap_used)] // Tests unwrap: a panic is the failure report.
+
 mod common;
 
 use std::future::Future;

@@ -1,5 +1,7 @@
 //! Auto traits of every public type, in one place (as tokio's tests/async_send_sync.rs).
 
+#![allow(clippy::unwrap_used)] // Tests unwrap: a panic is the failure report.
+
 mod common;
 
 use common::*;

@@ -1,5 +1,7 @@
 //! Backend selection on a machine without a GPU, and several runtimes in one process.
 
+#![allow(clippy::unwrap_used)] // Tests unwrap: a panic is the failure report.
+
 mod common;
 
 use common::*;

@@ -1,5 +1,7 @@
 //! Full mailboxes: `SendError::Full`, nothing overwritten, nothing lost after release.
 
+#![allow(clippy::unwrap_used)] // Tests unwrap: a panic is the failure report.
+
 mod common;
 
 use common::*;

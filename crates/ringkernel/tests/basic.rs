@@ -1,5 +1,7 @@
 //! Echo, stateful counters, many actors, spawn and registration errors.
 
+#![allow(clippy::unwrap_used)] // Tests unwrap: a panic is the failure report.
+
 mod common;
 
 use std::collections::HashSet;

@@ -1,5 +1,7 @@
 //! Typed errors for bad targets and bad messages, through the typed API and the raw envelope path.
 
+#![allow(clippy::unwrap_used)] // Tests unwrap: a panic is the failure report.
+
 mod common;
 
 use bytemuck::{Pod, Zeroable};

@@ -1,5 +1,7 @@
 //! Handler failure: the actor fails alone, its ask gets HandlerFailed, queued asks get Dropped.
 
+#![allow(clippy::unwrap_used)] // Tests unwrap: a panic is the failure report.
+
 mod common;
 
 use std::time::Duration;

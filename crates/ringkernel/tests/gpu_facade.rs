@@ -2,6 +2,8 @@
 //! GPU and fails loudly without one (build with `--features gpu-tests`, run with
 //! `--test-threads=1`).
 
+#![allow(clippy::unwrap_used)] // Tests unwrap: a panic is the failure report.
+
 use std::time::Duration;
 
 use ringkernel::prelude::*;
@@ -69,14 +71,24 @@ const T: Duration = Duration::from_secs(10);
 #[test]
 fn auto_picks_cuda_when_a_gpu_is_present() {
     let rt = runtime(Backend::Auto);
-    assert_eq!(rt.backend_kind(), BackendKind::Cuda, "fell back: {:?}", rt.fallback_reason());
+    assert_eq!(
+        rt.backend_kind(),
+        BackendKind::Cuda,
+        "fell back: {:?}",
+        rt.fallback_reason()
+    );
     assert!(rt.fallback_reason().is_none());
 }
 
 #[test]
 fn tell_and_ask_through_the_public_api() {
     let rt = runtime(Backend::Cuda);
-    let acct = rt.spawn::<Account>(Balance { cents: 100, deposits: 0 }).unwrap();
+    let acct = rt
+        .spawn::<Account>(Balance {
+            cents: 100,
+            deposits: 0,
+        })
+        .unwrap();
     for _ in 0..500 {
         loop {
             match acct.tell(Deposit { cents: 2 }) {
@@ -87,8 +99,17 @@ fn tell_and_ask_through_the_public_api() {
         }
     }
     let b = acct.ask_blocking(Deposit { cents: 0 }, T).unwrap();
-    assert_eq!(b, Balance { cents: 1100, deposits: 501 });
-    let tokio_rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    assert_eq!(
+        b,
+        Balance {
+            cents: 1100,
+            deposits: 501
+        }
+    );
+    let tokio_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let b = tokio_rt.block_on(acct.ask(Deposit { cents: 5 })).unwrap();
     assert_eq!(b.cents, 1105);
 }
@@ -100,12 +121,18 @@ fn handler_failure_and_stop_through_the_public_api() {
     let good = rt.spawn::<Account>(Balance::default()).unwrap();
     assert!(matches!(
         bad.ask_blocking(Deposit { cents: -1 }, T),
-        Err(AskError::HandlerFailed { error: HandlerError(3), .. })
+        Err(AskError::HandlerFailed {
+            error: HandlerError(3),
+            ..
+        })
     ));
     assert_eq!(bad.state(), LifecycleState::Failed);
     assert_eq!(good.ask_blocking(Deposit { cents: 1 }, T).unwrap().cents, 1);
     good.stop().unwrap();
-    assert!(matches!(good.tell(Deposit { cents: 1 }), Err(SendError::Stopped(_))));
+    assert!(matches!(
+        good.tell(Deposit { cents: 1 }),
+        Err(SendError::Stopped(_))
+    ));
     let report = rt.shutdown(T).unwrap();
     assert_eq!(report.processed, 2);
 }
@@ -115,7 +142,10 @@ fn two_runtimes_one_after_another() {
     for round in 0..2 {
         let rt = runtime(Backend::Cuda);
         let a = rt.spawn::<Account>(Balance::default()).unwrap();
-        assert_eq!(a.ask_blocking(Deposit { cents: round }, T).unwrap().cents, round);
+        assert_eq!(
+            a.ask_blocking(Deposit { cents: round }, T).unwrap().cents,
+            round
+        );
         rt.shutdown(T).unwrap();
     }
 }

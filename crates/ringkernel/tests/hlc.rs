@@ -1,5 +1,7 @@
 //! HLC stamping: ticked on send, merged on receive, replies stamped after the receive.
 
+#![allow(clippy::unwrap_used)] // Tests unwrap: a panic is the failure report.
+
 mod common;
 
 use std::collections::HashSet;

@@ -1,5 +1,7 @@
 //! stop(): Active -> Draining -> Terminated, processing what was queued and refusing the rest.
 
+#![allow(clippy::unwrap_used)] // Tests unwrap: a panic is the failure report.
+
 mod common;
 
 use common::*;

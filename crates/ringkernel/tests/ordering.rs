@@ -1,5 +1,7 @@
 //! Per sender -> receiver FIFO, checked by sequence numbers from several threads.
 
+#![allow(clippy::unwrap_used)] // Tests unwrap: a panic is the failure report.
+
 mod common;
 
 use std::sync::Arc;

@@ -1,5 +1,7 @@
 //! Shutdown: drain, drop after the drain budget, hung handlers, and what happens afterwards.
 
+#![allow(clippy::unwrap_used)] // Tests unwrap: a panic is the failure report.
+
 mod common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
