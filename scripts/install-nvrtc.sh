@@ -38,7 +38,9 @@ else
     # half-installed site that looks complete.
     TMP="$(mktemp -d "$NVRTC_DIR/site.tmp.XXXXXX")"
     trap 'rm -rf "$TMP"' EXIT
-    "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
+    # (Containers often run as root; pip's warning about that is noise here: we install into
+    # a private --target dir, not the system site.)
+    PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
         --no-compile --target "$TMP" "${PINS[@]}" >&2
     rm -rf "$SITE"
     mv "$TMP" "$SITE"

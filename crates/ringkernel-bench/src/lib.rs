@@ -21,6 +21,7 @@ pub mod cpu;
 pub mod env;
 pub mod error;
 pub mod format;
+pub mod gpu;
 pub mod report;
 pub mod samples;
 pub mod timing;

@@ -107,6 +107,11 @@ impl CudaBackend {
         self.shared.dev.counters()
     }
 
+    /// Idle polls of all blocks so far (each reads one 128-byte slot over PCIe).
+    pub fn idle_polls(&self) -> u64 {
+        self.shared.dev.idle_polls()
+    }
+
     /// Replies whose timestamp was rejected by the host clock's skew bound.
     pub fn skewed_replies(&self) -> u64 {
         self.shared.skewed_replies.load(Ordering::Relaxed)

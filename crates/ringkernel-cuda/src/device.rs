@@ -226,6 +226,11 @@ impl DeviceRuntime {
             })
     }
 
+    /// Polls that found nothing, summed over blocks (as of their last heartbeat).
+    pub fn idle_polls(&self) -> u64 {
+        (0..self.blocks as usize).map(|b| self.status(b).idle_polls).sum()
+    }
+
     /// Messages pushed but never consumed (meaningful after the kernel exited).
     pub fn unconsumed(&self) -> u64 {
         self.producers

@@ -179,6 +179,16 @@ impl DeviceBuffer {
         })
     }
 
+    /// Copies the first `dst.len()` bytes back to the host (synchronously; not on a kernel's stream).
+    pub fn read(&self, dst: &mut [u8]) -> Result<(), CudaError> {
+        check("cuCtxSetCurrent", self.ctx.bind_to_thread())?;
+        if dst.len() > self.bytes {
+            return Err(CudaError::Config("read past the end of a device buffer".into()));
+        }
+        // SAFETY: `ptr` holds at least `dst.len()` bytes (checked above).
+        check("cuMemcpyDtoH", unsafe { result::memcpy_dtoh_sync(dst, self.ptr) })
+    }
+
     /// Device address.
     pub fn ptr(&self) -> u64 {
         self.ptr
@@ -242,6 +252,13 @@ impl Stream {
             sys::CUresult::CUDA_ERROR_NOT_READY => Ok(false),
             other => check("cuStreamQuery", other.result()).map(|_| false),
         }
+    }
+
+    /// Waits for all work on the stream.
+    pub fn synchronize(&self) -> Result<(), CudaError> {
+        check("cuCtxSetCurrent", self.ctx.bind_to_thread())?;
+        // SAFETY: `raw` is a live stream.
+        check("cuStreamSynchronize", unsafe { result::stream::synchronize(self.raw) })
     }
 
     /// Copies `src` to device address `dst` on this stream and waits for it.
@@ -329,6 +346,30 @@ impl Kernel {
             )
         })?;
         Ok(u32::try_from(n).unwrap_or(0))
+    }
+
+    /// Launches the kernel normally on `stream` with `shared_bytes` of dynamic shared memory.
+    ///
+    /// # Safety
+    /// 1. `args` must point to values matching the kernel's parameters, in order.
+    /// 2. Every device address passed must stay valid until the kernel exits.
+    pub unsafe fn launch(
+        &self,
+        stream: &Stream,
+        grid: u32,
+        block: u32,
+        args: &mut [*mut c_void],
+    ) -> Result<(), CudaError> {
+        check("cuCtxSetCurrent", self.ctx.bind_to_thread())?;
+        // SAFETY: forwarded from the caller's contract.
+        check("cuLaunchKernel", unsafe {
+            result::launch_kernel(self.function, (grid, 1, 1), (block, 1, 1), 0, stream.raw(), args)
+        })
+    }
+
+    /// The raw function handle.
+    pub fn raw(&self) -> sys::CUfunction {
+        self.function
     }
 
     /// Launches the kernel cooperatively (the driver refuses a grid that cannot be co-resident).

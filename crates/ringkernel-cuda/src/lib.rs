@@ -10,6 +10,7 @@ pub mod config;
 pub mod device;
 pub mod driver;
 pub mod error;
+pub mod floors;
 pub mod host_ring;
 pub mod layout;
 pub mod nvrtc;

@@ -1,0 +1,341 @@
+//! The GPU benchmark suite: the framework through its public API beside the raw floors, all in one
+//! process and one run on one card (see docs/benchmarks/README.md).
+
+pub mod actors;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ringkernel::{ActorRef, Backend, Runtime};
+use ringkernel_core::{AskError, SendError};
+use ringkernel_cuda::floors::Floors;
+use ringkernel_cuda::{CudaBackend, CudaConfig};
+
+use crate::env::Environment;
+use crate::error::BenchError;
+use crate::report::{Report, Row, Section, Unit};
+use crate::samples::Samples;
+use actors::{Add, Adder, Blob, Sink, Tally};
+
+/// Sizes of one run.
+#[derive(Debug, Clone)]
+pub struct GpuBenchConfig {
+    /// Timed round trips per latency row.
+    pub iters: usize,
+    /// Untimed round trips first.
+    pub warmup: usize,
+    /// Messages per tell-throughput repetition.
+    pub tell_messages: u64,
+    /// Repetitions of each throughput measurement.
+    pub reps: usize,
+    /// Producer thread counts for the tell benchmark.
+    pub producers: Vec<usize>,
+}
+
+impl GpuBenchConfig {
+    /// Publication sizes, or a fast smoke run.
+    pub fn new(quick: bool) -> Self {
+        if quick {
+            GpuBenchConfig {
+                iters: 2_000,
+                warmup: 200,
+                tell_messages: 200_000,
+                reps: 2,
+                producers: vec![1, 4],
+            }
+        } else {
+            GpuBenchConfig {
+                iters: 50_000,
+                warmup: 5_000,
+                tell_messages: 8_000_000,
+                reps: 5,
+                producers: vec![1, 2, 4, 8],
+            }
+        }
+    }
+}
+
+fn err(name: &str) -> impl Fn(ringkernel::Error) -> BenchError + '_ {
+    move |e| BenchError::bench(name, e)
+}
+
+fn cuda_err(name: &str) -> impl Fn(ringkernel_cuda::CudaError) -> BenchError + '_ {
+    move |e| BenchError::bench(name, e)
+}
+
+/// Runs every GPU benchmark and returns the report.
+pub fn run(config: &GpuBenchConfig) -> Result<Report, BenchError> {
+    let floors = Floors::new(0).map_err(cuda_err("floors"))?;
+    let rt = Runtime::builder()
+        .backend(Backend::Cuda)
+        .register::<Adder>()
+        .register::<Sink>()
+        .build()
+        .map_err(err("runtime"))?;
+    let gpu = rt.description();
+    let mut report = Report::new("RingKernel GPU benchmarks", Environment::capture(Some(gpu)));
+    report.sections.push(ask_latency(config, &rt, &floors)?);
+    report.sections.push(tell_throughput(config, &rt, &floors)?);
+    rt.shutdown(Duration::from_secs(10))
+        .map_err(err("shutdown"))?;
+    drop(rt);
+    report.sections.push(idle_cost()?);
+    Ok(report)
+}
+
+/// Runs and writes `<out>/gpu.md` and `<out>/gpu.json`.
+pub fn run_and_write(
+    config: &GpuBenchConfig,
+    out: &Path,
+) -> Result<(PathBuf, PathBuf), BenchError> {
+    run(config)?.write(out, "gpu")
+}
+
+fn ask_latency(c: &GpuBenchConfig, rt: &Runtime, floors: &Floors) -> Result<Section, BenchError> {
+    let actor = rt.spawn::<Adder>(Tally::default()).map_err(err("spawn"))?;
+    let timeout = Duration::from_secs(5);
+    let mut blocking = Vec::with_capacity(c.iters);
+    for i in 0..c.iters + c.warmup {
+        let t = Instant::now();
+        let r = actor
+            .ask_blocking(Add { n: 1 }, timeout)
+            .map_err(|e| BenchError::bench("ask_blocking", e))?;
+        let dt = t.elapsed().as_nanos() as f64;
+        if r.count != i as u64 + 1 {
+            return Err(BenchError::bench("ask_blocking", "reply out of order"));
+        }
+        if i >= c.warmup {
+            blocking.push(dt);
+        }
+    }
+    let tokio_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| BenchError::bench("tokio", e))?;
+    let asyncs = tokio_rt.block_on(async {
+        let mut v = Vec::with_capacity(c.iters);
+        for i in 0..c.iters + c.warmup {
+            let t = Instant::now();
+            actor.ask(Add { n: 1 }).await?;
+            if i >= c.warmup {
+                v.push(t.elapsed().as_nanos() as f64);
+            }
+        }
+        Ok::<_, AskError>(v)
+    });
+    let asyncs = asyncs.map_err(|e| BenchError::bench("ask async", e))?;
+    let raw = floors
+        .pingpong(c.iters, c.warmup)
+        .map_err(cuda_err("raw ping-pong"))?;
+    let launch = floors
+        .launch_sync(c.iters, c.warmup)
+        .map_err(cuda_err("launch+sync"))?;
+    let graph = floors
+        .graph_replay(c.iters, c.warmup)
+        .map_err(cuda_err("graph replay"))?;
+
+    let blocking = Samples::new(blocking)?;
+    let asyncs = Samples::new(asyncs)?;
+    let raw = Samples::new(raw)?;
+    let launch = Samples::new(launch)?;
+    let graph = Samples::new(graph)?;
+    let mut s = Section::new(
+        "ask round trip",
+        "One host thread asks one block actor (8-byte request, 16-byte reply) through the public \
+         API, sequentially; the raw rows run on the same card in the same process. Launch and graph \
+         rows do no message work at all: they are the cost of the alternative's plumbing alone.",
+    );
+    s.push(Row::new(
+        "ringkernel ask_blocking (public API)",
+        Unit::Nanoseconds,
+        &blocking,
+    ))
+    .push(Row::new(
+        "ringkernel ask().await (tokio current-thread)",
+        Unit::Nanoseconds,
+        &asyncs,
+    ))
+    .push(Row::new(
+        "raw persistent mapped ping-pong (floor)",
+        Unit::Nanoseconds,
+        &raw,
+    ))
+    .push(Row::new(
+        "empty kernel launch + stream sync",
+        Unit::Nanoseconds,
+        &launch,
+    ))
+    .push(Row::new(
+        "CUDA graph replay + stream sync",
+        Unit::Nanoseconds,
+        &graph,
+    ));
+    s.compare(
+        "ask_blocking",
+        &blocking,
+        "raw floor",
+        &raw,
+        Unit::Nanoseconds,
+    )
+    .compare(
+        "ask_blocking",
+        &blocking,
+        "launch + sync",
+        &launch,
+        Unit::Nanoseconds,
+    )
+    .compare(
+        "ask_blocking",
+        &blocking,
+        "graph replay + sync",
+        &graph,
+        Unit::Nanoseconds,
+    )
+    .compare(
+        "ask().await",
+        &asyncs,
+        "ask_blocking",
+        &blocking,
+        Unit::Nanoseconds,
+    );
+    Ok(s)
+}
+
+/// Sends `total` 64-byte tells spread over `actors` from `producers` threads, retrying on Full,
+/// then waits until every actor has handled its share; returns messages per second.
+fn tell_once(actors: &[ActorRef<Sink>], producers: usize, total: u64) -> Result<f64, BenchError> {
+    let before: Vec<Tally> = actors
+        .iter()
+        .map(|a| a.ask_blocking(Blob::default(), Duration::from_secs(10)))
+        .collect::<Result<_, _>>()
+        .map_err(|e| BenchError::bench("tell baseline", e))?;
+    let per = total / producers as u64;
+    let actors = Arc::new(actors.to_vec());
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for p in 0..producers {
+            let actors = actors.clone();
+            scope.spawn(move || {
+                let n = actors.len();
+                for i in 0..per {
+                    let a = &actors[(i as usize + p) % n];
+                    let m = Blob { words: [1; 8] };
+                    loop {
+                        match a.tell(m) {
+                            Ok(()) => break,
+                            Err(SendError::Full(_)) => std::hint::spin_loop(),
+                            Err(e) => panic!("tell failed: {e}"),
+                        }
+                    }
+                }
+            });
+        }
+    });
+    // Every message has been accepted; an ask queued behind them returns once they are handled.
+    let mut handled = 0;
+    for (a, b) in actors.iter().zip(&before) {
+        let t = a
+            .ask_blocking(Blob::default(), Duration::from_secs(30))
+            .map_err(|e| BenchError::bench("tell drain", e))?;
+        handled += t.count - b.count - 1;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    if handled != per * producers as u64 {
+        return Err(BenchError::bench(
+            "tell",
+            format!("{handled} handled of {} sent", per * producers as u64),
+        ));
+    }
+    Ok(handled as f64 / secs)
+}
+
+fn tell_throughput(
+    c: &GpuBenchConfig,
+    rt: &Runtime,
+    floors: &Floors,
+) -> Result<Section, BenchError> {
+    let actors: Vec<ActorRef<Sink>> = (0..64)
+        .map(|_| rt.spawn::<Sink>(Tally::default()))
+        .collect::<Result<_, _>>()
+        .map_err(err("spawn sinks"))?;
+    let mut s = Section::new(
+        "tell throughput",
+        "64-byte messages told round-robin to 64 block actors whose handler reads them (sum of \
+         word 0), counted only once every handler ran; the raw rows stream 64-byte messages into \
+         mapped rings read by a 256-thread block per ring, with no actor work.",
+    );
+    let mut ours = Vec::new();
+    for &p in &c.producers {
+        let rates = (0..c.reps)
+            .map(|_| tell_once(&actors, p, c.tell_messages))
+            .collect::<Result<Vec<_>, _>>()?;
+        let rates = Samples::new(rates)?;
+        s.push(Row::new(
+            format!("ringkernel tell, {p} producer thread(s)"),
+            Unit::OpsPerSecond,
+            &rates,
+        ));
+        ours.push((p, rates));
+    }
+    for rings in [1usize, 8] {
+        let per = c.tell_messages / rings as u64;
+        let rates = (0..c.reps)
+            .map(|_| floors.h2d_stream(rings, per))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(cuda_err("raw stream"))?;
+        let rates = Samples::new(rates)?;
+        s.push(Row::new(
+            format!("raw mapped-ring stream, {rings} ring(s) (floor)"),
+            Unit::OpsPerSecond,
+            &rates,
+        ));
+        if let Some((p, o)) = ours.iter().find(|(p, _)| *p == rings).or(ours.last()) {
+            s.compare(
+                format!("tell x{p}"),
+                o,
+                format!("raw {rings} ring(s)"),
+                &rates,
+                Unit::OpsPerSecond,
+            );
+        }
+    }
+    Ok(s)
+}
+
+/// What an idle persistent kernel costs: SMs it occupies and the PCIe reads of its polling.
+fn idle_cost() -> Result<Section, BenchError> {
+    let types = [
+        ringkernel_core::ActorVTable::of::<Adder>().map_err(|e| BenchError::bench("idle", e))?
+    ];
+    let b = CudaBackend::new(&types, CudaConfig::default()).map_err(cuda_err("idle backend"))?;
+    let blocks = b.blocks();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut rates = Vec::new();
+    for _ in 0..5 {
+        let (p0, t0) = (b.idle_polls(), Instant::now());
+        std::thread::sleep(Duration::from_millis(200));
+        rates.push((b.idle_polls() - p0) as f64 / t0.elapsed().as_secs_f64());
+    }
+    let rates = Samples::new(rates)?;
+    let mut s = Section::new(
+        "idle cost",
+        format!(
+            "An idle runtime holds one 32-thread block on each of {blocks} SMs (1 of 64 warp slots per \
+             SM; other kernels still run beside it). Each idle poll reads one 128-byte slot over PCIe; \
+             the back-off caps at 20 µs between polls."
+        ),
+    );
+    let mb = rates.p50() * 128.0 / 1e6;
+    s.push(
+        Row::new(
+            "idle polls per second, whole grid",
+            Unit::OpsPerSecond,
+            &rates,
+        )
+        .with_notes(format!("≈ {mb:.0} MB/s of PCIe reads")),
+    );
+    ringkernel_core::ActorBackend::shutdown(&b, Duration::from_secs(5))
+        .map_err(|e| BenchError::bench("idle", e))?;
+    Ok(s)
+}

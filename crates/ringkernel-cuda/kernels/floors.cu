@@ -1,0 +1,57 @@
+// Raw physical floors, measured in the same process as the framework so every benchmark has its
+// baseline rerun on the same card (the same kernels as shared/floors/*.cu, compiled by NVRTC).
+
+__device__ __forceinline__ unsigned long long fl_gtime() {
+  unsigned long long t;
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+  return t;
+}
+
+extern "C" __global__ void fl_empty() {}
+
+// Host writes e into h2d[0]; the GPU answers with e in d2h[0]. Gives up after `deadline_ns`.
+extern "C" __global__ void fl_pingpong(volatile unsigned long long* h2d, volatile unsigned long long* d2h,
+                                       unsigned long long iters, unsigned long long deadline_ns) {
+  if (threadIdx.x) return;
+  const unsigned long long t0 = fl_gtime();
+  for (unsigned long long e = 1; e <= iters; ++e) {
+    while (*h2d < e) {
+      if (fl_gtime() - t0 > deadline_ns) { d2h[1] = 1; return; }
+    }
+    *d2h = e;
+    __threadfence_system();
+  }
+}
+
+struct __align__(64) fl_msg { unsigned long long seq; unsigned long long payload[7]; };
+struct __align__(128) fl_ctl { volatile unsigned long long head; char pad[120]; volatile unsigned long long tail; char pad2[120]; };
+
+// One consumer block per ring: thread 0 polls the producer's head, the block reads [done, head)
+// and sums payload[0], thread 0 publishes the tail.
+extern "C" __global__ void fl_consume(const fl_msg* rings, fl_ctl* ctls, unsigned long long cap,
+                                      unsigned long long total, unsigned long long* sums,
+                                      unsigned long long deadline_ns) {
+  const fl_msg* ring = rings + blockIdx.x * cap;
+  fl_ctl* c = ctls + blockIdx.x;
+  __shared__ unsigned long long h_s;
+  const unsigned long long t0 = fl_gtime();
+  unsigned long long done = 0, sum = 0;
+  while (done < total) {
+    if (threadIdx.x == 0) {
+      unsigned long long h;
+      do { h = c->head; } while (h == done && fl_gtime() - t0 < deadline_ns);
+      h_s = h;
+    }
+    __syncthreads();
+    const unsigned long long h = h_s;
+    if (h == done) break;
+    for (unsigned long long i = done + threadIdx.x; i < h; i += blockDim.x) {
+      const volatile fl_msg* m = ring + (i % cap);
+      sum += m->payload[0];
+    }
+    __syncthreads();
+    done = h;
+    if (threadIdx.x == 0) { c->tail = done; __threadfence_system(); }
+  }
+  atomicAdd(sums, sum);
+}

@@ -1,0 +1,248 @@
+//! Raw physical floors measured in-process (kernels in `kernels/floors.cu`): what the framework
+//! competes with (launch + sync, graph replay) and against (the bare persistent ping-pong and the
+//! bare mapped-ring stream). Benchmarks run these on the same card in the same run as the framework.
+
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cudarc::driver::result;
+use cudarc::driver::sys;
+use cudarc::driver::CudaContext;
+
+use crate::driver::{self, check, DeviceBuffer, Kernel, MappedBuffer, Stream};
+use crate::error::CudaError;
+use crate::nvrtc::NvrtcCompiler;
+
+/// Source of the floor kernels.
+pub const FLOORS_CU: &str = include_str!("../kernels/floors.cu");
+const DEADLINE_NS: u64 = 20_000_000_000;
+
+/// The floor kernels, loaded on one device.
+#[derive(Debug)]
+pub struct Floors {
+    ctx: Arc<CudaContext>,
+    empty: Kernel,
+    pingpong: Kernel,
+    consume: Kernel,
+    stream: Stream,
+}
+
+/// One 64-byte message of the raw stream floor (mirrors `fl_msg`).
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C, align(64))]
+struct FlMsg {
+    seq: u64,
+    payload: [u64; 7],
+}
+
+/// Producer head and consumer tail on separate 128-byte lines (mirrors `fl_ctl`).
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C, align(128))]
+struct FlCtl {
+    head: u64,
+    pad: [u64; 15],
+    tail: u64,
+    pad2: [u64; 15],
+}
+
+fn at(p: *mut u64) -> &'static AtomicU64 {
+    // SAFETY: callers pass aligned pointers into mapped buffers that outlive the measurement, and
+    // only ever access them atomically from the host.
+    unsafe { AtomicU64::from_ptr(p) }
+}
+
+impl Floors {
+    /// Compiles and loads the floor kernels on GPU `ordinal`.
+    pub fn new(ordinal: usize) -> Result<Self, CudaError> {
+        let ctx = driver::open_context(ordinal)?;
+        let info = driver::device_info(&ctx)?;
+        let arch = format!("sm_{}{}", info.compute_capability.0, info.compute_capability.1);
+        let ptx = NvrtcCompiler::discover()?.compile("ringkernel_floors.cu", FLOORS_CU, &arch, &[])?;
+        Ok(Floors {
+            empty: Kernel::load(&ctx, &ptx.ptx, "fl_empty")?,
+            pingpong: Kernel::load(&ctx, &ptx.ptx, "fl_pingpong")?,
+            consume: Kernel::load(&ctx, &ptx.ptx, "fl_consume")?,
+            stream: Stream::non_blocking(&ctx)?,
+            ctx,
+        })
+    }
+
+    /// Round trips (ns) of an empty kernel launch + stream synchronize.
+    pub fn launch_sync(&self, iters: usize, warmup: usize) -> Result<Vec<f64>, CudaError> {
+        let mut out = Vec::with_capacity(iters);
+        for i in 0..iters + warmup {
+            let t = Instant::now();
+            // SAFETY: fl_empty takes no parameters.
+            unsafe { self.empty.launch(&self.stream, 1, 32, &mut [])? };
+            self.stream.synchronize()?;
+            if i >= warmup {
+                out.push(t.elapsed().as_nanos() as f64);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Round trips (ns) of a captured one-kernel CUDA graph: replay + stream synchronize.
+    pub fn graph_replay(&self, iters: usize, warmup: usize) -> Result<Vec<f64>, CudaError> {
+        check("cuCtxSetCurrent", self.ctx.bind_to_thread())?;
+        let s = self.stream.raw();
+        // SAFETY: capture on our own idle stream; the captured launch has no parameters.
+        let graph = unsafe {
+            check(
+                "cuStreamBeginCapture",
+                result::stream::begin_capture(
+                    s,
+                    sys::CUstreamCaptureMode::CU_STREAM_CAPTURE_MODE_THREAD_LOCAL,
+                ),
+            )?;
+            let launched = self.empty.launch(&self.stream, 1, 32, &mut []);
+            let graph = check("cuStreamEndCapture", result::stream::end_capture(s))?;
+            launched?;
+            graph
+        };
+        // SAFETY: `graph` was just captured.
+        let exec = check("cuGraphInstantiate", unsafe {
+            result::graph::instantiate(graph, sys::CUgraphInstantiate_flags(0))
+        });
+        let exec = match exec {
+            Ok(e) => e,
+            Err(e) => {
+                // SAFETY: `graph` is ours.
+                let _ = unsafe { result::graph::destroy(graph) };
+                return Err(e);
+            }
+        };
+        let mut out = Vec::with_capacity(iters);
+        let mut res = Ok(());
+        for i in 0..iters + warmup {
+            let t = Instant::now();
+            // SAFETY: `exec` is a live executable graph; `s` a live stream.
+            if let Err(e) = check("cuGraphLaunch", unsafe { result::graph::launch(exec, s) }) {
+                res = Err(e);
+                break;
+            }
+            if let Err(e) = self.stream.synchronize() {
+                res = Err(e);
+                break;
+            }
+            if i >= warmup {
+                out.push(t.elapsed().as_nanos() as f64);
+            }
+        }
+        // SAFETY: no launch of `exec` is pending (we synchronized), both handles are ours.
+        unsafe {
+            let _ = result::graph::exec_destroy(exec);
+            let _ = result::graph::destroy(graph);
+        }
+        res.map(|_| out)
+    }
+
+    /// Round trips (ns) of the bare persistent ping-pong through mapped memory.
+    pub fn pingpong(&self, iters: usize, warmup: usize) -> Result<Vec<f64>, CudaError> {
+        let flags = MappedBuffer::<u64>::new(&self.ctx, 64)?;
+        let h2d = flags.host_ptr();
+        // SAFETY: element 16 of a 64-element buffer (its own 128-byte line).
+        let d2h = unsafe { flags.host_ptr().add(16) };
+        let mut h2d_dev = flags.device_ptr();
+        let mut d2h_dev = flags.device_ptr() + 16 * 8;
+        let mut total = (iters + warmup) as u64;
+        let mut deadline = DEADLINE_NS;
+        let mut args = [
+            (&mut h2d_dev) as *mut u64 as *mut c_void,
+            (&mut d2h_dev) as *mut u64 as *mut c_void,
+            (&mut total) as *mut u64 as *mut c_void,
+            (&mut deadline) as *mut u64 as *mut c_void,
+        ];
+        // SAFETY: arguments match fl_pingpong; `flags` outlives the kernel (we synchronize below).
+        unsafe { self.pingpong.launch(&self.stream, 1, 32, &mut args)? };
+        let mut out = Vec::with_capacity(iters);
+        let give_up = Instant::now() + Duration::from_secs(20);
+        for e in 1..=total {
+            let t = Instant::now();
+            at(h2d).store(e, Ordering::Release);
+            while at(d2h).load(Ordering::Acquire) < e {
+                if Instant::now() > give_up {
+                    return Err(CudaError::Config("raw ping-pong timed out".into()));
+                }
+                std::hint::spin_loop();
+            }
+            if e > warmup as u64 {
+                out.push(t.elapsed().as_nanos() as f64);
+            }
+        }
+        self.stream.synchronize()?;
+        Ok(out)
+    }
+
+    /// Messages per second of the bare host→GPU stream: `rings` producer threads, each writing
+    /// `per_ring` 64-byte messages into its own mapped ring, one 256-thread consumer block per ring.
+    pub fn h2d_stream(&self, rings: usize, per_ring: u64) -> Result<f64, CudaError> {
+        const CAP: u64 = 1 << 16;
+        const BATCH: u64 = 512;
+        let msgs = MappedBuffer::<FlMsg>::new(&self.ctx, rings * CAP as usize)?;
+        let ctls = MappedBuffer::<FlCtl>::new(&self.ctx, rings)?;
+        let sums = DeviceBuffer::new(&self.ctx, 8)?;
+        let (mut m_dev, mut c_dev, mut cap, mut total, mut s_dev, mut deadline) = (
+            msgs.device_ptr(),
+            ctls.device_ptr(),
+            CAP,
+            per_ring,
+            sums.ptr(),
+            DEADLINE_NS,
+        );
+        let mut args = [
+            (&mut m_dev) as *mut u64 as *mut c_void,
+            (&mut c_dev) as *mut u64 as *mut c_void,
+            (&mut cap) as *mut u64 as *mut c_void,
+            (&mut total) as *mut u64 as *mut c_void,
+            (&mut s_dev) as *mut u64 as *mut c_void,
+            (&mut deadline) as *mut u64 as *mut c_void,
+        ];
+        // SAFETY: arguments match fl_consume; the buffers outlive the kernel (synchronized below).
+        unsafe { self.consume.launch(&self.stream, rings as u32, 256, &mut args)? };
+        let base = msgs.host_ptr() as usize;
+        let ctl_base = ctls.host_ptr() as usize;
+        let start = Instant::now();
+        std::thread::scope(|scope| {
+            for r in 0..rings {
+                scope.spawn(move || {
+                    let ring = (base as *mut FlMsg).wrapping_add(r * CAP as usize);
+                    let ctl = (ctl_base as *mut FlCtl).wrapping_add(r);
+                    // SAFETY: `ctl` is element r of the ctls buffer; head/tail are aligned u64s.
+                    let (head, tail) = unsafe {
+                        (
+                            at(std::ptr::addr_of_mut!((*ctl).head)),
+                            at(std::ptr::addr_of_mut!((*ctl).tail)),
+                        )
+                    };
+                    let mut h = 0u64;
+                    while h < per_ring {
+                        let n = BATCH.min(per_ring - h);
+                        while h + n > tail.load(Ordering::Acquire) + CAP {
+                            std::hint::spin_loop();
+                        }
+                        for i in 0..n {
+                            let m = FlMsg { seq: h + i, payload: [h + i; 7] };
+                            // SAFETY: slot (h+i) % CAP of this thread's ring, free per the tail check.
+                            unsafe { std::ptr::write_volatile(ring.add(((h + i) % CAP) as usize), m) };
+                        }
+                        std::sync::atomic::fence(Ordering::SeqCst);
+                        h += n;
+                        head.store(h, Ordering::Release);
+                    }
+                });
+            }
+        });
+        self.stream.synchronize()?;
+        let secs = start.elapsed().as_secs_f64();
+        let mut sum = [0u8; 8];
+        sums.read(&mut sum)?;
+        let want: u64 = (0..per_ring).sum::<u64>().wrapping_mul(rings as u64);
+        if u64::from_le_bytes(sum) != want {
+            return Err(CudaError::Config("raw stream floor lost or corrupted messages".into()));
+        }
+        Ok((rings as u64 * per_ring) as f64 / secs)
+    }
+}

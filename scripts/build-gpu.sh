@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds the GPU test and benchmark binaries (release, stripped) into gpu-bin/ (git-ignored), for
+# scripts/run-gpu.sh on a machine with a GPU and no Rust toolchain.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=gpu-bin
+rm -rf "$out" && mkdir -p "$out"
+json=$(mktemp)
+cargo build --release --locked -p ringkernel-cuda -p ringkernel \
+  --features ringkernel-cuda/gpu-tests,ringkernel/gpu-tests --tests --message-format=json >"$json"
+cargo build --release --locked -p ringkernel -p ringkernel-bench \
+  --bin ringkernel-demo --bin gpu-bench --message-format=json >>"$json"
+python3 - "$json" "$out" <<'PY'
+import json, shutil, sys, os
+src, out = sys.argv[1], sys.argv[2]
+seen = set()
+for line in open(src):
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    if m.get("reason") != "compiler-artifact" or not m.get("executable"):
+        continue
+    name = m["target"]["name"]
+    kinds = m["target"]["kind"]
+    # GPU test targets and binaries only (unit-test executables of libs are CPU tests).
+    if not ("bin" in kinds or ("test" in kinds and name.startswith("gpu_"))):
+        continue
+    if name in seen:
+        continue
+    seen.add(name)
+    shutil.copy2(m["executable"], os.path.join(out, name))
+    print("built", name)
+PY
+rm -f "$json"
+strip gpu-bin/* 2>/dev/null || true
+cp scripts/run-gpu.sh "$out/"
+du -sh "$out"

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs the GPU suite from gpu-bin/ on a machine with an NVIDIA GPU (no Rust needed): every GPU test
+# binary, then the same under compute-sanitizer (memcheck, racecheck, synccheck), then the benches.
+# Logs go to $OUT (or ./gpu-logs). Usage: bash scripts/run-gpu.sh [tests|sanitize|bench|all]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bin=gpu-bin
+logs=${OUT:-gpu-logs}
+mkdir -p "$logs"
+what=${1:-all}
+export PATH=/usr/local/cuda/bin:$PATH
+export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
+export RINGKERNEL_CACHE_DIR=${RINGKERNEL_CACHE_DIR:-/tmp/ringkernel-ptx}
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$logs/gpu.txt"
+status=0
+run() { # name, log, command...
+  local name=$1 log=$2; shift 2
+  echo "== $name"
+  if timeout "${STEP_TIMEOUT:-300}" "$@" >"$log" 2>&1; then echo "   ok"; else echo "   FAILED (see $log)"; tail -40 "$log"; status=1; fi
+  grep -E "test result|passed|ERROR SUMMARY" "$log" | tail -3
+}
+if [[ $what == tests || $what == all ]]; then
+  for t in "$bin"/gpu_*; do
+    run "$(basename "$t")" "$logs/$(basename "$t").log" "$t" --test-threads=1
+  done
+fi
+if [[ $what == sanitize || $what == all ]]; then
+  for tool in memcheck racecheck synccheck; do
+    for t in "$bin"/gpu_*; do
+      # The hung-handler test deliberately leaves a kernel running past its deadline; under the
+      # sanitizer's slowdown it only costs time, so skip it there.
+      run "$tool $(basename "$t")" "$logs/$tool-$(basename "$t").log" \
+        compute-sanitizer --tool "$tool" --error-exitcode 3 --target-processes all \
+        "$t" --test-threads=1 --skip a_hung_handler --skip largest_co_resident
+    done
+  done
+fi
+if [[ $what == bench || $what == all ]]; then
+  for b in "$bin"/*bench*; do
+    [[ -x $b ]] || continue
+    run "$(basename "$b")" "$logs/$(basename "$b").log" "$b" --out "$logs" ${BENCH_ARGS:-}
+  done
+  if [[ -x $bin/ringkernel-demo ]]; then run demo "$logs/demo.log" "$bin/ringkernel-demo"; cat "$logs/demo.log"; fi
+fi
+exit $status
