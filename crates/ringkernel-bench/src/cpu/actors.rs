@@ -46,6 +46,8 @@ pub const SECTIONS: [&str; 3] = [
 
 /// A running counter actor of one framework, driven the same way for all.
 pub(crate) trait CounterBench {
+    /// How this contender is configured, read from the running instance (for the notes column).
+    fn describe(&self) -> String;
     /// Sends `warmup + n` sequential asks of `Add(1)`; returns the latencies (ns) of the last `n`.
     fn ask_latencies(&mut self, warmup: usize, n: usize) -> Result<Vec<f64>, BenchError>;
     /// Sends `per_sender` tells of `Add(1)` from each of `senders` threads, then a final ask;
@@ -152,22 +154,41 @@ pub(crate) fn send_from_threads<H: Send>(
 }
 
 struct Measured {
+    config: String,
     asks: Samples,
     tells: [Samples; 2],
 }
 
 fn measure(s: &Sizes, bench: &mut dyn CounterBench) -> Result<Measured, BenchError> {
-    let asks = Samples::new(bench.ask_latencies(s.ask_warmup, s.asks)?)?;
+    let config = bench.describe();
+    let asks = Samples::new(
+        bench
+            .ask_latencies(s.ask_warmup, s.asks)
+            .map_err(|e| phase(e, "ask round trips"))?,
+    )?;
     let mut tell_for = |senders: usize| {
         let per_sender = s.tells / senders as u64;
         throughput_timed(s.tell_reps, || bench.tell_run(senders, per_sender))
+            .map_err(|e| phase(e, &format!("tells from {senders} thread(s)")))
     };
     let one = tell_for(1)?;
     let two = tell_for(2)?;
     Ok(Measured {
+        config,
         asks,
         tells: [one, two],
     })
+}
+
+/// Adds which phase of the suite failed to an error.
+fn phase(e: BenchError, what: &str) -> BenchError {
+    match e {
+        BenchError::Bench { bench, reason } => BenchError::Bench {
+            bench,
+            reason: format!("{what}: {reason}"),
+        },
+        other => other,
+    }
 }
 
 /// Runs the suite.
@@ -180,8 +201,7 @@ pub fn run(s: &Sizes) -> Result<Vec<Section>, BenchError> {
             1 => measure(s, &mut ractor_impl::RactorBench::start()?),
             2 => measure(s, &mut kameo_impl::KameoBench::start()?),
             _ => measure(s, &mut actix_impl::ActixBench::start()?),
-        }
-        .map_err(|e| BenchError::bench(*name, e))?;
+        }?;
         results.push((*name, m));
     }
 
@@ -209,7 +229,7 @@ pub fn run(s: &Sizes) -> Result<Vec<Section>, BenchError> {
             ),
         );
         for (name, m) in &results {
-            sec.push(Row::new(*name, Unit::OpsPerSecond, &m.tells[k]));
+            sec.push(Row::new(*name, Unit::OpsPerSecond, &m.tells[k]).with_notes(m.config.clone()));
         }
         sections.push(sec);
     }

@@ -62,6 +62,10 @@ async fn ask(addr: &Addr<Counter>, n: u64) -> Result<u64, BenchError> {
 }
 
 impl CounterBench for ActixBench {
+    fn describe(&self) -> String {
+        "System + actor on its own Arbiter thread; do_send / send".into()
+    }
+
     fn ask_latencies(&mut self, warmup: usize, n: usize) -> Result<Vec<f64>, BenchError> {
         let (addr, expected) = (&self.addr, &mut self.expected);
         self.sys.block_on(async move {

@@ -59,6 +59,13 @@ async fn ask(actor: &ActorRef<Counter>, n: u64) -> Result<u64, BenchError> {
 }
 
 impl CounterBench for KameoBench {
+    fn describe(&self) -> String {
+        format!(
+            "tokio multi-thread, {} workers; default bounded mailbox (64); blocking_send / ask",
+            self.rt.metrics().num_workers()
+        )
+    }
+
     fn ask_latencies(&mut self, warmup: usize, n: usize) -> Result<Vec<f64>, BenchError> {
         let (actor, expected) = (&self.actor, &mut self.expected);
         self.rt.block_on(async move {

@@ -58,7 +58,7 @@ impl Actor for Counter {
 pub(crate) struct Ours {
     // Field order matters: the actor ref is dropped before the runtime it points into.
     actor: ActorRef<Counter>,
-    _rt: Runtime,
+    rt: Runtime,
     expected: Expected,
 }
 
@@ -74,7 +74,7 @@ impl Ours {
             .map_err(|e| BenchError::bench(WHO, e))?;
         Ok(Ours {
             actor,
-            _rt: rt,
+            rt,
             expected: Expected::default(),
         })
     }
@@ -88,6 +88,10 @@ impl Ours {
 }
 
 impl CounterBench for Ours {
+    fn describe(&self) -> String {
+        format!("facade, default config: {}", self.rt.description())
+    }
+
     fn ask_latencies(&mut self, warmup: usize, n: usize) -> Result<Vec<f64>, BenchError> {
         let actor = &self.actor;
         time_asks(WHO, warmup, n, &mut self.expected, || Self::ask(actor, 1))

@@ -87,6 +87,13 @@ async fn ask(actor: &ActorRef<CounterMsg>, n: u64) -> Result<u64, BenchError> {
 }
 
 impl CounterBench for RactorBench {
+    fn describe(&self) -> String {
+        format!(
+            "tokio multi-thread, {} workers; unbounded mailbox; cast / call",
+            self.rt.metrics().num_workers()
+        )
+    }
+
     fn ask_latencies(&mut self, warmup: usize, n: usize) -> Result<Vec<f64>, BenchError> {
         let (actor, expected) = (&self.actor, &mut self.expected);
         // The caller is the thread inside `block_on`, as in an async application's main task.
