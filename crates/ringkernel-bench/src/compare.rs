@@ -1,4 +1,4 @@
-//! [`compare`]: is A different from B, by how much, and how sure are we.
+//! [`compare()`]: is A different from B, by how much, and how sure are we.
 //!
 //! - **Welch's t-test** (unequal variances): `t = (mean_a - mean_b) / √(s²a/na + s²b/nb)`, degrees
 //!   of freedom by Welch–Satterthwaite, `ν = (s²a/na + s²b/nb)² / ((s²a/na)²/(na-1) + (s²b/nb)²/(nb-1))`,

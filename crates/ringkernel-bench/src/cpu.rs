@@ -2,13 +2,13 @@
 //! them in quick mode.
 //!
 //! Three suites, each one [`Section`](crate::Section) or more of the report:
-//! - [`hlc`]: host `Hlc::tick` / `Hlc::merge` latency, one thread and two threads contending.
-//! - [`rings`]: our SPSC and MPSC rings against `rtrb` and crossbeam's `ArrayQueue` moving `u64`
+//! - [`hlc`](crate::cpu::hlc): host `Hlc::tick` / `Hlc::merge` latency, one thread and two threads contending.
+//! - [`rings`](crate::cpu::rings): our SPSC and MPSC rings against `rtrb` and crossbeam's `ArrayQueue` moving `u64`
 //!   items between threads, same capacity, item count and thread layout for every contender.
-//! - [`actors`]: ask round-trip latency and tell throughput of one counter actor on our CPU
+//! - [`actors`](crate::cpu::actors): ask round-trip latency and tell throughput of one counter actor on our CPU
 //!   backend against ractor, kameo and actix doing exactly the same work.
 //!
-//! Sizes come from [`Sizes::default_run`] or [`Sizes::quick`]; nothing in a report is computed
+//! Sizes come from [`Sizes::default_run`](crate::cpu::Sizes::default_run) or [`Sizes::quick`](crate::cpu::Sizes::quick); nothing in a report is computed
 //! from anything but the measurements of the run that wrote it.
 
 pub mod actors;

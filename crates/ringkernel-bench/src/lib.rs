@@ -3,7 +3,7 @@
 //! Every RingKernel benchmark reports through this crate so that every published number carries
 //! the same statistics (percentiles, 95% confidence intervals, Welch's t-test, Cohen's d), the
 //! environment it was measured in, and the command that reproduces it. Methods are defined in
-//! [`samples`] and [`compare`]; `docs/benchmarks/README.md` explains them for readers.
+//! [`samples`] and [`compare`](mod@compare); `docs/benchmarks/README.md` explains them for readers.
 //!
 //! ```
 //! use ringkernel_bench::{compare, Samples};
@@ -16,14 +16,22 @@
 //! # Ok::<(), ringkernel_bench::BenchError>(())
 //! ```
 
+/// Welch's t-test, Cohen's d and ratio of medians between two sample sets.
 pub mod compare;
+/// The CPU suites behind `cpu-bench` (HLC, rings, actor frameworks).
 pub mod cpu;
+/// The environment header: machine, build, date, commit, command line.
 pub mod env;
+/// [`BenchError`].
 pub mod error;
+/// Human formatting of values for Markdown tables.
 pub mod format;
 pub mod gpu;
+/// Reports: sections of rows and comparisons, written as Markdown and JSON.
 pub mod report;
+/// [`Samples`]: percentiles, mean, SD and confidence intervals (methods defined there).
 pub mod samples;
+/// Timing helpers: batched latency, warm-up, throughput, clock overhead.
 pub mod timing;
 
 pub use compare::{compare, Better, Comparison};
