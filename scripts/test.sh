@@ -4,7 +4,8 @@
 # Needs Rust stable (with rustfmt + clippy) and python3 with pip; no GPU, no CUDA toolkit. NVRTC
 # (CUDA C++ -> PTX, for the device-code compile tests) is installed from pip wheels into .nvrtc/.
 #
-# Steps: NVRTC install, rustfmt check, clippy (-D warnings), `cargo test --workspace`, the loom
+# Steps: NVRTC install, rustfmt check, clippy (-D warnings), `cargo test --workspace --no-fail-fast`
+# (every test binary runs even if one fails, so the summary counts them all), the loom
 # model checks of ringkernel-core. Every step runs even if an earlier one failed, so one run shows
 # everything; the exit status is non-zero if any step failed. The last line is
 # `tests: N passed, M failed`, summed over every `test result:` line of the cargo test runs.
@@ -76,7 +77,7 @@ fi
 # --- checks and tests ----------------------------------------------------------------------------
 run "rustfmt" cargo fmt --all -- --check
 run "clippy" cargo clippy --workspace --all-targets -- -D warnings
-run_tests "cargo test --workspace" cargo test --workspace
+run_tests "cargo test --workspace" cargo test --workspace --no-fail-fast
 run_tests "loom (ringkernel-core)" env RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 \
     CARGO_TARGET_DIR=target/loom \
     cargo test -p ringkernel-core --release --test loom_rings --test loom_hlc
