@@ -215,7 +215,11 @@ pub fn run(s: &Sizes) -> Result<Vec<Section>, BenchError> {
         ),
     );
     for (name, m) in &results {
-        ask.push(Row::new(*name, Unit::Nanoseconds, &m.asks).with_throughput(1e9 / m.asks.mean()));
+        ask.push(
+            Row::new(*name, Unit::Nanoseconds, &m.asks)
+                .with_throughput(1e9 / m.asks.mean())
+                .with_notes(m.config.clone()),
+        );
     }
     let mut sections = vec![ask];
     for (k, senders) in [1usize, 2].into_iter().enumerate() {
