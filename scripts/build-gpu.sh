@@ -24,7 +24,9 @@ for line in open(src):
     name = m["target"]["name"]
     kinds = m["target"]["kind"]
     # GPU test targets and binaries only (unit-test executables of libs are CPU tests).
-    if not ("bin" in kinds or ("test" in kinds and name.startswith("gpu_"))):
+    is_test = m["profile"]["test"]
+    # Real binaries, and the GPU test targets; not test harnesses of libs or bins.
+    if not (("bin" in kinds and not is_test) or ("test" in kinds and name.startswith("gpu_"))):
         continue
     if name in seen:
         continue

@@ -46,10 +46,10 @@ impl GpuBenchConfig {
             }
         } else {
             GpuBenchConfig {
-                iters: 50_000,
-                warmup: 5_000,
-                tell_messages: 8_000_000,
-                reps: 5,
+                iters: 20_000,
+                warmup: 2_000,
+                tell_messages: 2_000_000,
+                reps: 3,
                 producers: vec![1, 2, 4, 8],
             }
         }
@@ -66,7 +66,19 @@ fn cuda_err(name: &str) -> impl Fn(ringkernel_cuda::CudaError) -> BenchError + '
 
 /// Runs every GPU benchmark and returns the report.
 pub fn run(config: &GpuBenchConfig) -> Result<Report, BenchError> {
+    eprintln!("gpu-bench: compiling floors");
     let floors = Floors::new(0).map_err(cuda_err("floors"))?;
+    eprintln!("gpu-bench: raw floors (no runtime running yet)");
+    let fl = FloorSamples {
+        raw: floors.pingpong(config.iters, config.warmup).map_err(cuda_err("raw ping-pong"))?,
+        launch: floors
+            .launch_sync(config.iters, config.warmup)
+            .map_err(cuda_err("launch+sync"))?,
+        graph: floors
+            .graph_replay(config.iters, config.warmup)
+            .map_err(cuda_err("graph replay"))?,
+    };
+    eprintln!("gpu-bench: starting runtime");
     let rt = Runtime::builder()
         .backend(Backend::Cuda)
         .register::<Adder>()
@@ -75,8 +87,22 @@ pub fn run(config: &GpuBenchConfig) -> Result<Report, BenchError> {
         .map_err(err("runtime"))?;
     let gpu = rt.description();
     let mut report = Report::new("RingKernel GPU benchmarks", Environment::capture(Some(gpu)));
-    report.sections.push(ask_latency(config, &rt, &floors)?);
+    report.sections.push(ask_latency(config, &rt, fl)?);
     report.sections.push(tell_throughput(config, &rt, &floors)?);
+    // Does a kernel launched beside the live runtime still get the GPU? (The runtime claims it
+    // leaves room; this checks it on the card.)
+    let beside = floors.pingpong_within(1_000, 100, Duration::from_secs(5));
+    report.notes.push(match beside {
+        Ok(v) => {
+            let v = Samples::new(v)?;
+            format!(
+                "Raw ping-pong run beside the live runtime: p50 {:.0} ns (it shares the GPU with \
+                 the persistent kernel).",
+                v.p50()
+            )
+        }
+        Err(e) => format!("Raw ping-pong beside the live runtime FAILED: {e}"),
+    });
     rt.shutdown(Duration::from_secs(10))
         .map_err(err("shutdown"))?;
     drop(rt);
@@ -92,9 +118,18 @@ pub fn run_and_write(
     run(config)?.write(out, "gpu")
 }
 
-fn ask_latency(c: &GpuBenchConfig, rt: &Runtime, floors: &Floors) -> Result<Section, BenchError> {
+/// Floor round trips measured before the runtime starts.
+#[derive(Debug)]
+struct FloorSamples {
+    raw: Vec<f64>,
+    launch: Vec<f64>,
+    graph: Vec<f64>,
+}
+
+fn ask_latency(c: &GpuBenchConfig, rt: &Runtime, fl: FloorSamples) -> Result<Section, BenchError> {
     let actor = rt.spawn::<Adder>(Tally::default()).map_err(err("spawn"))?;
     let timeout = Duration::from_secs(5);
+    eprintln!("gpu-bench: ask latency");
     let mut blocking = Vec::with_capacity(c.iters);
     for i in 0..c.iters + c.warmup {
         let t = Instant::now();
@@ -109,15 +144,24 @@ fn ask_latency(c: &GpuBenchConfig, rt: &Runtime, floors: &Floors) -> Result<Sect
             blocking.push(dt);
         }
     }
+    {
+        let mut v = blocking.clone();
+        v.sort_by(f64::total_cmp);
+        eprintln!("gpu-bench: blocking asks done, p50 {:.0} ns; async next", v[v.len() / 2]);
+    }
     let tokio_rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| BenchError::bench("tokio", e))?;
     let asyncs = tokio_rt.block_on(async {
         let mut v = Vec::with_capacity(c.iters);
+        let phase = Instant::now();
         for i in 0..c.iters + c.warmup {
             let t = Instant::now();
             actor.ask(Add { n: 1 }).await?;
+            if i < 5 || i % 500 == 0 {
+                eprintln!("  async ask {i}: {:?} (phase {:?})", t.elapsed(), phase.elapsed());
+            }
             if i >= c.warmup {
                 v.push(t.elapsed().as_nanos() as f64);
             }
@@ -125,16 +169,7 @@ fn ask_latency(c: &GpuBenchConfig, rt: &Runtime, floors: &Floors) -> Result<Sect
         Ok::<_, AskError>(v)
     });
     let asyncs = asyncs.map_err(|e| BenchError::bench("ask async", e))?;
-    let raw = floors
-        .pingpong(c.iters, c.warmup)
-        .map_err(cuda_err("raw ping-pong"))?;
-    let launch = floors
-        .launch_sync(c.iters, c.warmup)
-        .map_err(cuda_err("launch+sync"))?;
-    let graph = floors
-        .graph_replay(c.iters, c.warmup)
-        .map_err(cuda_err("graph replay"))?;
-
+    let FloorSamples { raw, launch, graph } = fl;
     let blocking = Samples::new(blocking)?;
     let asyncs = Samples::new(asyncs)?;
     let raw = Samples::new(raw)?;
@@ -143,8 +178,9 @@ fn ask_latency(c: &GpuBenchConfig, rt: &Runtime, floors: &Floors) -> Result<Sect
     let mut s = Section::new(
         "ask round trip",
         "One host thread asks one block actor (8-byte request, 16-byte reply) through the public \
-         API, sequentially; the raw rows run on the same card in the same process. Launch and graph \
-         rows do no message work at all: they are the cost of the alternative's plumbing alone.",
+         API, sequentially; the raw rows ran on the same card in the same process just before the \
+         runtime started. Launch and graph rows do no message work at all: they are the cost of \
+         the alternative's plumbing alone.",
     );
     s.push(Row::new(
         "ringkernel ask_blocking (public API)",
@@ -221,10 +257,18 @@ fn tell_once(actors: &[ActorRef<Sink>], producers: usize, total: u64) -> Result<
                 for i in 0..per {
                     let a = &actors[(i as usize + p) % n];
                     let m = Blob { words: [1; 8] };
+                    let since = Instant::now();
                     loop {
                         match a.tell(m) {
                             Ok(()) => break,
-                            Err(SendError::Full(_)) => std::hint::spin_loop(),
+                            Err(SendError::Full(_)) => {
+                                assert!(
+                                    since.elapsed() < Duration::from_secs(10),
+                                    "mailbox of {:?} stayed full for 10 s",
+                                    a.id()
+                                );
+                                std::hint::spin_loop()
+                            }
                             Err(e) => panic!("tell failed: {e}"),
                         }
                     }
@@ -279,6 +323,7 @@ fn tell_throughput(
         ours.push((p, rates));
     }
     for rings in [1usize, 8] {
+        eprintln!("gpu-bench: raw stream, {rings} ring(s)");
         let per = c.tell_messages / rings as u64;
         let rates = (0..c.reps)
             .map(|_| floors.h2d_stream(rings, per))
@@ -305,6 +350,7 @@ fn tell_throughput(
 
 /// What an idle persistent kernel costs: SMs it occupies and the PCIe reads of its polling.
 fn idle_cost() -> Result<Section, BenchError> {
+    eprintln!("gpu-bench: idle cost");
     let types = [
         ringkernel_core::ActorVTable::of::<Adder>().map_err(|e| BenchError::bench("idle", e))?
     ];

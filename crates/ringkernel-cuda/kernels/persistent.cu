@@ -6,6 +6,11 @@
 // device->host ring. Every branch that contains a warp collective is warp-uniform: the ready count
 // comes from a ballot, and the stop flag is read from shared memory after a __syncwarp.
 //
+// Hot and cold: a block polls its mailbox over PCIe while it has had work within hot_ns; then it
+// goes cold, publishing a sleep epoch, and waits on a wake word in device memory. Producers that
+// see a new sleep epoch ring the doorbell; the router block (the grid's last) turns doorbells into
+// wake-word bumps. An idle runtime therefore costs one polling warp, not one per actor.
+//
 // Expects, defined before this file: the generated layout header, runtime.cuh and
 //   __device__ bool rk_dispatch(rk_u32 type_index, void* state, const rk_envelope* msg,
 //                               rk_envelope* reply, const rk_ctx* ctx, int* rc);
@@ -13,12 +18,10 @@
 #define RK_MODE_DORMANT 0u
 #define RK_MODE_ACTIVE 2u
 #define RK_MODE_FAILED 5u
-// Idle polls before the warp starts sleeping between polls.
-#define RK_SPIN_POLLS 64u
 
 __device__ __forceinline__ rk_envelope* rk_emit(rk_envelope* out, rk_u32* count, rk_u32 actor,
                                                 const rk_envelope& cause, rk_u32 type_id,
-                                                unsigned short flags, rk_u64* hlc) {
+                                                unsigned short flags, rk_u64* clock) {
   rk_envelope* r = &out[(*count)++];
   r->header.sender = actor;
   r->header.receiver = cause.header.sender;
@@ -26,17 +29,50 @@ __device__ __forceinline__ rk_envelope* rk_emit(rk_envelope* out, rk_u32* count,
   r->header.payload_len = 0;
   r->header.flags = flags;
   r->header.correlation = cause.header.correlation;
-  r->header.hlc = rk_hlc_next(hlc, 0);
+  r->header.hlc = rk_hlc_local(clock, cause.header.hlc + 1);
   return r;
 }
 
+// The router: the last block of the grid. Lane 0 drains the doorbell ring (host -> device, mapped)
+// and bumps the named block's wake word in device memory, so cold blocks wait on device memory
+// instead of polling PCIe. It leaves when every actor block has.
+__device__ void rk_router(const rk_params& p) {
+  if (threadIdx.x != 0) return;
+  const rk_doorbell* ring = (const rk_doorbell*)p.doorbell_slots;
+  const rk_u64 mask = p.doorbell_capacity - 1;
+  rk_index_line* head = (rk_index_line*)p.doorbell_head;
+  cuda::atomic_ref<rk_u64, cuda::thread_scope_device> exited(*(rk_u64*)p.exited_blocks);
+  rk_u64 pos = 0, published = 0;
+  while (true) {
+    rk_u64 seq, block;
+    rk_load16(ring + (pos & mask), seq, block);
+    if (seq == pos + 1) {
+      if (block < p.actor_blocks) {
+        cuda::atomic_ref<rk_u64, cuda::thread_scope_device> w(*((rk_u64*)p.wake + 16 * block));
+        w.fetch_add(1, cuda::memory_order_release);
+      }
+      ++pos;
+      if (pos - published >= 32) {
+        published = pos;
+        rk_store_release_sys(&head->value, pos);
+      }
+      continue;
+    }
+    if (published != pos) {
+      published = pos;
+      rk_store_release_sys(&head->value, pos);
+    }
+    if (exited.load(cuda::memory_order_relaxed) >= p.actor_blocks) break;
+  }
+}
+
 extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
+  if (blockIdx.x == p.actor_blocks) {
+    rk_router(p);
+    return;
+  }
   __shared__ __align__(16) rk_envelope in[RK_WINDOW];
   __shared__ __align__(16) rk_envelope out[RK_WINDOW];
-  __shared__ rk_u32 out_count;
-  __shared__ rk_u32 used;
-  __shared__ rk_u32 stop_flag;
-  __shared__ rk_u64 out_base;
 
   const rk_u32 lane = threadIdx.x;
   const rk_u32 b = blockIdx.x;
@@ -45,18 +81,20 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
   rk_index_line* head_line = (rk_index_line*)p.h2d_heads + b;
   rk_block_status* st = (rk_block_status*)p.status + b;
   unsigned char* state = (unsigned char*)p.state_pool + (rk_u64)b * p.state_stride;
-  rk_u64* hlc = (rk_u64*)p.hlc;
+  // Each block actor is its own HLC node (lane 0's register): no device-wide atomic per message.
+  rk_u64 clock = 0;
 
   // Lane 0's bookkeeping (other lanes keep copies they never read).
   rk_u32 mode = RK_MODE_DORMANT, type_index = 0, actor_id = 0;
   rk_u64 consumed = 0, processed = 0, dropped = 0, idle_polls = 0, last_beat = 0;
+  rk_u64 sleep_epoch = 0, wake_seen = 0;
+  const rk_u64* wake_word = (const rk_u64*)p.wake + 16 * (rk_u64)b;
   // Warp-uniform.
   rk_u64 pos = 0;
-  rk_u32 window = 1, idle = 0;
-  unsigned backoff = 128;
+  rk_u32 window = 1;
+  bool cold = false;
+  rk_u64 last_active = 0;
 
-  if (lane == 0) stop_flag = 0;
-  __syncwarp();
 
   const rk_u32 k = lane >> 3;
   const rk_u32 w = lane & 7;
@@ -93,14 +131,57 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
     if (n == 0) {
       window = 1;
       if (lane == 0) ++idle_polls;
-      if (++idle > RK_SPIN_POLLS) {
-        __nanosleep(backoff);
-        if (backoff < p.max_backoff_ns) backoff <<= 1;
+      // Hot: keep polling the mailbox. Cold (quiet for hot_ns): announce it, look once more,
+      // then wait on the device-memory wake word the router bumps when the host rings.
+      const rk_u64 now = __shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0);
+      if (!cold) {
+        if (now - last_active > p.hot_ns) {
+          cold = true;
+          if (lane == 0) {
+            ++sleep_epoch;
+            rk_store_release_sys(&st->sleep_epoch, sleep_epoch);
+            // Dekker with the host: our epoch store is visible before the re-poll below reads
+            // the mailbox (a PCIe read never passes an earlier posted write), and the host
+            // fences between its slot write and its epoch read; so either we see its message
+            // or it sees our epoch and rings.
+            __threadfence_system();
+          }
+          __syncwarp();
+        }
+        continue;
+      }
+      rk_u32 woken = 0;
+      if (lane == 0) {
+        const rk_u64 since = rk_globaltimer();
+        unsigned nap = 64;
+        while (true) {
+          const rk_u64 w = *(volatile rk_u64*)wake_word;
+          if (w != wake_seen) { wake_seen = w; woken = 1; break; }
+          const rk_u64 t = rk_globaltimer();
+          // Safety net: look at the mailbox at least every millisecond even without a doorbell.
+          if (t - since > 1000000ull) break;
+          if (t - last_beat >= p.heartbeat_ns) {
+            last_beat = t;
+            st->consumed = consumed;
+            st->processed = processed;
+            st->dropped = dropped;
+            st->idle_polls = idle_polls;
+            rk_store_release_sys(&st->heartbeat_ns, t);
+          }
+          __nanosleep(nap);
+          if (nap < p.max_backoff_ns) nap <<= 1;
+        }
+      }
+      // A doorbell makes the block hot; the safety-net timeout only buys one poll, after which
+      // it waits again under the same (already announced) sleep epoch.
+      if (__shfl_sync(RK_FULL_MASK, woken, 0)) {
+        cold = false;
+        last_active = __shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0);
       }
       continue;
     }
-    idle = 0;
-    backoff = 128;
+    cold = false;
+    last_active = __shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0);
 
     // 2. Copy the ready prefix into shared memory (slot word j holds envelope word j-1).
 #pragma unroll
@@ -115,9 +196,8 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
     __syncwarp();
 
     // 3. Lane 0 runs the batch in ring order.
+    rk_u32 outs = 0, i = 0, stop = 0;
     if (lane == 0) {
-      rk_u32 outs = 0;
-      rk_u32 i = 0;
       for (; i < n; ++i) {
         const rk_envelope& m = in[i];
         ++consumed;
@@ -130,12 +210,12 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
             mode = RK_MODE_ACTIVE;
           } else if (m.header.type_id == RK_CTRL_STOP) {
             if (mode == RK_MODE_ACTIVE) {
-              rk_envelope* r = rk_emit(out, &outs, actor_id, m, RK_NOTICE_TERMINATED, RK_FLAG_CONTROL, hlc);
+              rk_envelope* r = rk_emit(out, &outs, actor_id, m, RK_NOTICE_TERMINATED, RK_FLAG_CONTROL, &clock);
               r->header.receiver = RK_HOST_ID;
             }
             mode = RK_MODE_DORMANT;
           } else if (m.header.type_id == RK_CTRL_SHUTDOWN) {
-            stop_flag = 1;
+            stop = 1;
             ++i;
             break;
           }
@@ -143,26 +223,26 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
         }
         if (mode != RK_MODE_ACTIVE) {
           ++dropped;
-          if (is_ask) rk_emit(out, &outs, actor_id, m, m.header.type_id, RK_FLAG_REPLY | RK_FLAG_DROPPED, hlc);
+          if (is_ask) rk_emit(out, &outs, actor_id, m, m.header.type_id, RK_FLAG_REPLY | RK_FLAG_DROPPED, &clock);
           continue;
         }
         rk_ctx ctx;
         ctx.self_id = actor_id;
         ctx.sender = m.header.sender;
-        ctx.timestamp = rk_hlc_next(hlc, m.header.hlc + 1);
+        ctx.timestamp = rk_hlc_local(&clock, m.header.hlc + 1);
         rk_envelope* r = &out[outs];
         int rc = 0;
         if (!rk_dispatch(type_index, state, &m, r, &ctx, &rc)) {
           // The host checks types before sending; count rather than trust.
           ++dropped;
-          if (is_ask) rk_emit(out, &outs, actor_id, m, m.header.type_id, RK_FLAG_REPLY | RK_FLAG_DROPPED, hlc);
+          if (is_ask) rk_emit(out, &outs, actor_id, m, m.header.type_id, RK_FLAG_REPLY | RK_FLAG_DROPPED, &clock);
           continue;
         }
         ++processed;
         if (rc != 0) {
           mode = RK_MODE_FAILED;
           const unsigned short f = is_ask ? (RK_FLAG_REPLY | RK_FLAG_FAILED) : (RK_FLAG_CONTROL | RK_FLAG_FAILED);
-          rk_envelope* e = rk_emit(out, &outs, actor_id, m, is_ask ? m.header.type_id : RK_NOTICE_FAILED, f, hlc);
+          rk_envelope* e = rk_emit(out, &outs, actor_id, m, is_ask ? m.header.type_id : RK_NOTICE_FAILED, f, &clock);
           if (!is_ask) e->header.receiver = RK_HOST_ID;
           *(rk_u32*)e->payload = (rk_u32)rc;
           e->header.payload_len = 4;
@@ -173,26 +253,28 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
           r->header.receiver = m.header.sender;
           r->header.flags = RK_FLAG_REPLY;
           r->header.correlation = m.header.correlation;
-          r->header.hlc = rk_hlc_next(hlc, 0);
+          // The reply is sent by the handler's own event: it carries that event's timestamp.
+          r->header.hlc = ctx.timestamp;
           ++outs;
         }
       }
-      out_count = outs;
-      used = i;
     }
     __syncwarp();
 
     // 4. Replies and notices to the host, then publish how far this block consumed.
-    const rk_u32 nout = out_count;
+    const rk_u32 nout = __shfl_sync(RK_FULL_MASK, outs, 0);
+    const rk_u32 used = __shfl_sync(RK_FULL_MASK, i, 0);
     if (nout > 0) {
-      if (lane == 0) out_base = rk_d2h_claim(p, nout);
-      __syncwarp();
-      rk_d2h_write(p, out, nout, out_base);
+      rk_u64 base = 0;
+      if (lane == 0) base = rk_d2h_claim(p, nout);
+      rk_d2h_write(p, out, nout, __shfl_sync(RK_FULL_MASK, base, 0));
     }
     pos += used;
-    if (lane == 0) rk_store_release_sys(&head_line->value, pos);
+    // The slots below pos have been read (their values are in registers and shared memory), so
+    // a plain store suffices; no system fence on the hot path.
+    if (lane == 0) *(volatile rk_u64*)&head_line->value = pos;
     window = (n == window) ? (window * 4 > RK_WINDOW ? RK_WINDOW : window * 4) : n;
-    if (stop_flag) break;
+    if (__shfl_sync(RK_FULL_MASK, stop, 0)) break;
     __syncwarp();
   }
 
@@ -203,5 +285,7 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
     st->idle_polls = idle_polls;
     st->heartbeat_ns = rk_globaltimer();
     rk_store_release_sys(&st->exited, 1);
+    cuda::atomic_ref<rk_u64, cuda::thread_scope_device> exited(*(rk_u64*)p.exited_blocks);
+    exited.fetch_add(1, cuda::memory_order_release);
   }
 }

@@ -60,6 +60,16 @@ __device__ __forceinline__ rk_u64 rk_hlc_next(rk_u64* clock, rk_u64 floor) {
   }
 }
 
+// The same clock held privately by one thread (a block actor is its own HLC node).
+__device__ __forceinline__ rk_u64 rk_hlc_local(rk_u64* clock, rk_u64 floor) {
+  const rk_u64 wall = (rk_globaltimer() / 1000000ull) << 16;
+  rk_u64 next = *clock + 1;
+  if (wall > next) next = wall;
+  if (floor > next) next = floor;
+  *clock = next;
+  return next;
+}
+
 // Claims `n` consecutive positions in the device->host ring, waiting (never overwriting) while the
 // host has not consumed far enough. Called by one lane.
 __device__ rk_u64 rk_d2h_claim(const rk_params& p, rk_u32 n) {
@@ -100,6 +110,8 @@ __device__ void rk_d2h_write(const rk_params& p, const rk_envelope* out, rk_u32 
       }
     }
   }
+  // One system fence for the whole batch orders every lane's data before any stamp; the stamps
+  // themselves are then plain stores (a release store would add a fence per stamp).
   __threadfence_system();
   __syncwarp();
   for (rk_u32 first = 0; first < count; first += 4) {
@@ -107,7 +119,7 @@ __device__ void rk_d2h_write(const rk_params& p, const rk_envelope* out, rk_u32 
     const rk_u32 w = lane & 7;
     if (j < count && (w == 0 || w == 7)) {
       rk_slot* s = ring + ((base + j) & mask);
-      rk_store_release_sys(w == 0 ? &s->seq_a : &s->seq_b, base + j + 1);
+      *(volatile rk_u64*)(w == 0 ? &s->seq_a : &s->seq_b) = base + j + 1;
     }
   }
   __syncwarp();

@@ -151,7 +151,7 @@ impl CudaBackend {
         };
         env.header.flags = flags::CONTROL;
         env.header.hlc = self.shared.hlc.tick().raw();
-        self.shared.dev.producer(block).push(&env)
+        self.shared.dev.push(block, &env)
     }
 }
 
@@ -220,7 +220,7 @@ impl ActorBackend for CudaBackend {
         env.header.flags = 0;
         env.header.correlation = 0;
         env.header.hlc = self.shared.hlc.tick().raw();
-        if self.shared.dev.producer(block).push(&env) {
+        if self.shared.dev.push(block, &env) {
             Ok(())
         } else {
             Err(SendError::Full(env.receiver()))
@@ -241,7 +241,7 @@ impl ActorBackend for CudaBackend {
         env.header.flags = flags::ASK;
         env.header.correlation = corr;
         env.header.hlc = s.hlc.tick().raw();
-        if s.dev.producer(block).push(&env) {
+        if s.dev.push(block, &env) {
             Ok(pending)
         } else {
             if lock(&s.pending).remove(&corr).is_some() {

@@ -16,8 +16,11 @@ pub struct CudaConfig {
     pub mailbox_capacity: u32,
     /// Slots in the shared device→host ring (power of two).
     pub reply_capacity: u32,
-    /// Longest sleep of an idle block between polls. Longer saves PCIe reads and power; shorter
-    /// lowers the latency of the first message after a quiet spell.
+    /// How long a block keeps polling its mailbox over PCIe after its last message before it
+    /// goes cold (waits for a doorbell). Longer keeps bursty actors on the fast path; shorter
+    /// saves PCIe reads.
+    pub hot_window: Duration,
+    /// Longest nap of a cold block between checks of its (device-memory) wake word.
     pub max_backoff: Duration,
     /// How often each block writes its heartbeat.
     pub heartbeat: Duration,
@@ -32,7 +35,8 @@ impl Default for CudaConfig {
             blocks: None,
             mailbox_capacity: 256,
             reply_capacity: 4096,
-            max_backoff: Duration::from_micros(20),
+            hot_window: Duration::from_micros(200),
+            max_backoff: Duration::from_nanos(512),
             heartbeat: Duration::from_millis(1),
             max_pending_asks: 1 << 16,
         }

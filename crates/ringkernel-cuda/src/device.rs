@@ -10,8 +10,11 @@ use ringkernel_core::{ActorVTable, ShutdownError};
 use crate::config::CudaConfig;
 use crate::driver::{self, DeviceBuffer, DeviceInfo, Kernel, MappedBuffer, Stream};
 use crate::error::CudaError;
-use crate::host_ring::{D2hConsumer, H2dProducer};
-use crate::layout::{BlockStatus, IndexLine, KernelParams, RingSlot};
+use crate::host_ring::{D2hConsumer, Doorbell, H2dProducer};
+use crate::layout::{BlockStatus, DoorbellSlot, IndexLine, KernelParams, RingSlot};
+use crossbeam_utils::CachePadded;
+use ringkernel_core::Envelope;
+use std::sync::atomic::{AtomicU64, Ordering};
 use crate::nvrtc::NvrtcCompiler;
 use crate::program::{self, KERNEL_NAME};
 
@@ -21,7 +24,12 @@ pub const BLOCK_THREADS: u32 = 32;
 const HLC_OFFSET: u64 = 0;
 const D2H_TAIL_OFFSET: u64 = 128;
 const D2H_HEAD_CACHE_OFFSET: u64 = 256;
-const STATE_OFFSET: u64 = 512;
+const EXITED_OFFSET: u64 = 384;
+const WAKE_OFFSET: u64 = 512;
+/// Bytes per wake word (each alone on a 128-byte line).
+const WAKE_STRIDE: u64 = 128;
+/// Slots in the doorbell ring.
+const DOORBELL_CAPACITY: u64 = 1 << 12;
 
 /// What the heartbeats say about the kernel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +56,13 @@ pub struct DeviceRuntime {
     blocks: u32,
     state_stride: usize,
     producers: Vec<H2dProducer>,
+    /// Per block: the last sleep epoch a producer rang the doorbell for.
+    rung: Vec<CachePadded<AtomicU64>>,
+    doorbell: Doorbell,
+    state_offset: u64,
     status: MappedBuffer<BlockStatus>,
+    _doorbell_slots: MappedBuffer<DoorbellSlot>,
+    _doorbell_head: MappedBuffer<IndexLine>,
     h2d_heads: MappedBuffer<IndexLine>,
     // Kept alive for the kernel; accessed through the producers and the consumer.
     _h2d_slots: MappedBuffer<RingSlot>,
@@ -90,7 +104,8 @@ impl DeviceRuntime {
         let kernel = Kernel::load(&ctx, &ptx.ptx, KERNEL_NAME)?;
 
         let per_sm = kernel.max_blocks_per_sm(BLOCK_THREADS)?;
-        let max = per_sm * info.sm_count;
+        // One grid slot goes to the router block.
+        let max = (per_sm * info.sm_count).saturating_sub(1);
         let blocks = config.blocks.unwrap_or(info.sm_count);
         if blocks == 0 || blocks > max || !info.cooperative_launch {
             return Err(CudaError::TooManyBlocks {
@@ -107,8 +122,19 @@ impl DeviceRuntime {
         let d2h_slots = MappedBuffer::<RingSlot>::new(&ctx, d2h_cap as usize)?;
         let d2h_head = MappedBuffer::<IndexLine>::new(&ctx, 1)?;
         let status = MappedBuffer::<BlockStatus>::new(&ctx, n)?;
+        let doorbell_slots = MappedBuffer::<DoorbellSlot>::new(&ctx, DOORBELL_CAPACITY as usize)?;
+        let doorbell_head = MappedBuffer::<IndexLine>::new(&ctx, 1)?;
         let state_stride = program::state_stride(types);
-        let device_mem = DeviceBuffer::new(&ctx, STATE_OFFSET as usize + n * state_stride)?;
+        let state_offset = WAKE_OFFSET + WAKE_STRIDE * n as u64;
+        let device_mem = DeviceBuffer::new(&ctx, state_offset as usize + n * state_stride)?;
+        // SAFETY: the doorbell buffers live in the returned runtime, which owns the Doorbell.
+        let doorbell = unsafe {
+            Doorbell::new(
+                doorbell_slots.host_ptr(),
+                doorbell_head.host_ptr(),
+                DOORBELL_CAPACITY,
+            )
+        };
 
         let producers = (0..n)
             .map(|b| {
@@ -136,7 +162,7 @@ impl DeviceRuntime {
             d2h_head: d2h_head.device_ptr(),
             d2h_tail: device_mem.ptr() + D2H_TAIL_OFFSET,
             d2h_head_cache: device_mem.ptr() + D2H_HEAD_CACHE_OFFSET,
-            state_pool: device_mem.ptr() + STATE_OFFSET,
+            state_pool: device_mem.ptr() + state_offset,
             status: status.device_ptr(),
             hlc: device_mem.ptr() + HLC_OFFSET,
             h2d_capacity: h2d_cap,
@@ -144,13 +170,20 @@ impl DeviceRuntime {
             state_stride: state_stride as u64,
             max_backoff_ns: config.max_backoff.as_nanos().clamp(128, 1 << 30) as u64,
             heartbeat_ns: config.heartbeat.as_nanos().clamp(1_000, 1 << 40) as u64,
+            doorbell_slots: doorbell_slots.device_ptr(),
+            doorbell_head: doorbell_head.device_ptr(),
+            doorbell_capacity: DOORBELL_CAPACITY,
+            wake: device_mem.ptr() + WAKE_OFFSET,
+            exited_blocks: device_mem.ptr() + EXITED_OFFSET,
+            hot_ns: config.hot_window.as_nanos().clamp(1_000, 1 << 40) as u64,
+            actor_blocks: u64::from(blocks),
         };
         let copy_stream = Stream::non_blocking(&ctx)?;
         let kernel_stream = Stream::non_blocking(&ctx)?;
         // SAFETY: `params` matches rk_params (layout.rs, static_asserted on the device); every
         // address in it belongs to a buffer stored in the returned runtime, which is only dropped
         // after the kernel exited (or is leaked by the backend if it never does).
-        unsafe { kernel.launch_cooperative(&kernel_stream, blocks, BLOCK_THREADS, &params)? };
+        unsafe { kernel.launch_cooperative(&kernel_stream, blocks + 1, BLOCK_THREADS, &params)? };
         tracing::info!(
             blocks,
             per_sm,
@@ -163,7 +196,12 @@ impl DeviceRuntime {
                 blocks,
                 state_stride,
                 producers,
+                rung: (0..n).map(|_| CachePadded::new(AtomicU64::new(0))).collect(),
+                doorbell,
+                state_offset,
                 status,
+                _doorbell_slots: doorbell_slots,
+                _doorbell_head: doorbell_head,
                 h2d_heads,
                 _h2d_slots: h2d_slots,
                 _d2h_slots: d2h_slots,
@@ -189,6 +227,52 @@ impl DeviceRuntime {
         &self.info
     }
 
+    /// Pushes `env` into block `b`'s mailbox and wakes the block if it went cold; `false` when
+    /// the mailbox is full (nothing written).
+    pub fn push(&self, b: usize, env: &Envelope) -> bool {
+        if !self.producers[b].push(env) {
+            return false;
+        }
+        self.wake_if_cold(b);
+        true
+    }
+
+    /// Pushes as many of `envs` as fit into block `b`'s mailbox (one claim, one wake check).
+    pub fn push_batch(&self, b: usize, envs: &[Envelope]) -> usize {
+        let n = self.producers[b].push_batch(envs);
+        if n > 0 {
+            self.wake_if_cold(b);
+        }
+        n
+    }
+
+    /// The host half of the hot/cold handshake (kernels/persistent.cu has the device half).
+    fn wake_if_cold(&self, b: usize) {
+        // Our slot writes must be visible before we read the block's epoch: with the block's
+        // store-then-poll this is Dekker's pattern, so one of us sees the other.
+        std::sync::atomic::fence(Ordering::SeqCst);
+        // SAFETY: element b < blocks of the live status buffer; the device writes sleep_epoch
+        // with release stores, read here atomically.
+        let epoch = unsafe {
+            AtomicU64::from_ptr(std::ptr::addr_of_mut!(
+                (*self.status.host_ptr().add(b)).sleep_epoch
+            ))
+        }
+        .load(Ordering::Acquire);
+        let rung = &self.rung[b];
+        let last = rung.load(Ordering::Relaxed);
+        if epoch > last
+            && rung
+                .compare_exchange(last, epoch, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+            && !self.doorbell.ring(b as u64, 1 << 24)
+        {
+            // The router stopped draining (kernel gone); the block's 1 ms safety poll still
+            // finds the message if it is alive.
+            tracing::warn!(block = b, "doorbell ring full; relying on the block's safety poll");
+        }
+    }
+
     /// Block `b`'s mailbox.
     pub fn producer(&self, b: usize) -> &H2dProducer {
         &self.producers[b]
@@ -206,7 +290,7 @@ impl DeviceRuntime {
         if state.is_empty() {
             return Ok(());
         }
-        let dst = self.device_mem.ptr() + STATE_OFFSET + (b * self.state_stride) as u64;
+        let dst = self.device_mem.ptr() + self.state_offset + (b * self.state_stride) as u64;
         self.copy_stream.copy_to_device(dst, state)
     }
 

@@ -141,6 +141,16 @@ impl Floors {
 
     /// Round trips (ns) of the bare persistent ping-pong through mapped memory.
     pub fn pingpong(&self, iters: usize, warmup: usize) -> Result<Vec<f64>, CudaError> {
+        self.pingpong_within(iters, warmup, Duration::from_secs(20))
+    }
+
+    /// [`Floors::pingpong`], giving up (and reporting an error) after `limit`.
+    pub fn pingpong_within(
+        &self,
+        iters: usize,
+        warmup: usize,
+        limit: Duration,
+    ) -> Result<Vec<f64>, CudaError> {
         let flags = MappedBuffer::<u64>::new(&self.ctx, 64)?;
         let h2d = flags.host_ptr();
         // SAFETY: element 16 of a 64-element buffer (its own 128-byte line).
@@ -148,7 +158,7 @@ impl Floors {
         let mut h2d_dev = flags.device_ptr();
         let mut d2h_dev = flags.device_ptr() + 16 * 8;
         let mut total = (iters + warmup) as u64;
-        let mut deadline = DEADLINE_NS;
+        let mut deadline = limit.as_nanos().min(u128::from(DEADLINE_NS)) as u64;
         let mut args = [
             (&mut h2d_dev) as *mut u64 as *mut c_void,
             (&mut d2h_dev) as *mut u64 as *mut c_void,
@@ -158,13 +168,18 @@ impl Floors {
         // SAFETY: arguments match fl_pingpong; `flags` outlives the kernel (we synchronize below).
         unsafe { self.pingpong.launch(&self.stream, 1, 32, &mut args)? };
         let mut out = Vec::with_capacity(iters);
-        let give_up = Instant::now() + Duration::from_secs(20);
+        let give_up = Instant::now() + limit;
         for e in 1..=total {
             let t = Instant::now();
             at(h2d).store(e, Ordering::Release);
             while at(d2h).load(Ordering::Acquire) < e {
                 if Instant::now() > give_up {
-                    return Err(CudaError::Config("raw ping-pong timed out".into()));
+                    // The kernel gives up on its own deadline too; wait for it so its memory
+                    // outlives it.
+                    let _ = self.stream.synchronize();
+                    return Err(CudaError::Config(format!(
+                        "raw ping-pong: no answer to round trip {e} within {limit:?}"
+                    )));
                 }
                 std::hint::spin_loop();
             }

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crossbeam_utils::CachePadded;
 use ringkernel_core::Envelope;
 
-use crate::layout::{IndexLine, RingSlot, SLOT_ENVELOPE_WORDS};
+use crate::layout::{DoorbellSlot, IndexLine, RingSlot, SLOT_ENVELOPE_WORDS};
 
 /// Atomic view of a `u64` in shared memory.
 ///
@@ -220,5 +220,73 @@ impl D2hConsumer {
                 .store(self.head, Ordering::Release);
         }
         n
+    }
+}
+
+/// The host end of the doorbell ring (host→router): "block b has mail, wake it".
+#[derive(Debug)]
+pub struct Doorbell {
+    slots: *mut DoorbellSlot,
+    consumer: *mut IndexLine,
+    mask: u64,
+    capacity: u64,
+    tail: CachePadded<AtomicU64>,
+}
+
+// SAFETY: as H2dProducer: mapped memory owned by the backend, accessed atomically by protocol.
+unsafe impl Send for Doorbell {}
+// SAFETY: as above; producers coordinate through `tail`.
+unsafe impl Sync for Doorbell {}
+
+impl Doorbell {
+    /// Wraps the doorbell ring.
+    ///
+    /// # Safety
+    /// As [`H2dProducer::new`], for `capacity` zeroed [`DoorbellSlot`]s.
+    pub unsafe fn new(slots: *mut DoorbellSlot, consumer: *mut IndexLine, capacity: u64) -> Self {
+        debug_assert!(capacity.is_power_of_two());
+        Doorbell {
+            slots,
+            consumer,
+            mask: capacity - 1,
+            capacity,
+            tail: CachePadded::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Rings for `block`. Waits (the router drains continuously) rather than dropping a doorbell
+    /// when the ring is full; gives up after `patience` spins and reports `false`.
+    pub fn ring(&self, block: u64, patience: u64) -> bool {
+        let mut t = self.tail.load(Ordering::Relaxed);
+        let mut spins = 0;
+        loop {
+            // SAFETY: `consumer` is valid for the doorbell's life (constructor contract).
+            let head = unsafe { atomic(std::ptr::addr_of_mut!((*self.consumer).value)) }
+                .load(Ordering::Acquire);
+            if t >= head + self.capacity {
+                spins += 1;
+                if spins > patience {
+                    return false;
+                }
+                std::hint::spin_loop();
+                t = self.tail.load(Ordering::Relaxed);
+                continue;
+            }
+            match self
+                .tail
+                .compare_exchange_weak(t, t + 1, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => break,
+                Err(actual) => t = actual,
+            }
+        }
+        let slot = self.slots.wrapping_add((t & self.mask) as usize);
+        // SAFETY: position t is ours and free; block first, then the stamp (release), in one
+        // 16-byte line the router reads with one load.
+        unsafe {
+            atomic(std::ptr::addr_of_mut!((*slot).block)).store(block, Ordering::Relaxed);
+            atomic(std::ptr::addr_of_mut!((*slot).seq)).store(t + 1, Ordering::Release);
+        }
+        true
     }
 }

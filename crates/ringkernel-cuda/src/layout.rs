@@ -74,8 +74,11 @@ pub struct BlockStatus {
     pub idle_polls: u64,
     /// 1 once the block has left its loop.
     pub exited: u64,
+    /// Incremented each time the block goes cold (stops polling its mailbox and waits for a
+    /// doorbell). A producer that sees this ahead of the epoch it last rang for rings again.
+    pub sleep_epoch: u64,
     /// Reserved.
-    pub reserved: [u64; 2],
+    pub reserved: u64,
 }
 
 /// Everything the persistent kernel needs, passed by value as its only parameter.
@@ -113,6 +116,32 @@ pub struct KernelParams {
     pub max_backoff_ns: u64,
     /// Heartbeat period, in ns.
     pub heartbeat_ns: u64,
+    /// Doorbell ring in mapped memory: [`DoorbellSlot`]s naming blocks to wake.
+    pub doorbell_slots: u64,
+    /// Doorbell consumer index ([`IndexLine`], written by the router block).
+    pub doorbell_head: u64,
+    /// Slots in the doorbell ring (power of two).
+    pub doorbell_capacity: u64,
+    /// Per-block wake counters in device memory (one `u64` per 128-byte line), bumped by the router.
+    pub wake: u64,
+    /// Count of actor blocks that have left their loop (device memory); the router exits when it
+    /// reaches the number of actor blocks.
+    pub exited_blocks: u64,
+    /// How long a block keeps polling its mailbox after its last message before going cold, ns.
+    pub hot_ns: u64,
+    /// Number of actor blocks (the router is block `actor_blocks`).
+    pub actor_blocks: u64,
+}
+
+/// One doorbell: "block `block` has mail". 16 bytes: the stamp and the block share a cache line,
+/// so the router reads both in one load.
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+#[repr(C, align(16))]
+pub struct DoorbellSlot {
+    /// `position + 1` once written.
+    pub seq: u64,
+    /// Block to wake.
+    pub block: u64,
 }
 
 /// Reserved message type ids of runtime control messages (see `MessageTypeId::RESERVED_START`).
@@ -153,7 +182,8 @@ const _: () = {
     assert!(offset_of!(RingSlot, seq_b) == 120);
     assert!(size_of::<IndexLine>() == 128);
     assert!(size_of::<BlockStatus>() == 64);
-    assert!(size_of::<KernelParams>() == 14 * 8);
+    assert!(size_of::<KernelParams>() == 21 * 8);
+    assert!(size_of::<DoorbellSlot>() == 16);
 };
 
 /// Renders the device-side declarations of every shared layout, with `static_assert`s whose numbers
@@ -221,7 +251,8 @@ pub fn device_header() -> String {
         "struct __align__(64) rk_block_status {\n  unsigned long long heartbeat_ns;\n  \
          unsigned long long consumed;\n  unsigned long long processed;\n  \
          unsigned long long dropped;\n  unsigned long long idle_polls;\n  \
-         unsigned long long exited;\n  unsigned long long reserved[2];\n};\n",
+         unsigned long long exited;\n  unsigned long long sleep_epoch;\n  \
+         unsigned long long reserved;\n};\n",
     );
     assert_layout(
         &mut h,
@@ -235,6 +266,7 @@ pub fn device_header() -> String {
             ("dropped", offset_of!(BlockStatus, dropped)),
             ("idle_polls", offset_of!(BlockStatus, idle_polls)),
             ("exited", offset_of!(BlockStatus, exited)),
+            ("sleep_epoch", offset_of!(BlockStatus, sleep_epoch)),
         ],
     );
     let params = [
@@ -252,6 +284,13 @@ pub fn device_header() -> String {
         ("state_stride", offset_of!(KernelParams, state_stride)),
         ("max_backoff_ns", offset_of!(KernelParams, max_backoff_ns)),
         ("heartbeat_ns", offset_of!(KernelParams, heartbeat_ns)),
+        ("doorbell_slots", offset_of!(KernelParams, doorbell_slots)),
+        ("doorbell_head", offset_of!(KernelParams, doorbell_head)),
+        ("doorbell_capacity", offset_of!(KernelParams, doorbell_capacity)),
+        ("wake", offset_of!(KernelParams, wake)),
+        ("exited_blocks", offset_of!(KernelParams, exited_blocks)),
+        ("hot_ns", offset_of!(KernelParams, hot_ns)),
+        ("actor_blocks", offset_of!(KernelParams, actor_blocks)),
     ];
     h.push_str("struct rk_params {\n");
     for (name, _) in params {
@@ -264,6 +303,19 @@ pub fn device_header() -> String {
         size_of::<KernelParams>(),
         align_of::<KernelParams>(),
         &params,
+    );
+    h.push_str(
+        "struct __align__(16) rk_doorbell {\n  unsigned long long seq;\n  unsigned long long block;\n};\n",
+    );
+    assert_layout(
+        &mut h,
+        "rk_doorbell",
+        size_of::<DoorbellSlot>(),
+        align_of::<DoorbellSlot>(),
+        &[
+            ("seq", offset_of!(DoorbellSlot, seq)),
+            ("block", offset_of!(DoorbellSlot, block)),
+        ],
     );
     h.push_str("struct rk_start_payload {\n  unsigned int type_index;\n  unsigned int actor_id;\n};\n");
     assert_layout(
