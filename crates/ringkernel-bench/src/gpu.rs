@@ -70,7 +70,9 @@ pub fn run(config: &GpuBenchConfig) -> Result<Report, BenchError> {
     let floors = Floors::new(0).map_err(cuda_err("floors"))?;
     eprintln!("gpu-bench: raw floors (no runtime running yet)");
     let fl = FloorSamples {
-        raw: floors.pingpong(config.iters, config.warmup).map_err(cuda_err("raw ping-pong"))?,
+        raw: floors
+            .pingpong(config.iters, config.warmup)
+            .map_err(cuda_err("raw ping-pong"))?,
         launch: floors
             .launch_sync(config.iters, config.warmup)
             .map_err(cuda_err("launch+sync"))?,
@@ -101,7 +103,9 @@ pub fn run(config: &GpuBenchConfig) -> Result<Report, BenchError> {
     let gpu = rt.description();
     let mut report = Report::new("RingKernel GPU benchmarks", Environment::capture(Some(gpu)));
     report.sections.push(ask_latency(config, &rt, fl)?);
-    report.sections.push(tell_throughput(config, &rt, &streams)?);
+    report
+        .sections
+        .push(tell_throughput(config, &rt, &streams)?);
     report.notes.push(
         "All raw floors ran in this process on this card just before the runtime started: \
          cuMemHostAlloc/cuMemFree* synchronize the context, so allocating floor buffers while the \
@@ -152,7 +156,10 @@ fn ask_latency(c: &GpuBenchConfig, rt: &Runtime, fl: FloorSamples) -> Result<Sec
     {
         let mut v = blocking.clone();
         v.sort_by(f64::total_cmp);
-        eprintln!("gpu-bench: blocking asks done, p50 {:.0} ns; async next", v[v.len() / 2]);
+        eprintln!(
+            "gpu-bench: blocking asks done, p50 {:.0} ns; async next",
+            v[v.len() / 2]
+        );
     }
     let tokio_rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -165,7 +172,11 @@ fn ask_latency(c: &GpuBenchConfig, rt: &Runtime, fl: FloorSamples) -> Result<Sec
             let t = Instant::now();
             actor.ask(Add { n: 1 }).await?;
             if i < 5 || i % 500 == 0 {
-                eprintln!("  async ask {i}: {:?} (phase {:?})", t.elapsed(), phase.elapsed());
+                eprintln!(
+                    "  async ask {i}: {:?} (phase {:?})",
+                    t.elapsed(),
+                    phase.elapsed()
+                );
             }
             if i >= c.warmup {
                 v.push(t.elapsed().as_nanos() as f64);
@@ -333,14 +344,14 @@ fn tell_throughput(
         s.push(Row::new(
             format!("raw mapped-ring stream, {rings} ring(s) (floor)"),
             Unit::OpsPerSecond,
-            &rates,
+            rates,
         ));
         if let Some((p, o)) = ours.iter().find(|(p, _)| *p == rings).or(ours.last()) {
             s.compare(
                 format!("tell x{p}"),
                 o,
                 format!("raw {rings} ring(s)"),
-                &rates,
+                rates,
                 Unit::OpsPerSecond,
             );
         }

@@ -194,12 +194,9 @@ impl ActorBackend for CudaBackend {
         s.dev
             .write_state(block, state)
             .map_err(|e| SpawnError::Backend(e.to_string()))?;
-        let entry = s
-            .actors
-            .slot(id)
-            .ok_or(SpawnError::TooManyActors {
-                limit: s.actors.capacity(),
-            })?;
+        let entry = s.actors.slot(id).ok_or(SpawnError::TooManyActors {
+            limit: s.actors.capacity(),
+        })?;
         entry.type_index.store(type_index as u32, Ordering::Release);
         let start = StartPayload {
             type_index: type_index as u32,
@@ -207,7 +204,9 @@ impl ActorBackend for CudaBackend {
         };
         // The block's ring is empty before its START, so this push cannot find it full.
         if !self.control(block, id, control::START, bytemuck::bytes_of(&start)) {
-            return Err(SpawnError::Backend("mailbox of a new actor was full".into()));
+            return Err(SpawnError::Backend(
+                "mailbox of a new actor was full".into(),
+            ));
         }
         // Dormant -> Initializing -> Active: messages sent from now on queue behind START.
         let _ = entry.lifecycle.transition(LifecycleState::Initializing);

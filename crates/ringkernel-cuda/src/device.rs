@@ -12,11 +12,11 @@ use crate::driver::{self, DeviceBuffer, DeviceInfo, Kernel, MappedBuffer, Stream
 use crate::error::CudaError;
 use crate::host_ring::{D2hConsumer, Doorbell, H2dProducer};
 use crate::layout::{BlockStatus, DoorbellSlot, IndexLine, KernelParams, RingSlot};
+use crate::nvrtc::NvrtcCompiler;
+use crate::program::{self, KERNEL_NAME};
 use crossbeam_utils::CachePadded;
 use ringkernel_core::Envelope;
 use std::sync::atomic::{AtomicU64, Ordering};
-use crate::nvrtc::NvrtcCompiler;
-use crate::program::{self, KERNEL_NAME};
 
 /// Threads per actor block: one warp (see kernels/persistent.cu for the lane roles).
 pub const BLOCK_THREADS: u32 = 32;
@@ -100,7 +100,8 @@ impl DeviceRuntime {
             "sm_{}{}",
             info.compute_capability.0, info.compute_capability.1
         );
-        let ptx = NvrtcCompiler::discover()?.compile("ringkernel_persistent.cu", &source, &arch, &[])?;
+        let ptx =
+            NvrtcCompiler::discover()?.compile("ringkernel_persistent.cu", &source, &arch, &[])?;
         let kernel = Kernel::load(&ctx, &ptx.ptx, KERNEL_NAME)?;
 
         let per_sm = kernel.max_blocks_per_sm(BLOCK_THREADS)?;
@@ -196,7 +197,9 @@ impl DeviceRuntime {
                 blocks,
                 state_stride,
                 producers,
-                rung: (0..n).map(|_| CachePadded::new(AtomicU64::new(0))).collect(),
+                rung: (0..n)
+                    .map(|_| CachePadded::new(AtomicU64::new(0)))
+                    .collect(),
                 doorbell,
                 state_offset,
                 status,
@@ -269,7 +272,10 @@ impl DeviceRuntime {
         {
             // The router stopped draining (kernel gone); the block's 1 ms safety poll still
             // finds the message if it is alive.
-            tracing::warn!(block = b, "doorbell ring full; relying on the block's safety poll");
+            tracing::warn!(
+                block = b,
+                "doorbell ring full; relying on the block's safety poll"
+            );
         }
     }
 
@@ -312,7 +318,9 @@ impl DeviceRuntime {
 
     /// Polls that found nothing, summed over blocks (as of their last heartbeat).
     pub fn idle_polls(&self) -> u64 {
-        (0..self.blocks as usize).map(|b| self.status(b).idle_polls).sum()
+        (0..self.blocks as usize)
+            .map(|b| self.status(b).idle_polls)
+            .sum()
     }
 
     /// Messages pushed but never consumed (meaningful after the kernel exited).
@@ -355,13 +363,15 @@ impl DeviceRuntime {
         loop {
             match self.kernel_stream.is_idle() {
                 Ok(true) => {
-                    self.exited.store(true, std::sync::atomic::Ordering::Release);
+                    self.exited
+                        .store(true, std::sync::atomic::Ordering::Release);
                     return Ok(());
                 }
                 Ok(false) => {}
                 Err(e) => {
                     // A faulted kernel is over too, but the context is dead: report it.
-                    self.exited.store(true, std::sync::atomic::Ordering::Release);
+                    self.exited
+                        .store(true, std::sync::atomic::Ordering::Release);
                     return Err(ShutdownError::Backend(e.to_string()));
                 }
             }

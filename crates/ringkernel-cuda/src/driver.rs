@@ -171,7 +171,9 @@ impl DeviceBuffer {
         // SAFETY: the context is current; freed in Drop.
         let ptr = check("cuMemAlloc", unsafe { result::malloc_sync(bytes) })?;
         // SAFETY: `ptr` is a fresh allocation of `bytes` bytes.
-        check("cuMemsetD8", unsafe { result::memset_d8_sync(ptr, 0, bytes) })?;
+        check("cuMemsetD8", unsafe {
+            result::memset_d8_sync(ptr, 0, bytes)
+        })?;
         Ok(DeviceBuffer {
             ptr,
             bytes,
@@ -183,10 +185,14 @@ impl DeviceBuffer {
     pub fn read(&self, dst: &mut [u8]) -> Result<(), CudaError> {
         check("cuCtxSetCurrent", self.ctx.bind_to_thread())?;
         if dst.len() > self.bytes {
-            return Err(CudaError::Config("read past the end of a device buffer".into()));
+            return Err(CudaError::Config(
+                "read past the end of a device buffer".into(),
+            ));
         }
         // SAFETY: `ptr` holds at least `dst.len()` bytes (checked above).
-        check("cuMemcpyDtoH", unsafe { result::memcpy_dtoh_sync(dst, self.ptr) })
+        check("cuMemcpyDtoH", unsafe {
+            result::memcpy_dtoh_sync(dst, self.ptr)
+        })
     }
 
     /// Device address.
@@ -258,7 +264,9 @@ impl Stream {
     pub fn synchronize(&self) -> Result<(), CudaError> {
         check("cuCtxSetCurrent", self.ctx.bind_to_thread())?;
         // SAFETY: `raw` is a live stream.
-        check("cuStreamSynchronize", unsafe { result::stream::synchronize(self.raw) })
+        check("cuStreamSynchronize", unsafe {
+            result::stream::synchronize(self.raw)
+        })
     }
 
     /// Copies `src` to device address `dst` on this stream and waits for it.
@@ -363,7 +371,14 @@ impl Kernel {
         check("cuCtxSetCurrent", self.ctx.bind_to_thread())?;
         // SAFETY: forwarded from the caller's contract.
         check("cuLaunchKernel", unsafe {
-            result::launch_kernel(self.function, (grid, 1, 1), (block, 1, 1), 0, stream.raw(), args)
+            result::launch_kernel(
+                self.function,
+                (grid, 1, 1),
+                (block, 1, 1),
+                0,
+                stream.raw(),
+                args,
+            )
         })
     }
 

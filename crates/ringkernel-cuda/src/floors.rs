@@ -58,8 +58,12 @@ impl Floors {
     pub fn new(ordinal: usize) -> Result<Self, CudaError> {
         let ctx = driver::open_context(ordinal)?;
         let info = driver::device_info(&ctx)?;
-        let arch = format!("sm_{}{}", info.compute_capability.0, info.compute_capability.1);
-        let ptx = NvrtcCompiler::discover()?.compile("ringkernel_floors.cu", FLOORS_CU, &arch, &[])?;
+        let arch = format!(
+            "sm_{}{}",
+            info.compute_capability.0, info.compute_capability.1
+        );
+        let ptx =
+            NvrtcCompiler::discover()?.compile("ringkernel_floors.cu", FLOORS_CU, &arch, &[])?;
         Ok(Floors {
             empty: Kernel::load(&ctx, &ptx.ptx, "fl_empty")?,
             pingpong: Kernel::load(&ctx, &ptx.ptx, "fl_pingpong")?,
@@ -216,7 +220,10 @@ impl Floors {
             (&mut deadline) as *mut u64 as *mut c_void,
         ];
         // SAFETY: arguments match fl_consume; the buffers outlive the kernel (synchronized below).
-        unsafe { self.consume.launch(&self.stream, rings as u32, 256, &mut args)? };
+        unsafe {
+            self.consume
+                .launch(&self.stream, rings as u32, 256, &mut args)?
+        };
         let base = msgs.host_ptr() as usize;
         let ctl_base = ctls.host_ptr() as usize;
         let start = Instant::now();
@@ -239,9 +246,14 @@ impl Floors {
                             std::hint::spin_loop();
                         }
                         for i in 0..n {
-                            let m = FlMsg { seq: h + i, payload: [h + i; 7] };
+                            let m = FlMsg {
+                                seq: h + i,
+                                payload: [h + i; 7],
+                            };
                             // SAFETY: slot (h+i) % CAP of this thread's ring, free per the tail check.
-                            unsafe { std::ptr::write_volatile(ring.add(((h + i) % CAP) as usize), m) };
+                            unsafe {
+                                std::ptr::write_volatile(ring.add(((h + i) % CAP) as usize), m)
+                            };
                         }
                         std::sync::atomic::fence(Ordering::SeqCst);
                         h += n;
@@ -256,7 +268,9 @@ impl Floors {
         sums.read(&mut sum)?;
         let want: u64 = (0..per_ring).sum::<u64>().wrapping_mul(rings as u64);
         if u64::from_le_bytes(sum) != want {
-            return Err(CudaError::Config("raw stream floor lost or corrupted messages".into()));
+            return Err(CudaError::Config(
+                "raw stream floor lost or corrupted messages".into(),
+            ));
         }
         Ok((rings as u64 * per_ring) as f64 / secs)
     }

@@ -205,7 +205,8 @@ impl D2hConsumer {
         let mut n = 0;
         while n < max {
             // SAFETY: slots are valid for the consumer's life (constructor contract).
-            match unsafe { read_slot(self.slots.add((self.head & self.mask) as usize), self.head) } {
+            match unsafe { read_slot(self.slots.add((self.head & self.mask) as usize), self.head) }
+            {
                 Some(env) => {
                     out.push(env);
                     self.head += 1;

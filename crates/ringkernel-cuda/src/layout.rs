@@ -190,7 +190,9 @@ const _: () = {
 /// come from the Rust definitions above.
 pub fn device_header() -> String {
     let mut h = String::new();
-    h.push_str("// Generated from ringkernel-cuda/src/layout.rs and ringkernel-core/src/envelope.rs.\n");
+    h.push_str(
+        "// Generated from ringkernel-cuda/src/layout.rs and ringkernel-core/src/envelope.rs.\n",
+    );
     h.push_str("// Do not edit: change the Rust types instead.\n#pragma once\n");
     // NVRTC's front end has no constant-evaluable offsetof; EDG's __INTADDR__ is one.
     h.push_str("#define RK_OFFSETOF(T, f) __INTADDR__(&((T*)0)->f)\n");
@@ -234,19 +236,28 @@ pub fn device_header() -> String {
         "struct __align__(128) rk_slot {\n  unsigned long long seq_a;\n  \
          unsigned long long env[RK_ENVELOPE_WORDS];\n  unsigned long long seq_b;\n};\n",
     );
-    assert_layout(&mut h, "rk_slot", size_of::<RingSlot>(), align_of::<RingSlot>(), &[
-        ("seq_a", offset_of!(RingSlot, seq_a)),
-        ("env", offset_of!(RingSlot, env)),
-        ("seq_b", offset_of!(RingSlot, seq_b)),
-    ]);
+    assert_layout(
+        &mut h,
+        "rk_slot",
+        size_of::<RingSlot>(),
+        align_of::<RingSlot>(),
+        &[
+            ("seq_a", offset_of!(RingSlot, seq_a)),
+            ("env", offset_of!(RingSlot, env)),
+            ("seq_b", offset_of!(RingSlot, seq_b)),
+        ],
+    );
     h.push_str(
         "struct __align__(128) rk_index_line {\n  unsigned long long value;\n  \
          unsigned long long pad[15];\n};\n",
     );
-    assert_layout(&mut h, "rk_index_line", size_of::<IndexLine>(), align_of::<IndexLine>(), &[(
-        "value",
-        offset_of!(IndexLine, value),
-    )]);
+    assert_layout(
+        &mut h,
+        "rk_index_line",
+        size_of::<IndexLine>(),
+        align_of::<IndexLine>(),
+        &[("value", offset_of!(IndexLine, value))],
+    );
     h.push_str(
         "struct __align__(64) rk_block_status {\n  unsigned long long heartbeat_ns;\n  \
          unsigned long long consumed;\n  unsigned long long processed;\n  \
@@ -286,7 +297,10 @@ pub fn device_header() -> String {
         ("heartbeat_ns", offset_of!(KernelParams, heartbeat_ns)),
         ("doorbell_slots", offset_of!(KernelParams, doorbell_slots)),
         ("doorbell_head", offset_of!(KernelParams, doorbell_head)),
-        ("doorbell_capacity", offset_of!(KernelParams, doorbell_capacity)),
+        (
+            "doorbell_capacity",
+            offset_of!(KernelParams, doorbell_capacity),
+        ),
         ("wake", offset_of!(KernelParams, wake)),
         ("exited_blocks", offset_of!(KernelParams, exited_blocks)),
         ("hot_ns", offset_of!(KernelParams, hot_ns)),
@@ -317,7 +331,9 @@ pub fn device_header() -> String {
             ("block", offset_of!(DoorbellSlot, block)),
         ],
     );
-    h.push_str("struct rk_start_payload {\n  unsigned int type_index;\n  unsigned int actor_id;\n};\n");
+    h.push_str(
+        "struct rk_start_payload {\n  unsigned int type_index;\n  unsigned int actor_id;\n};\n",
+    );
     assert_layout(
         &mut h,
         "rk_start_payload",
@@ -353,7 +369,10 @@ pub fn device_header() -> String {
 
 fn assert_layout(h: &mut String, ty: &str, size: usize, align: usize, fields: &[(&str, usize)]) {
     let _ = writeln!(h, "static_assert(sizeof({ty}) == {size}, \"{ty} size\");");
-    let _ = writeln!(h, "static_assert(alignof({ty}) == {align}, \"{ty} alignment\");");
+    let _ = writeln!(
+        h,
+        "static_assert(alignof({ty}) == {align}, \"{ty} alignment\");"
+    );
     for (field, offset) in fields {
         let _ = writeln!(
             h,
@@ -369,7 +388,13 @@ mod tests {
     #[test]
     fn header_asserts_every_shared_struct() {
         let h = device_header();
-        for ty in ["rk_envelope", "rk_slot", "rk_index_line", "rk_block_status", "rk_params"] {
+        for ty in [
+            "rk_envelope",
+            "rk_slot",
+            "rk_index_line",
+            "rk_block_status",
+            "rk_params",
+        ] {
             assert!(h.contains(&format!("sizeof({ty}) ==")), "{ty} unchecked");
         }
         assert!(h.contains("static_assert(sizeof(rk_slot) == 128"));

@@ -14,12 +14,18 @@ fn persistent_kernel_compiles_for_sm90() {
     let vt = ActorVTable::of::<common::Counter>().unwrap();
     let src = persistent_source(&[vt]).unwrap();
     let ptx = compile_sm90("persistent_counter.cu", &src);
-    assert!(ptx.ptx.contains(&format!(".entry {KERNEL_NAME}")), "no entry point");
+    assert!(
+        ptx.ptx.contains(&format!(".entry {KERNEL_NAME}")),
+        "no entry point"
+    );
     assert!(ptx.ptx.contains(".target sm_90"));
     // The slot poll is one 16-byte volatile load per lane, and the host-visible stores are
     // system-scope releases.
     assert!(ptx.ptx.contains("ld.volatile.global.v2.u64"));
-    assert!(ptx.ptx.contains(".sys"), "no system-scope memory operations in the PTX");
+    assert!(
+        ptx.ptx.contains(".sys"),
+        "no system-scope memory operations in the PTX"
+    );
 }
 
 /// A CUDA handler whose struct disagrees with the Rust type fails the compile with a clear message.
@@ -62,7 +68,10 @@ fn layout_drift_between_rust_and_cuda_is_a_compile_error() {
         .unwrap_err();
     match err {
         CudaError::Compile { log, .. } => {
-            assert!(log.contains("sizeof(Wide) differs from the Rust type"), "{log}")
+            assert!(
+                log.contains("sizeof(Wide) differs from the Rust type"),
+                "{log}"
+            )
         }
         other => panic!("expected a compile error, got {other}"),
     }
@@ -74,7 +83,11 @@ impl Actor for RustOnly {
     type State = common::Total;
     type Msg = common::Add;
     type Reply = common::Add;
-    fn handle(_s: &mut common::Total, m: &common::Add, _c: &Context) -> Result<common::Add, HandlerError> {
+    fn handle(
+        _s: &mut common::Total,
+        m: &common::Add,
+        _c: &Context,
+    ) -> Result<common::Add, HandlerError> {
         Ok(*m)
     }
 }
@@ -106,7 +119,10 @@ fn offset_asserts_are_really_checked_by_nvrtc() {
         "RK_OFFSETOF(rk_envelope_header, hlc) == 24",
         "RK_OFFSETOF(rk_envelope_header, hlc) == 16",
     );
-    assert_ne!(header, bad, "the hlc offset assert is missing from the header");
+    assert_ne!(
+        header, bad,
+        "the hlc offset assert is missing from the header"
+    );
     let err = ringkernel_cuda::nvrtc::testing::compiler()
         .without_cache()
         .compile("bad_layout.cu", &bad, "sm_90", &[])

@@ -2,6 +2,9 @@
 //! loudly without one (build with `--features gpu-tests`; run with `--test-threads=1` so each test
 //! has the GPU's SMs to itself).
 
+// Helpers outside #[test] fns unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::sync::Arc;
@@ -76,7 +79,13 @@ fn echo_and_stateful_counter() {
         tell_retry(&b, a, Add { n: i });
     }
     let r: Total = ask(&b, a, Add { n: 0 }).unwrap();
-    assert_eq!(r, Total { sum: 8 + 500_500, count: 1002 });
+    assert_eq!(
+        r,
+        Total {
+            sum: 8 + 500_500,
+            count: 1002
+        }
+    );
     let report = b.shutdown(T).unwrap();
     assert_eq!(report.processed, 1002);
     assert_eq!(report.dropped, 0);
@@ -87,7 +96,16 @@ fn as_many_block_actors_as_fit_and_no_more() {
     let b = backend(CudaConfig::default());
     let n = b.blocks() as usize;
     let ids: Vec<ActorId> = (0..n)
-        .map(|i| spawn(&b, COUNTER, Total { sum: i as u64, count: 0 }))
+        .map(|i| {
+            spawn(
+                &b,
+                COUNTER,
+                Total {
+                    sum: i as u64,
+                    count: 0,
+                },
+            )
+        })
         .collect();
     assert_eq!(
         b.spawn(COUNTER, bytemuck::bytes_of(&Total::default())),
@@ -110,17 +128,29 @@ fn a_grid_that_cannot_be_co_resident_is_a_typed_error() {
         },
     )
     .unwrap_err();
-    assert!(matches!(err, CudaError::TooManyBlocks { requested, max, .. } if requested == 1 << 20 && max < requested), "{err}");
+    assert!(
+        matches!(err, CudaError::TooManyBlocks { requested, max, .. } if requested == 1 << 20 && max < requested),
+        "{err}"
+    );
 }
 
 #[test]
 fn largest_co_resident_grid_runs() {
     // Find the limit from the error, then launch exactly that many blocks.
-    let max = match CudaBackend::new(&types(), CudaConfig { blocks: Some(u32::MAX), ..CudaConfig::default() }) {
+    let max = match CudaBackend::new(
+        &types(),
+        CudaConfig {
+            blocks: Some(u32::MAX),
+            ..CudaConfig::default()
+        },
+    ) {
         Err(CudaError::TooManyBlocks { max, .. }) => max,
         other => panic!("expected TooManyBlocks, got {other:?}"),
     };
-    let b = backend(CudaConfig { blocks: Some(max), ..CudaConfig::default() });
+    let b = backend(CudaConfig {
+        blocks: Some(max),
+        ..CudaConfig::default()
+    });
     let first = spawn(&b, COUNTER, Total::default());
     let mut last = first;
     for _ in 1..max {
@@ -151,7 +181,16 @@ fn per_sender_fifo_from_many_threads() {
         })
         .collect();
     let fulls: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
-    let r: SeqState = ask(&b, a, Seq { lane: 0, _pad: 0, seq: 0 }).unwrap();
+    let r: SeqState = ask(
+        &b,
+        a,
+        Seq {
+            lane: 0,
+            _pad: 0,
+            seq: 0,
+        },
+    )
+    .unwrap();
     assert_eq!(r.last, [PER; 8], "order broken or messages lost");
     assert_eq!(b.state_of(a), Some(LifecycleState::Active));
     eprintln!("per-sender FIFO: 8 x {PER} tells, {fulls} Full retries");
@@ -160,7 +199,9 @@ fn per_sender_fifo_from_many_threads() {
 #[test]
 fn concurrent_asks_from_many_threads() {
     let b = Arc::new(backend(CudaConfig::default()));
-    let actors: Vec<ActorId> = (0..8).map(|_| spawn(&b, COUNTER, Total::default())).collect();
+    let actors: Vec<ActorId> = (0..8)
+        .map(|_| spawn(&b, COUNTER, Total::default()))
+        .collect();
     let threads: Vec<_> = (0..16usize)
         .map(|t| {
             let b = b.clone();
@@ -199,7 +240,10 @@ fn random_payloads_match_the_cpu_reference() {
     };
     let actors: Vec<(ActorId, ringkernel_core::actor::StateBuf)> = (0..16)
         .map(|_| {
-            let init = Total { sum: next(), count: 0 };
+            let init = Total {
+                sum: next(),
+                count: 0,
+            };
             (
                 spawn(&b, COUNTER, init),
                 ringkernel_core::actor::StateBuf::from_bytes(bytemuck::bytes_of(&init)),
@@ -239,7 +283,13 @@ fn failing_handler_fails_only_its_actor() {
     let bad = spawn(&b, COUNTER, Total::default());
     let good = spawn(&b, COUNTER, Total::default());
     let err = ask::<Add, Total>(&b, bad, Add { n: u64::MAX }).unwrap_err();
-    assert_eq!(err, AskError::HandlerFailed { actor: bad, error: HandlerError(7) });
+    assert_eq!(
+        err,
+        AskError::HandlerFailed {
+            actor: bad,
+            error: HandlerError(7)
+        }
+    );
     assert_eq!(b.state_of(bad), Some(LifecycleState::Failed));
     assert_eq!(tell(&b, bad, Add { n: 1 }), Err(SendError::Stopped(bad)));
     let r: Total = ask(&b, good, Add { n: 2 }).unwrap();
@@ -249,14 +299,20 @@ fn failing_handler_fails_only_its_actor() {
     tell(&b, bad2, Add { n: u64::MAX }).unwrap();
     let deadline = std::time::Instant::now() + T;
     while b.state_of(bad2) != Some(LifecycleState::Failed) {
-        assert!(std::time::Instant::now() < deadline, "failure notice never arrived");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "failure notice never arrived"
+        );
         std::thread::sleep(Duration::from_millis(1));
     }
 }
 
 #[test]
 fn full_mailbox_gives_backpressure_and_loses_nothing() {
-    let b = backend(CudaConfig { mailbox_capacity: 64, ..CudaConfig::default() });
+    let b = backend(CudaConfig {
+        mailbox_capacity: 64,
+        ..CudaConfig::default()
+    });
     let a = spawn(&b, SLOW, Total::default());
     let mut accepted = 0u64;
     let mut fulls = 0u64;
@@ -302,7 +358,10 @@ fn unknown_wrong_type_and_stopped_targets_are_typed_errors() {
     }
     assert_eq!(
         b.spawn(COUNTER, &[0u8; 3]),
-        Err(SpawnError::BadState { len: 3, expected: 16 })
+        Err(SpawnError::BadState {
+            len: 3,
+            expected: 16
+        })
     );
 }
 
@@ -339,7 +398,10 @@ fn a_hung_handler_is_reported_at_shutdown() {
     tell(&b, a, Work { ns: 2_000_000_000 }).unwrap();
     std::thread::sleep(Duration::from_millis(50));
     let err = b.shutdown(Duration::from_millis(200)).unwrap_err();
-    assert!(matches!(err, ringkernel_core::ShutdownError::Hung(..)), "{err}");
+    assert!(
+        matches!(err, ringkernel_core::ShutdownError::Hung(..)),
+        "{err}"
+    );
     // The kernel finishes the work and exits on its own; dropping must not hang or crash.
     std::thread::sleep(Duration::from_secs(3));
 }
