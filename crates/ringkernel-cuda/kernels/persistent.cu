@@ -253,8 +253,8 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
           r->header.receiver = m.header.sender;
           r->header.flags = RK_FLAG_REPLY;
           r->header.correlation = m.header.correlation;
-          // The reply is sent by the handler's own event: it carries that event's timestamp.
-          r->header.hlc = ctx.timestamp;
+          // A fresh tick: later than the handler's receive stamp (docs/semantics.md §8).
+          r->header.hlc = rk_hlc_local(&clock, 0);
           ++outs;
         }
       }

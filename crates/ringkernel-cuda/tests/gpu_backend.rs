@@ -405,3 +405,34 @@ fn a_hung_handler_is_reported_at_shutdown() {
     // The kernel finishes the work and exits on its own; dropping must not hang or crash.
     std::thread::sleep(Duration::from_secs(3));
 }
+
+#[test]
+fn reply_stamps_increase_along_the_causal_chain() {
+    let b = backend(CudaConfig::default());
+    let a = spawn(&b, COUNTER, Total::default());
+    let mut last = ringkernel_core::HlcTimestamp::ZERO;
+    for _ in 0..200 {
+        let env = Envelope::new(ActorId::HOST, a, &Add { n: 1 }).unwrap();
+        let reply = b.ask(env).unwrap().wait(T).unwrap();
+        // Each ask is sent after the previous reply was merged into the host clock, so each
+        // reply's stamp must exceed the previous one.
+        assert!(
+            reply.timestamp() > last,
+            "{:?} after {:?}",
+            reply.timestamp(),
+            last
+        );
+        last = reply.timestamp();
+    }
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    // The device's physical clock (%globaltimer) tracks Unix time closely enough to stay within
+    // the skew bound.
+    assert!(
+        last.physical_ms().abs_diff(now_ms) < 1_000,
+        "{last:?} vs {now_ms} ms"
+    );
+    assert_eq!(b.skewed_replies(), 0);
+}
