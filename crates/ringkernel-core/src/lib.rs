@@ -22,7 +22,7 @@ pub use actor::{Actor, ActorVTable, Context, CudaHandler, HandlerError};
 pub use backend::{ActorBackend, BackendKind, ShutdownError, ShutdownReport, SpawnError};
 pub use envelope::{Envelope, EnvelopeHeader, MAX_PAYLOAD};
 pub use error::CoreError;
-pub use hlc::{Hlc, HlcTimestamp};
+pub use hlc::{CachedClock, Hlc, HlcTimestamp, SystemClock};
 pub use id::ActorId;
 pub use lifecycle::{AtomicLifecycle, LifecycleState};
 pub use message::{Message, MessageTypeId};
