@@ -256,7 +256,12 @@ fn ask_latency(c: &GpuBenchConfig, rt: &Runtime, fl: FloorSamples) -> Result<Sec
 
 /// Sends `total` 64-byte tells spread over `actors` from `producers` threads, retrying on Full,
 /// then waits until every actor has handled its share; returns messages per second.
-fn tell_once(actors: &[ActorRef<Sink>], producers: usize, total: u64) -> Result<f64, BenchError> {
+fn tell_once(
+    actors: &[ActorRef<Sink>],
+    producers: usize,
+    total: u64,
+    batch: usize,
+) -> Result<f64, BenchError> {
     let before: Vec<Tally> = actors
         .iter()
         .map(|a| a.ask_blocking(Blob::default(), Duration::from_secs(10)))
@@ -270,13 +275,23 @@ fn tell_once(actors: &[ActorRef<Sink>], producers: usize, total: u64) -> Result<
             let actors = actors.clone();
             scope.spawn(move || {
                 let n = actors.len();
-                for i in 0..per {
-                    let a = &actors[(i as usize + p) % n];
-                    let m = Blob { words: [1; 8] };
+                let msgs = vec![Blob { words: [1; 8] }; batch];
+                let mut i = 0u64;
+                let mut k = 0usize;
+                while i < per {
+                    let a = &actors[(k + p) % n];
+                    k += 1;
+                    let want = batch.min((per - i) as usize);
+                    let mut rest = &msgs[..want];
                     let since = Instant::now();
-                    loop {
-                        match a.tell(m) {
-                            Ok(()) => break,
+                    while !rest.is_empty() {
+                        let r = if batch == 1 {
+                            a.tell(rest[0]).map(|()| 1)
+                        } else {
+                            a.tell_batch(rest)
+                        };
+                        match r {
+                            Ok(m) => rest = &rest[m..],
                             Err(SendError::Full(_)) => {
                                 assert!(
                                     since.elapsed() < Duration::from_secs(10),
@@ -288,6 +303,7 @@ fn tell_once(actors: &[ActorRef<Sink>], producers: usize, total: u64) -> Result<
                             Err(e) => panic!("tell failed: {e}"),
                         }
                     }
+                    i += want as u64;
                 }
             });
         }
@@ -328,7 +344,7 @@ fn tell_throughput(
     let mut ours = Vec::new();
     for &p in &c.producers {
         let rates = (0..c.reps)
-            .map(|_| tell_once(&actors, p, c.tell_messages))
+            .map(|_| tell_once(&actors, p, c.tell_messages, 1))
             .collect::<Result<Vec<_>, _>>()?;
         let rates = Samples::new(rates)?;
         eprintln!("gpu-bench: tell x{p}: p50 {:.2} M msg/s", rates.p50() / 1e6);
@@ -339,6 +355,23 @@ fn tell_throughput(
         ));
         ours.push((p, rates));
     }
+    let mut batched = Vec::new();
+    for &p in &[1usize, 4] {
+        let rates = (0..c.reps)
+            .map(|_| tell_once(&actors, p, c.tell_messages, 64))
+            .collect::<Result<Vec<_>, _>>()?;
+        let rates = Samples::new(rates)?;
+        eprintln!(
+            "gpu-bench: tell_batch(64) x{p}: p50 {:.2} M msg/s",
+            rates.p50() / 1e6
+        );
+        s.push(Row::new(
+            format!("ringkernel tell_batch (64 per call), {p} producer thread(s)"),
+            Unit::OpsPerSecond,
+            &rates,
+        ));
+        batched.push((p, rates));
+    }
     for (rings, rates) in streams {
         let rings = *rings;
         s.push(Row::new(
@@ -346,14 +379,18 @@ fn tell_throughput(
             Unit::OpsPerSecond,
             rates,
         ));
-        if let Some((p, o)) = ours.iter().find(|(p, _)| *p == rings).or(ours.last()) {
-            s.compare(
-                format!("tell x{p}"),
-                o,
-                format!("raw {rings} ring(s)"),
-                rates,
-                Unit::OpsPerSecond,
-            );
+        // Single-message tells and batches, each against the floor with as many rings.
+        let producers = if rings == 1 { 1 } else { 4 };
+        for (label, set) in [("tell", &ours), ("tell_batch", &batched)] {
+            if let Some((p, o)) = set.iter().find(|(p, _)| *p == producers) {
+                s.compare(
+                    format!("{label} x{p}"),
+                    o,
+                    format!("raw {rings} ring(s)"),
+                    rates,
+                    Unit::OpsPerSecond,
+                );
+            }
         }
     }
     Ok(s)

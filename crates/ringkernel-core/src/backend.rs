@@ -101,6 +101,21 @@ pub trait ActorBackend: Send + Sync + fmt::Debug {
     /// Enqueues `env` for `env.receiver()`; returns once accepted (not once processed).
     fn tell(&self, env: Envelope) -> Result<(), SendError>;
 
+    /// Enqueues a prefix of `envs` (all for the same receiver) in order, as one batch where the
+    /// backend can (one claim, one publish); returns how many were accepted.
+    ///
+    /// Fails only when none was accepted, with the error the first would have got; a partial
+    /// acceptance is `Ok(n)` with `n < envs.len()` (typically a mailbox that filled up), and the
+    /// caller retries the rest. The default sends them one by one.
+    fn tell_batch(&self, envs: &[Envelope]) -> Result<usize, SendError> {
+        for (i, env) in envs.iter().enumerate() {
+            if let Err(e) = self.tell(*env) {
+                return if i == 0 { Err(e) } else { Ok(i) };
+            }
+        }
+        Ok(envs.len())
+    }
+
     /// Enqueues `env` as a request; the returned handle yields the reply.
     fn ask(&self, env: Envelope) -> Result<PendingReply, SendError>;
 

@@ -226,6 +226,46 @@ impl ActorBackend for CudaBackend {
         }
     }
 
+    fn tell_batch(&self, envs: &[Envelope]) -> Result<usize, SendError> {
+        let Some(first) = envs.first() else {
+            return Ok(0);
+        };
+        if envs
+            .iter()
+            .any(|e| e.header.receiver != first.header.receiver)
+        {
+            // Mixed receivers: one by one (the trait's contract allows any mix).
+            for (i, env) in envs.iter().enumerate() {
+                if let Err(e) = self.tell(*env) {
+                    return if i == 0 { Err(e) } else { Ok(i) };
+                }
+            }
+            return Ok(envs.len());
+        }
+        let block = self.check_target(first)?;
+        let mut batch = Vec::with_capacity(envs.len());
+        for env in envs {
+            // Same receiver, so the same type check applies; payload lengths could still differ.
+            if env.header.type_id != first.header.type_id
+                || env.header.payload_len != first.header.payload_len
+            {
+                return Err(SendError::WrongMessageType {
+                    actor: env.receiver(),
+                    type_id: env.header.type_id,
+                });
+            }
+            let mut e = *env;
+            e.header.flags = 0;
+            e.header.correlation = 0;
+            e.header.hlc = self.shared.hlc.tick().raw();
+            batch.push(e);
+        }
+        match self.shared.dev.push_batch(block, &batch) {
+            0 => Err(SendError::Full(first.receiver())),
+            n => Ok(n),
+        }
+    }
+
     fn ask(&self, mut env: Envelope) -> Result<PendingReply, SendError> {
         let block = self.check_target(&env)?;
         let s = &self.shared;

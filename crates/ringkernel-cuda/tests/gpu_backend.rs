@@ -436,3 +436,59 @@ fn reply_stamps_increase_along_the_causal_chain() {
     );
     assert_eq!(b.skewed_replies(), 0);
 }
+
+#[test]
+fn batched_tells_keep_per_sender_fifo() {
+    let b = Arc::new(backend(CudaConfig {
+        mailbox_capacity: 64,
+        ..CudaConfig::default()
+    }));
+    let a = spawn(&b, SEQUENCER, SeqState::default());
+    const PER: u64 = 20_000;
+    let threads: Vec<_> = (0..4u32)
+        .map(|lane| {
+            let b = b.clone();
+            std::thread::spawn(move || {
+                let envs: Vec<Envelope> = (1..=PER)
+                    .map(|seq| {
+                        Envelope::new(ActorId::HOST, a, &Seq { lane, _pad: 0, seq }).unwrap()
+                    })
+                    .collect();
+                let mut rest = &envs[..];
+                let mut partial = 0u64;
+                while !rest.is_empty() {
+                    let chunk = &rest[..rest.len().min(48)];
+                    match b.tell_batch(chunk) {
+                        Ok(n) => {
+                            if n < chunk.len() {
+                                partial += 1;
+                            }
+                            rest = &rest[n..];
+                        }
+                        Err(SendError::Full(_)) => std::thread::yield_now(),
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                partial
+            })
+        })
+        .collect();
+    let partial: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    let r: SeqState = loop {
+        match ask(
+            &b,
+            a,
+            Seq {
+                lane: 0,
+                _pad: 0,
+                seq: 0,
+            },
+        ) {
+            Err(AskError::Send(SendError::Full(_))) => std::thread::yield_now(),
+            other => break other.unwrap(),
+        }
+    };
+    assert_eq!(&r.last[..4], &[PER; 4], "order broken or messages lost");
+    assert_eq!(b.state_of(a), Some(LifecycleState::Active));
+    eprintln!("batched FIFO: 4 x {PER} tells in batches of 48, {partial} partial batches");
+}

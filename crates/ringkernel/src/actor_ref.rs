@@ -74,6 +74,33 @@ impl<A: Actor> ActorRef<A> {
         self.backend.tell(self.envelope(&msg)?)
     }
 
+    /// Sends `msgs` in order, as batches where the backend supports it (on the GPU: one ring
+    /// claim and one wake-up check per batch instead of per message). Returns how many were
+    /// accepted: all of them, or fewer when the mailbox filled up — retry the rest then. Fails
+    /// only when none was accepted. Per-sender FIFO holds within and across batches.
+    pub fn tell_batch(&self, msgs: &[A::Msg]) -> Result<usize, SendError> {
+        const CHUNK: usize = 64;
+        let mut sent = 0;
+        let mut envs = Vec::with_capacity(CHUNK.min(msgs.len()));
+        for chunk in msgs.chunks(CHUNK) {
+            envs.clear();
+            for m in chunk {
+                envs.push(self.envelope(m)?);
+            }
+            match self.backend.tell_batch(&envs) {
+                Ok(n) => {
+                    sent += n;
+                    if n < chunk.len() {
+                        return Ok(sent);
+                    }
+                }
+                Err(e) if sent == 0 => return Err(e),
+                Err(_) => return Ok(sent),
+            }
+        }
+        Ok(sent)
+    }
+
     /// Sends `msg` as a request and returns the handle that yields the raw reply.
     fn request(&self, msg: A::Msg) -> Result<PendingReply, SendError> {
         self.backend.ask(self.envelope(&msg)?)

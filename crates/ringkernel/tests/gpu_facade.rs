@@ -155,3 +155,31 @@ fn two_runtimes_one_after_another() {
         rt.shutdown(T).unwrap();
     }
 }
+
+#[test]
+fn tell_batch_through_the_public_api() {
+    let rt = runtime(Backend::Cuda);
+    let acct = rt.spawn::<Account>(Balance::default()).unwrap();
+    let msgs: Vec<Deposit> = (1..=10_000).map(|c| Deposit { cents: c }).collect();
+    let mut rest = &msgs[..];
+    while !rest.is_empty() {
+        match acct.tell_batch(rest) {
+            Ok(n) => rest = &rest[n..],
+            Err(SendError::Full(_)) => std::thread::yield_now(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let b = loop {
+        match acct.ask_blocking(Deposit { cents: 0 }, T) {
+            Err(AskError::Send(SendError::Full(_))) => std::thread::yield_now(),
+            other => break other.unwrap(),
+        }
+    };
+    assert_eq!(
+        b,
+        Balance {
+            cents: 50_005_000,
+            deposits: 10_001
+        }
+    );
+}
