@@ -115,6 +115,7 @@ pub fn run(config: &GpuBenchConfig) -> Result<Report, BenchError> {
     rt.shutdown(Duration::from_secs(10))
         .map_err(err("shutdown"))?;
     drop(rt);
+    report.sections.push(reply_stamping(config)?);
     report.sections.push(idle_cost()?);
     Ok(report)
 }
@@ -393,6 +394,59 @@ fn tell_throughput(
             }
         }
     }
+    Ok(s)
+}
+
+/// Sequential asks through the backend API (no facade) on a runtime built with `fenced`.
+fn backend_asks(c: &GpuBenchConfig, fenced: bool) -> Result<Vec<f64>, BenchError> {
+    use ringkernel_core::{ActorBackend, ActorId, Envelope};
+    let types = [ringkernel_core::ActorVTable::of::<Adder>()
+        .map_err(|e| BenchError::bench("stamping", e))?];
+    let config = CudaConfig {
+        fenced_replies: fenced,
+        ..CudaConfig::default()
+    };
+    let b = CudaBackend::new(&types, config).map_err(cuda_err("stamping backend"))?;
+    let id = b
+        .spawn(0, bytemuck::bytes_of(&Tally::default()))
+        .map_err(|e| BenchError::bench("stamping spawn", e))?;
+    let mut v = Vec::with_capacity(c.iters);
+    for i in 0..c.iters + c.warmup {
+        let env = Envelope::new(ActorId::HOST, id, &Add { n: 1 })
+            .map_err(|e| BenchError::bench("stamping", e))?;
+        let t = Instant::now();
+        b.ask(env)
+            .map_err(|e| BenchError::bench("stamping ask", e))?
+            .wait(Duration::from_secs(5))
+            .map_err(|e| BenchError::bench("stamping ask", e))?;
+        if i >= c.warmup {
+            v.push(t.elapsed().as_nanos() as f64);
+        }
+    }
+    b.shutdown(Duration::from_secs(5))
+        .map_err(|e| BenchError::bench("stamping shutdown", e))?;
+    Ok(v)
+}
+
+/// The two correct ways to stamp a reply (layout.rs): hashed into one store (default) or after a
+/// system fence. One runtime at a time: creating one allocates, which waits for a live kernel.
+fn reply_stamping(c: &GpuBenchConfig) -> Result<Section, BenchError> {
+    eprintln!("gpu-bench: reply stamping");
+    let hashed = Samples::new(backend_asks(c, false)?)?;
+    let fenced = Samples::new(backend_asks(c, true)?)?;
+    let mut s = Section::new(
+        "reply stamping",
+        "Sequential asks through the backend API (ActorBackend::ask + wait, no facade), each on a \
+         fresh runtime: replies stamped with seq_b = (pos+1) ^ hash(words) in the same store as \
+         the data (default), or stamped after a __threadfence_system().",
+    );
+    s.push(Row::new(
+        "ask, hashed stamps (default)",
+        Unit::Nanoseconds,
+        &hashed,
+    ))
+    .push(Row::new("ask, fenced stamps", Unit::Nanoseconds, &fenced));
+    s.compare("hashed", &hashed, "fenced", &fenced, Unit::Nanoseconds);
     Ok(s)
 }
 

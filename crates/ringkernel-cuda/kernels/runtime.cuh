@@ -88,8 +88,30 @@ __device__ rk_u64 rk_d2h_claim(const rk_params& p, rk_u32 n) {
   return base;
 }
 
+// Hash of an envelope's 14 words that stamps device->host slots (seq_b = (pos + 1) ^ hash), so
+// the host can tell a complete slot from a partly arrived one without a fence on the device.
+// Must equal ringkernel_cuda::layout::envelope_hash (a GPU test checks that every reply verifies).
+__device__ __forceinline__ rk_u64 rk_mix64(rk_u64 z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+__device__ __forceinline__ rk_u64 rk_envelope_hash(const rk_u64* env) {
+  rk_u64 h = 0x9E3779B97F4A7C15ull;
+#pragma unroll
+  for (int i = 0; i < RK_ENVELOPE_WORDS; ++i) {
+    h ^= rk_mix64(env[i] + (rk_u64)(i + 1) * 0x9E3779B97F4A7C15ull);
+  }
+  return h;
+}
+
 // Writes `count` envelopes from shared memory to device->host positions base.. with the whole
-// warp: data first, a system fence, then both seq stamps (layout.rs explains the protocol).
+// warp, 8 lanes per 128-byte slot, each lane one 16-byte store: seq_a travels with the first
+// words and the hashed seq_b with the last, in the same coalesced write as the data. The host
+// accepts a slot only when seq_a == pos + 1 and seq_b == (pos + 1) ^ hash(words it read), so a
+// slot whose bytes have only partly arrived is simply read again; no system fence is needed
+// between the data and its stamps (layout.rs has the protocol). With RK_D2H_FENCED the stamps
+// are written after a __threadfence_system() instead (kept to measure what the fence costs).
 __device__ void rk_d2h_write(const rk_params& p, const rk_envelope* out, rk_u32 count, rk_u64 base) {
   const rk_u32 lane = threadIdx.x & 31;
   rk_slot* ring = (rk_slot*)p.d2h_slots;
@@ -100,7 +122,8 @@ __device__ void rk_d2h_write(const rk_params& p, const rk_envelope* out, rk_u32 
     if (j < count) {
       const rk_u64* env = (const rk_u64*)&out[j];
       rk_slot* s = ring + ((base + j) & mask);
-      // Slot words 2w and 2w+1; word 0 is seq_a and word 15 is seq_b, written after the fence.
+      const rk_u64 stamp = base + j + 1;
+#ifdef RK_D2H_FENCED
       if (w == 0) {
         ((volatile rk_u64*)s)[1] = env[0];
       } else if (w == 7) {
@@ -108,10 +131,18 @@ __device__ void rk_d2h_write(const rk_params& p, const rk_envelope* out, rk_u32 
       } else {
         rk_store16((char*)s + 16 * w, env[2 * w - 1], env[2 * w]);
       }
+#else
+      if (w == 0) {
+        rk_store16(s, stamp, env[0]);
+      } else if (w == 7) {
+        rk_store16((char*)s + 112, env[13], stamp ^ rk_envelope_hash(env));
+      } else {
+        rk_store16((char*)s + 16 * w, env[2 * w - 1], env[2 * w]);
+      }
+#endif
     }
   }
-  // One system fence for the whole batch orders every lane's data before any stamp; the stamps
-  // themselves are then plain stores (a release store would add a fence per stamp).
+#ifdef RK_D2H_FENCED
   __threadfence_system();
   __syncwarp();
   for (rk_u32 first = 0; first < count; first += 4) {
@@ -119,8 +150,14 @@ __device__ void rk_d2h_write(const rk_params& p, const rk_envelope* out, rk_u32 
     const rk_u32 w = lane & 7;
     if (j < count && (w == 0 || w == 7)) {
       rk_slot* s = ring + ((base + j) & mask);
-      *(volatile rk_u64*)(w == 0 ? &s->seq_a : &s->seq_b) = base + j + 1;
+      const rk_u64 stamp = base + j + 1;
+      if (w == 0) {
+        *(volatile rk_u64*)&s->seq_a = stamp;
+      } else {
+        *(volatile rk_u64*)&s->seq_b = stamp ^ rk_envelope_hash((const rk_u64*)&out[j]);
+      }
     }
   }
+#endif
   __syncwarp();
 }

@@ -26,6 +26,10 @@ pub struct CudaConfig {
     pub heartbeat: Duration,
     /// Asks that may wait for replies at once.
     pub max_pending_asks: usize,
+    /// Write each reply's stamps after a system fence instead of hashing them into one store
+    /// with the data (`layout.rs`). Both are correct; the default is the unfenced one, and this
+    /// switch exists to measure what the fence costs.
+    pub fenced_replies: bool,
 }
 
 impl Default for CudaConfig {
@@ -39,6 +43,7 @@ impl Default for CudaConfig {
             max_backoff: Duration::from_nanos(512),
             heartbeat: Duration::from_millis(1),
             max_pending_asks: 1 << 16,
+            fenced_replies: false,
         }
     }
 }

@@ -93,7 +93,7 @@ impl DeviceRuntime {
     ) -> Result<(Self, D2hConsumer), CudaError> {
         let h2d_cap = power_of_two("mailbox_capacity", config.mailbox_capacity)?;
         let d2h_cap = power_of_two("reply_capacity", config.reply_capacity)?;
-        let source = program::persistent_source(types)?;
+        let source = program::persistent_source(types, config.fenced_replies)?;
         let ctx = driver::open_context(config.device_ordinal)?;
         let info = driver::device_info(&ctx)?;
         let arch = format!(

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crossbeam_utils::CachePadded;
 use ringkernel_core::Envelope;
 
-use crate::layout::{DoorbellSlot, IndexLine, RingSlot, SLOT_ENVELOPE_WORDS};
+use crate::layout::{envelope_hash, DoorbellSlot, IndexLine, RingSlot, SLOT_ENVELOPE_WORDS};
 
 /// Atomic view of a `u64` in shared memory.
 ///
@@ -39,7 +39,8 @@ pub(crate) unsafe fn write_slot(slot: *mut RingSlot, pos: u64, env: &Envelope) {
     }
 }
 
-/// Reads the envelope at `pos` if both stamps say it is complete.
+/// Reads the device→host envelope at `pos` if it has completely arrived: `seq_a == pos + 1` and
+/// `seq_b == (pos + 1) ^ envelope_hash(words)` (see [`crate::layout`]).
 ///
 /// # Safety
 /// `slot` must be valid for reads.
@@ -47,14 +48,17 @@ pub(crate) unsafe fn read_slot(slot: *mut RingSlot, pos: u64) -> Option<Envelope
     // SAFETY: `slot` is valid (caller).
     unsafe {
         let a = atomic(std::ptr::addr_of_mut!((*slot).seq_a)).load(Ordering::Acquire);
-        let b = atomic(std::ptr::addr_of_mut!((*slot).seq_b)).load(Ordering::Acquire);
-        if a != pos + 1 || b != pos + 1 {
+        if a != pos + 1 {
             return None;
         }
         let env_ptr = std::ptr::addr_of_mut!((*slot).env).cast::<u64>();
         let mut words = [0u64; SLOT_ENVELOPE_WORDS];
         for (i, w) in words.iter_mut().enumerate() {
-            *w = atomic(env_ptr.add(i)).load(Ordering::Relaxed);
+            *w = atomic(env_ptr.add(i)).load(Ordering::Acquire);
+        }
+        let b = atomic(std::ptr::addr_of_mut!((*slot).seq_b)).load(Ordering::Acquire);
+        if b != (pos + 1) ^ envelope_hash(&words) {
+            return None;
         }
         Some(bytemuck::cast(words))
     }

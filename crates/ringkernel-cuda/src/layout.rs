@@ -25,6 +25,14 @@
 //!
 //! Stale slots from the previous lap hold `seq = p + 1 - capacity`, never `p + 1`, so there is no
 //! ABA; the zeroed initial slots (seq 0) are not ready for position 0 (which expects 1).
+//!
+//! Device→host slots are stamped differently, because GPU stores to host memory may arrive in
+//! pieces (32-byte sectors) and in any order unless a system fence separates them, and that fence
+//! sits on the reply's critical path. The device writes the whole slot in one coalesced store
+//! with `seq_a = p + 1` and `seq_b = (p + 1) ^ envelope_hash(words)`; the host accepts the slot
+//! only when both check out against the words it read, and otherwise reads it again later. A
+//! partly arrived slot fails the check unless its stale bytes happen to equal the new ones (then
+//! what the host read *is* the new message); a false accept needs a 64-bit hash collision.
 
 use std::fmt::Write as _;
 use std::mem::{align_of, offset_of, size_of};
@@ -34,6 +42,23 @@ use ringkernel_core::envelope::{ENVELOPE_OFFSETS, ENVELOPE_SIZE, HEADER_SIZE, MA
 
 /// Envelope words carried by a slot (112 bytes).
 pub const SLOT_ENVELOPE_WORDS: usize = ENVELOPE_SIZE / 8;
+
+/// The splitmix64 finalizer: a fast 64-bit mixer.
+const fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Hash of an envelope's words that stamps device→host slots (see the module docs). The device's
+/// `rk_envelope_hash` in `kernels/runtime.cuh` computes the same function.
+pub fn envelope_hash(words: &[u64; SLOT_ENVELOPE_WORDS]) -> u64 {
+    let mut h = 0x9E37_79B9_7F4A_7C15u64;
+    for (i, w) in words.iter().enumerate() {
+        h ^= mix64(w.wrapping_add((i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+    }
+    h
+}
 
 /// One ring slot: a sequence stamp at each end of a 128-byte line, the envelope in between.
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]

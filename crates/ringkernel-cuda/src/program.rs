@@ -18,8 +18,14 @@ pub const KERNEL_NAME: &str = "rk_persistent";
 /// Builds the complete translation unit for `types` (in registration order).
 ///
 /// Fails with [`CudaError::NoCudaHandler`] if a type has no CUDA handler.
-pub fn persistent_source(types: &[ActorVTable]) -> Result<String, CudaError> {
+///
+/// `fenced_replies` selects the device→host stamping variant that puts a system fence between a
+/// reply's bytes and its stamps (see `CudaConfig::fenced_replies`).
+pub fn persistent_source(types: &[ActorVTable], fenced_replies: bool) -> Result<String, CudaError> {
     let mut src = String::with_capacity(16 * 1024);
+    if fenced_replies {
+        src.push_str("#define RK_D2H_FENCED 1\n");
+    }
     src.push_str(&device_header());
     src.push_str(RUNTIME_CUH);
     src.push('\n');

@@ -12,7 +12,11 @@ use ringkernel_cuda::CudaError;
 #[test]
 fn persistent_kernel_compiles_for_sm90() {
     let vt = ActorVTable::of::<common::Counter>().unwrap();
-    let src = persistent_source(&[vt]).unwrap();
+    let src = persistent_source(&[vt], false).unwrap();
+    let fenced = persistent_source(&[vt], true).unwrap();
+    assert!(fenced.contains("#define RK_D2H_FENCED"));
+    let fenced_ptx = compile_sm90("persistent_counter_fenced.cu", &fenced);
+    assert!(fenced_ptx.ptx.contains("membar.sys") || fenced_ptx.ptx.contains("fence.sc.sys"));
     let ptx = compile_sm90("persistent_counter.cu", &src);
     assert!(
         ptx.ptx.contains(&format!(".entry {KERNEL_NAME}")),
@@ -61,7 +65,7 @@ impl Actor for Drifted {
 #[test]
 fn layout_drift_between_rust_and_cuda_is_a_compile_error() {
     let vt = ActorVTable::of::<Drifted>().unwrap();
-    let src = persistent_source(&[vt]).unwrap();
+    let src = persistent_source(&[vt], false).unwrap();
     let err = ringkernel_cuda::nvrtc::testing::compiler()
         .without_cache()
         .compile("drifted.cu", &src, "sm_90", &[])
@@ -96,7 +100,7 @@ impl Actor for RustOnly {
 fn actor_without_cuda_handler_is_a_typed_error() {
     let vt = ActorVTable::of::<RustOnly>().unwrap();
     assert!(matches!(
-        persistent_source(&[vt]),
+        persistent_source(&[vt], false),
         Err(CudaError::NoCudaHandler("rust-only"))
     ));
 }

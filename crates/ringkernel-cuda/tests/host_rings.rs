@@ -12,7 +12,9 @@ use std::sync::Arc;
 use bytemuck::Zeroable;
 use ringkernel_core::{ActorId, Envelope, MessageTypeId};
 use ringkernel_cuda::host_ring::{D2hConsumer, Doorbell, H2dProducer};
-use ringkernel_cuda::layout::{DoorbellSlot, IndexLine, RingSlot, SLOT_ENVELOPE_WORDS};
+use ringkernel_cuda::layout::{
+    envelope_hash, DoorbellSlot, IndexLine, RingSlot, SLOT_ENVELOPE_WORDS,
+};
 
 /// Shared ring memory for one test (stands in for mapped pinned memory). Raw allocations, so
 /// both "sides" may write through their pointers.
@@ -82,9 +84,11 @@ fn device_read(slot: *mut RingSlot, pos: u64) -> Option<Envelope> {
     }
 }
 
-/// The device's write of one slot: data, then both stamps (release).
+/// The device's write of one device->host slot: data, then both stamps, seq_b hashed
+/// (layout.rs); the order of the stores does not matter to the reader, which checks the hash.
 fn device_write(slot: *mut RingSlot, pos: u64, env: &Envelope) {
     let w: [u64; SLOT_ENVELOPE_WORDS] = bytemuck::cast(*env);
+    let stamp_b = (pos + 1) ^ envelope_hash(&w);
     // SAFETY: `slot` points into live test memory, claimed for `pos` by the caller.
     unsafe {
         let p = std::ptr::addr_of_mut!((*slot).env).cast::<u64>();
@@ -92,7 +96,7 @@ fn device_write(slot: *mut RingSlot, pos: u64, env: &Envelope) {
             word(p.add(i)).store(*x, Ordering::Relaxed);
         }
         word(std::ptr::addr_of_mut!((*slot).seq_a)).store(pos + 1, Ordering::Release);
-        word(std::ptr::addr_of_mut!((*slot).seq_b)).store(pos + 1, Ordering::Release);
+        word(std::ptr::addr_of_mut!((*slot).seq_b)).store(stamp_b, Ordering::Release);
     }
 }
 
@@ -330,4 +334,70 @@ fn doorbells_from_many_threads_all_arrive_and_full_is_reported() {
     let seen = router.join().unwrap();
     // The first CAP doorbells named blocks 0..8; those below 4 count too.
     assert_eq!(seen, vec![1_001, 1_001, 1_001, 1_001]);
+}
+
+#[test]
+fn a_partly_arrived_reply_is_not_taken_until_it_is_whole() {
+    // Stamps first, data late: the order GPU stores to host memory may take without a fence.
+    let mem = Mem::new(4);
+    // SAFETY: as above.
+    let mut consumer = unsafe { D2hConsumer::new(mem.slot(0), mem.index_ptr(), 4) };
+    // Every word non-zero, so no late word happens to equal the zeroed memory it replaces (when
+    // it does, the reader has in fact read the new message; see layout.rs).
+    let mut payload = [0xA5u8; 80];
+    payload[..4].copy_from_slice(&3u32.to_le_bytes());
+    payload[4..12].copy_from_slice(&42u64.to_le_bytes());
+    let env = Envelope::from_bytes(
+        ActorId::from_raw(9),
+        ActorId::HOST,
+        MessageTypeId(5),
+        &payload,
+    )
+    .unwrap();
+    let w: [u64; SLOT_ENVELOPE_WORDS] = bytemuck::cast(env);
+    let slot = mem.slot(0);
+    // SAFETY: test memory.
+    unsafe {
+        word(std::ptr::addr_of_mut!((*slot).seq_a)).store(1, Ordering::Release);
+        word(std::ptr::addr_of_mut!((*slot).seq_b)).store(1 ^ envelope_hash(&w), Ordering::Release);
+    }
+    let mut out = Vec::new();
+    assert_eq!(
+        consumer.poll(&mut out, 8),
+        0,
+        "took a slot whose data has not arrived"
+    );
+    // Half the words arrive: still not whole.
+    let p = unsafe { std::ptr::addr_of_mut!((*slot).env).cast::<u64>() };
+    for (i, x) in w.iter().enumerate().take(7) {
+        // SAFETY: test memory.
+        word(unsafe { p.add(i) }).store(*x, Ordering::Release);
+    }
+    assert_eq!(consumer.poll(&mut out, 8), 0, "took a half-written slot");
+    for (i, x) in w.iter().enumerate().skip(7) {
+        // SAFETY: test memory.
+        word(unsafe { p.add(i) }).store(*x, Ordering::Release);
+    }
+    assert_eq!(consumer.poll(&mut out, 8), 1);
+    assert_eq!(unpack(&out[0]), (3, 42));
+}
+
+#[test]
+fn envelope_hash_sees_every_word_and_its_position() {
+    let base = [7u64; SLOT_ENVELOPE_WORDS];
+    let h = envelope_hash(&base);
+    for i in 0..SLOT_ENVELOPE_WORDS {
+        let mut w = base;
+        w[i] ^= 1;
+        assert_ne!(envelope_hash(&w), h, "word {i} not covered");
+    }
+    let mut swapped = [0u64; SLOT_ENVELOPE_WORDS];
+    swapped[0] = 1;
+    let mut other = [0u64; SLOT_ENVELOPE_WORDS];
+    other[1] = 1;
+    assert_ne!(
+        envelope_hash(&swapped),
+        envelope_hash(&other),
+        "positions not covered"
+    );
 }
