@@ -368,6 +368,7 @@ fn a_partly_arrived_reply_is_not_taken_until_it_is_whole() {
         "took a slot whose data has not arrived"
     );
     // Half the words arrive: still not whole.
+    // SAFETY: `slot` points into live test memory.
     let p = unsafe { std::ptr::addr_of_mut!((*slot).env).cast::<u64>() };
     for (i, x) in w.iter().enumerate().take(7) {
         // SAFETY: test memory.
