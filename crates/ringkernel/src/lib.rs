@@ -50,3 +50,30 @@ pub use ringkernel_core::{
 };
 pub use ringkernel_cpu::CpuConfig;
 pub use ringkernel_cuda::CudaError;
+
+/// `#[derive(Message)]`: implements [`Message`](trait@Message) with an explicit
+/// `#[message(id = ...)]`, checking at compile time that the type is a non-generic `#[repr(C)]`
+/// struct, `Pod`, and fits an envelope.
+///
+/// It shares its name with the trait (as serde's derives do), so `use ringkernel::prelude::*;`
+/// brings both.
+///
+/// ```
+/// use ringkernel::prelude::*;
+///
+/// #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable, Message)]
+/// #[message(id = 0x0001_0001)]
+/// #[repr(C)]
+/// struct Deposit { account: u32, _pad: u32, cents: i64 }
+///
+/// assert_eq!(Deposit::TYPE_ID, MessageTypeId(0x0001_0001));
+/// ```
+pub use ringkernel_derive::Message;
+
+/// Paths the `Message` derive expands to, so users need neither ringkernel-core nor bytemuck as a
+/// direct dependency. Not a public API: it may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use bytemuck;
+    pub use ringkernel_core as core;
+}
