@@ -1,4 +1,6 @@
 //! The names most programs need: `use ringkernel::prelude::*;`.
+//!
+//! `Message` brings both the trait and `#[derive(Message)]`: they live in different namespaces.
 
 pub use crate::{
     Actor, ActorId, ActorRef, AskError, Backend, BackendKind, Context, CudaHandler, Error,
