@@ -33,7 +33,8 @@ if [[ $what == sanitize || $what == all ]]; then
       run "$tool $(basename "$t")" "$logs/$tool-$(basename "$t").log" \
         compute-sanitizer --tool "$tool" --error-exitcode 3 --target-processes all \
         "$t" --test-threads=1 --skip a_hung_handler --skip largest_co_resident \
-        --skip per_sender_fifo --skip concurrent_asks --skip random_payloads --skip full_mailbox
+        --skip per_sender_fifo --skip concurrent_asks --skip random_payloads --skip full_mailbox \
+        --skip batched_tells --skip tell_batch_through
     done
   done
 fi
