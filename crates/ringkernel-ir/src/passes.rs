@@ -103,3 +103,6 @@ impl PassManager {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
