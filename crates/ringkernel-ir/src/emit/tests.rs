@@ -2,10 +2,10 @@ use super::*;
 use crate::ir::{BinOp, Expr, FunctionBuilder, Literal, ScalarType::*, Type, UnOp};
 use crate::test_util::{emit_unoptimised, ret_fn, t};
 
+/// The text after the prelude and struct definitions: the functions.
 fn body_of(cuda: &str) -> &str {
-    let start = cuda.find("__device__ ").unwrap_or(0);
-    let start = cuda[start..].find("\n__device__ ").map_or(start, |_| start);
-    &cuda[start..]
+    cuda.find("\n__device__ ")
+        .map_or(cuda, |start| &cuda[start + 1..])
 }
 
 #[test]

@@ -315,16 +315,17 @@ impl Expr {
     }
 
     /// True when two evaluations are guaranteed to give the same value, so `x - x` may become 0:
-    /// pure and reads no memory and calls nothing (an intrinsic such as `lane_id` is pure but we
-    /// keep the rule simple and conservative).
+    /// pure, reads no memory (no index or field access) and calls nothing (an intrinsic such as
+    /// `lane_id` would qualify, but the rule stays simple and conservative).
     pub fn is_stable(&self) -> bool {
         match self {
             Self::Lit(_) | Self::Local(_) => true,
             Self::Unary(_, x) | Self::Cast(_, x) => x.is_stable(),
             Self::Binary(..) => self.is_pure() && self.children().iter().all(|c| c.is_stable()),
             Self::Select(c, a, b) => c.is_stable() && a.is_stable() && b.is_stable(),
-            Self::Field(x, _) => x.is_stable() && !matches!(**x, Self::Index(..)),
-            Self::Index(..) | Self::Call(..) => false,
+            // `base.f` may be a load through a pointer (`p->f`); types are not known here, so
+            // treat every field access as a memory read.
+            Self::Field(..) | Self::Index(..) | Self::Call(..) => false,
         }
     }
 

@@ -9,7 +9,7 @@
 
 use super::walk::{replace_with, rewrite_block};
 use super::Pass;
-use crate::ir::{BinOp, Expr, Function, Literal, Module, UnOp};
+use crate::ir::{BinOp, Expr, Function, Literal, Module};
 use crate::typeck::TypeEnv;
 
 /// The algebraic-simplification pass.
@@ -40,9 +40,10 @@ fn simplify_node(env: &TypeEnv<'_>, e: &mut Expr) -> bool {
     if let Expr::Unary(op, x) = e {
         if matches!(&**x, Expr::Unary(inner, _) if inner == op) {
             replace_with(e, |old| match old {
-                Expr::Unary(_, x) => match *x {
+                Expr::Unary(op, x) => match *x {
                     Expr::Unary(_, y) => *y,
-                    other => Expr::Unary(UnOp::Neg, Box::new(other)),
+                    // Not reached (checked above); rebuild the node unchanged.
+                    inner => Expr::Unary(op, Box::new(inner)),
                 },
                 other => other,
             });

@@ -1,5 +1,5 @@
 use super::*;
-use crate::ir::{ScalarType, ScalarType::*, Type};
+use crate::ir::{ScalarType, ScalarType::*, Type, UnOp};
 use crate::test_util::{ret_fn, returned, run_pass, t};
 
 fn simp(ty: ScalarType, mk: impl FnOnce(Expr, Expr) -> Expr) -> (Expr, String) {
@@ -157,4 +157,16 @@ fn impure_or_unstable_operands_are_kept() {
         returned(&run_pass(Simplify, f).0),
         Expr::Binary(..)
     ));
+    // So does s->v ^ s->v (a field load through a pointer).
+    let f = ret_fn(&[("s", Type::struct_ptr_mut("S"))], U32, |p| {
+        let load = Expr::field(Expr::local(p[0]), "v");
+        Expr::bin(BinOp::BitXor, load.clone(), load)
+    });
+    let mut m = crate::test_util::module_of(f);
+    m.structs
+        .push(crate::ir::StructDef::new("S", &[("v", U32)]));
+    crate::passes::PassManager::new(vec![Box::new(Simplify)])
+        .run(&mut m)
+        .unwrap();
+    assert!(matches!(returned(&m), Expr::Binary(BinOp::BitXor, ..)));
 }
