@@ -170,14 +170,13 @@ impl Machine {
             }
             Expr::Binary(op, a, b) => self.binary(*op, a, b),
             Expr::Cast(to, x) => {
-                let v = match self.expr(x)? {
-                    Literal::Bool(b) => i128::from(b),
-                    l => int(l)?,
-                };
-                if *to == ScalarType::Bool {
-                    return Err(InterpError::Unsupported("cast to bool"));
+                let v = self.expr(x)?;
+                match (v, *to) {
+                    // The only cast into bool that Rust (and the verifier) allows.
+                    (Literal::Bool(_), ScalarType::Bool) => Ok(v),
+                    (Literal::Bool(b), to) => wrap(to, i128::from(b)),
+                    (l, to) => wrap(to, int(l)?),
                 }
-                wrap(*to, v)
             }
             Expr::Select(c, a, b) => {
                 if boolean(self.expr(c)?)? {
@@ -287,6 +286,14 @@ mod tests {
         assert_eq!(
             ev(Expr::cast(ScalarType::U32, Expr::i32(-1))),
             Ok(Literal::U32(u32::MAX))
+        );
+        assert_eq!(
+            ev(Expr::cast(ScalarType::Bool, Expr::bool(true))),
+            Ok(Literal::Bool(true))
+        );
+        assert_eq!(
+            ev(Expr::cast(ScalarType::I64, Expr::bool(true))),
+            Ok(Literal::I64(1))
         );
         assert_eq!(
             ev(Expr::unary(UnOp::Not, Expr::u32(0))),

@@ -221,6 +221,22 @@ fn handler_compiles_before_and_after_optimisation() {
     let report = PassManager::standard().run(&mut opt).unwrap();
     assert!(report.reached_fixed_point);
     let cuda = emit_module(&opt).unwrap();
+    // The whole optimised function, pinned: `1 * 100 + 0` folded, the unused `lane_id << 0` and
+    // the `if false` gone, `&& true` dropped. The division by `scale` stays a checked call:
+    // nothing propagates constants through locals yet.
+    let expected = "__device__ long long apply_deposits(Balance* state_0, const long long* amounts_1, unsigned int n_2, unsigned int* counter_3) {
+    long long scale_6 = 100ll;
+    for (unsigned int i_4 = 0u, rk_end_4 = n_2; i_4 < rk_end_4; ++i_4) {
+        long long amount_5 = rk_div_i64(amounts_1[i_4], scale_6);
+        if (amount_5 > 0ll) {
+            (*state_0).cents = (long long)((unsigned long long)state_0->cents + (unsigned long long)amount_5);
+            atomicAdd(counter_3, 1u);
+        }
+    }
+    return (__any_sync(4294967295u, true) != 0) ? state_0->cents : (-1ll);
+}
+";
+    assert!(cuda.ends_with(expected), "{cuda}");
     assert!(!cuda.contains("dead_"), "{cuda}");
     assert!(!cuda.contains("__threadfence()"), "{cuda}");
     assert!(cuda.contains("long long scale_6 = 100ll;"), "{cuda}");
