@@ -108,12 +108,7 @@ pub trait ActorBackend: Send + Sync + fmt::Debug {
     /// acceptance is `Ok(n)` with `n < envs.len()` (typically a mailbox that filled up), and the
     /// caller retries the rest. The default sends them one by one.
     fn tell_batch(&self, envs: &[Envelope]) -> Result<usize, SendError> {
-        for (i, env) in envs.iter().enumerate() {
-            if let Err(e) = self.tell(*env) {
-                return if i == 0 { Err(e) } else { Ok(i) };
-            }
-        }
-        Ok(envs.len())
+        tell_each(self, envs)
     }
 
     /// Enqueues `env` as a request; the returned handle yields the reply.
@@ -127,4 +122,18 @@ pub trait ActorBackend: Send + Sync + fmt::Debug {
 
     /// Stops every actor and the backend's workers, waiting at most `deadline`.
     fn shutdown(&self, deadline: Duration) -> Result<ShutdownReport, ShutdownError>;
+}
+
+/// [`ActorBackend::tell_batch`] by single tells: accepts a prefix, fails only if none was accepted.
+/// Backends with a faster batch path fall back to this for batches it does not cover.
+pub fn tell_each<B: ActorBackend + ?Sized>(
+    backend: &B,
+    envs: &[Envelope],
+) -> Result<usize, SendError> {
+    for (i, env) in envs.iter().enumerate() {
+        if let Err(e) = backend.tell(*env) {
+            return if i == 0 { Err(e) } else { Ok(i) };
+        }
+    }
+    Ok(envs.len())
 }

@@ -50,14 +50,6 @@ impl ActorTable {
         (e.lifecycle.load() != LifecycleState::Dormant).then_some(e)
     }
 
-    /// All entries with their ids.
-    pub fn iter(&self) -> impl Iterator<Item = (ActorId, &ActorEntry)> {
-        self.entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (ActorId::from_raw(i as u32), e))
-    }
-
     /// The raw entry by block index (spawned or not).
     pub fn slot(&self, id: ActorId) -> Option<&ActorEntry> {
         self.entries.get(id.raw() as usize)

@@ -24,8 +24,6 @@ use crate::device::{DeviceRuntime, KernelHealth};
 use crate::error::CudaError;
 use crate::layout::{control, FailurePayload, StartPayload};
 
-pub use crate::config::CudaConfig as Config;
-
 /// State shared by the API and the reply poller.
 #[derive(Debug)]
 struct Shared {
@@ -235,12 +233,7 @@ impl ActorBackend for CudaBackend {
             .any(|e| e.header.receiver != first.header.receiver)
         {
             // Mixed receivers: one by one (the trait's contract allows any mix).
-            for (i, env) in envs.iter().enumerate() {
-                if let Err(e) = self.tell(*env) {
-                    return if i == 0 { Err(e) } else { Ok(i) };
-                }
-            }
-            return Ok(envs.len());
+            return ringkernel_core::backend::tell_each(self, envs);
         }
         let block = self.check_target(first)?;
         let mut batch = Vec::with_capacity(envs.len());
@@ -333,15 +326,18 @@ impl ActorBackend for CudaBackend {
         if let Some(h) = lock(&self.poller).take() {
             let _ = h.join();
         }
-        let dropped_asks = fail_all_pending(s);
+        // Normally no ask is left (SHUTDOWN follows every accepted message); one still waiting
+        // belongs to a message counted in `unconsumed` below, so it is not counted twice.
+        fail_all_pending(s);
         match exited {
             Ok(()) => {
                 let (_, processed, dropped) = s.dev.counters();
                 Ok(ShutdownReport {
                     processed,
-                    dropped: dropped + dropped_asks as u64 + s.dev.unconsumed(),
+                    dropped: dropped + s.dev.unconsumed(),
                 })
             }
+            Err(ShutdownError::Hung(_, why)) => Err(ShutdownError::Hung(deadline, why)),
             Err(e) => Err(e),
         }
     }
@@ -367,14 +363,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Completes every ask still waiting; returns how many.
-fn fail_all_pending(s: &Shared) -> usize {
+/// Completes every ask still waiting with `Dropped`.
+fn fail_all_pending(s: &Shared) {
     let drained: Vec<(u64, (ActorId, Arc<ReplySlot>))> = lock(&s.pending).drain().collect();
     for (_, (target, slot)) in &drained {
         slot.complete(ReplyOutcome::Failed(AskError::Dropped(*target)));
     }
     s.pending_count.fetch_sub(drained.len(), Ordering::AcqRel);
-    drained.len()
 }
 
 /// The reply poller: drains the device→host ring until the kernel has exited and the ring is empty.

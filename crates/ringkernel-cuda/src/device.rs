@@ -63,7 +63,7 @@ pub struct DeviceRuntime {
     status: MappedBuffer<BlockStatus>,
     _doorbell_slots: MappedBuffer<DoorbellSlot>,
     _doorbell_head: MappedBuffer<IndexLine>,
-    h2d_heads: MappedBuffer<IndexLine>,
+    _h2d_heads: MappedBuffer<IndexLine>,
     // Kept alive for the kernel; accessed through the producers and the consumer.
     _h2d_slots: MappedBuffer<RingSlot>,
     _d2h_slots: MappedBuffer<RingSlot>,
@@ -205,7 +205,7 @@ impl DeviceRuntime {
                 status,
                 _doorbell_slots: doorbell_slots,
                 _doorbell_head: doorbell_head,
-                h2d_heads,
+                _h2d_heads: h2d_heads,
                 _h2d_slots: h2d_slots,
                 _d2h_slots: d2h_slots,
                 _d2h_head: d2h_head,
@@ -279,11 +279,6 @@ impl DeviceRuntime {
         }
     }
 
-    /// Block `b`'s mailbox.
-    pub fn producer(&self, b: usize) -> &H2dProducer {
-        &self.producers[b]
-    }
-
     /// Copies an actor's initial state into block `b`'s state slot (the block is dormant and does
     /// not touch it until the START that follows).
     pub fn write_state(&self, b: usize, state: &[u8]) -> Result<(), CudaError> {
@@ -348,9 +343,8 @@ impl DeviceRuntime {
                 exited += 1;
             }
         }
-        if !self.kernel_stream.is_idle().map(|_| true)? {
-            return Err(CudaError::Config("kernel stream unreadable".into()));
-        }
+        // A faulted kernel shows up here as a driver error.
+        self.kernel_stream.is_idle()?;
         Ok(KernelHealth {
             live_blocks: live,
             blocks: self.blocks,
@@ -392,13 +386,5 @@ impl DeviceRuntime {
     /// Whether the kernel is known to have exited.
     pub fn exited(&self) -> bool {
         self.exited.load(std::sync::atomic::Ordering::Acquire)
-    }
-
-    /// The h2d consumer index lines (for diagnostics).
-    pub fn consumer_indices(&self) -> Vec<u64> {
-        (0..self.blocks as usize)
-            // SAFETY: element b < blocks of a live mapped buffer, read volatile as the device writes it.
-            .map(|b| unsafe { std::ptr::read_volatile(self.h2d_heads.host_ptr().add(b)) }.value)
-            .collect()
     }
 }
