@@ -8,7 +8,7 @@
 mod const_fold;
 mod dce;
 mod simplify;
-mod walk;
+pub(crate) mod walk;
 
 use crate::error::IrError;
 use crate::ir::{Function, Module};

@@ -28,5 +28,7 @@ fn rendered_doc_lists_every_intrinsic_once() {
             i.name
         );
     }
-    assert!(md.contains("| `match_any_sync_u32` | `(u32, u32) -> u32` | `gpu::match_any_sync(mask, v)` | `__match_any_sync({0}, {1})` | 7.0 | no |"));
+    assert!(md.contains("| `match_any_sync_u32` | `(u32, u32) -> u32` | `gpu::match_any_sync(mask, v)` | `__match_any_sync({0}, {1})` | 7.0 | no | - |"));
+    assert!(md
+        .contains("| `sqrt_f32` | `(f32) -> f32` | `x.sqrt()` | `sqrtf({0})` | 3.0 | yes | yes |"));
 }

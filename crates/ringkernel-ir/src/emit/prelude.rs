@@ -38,8 +38,25 @@ pub(crate) fn prelude() -> String {
         "// Rust's wrapping_abs: abs(MIN) == MIN, computed without signed overflow.\n\
          static __device__ __forceinline__ int rk_wrapping_abs_i32(int a) { return a < 0 ? (int)(0u - (unsigned int)a) : a; }\n\
          static __device__ __forceinline__ long long rk_wrapping_abs_i64(long long a) { return a < 0 ? (long long)(0ull - (unsigned long long)a) : a; }\n\
-         // The PTX %globaltimer register: nanoseconds, shared by all SMs.\n\
+         // The PTX %globaltimer register: nanoseconds, shared by all SMs. The persistent kernel's\n\
+         // runtime.cuh (which defines RK_FULL_MASK) has its own rk_globaltimer with this meaning.\n\
+         #ifndef RK_FULL_MASK\n\
          static __device__ __forceinline__ unsigned long long rk_globaltimer() { unsigned long long t; asm volatile(\"mov.u64 %0, %%globaltimer;\" : \"=l\"(t)); return t; }\n\
+         #endif\n\
+         // Bit helpers where Rust's meaning needs more than one CUDA call.\n\
+         static __device__ __forceinline__ unsigned int rk_trailing_zeros_u32(unsigned int x) { return x == 0u ? 32u : (unsigned int)(__ffs((int)x) - 1); }\n\
+         static __device__ __forceinline__ unsigned int rk_trailing_zeros_u64(unsigned long long x) { return x == 0ull ? 64u : (unsigned int)(__ffsll((long long)x) - 1); }\n\
+         static __device__ __forceinline__ unsigned int rk_rotl_u32(unsigned int x, unsigned int n) { return __funnelshift_l(x, x, n); }\n\
+         static __device__ __forceinline__ unsigned int rk_rotr_u32(unsigned int x, unsigned int n) { return __funnelshift_r(x, x, n); }\n\
+         static __device__ __forceinline__ unsigned long long rk_rotl_u64(unsigned long long x, unsigned int n) { n &= 63u; return n == 0u ? x : (x << n) | (x >> (64u - n)); }\n\
+         static __device__ __forceinline__ unsigned long long rk_rotr_u64(unsigned long long x, unsigned int n) { n &= 63u; return n == 0u ? x : (x >> n) | (x << (64u - n)); }\n\
+         static __device__ __forceinline__ unsigned long long rk_swap_bytes_u64(unsigned long long x) { return ((unsigned long long)__byte_perm((unsigned int)x, 0u, 0x0123u) << 32) | (unsigned long long)__byte_perm((unsigned int)(x >> 32), 0u, 0x0123u); }\n\
+         static __device__ __forceinline__ unsigned int rk_lanemask_lt() { unsigned int m; asm volatile(\"mov.u32 %0, %%lanemask_lt;\" : \"=r\"(m)); return m; }\n\
+         static __device__ __forceinline__ unsigned int rk_smid() { unsigned int s; asm volatile(\"mov.u32 %0, %%smid;\" : \"=r\"(s)); return s; }\n\
+         #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 700\n\
+         static __device__ __forceinline__ unsigned int rk_match_all_sync_u32(unsigned int mask, unsigned int v) { int pred; return __match_all_sync(mask, v, &pred); }\n\
+         static __device__ __forceinline__ unsigned int rk_match_all_sync_u64(unsigned int mask, unsigned long long v) { int pred; return __match_all_sync(mask, v, &pred); }\n\
+         #endif\n\
          #endif // RK_IR_PRELUDE\n",
     );
     s
