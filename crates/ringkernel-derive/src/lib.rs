@@ -19,9 +19,10 @@
 //! only the compiler can make (size and `Pod`).
 
 use proc_macro::TokenStream;
-use syn::{parse_macro_input, DeriveInput};
+use syn::{parse_macro_input, DeriveInput, ItemMod};
 
 mod expand;
+mod gpu_actor;
 mod parse;
 
 /// Implements `ringkernel_core::Message` for a plain-data struct.
@@ -87,4 +88,68 @@ pub fn derive_message(input: TokenStream) -> TokenStream {
         Ok(def) => expand::expand(&def).into(),
         Err(err) => err.to_compile_error().into(),
     }
+}
+
+/// Transpiles the actor handlers of a module to CUDA: write the handler once, in Rust.
+///
+/// Apply it to an inline module holding the actor's `#[repr(C)]` structs and its
+/// `impl Actor for …` block(s). The module is emitted unchanged — the handler still compiles
+/// natively and runs on the CPU backend — and each `impl Actor` gains
+/// `fn cuda_handler() -> Option<CudaHandler>` with the CUDA C the transpiler generated from
+/// `handle`, so the same actor runs on the GPU backend. The supported Rust subset, how
+/// unsupported code is reported and the layout checks are described in `docs/transpiler.md`.
+///
+/// # Attributes
+///
+/// `crate = <path>` (optional): where ringkernel-core is. Defaults to
+/// `::ringkernel::__private::core` (the facade); a crate using ringkernel-core directly writes
+/// `#[gpu_actor(crate = ::ringkernel_core)]`.
+///
+/// # Compile-time checks
+///
+/// - every construct outside the subset is a compile error at its span, with the reason;
+/// - the state, message and reply must be structs defined in the module, with `#[repr(C)]` and
+///   fields of `i32`, `u32`, `i64`, `u64`, `f32`, `f64` or fixed arrays of them;
+/// - `const` assertions check each struct's size, alignment and field offsets against the numbers
+///   the CUDA text `static_assert`s, so host and device agree on one layout;
+/// - a hand-written `cuda_handler` in the impl is an error (the macro writes it).
+///
+/// # Example (ringkernel-core only)
+///
+/// ```
+/// #[ringkernel_derive::gpu_actor(crate = ::ringkernel_core)]
+/// mod counter {
+///     use ringkernel_core::{Actor, Context, HandlerError, Message, MessageTypeId};
+///
+///     #[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
+///     #[repr(C)]
+///     pub struct Add { pub n: u64 }
+///     impl Message for Add { const TYPE_ID: MessageTypeId = MessageTypeId(0x100); }
+///
+///     pub struct Counter;
+///     impl Actor for Counter {
+///         const NAME: &'static str = "counter";
+///         type State = Add;
+///         type Msg = Add;
+///         type Reply = Add;
+///         fn handle(s: &mut Add, m: &Add, _: &Context) -> Result<Add, HandlerError> {
+///             s.n = s.n.wrapping_add(m.n);
+///             Ok(*s)
+///         }
+///     }
+/// }
+///
+/// use ringkernel_core::Actor;
+/// let h = counter::Counter::cuda_handler().expect("generated");
+/// assert_eq!(h.function, "counter_Counter_handle");
+/// assert!(h.source.contains("__device__ int counter_Counter_handle("));
+/// ```
+#[proc_macro_attribute]
+pub fn gpu_actor(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let args = match gpu_actor::Args::parse(attr.into()) {
+        Ok(a) => a,
+        Err(e) => return e.to_compile_error().into(),
+    };
+    let module = parse_macro_input!(item as ItemMod);
+    gpu_actor::expand(&args, module).into()
 }

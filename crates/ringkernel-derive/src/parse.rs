@@ -229,7 +229,7 @@ fn parse_id(expr: &Expr) -> syn::Result<u32> {
 }
 
 /// Reads `key = some::path` or `key = "some::path"`.
-fn parse_path_value(meta: &ParseNestedMeta<'_>) -> syn::Result<Path> {
+pub(crate) fn parse_path_value(meta: &ParseNestedMeta<'_>) -> syn::Result<Path> {
     let value = meta.value()?;
     if value.peek(LitStr) {
         value.parse::<LitStr>()?.parse()
