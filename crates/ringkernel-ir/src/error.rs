@@ -164,4 +164,21 @@ pub enum IrError {
         /// Function name.
         func: String,
     },
+    /// A kernel mode was asked to wrap a function the module does not define.
+    #[error("no function `{name}` in the module")]
+    NoSuchFunction {
+        /// The requested name.
+        name: String,
+    },
+    /// A function does not have the signature a kernel mode requires (see `docs/kernel-modes.md`).
+    #[error("in `{func}`: {reason}")]
+    KernelContract {
+        /// Function name.
+        func: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The interpreter stopped while running a kernel mode on the CPU.
+    #[error("interpreter: {0}")]
+    Interp(#[from] crate::interp::InterpError),
 }

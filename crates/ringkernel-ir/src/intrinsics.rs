@@ -158,7 +158,7 @@ pub fn render_markdown() -> String {
          \"Min CC\" is the lowest compute capability that has the intrinsic; the project targets \
          9.0 (Hopper). \"Pure\" intrinsics may be removed when their value is unused. \
          Forms that use `cooperative_groups::` make the emitter include `<cooperative_groups.h>`; \
-         `hlc_next`/`hlc_local` exist only in ring-mode handlers (the persistent kernel's runtime \
+         `hlc_local` exists only in ring-mode handlers (the persistent kernel's runtime \
          defines them). There is no K2K (kernel-to-kernel) send intrinsic: the device runtime has \
          no such function yet. Every row is compiled for sm_90 by \
          `cargo test -p ringkernel-ir --test nvrtc_compile`. \

@@ -9,7 +9,11 @@
 //! - [`emit`]: IR → `__device__` CUDA C, deterministic, with Rust integer semantics spelled out.
 //! - [`intrinsics`]: the one table of device intrinsics (name, Rust form, CUDA form, minimum compute
 //!   capability) that the verifier, the emitter and `docs/intrinsics.md` all read.
-//! - [`interp`]: a reference interpreter for scalar code, used to check that passes preserve meaning.
+//! - [`interp`]: a reference interpreter (scalars, floats, native intrinsics, pointer buffers), used
+//!   to check that passes preserve meaning and that kernel-mode functions match CPU references.
+//! - [`kernel`]: kernel modes that wrap IR functions into `extern "C" __global__` entry points
+//!   (grid-stride SIMT, tiled 2D/3D stencils, ring-actor handlers, a persistent steered FDTD
+//!   solver); see `docs/kernel-modes.md`.
 //!
 //! ```
 //! use ringkernel_ir::ir::{Expr, FunctionBuilder, Module, ScalarType, Stmt, Type};
@@ -29,6 +33,7 @@ mod error;
 pub mod interp;
 pub mod intrinsics;
 pub mod ir;
+pub mod kernel;
 pub mod passes;
 pub mod semantics;
 #[cfg(test)]

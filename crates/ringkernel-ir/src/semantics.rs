@@ -20,8 +20,9 @@
 //!    divisor is a literal that rules the trap out; passes never fold or delete them.
 //! 4. **Casts are Rust's `as`**: integer → integer truncates or extends by the source signedness;
 //!    `bool` → integer gives 0/1; integer → float rounds to nearest; float → integer truncates toward
-//!    zero and saturates, NaN → 0 (emitted with the `__float2int_rz` family, which is exactly PTX
-//!    `cvt.rzi`'s saturating behaviour); `f32` ↔ `f64` rounds to nearest. Casts into `bool`, and
+//!    zero and saturates, NaN → 0 (emitted as prelude helpers around the saturating `__float2int_rz`
+//!    family, with an explicit NaN check: the 64-bit conversions give `i64::MIN`'s bits for NaN on
+//!    sm_90, found by the GPU differential test); `f32` ↔ `f64` rounds to nearest. Casts into `bool`, and
 //!    between `bool` and floats, are rejected (Rust rejects them too).
 //! 5. **Floats are never rewritten** in a way that could change a result: no folding of float
 //!    arithmetic (NVRTC contracts `a * b + c` into an FMA by default, so even exact-looking host

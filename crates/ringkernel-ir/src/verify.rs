@@ -14,14 +14,14 @@ use crate::typeck::TypeEnv;
 /// Verifies every struct and function of `module`.
 pub fn verify_module(module: &Module) -> Result<(), IrError> {
     for (k, s) in module.structs.iter().enumerate() {
-        check_ident(&s.name)?;
+        check_identifier(&s.name)?;
         if module.structs[..k].iter().any(|o| o.name == s.name) {
             return Err(IrError::BadIdentifier {
                 name: s.name.clone(),
             });
         }
         for f in &s.fields {
-            check_ident(&f.name)?;
+            check_identifier(&f.name)?;
         }
     }
     for (k, f) in module.functions.iter().enumerate() {
@@ -37,7 +37,7 @@ pub fn verify_module(module: &Module) -> Result<(), IrError> {
 
 /// Verifies one function of `module` (structs it names must be in `module`).
 pub fn verify_function(module: &Module, func: &Function) -> Result<(), IrError> {
-    check_ident(&func.name)?;
+    check_identifier(&func.name)?;
     let mut v = Verifier {
         module,
         func,
@@ -49,7 +49,7 @@ pub fn verify_function(module: &Module, func: &Function) -> Result<(), IrError> 
     };
     v.check_type(&func.ret, true)?;
     for decl in &func.locals {
-        check_ident(&decl.name)?;
+        check_identifier(&decl.name)?;
         v.check_type(&decl.ty, false)?;
     }
     for &p in &func.params {
@@ -334,7 +334,7 @@ const RESERVED: &[&str] = &[
 ];
 
 /// A C identifier that is not reserved and does not use the emitter's `rk_` prefix.
-fn check_ident(name: &str) -> Result<(), IrError> {
+pub(crate) fn check_identifier(name: &str) -> Result<(), IrError> {
     let mut chars = name.chars();
     let ok = chars
         .next()

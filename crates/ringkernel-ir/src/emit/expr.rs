@@ -175,18 +175,18 @@ fn unsigned_suffix(u: ScalarType) -> &'static str {
     }
 }
 
-/// The CUDA conversion for float → integer `as` casts: truncating, saturating, NaN → 0 (rule 4).
+/// The prelude helper for float → integer `as` casts: truncating, saturating, NaN → 0 (rule 4).
 fn float_to_int(from: ScalarType, to: ScalarType) -> Option<&'static str> {
     use ScalarType::*;
     Some(match (from, to) {
-        (F32, I32) => "__float2int_rz",
-        (F32, U32) => "__float2uint_rz",
-        (F32, I64) => "__float2ll_rz",
-        (F32, U64) => "__float2ull_rz",
-        (F64, I32) => "__double2int_rz",
-        (F64, U32) => "__double2uint_rz",
-        (F64, I64) => "__double2ll_rz",
-        (F64, U64) => "__double2ull_rz",
+        (F32, I32) => "rk_f32_to_i32",
+        (F32, U32) => "rk_f32_to_u32",
+        (F32, I64) => "rk_f32_to_i64",
+        (F32, U64) => "rk_f32_to_u64",
+        (F64, I32) => "rk_f64_to_i32",
+        (F64, U32) => "rk_f64_to_u32",
+        (F64, I64) => "rk_f64_to_i64",
+        (F64, U64) => "rk_f64_to_u64",
         _ => return None,
     })
 }

@@ -43,6 +43,16 @@ pub(crate) fn prelude() -> String {
          #ifndef RK_FULL_MASK\n\
          static __device__ __forceinline__ unsigned long long rk_globaltimer() { unsigned long long t; asm volatile(\"mov.u64 %0, %%globaltimer;\" : \"=l\"(t)); return t; }\n\
          #endif\n\
+         // Float -> integer `as`: the saturating round-toward-zero conversions, with NaN -> 0 made\n\
+         // explicit (the 64-bit conversions give 0x8000000000000000 for NaN on sm_90, seen on an H100).\n\
+         static __device__ __forceinline__ int rk_f32_to_i32(float x) { return x != x ? 0 : __float2int_rz(x); }\n\
+         static __device__ __forceinline__ unsigned int rk_f32_to_u32(float x) { return x != x ? 0u : __float2uint_rz(x); }\n\
+         static __device__ __forceinline__ long long rk_f32_to_i64(float x) { return x != x ? 0ll : __float2ll_rz(x); }\n\
+         static __device__ __forceinline__ unsigned long long rk_f32_to_u64(float x) { return x != x ? 0ull : __float2ull_rz(x); }\n\
+         static __device__ __forceinline__ int rk_f64_to_i32(double x) { return x != x ? 0 : __double2int_rz(x); }\n\
+         static __device__ __forceinline__ unsigned int rk_f64_to_u32(double x) { return x != x ? 0u : __double2uint_rz(x); }\n\
+         static __device__ __forceinline__ long long rk_f64_to_i64(double x) { return x != x ? 0ll : __double2ll_rz(x); }\n\
+         static __device__ __forceinline__ unsigned long long rk_f64_to_u64(double x) { return x != x ? 0ull : __double2ull_rz(x); }\n\
          // Bit helpers where Rust's meaning needs more than one CUDA call.\n\
          static __device__ __forceinline__ unsigned int rk_trailing_zeros_u32(unsigned int x) { return x == 0u ? 32u : (unsigned int)(__ffs((int)x) - 1); }\n\
          static __device__ __forceinline__ unsigned int rk_trailing_zeros_u64(unsigned long long x) { return x == 0ull ? 64u : (unsigned int)(__ffsll((long long)x) - 1); }\n\

@@ -97,7 +97,7 @@ fn casts_are_explicit_and_float_to_int_saturates() {
     let f = ret_fn(&[("x", t(F64))], U32, |p| {
         Expr::cast(U32, Expr::local(p[0]))
     });
-    assert!(emit_unoptimised(f).contains("return __double2uint_rz(x_0);"));
+    assert!(emit_unoptimised(f).contains("return rk_f64_to_u32(x_0);"));
     let f = ret_fn(&[("x", t(I32))], U64, |p| {
         Expr::cast(U64, Expr::local(p[0]))
     });

@@ -336,11 +336,10 @@ pub const TABLE: &[Intrinsic] = &[
     row("clock64", "gpu::clock64()", "((unsigned long long)clock64())", &[], Some(U64), 30, false, C::Clock),
     row("global_timer_ns", "gpu::global_timer_ns()", "rk_globaltimer()", &[], Some(U64), 30, false, C::Clock),
     row("clock32", "gpu::clock32()", "((unsigned int)clock())", &[], Some(U32), 30, false, C::Clock),
-    // Device HLC of the persistent kernel (`rk_hlc_next`/`rk_hlc_local` in
-    // ringkernel-cuda/kernels/runtime.cuh; same packing as ringkernel_core::HlcTimestamp): a
-    // timestamp above every earlier one from `clock` and above `floor - 1`. `hlc_next` updates a
-    // shared clock atomically, `hlc_local` a clock owned by one thread. Only in ring mode, where
-    // that runtime is part of the translation unit.
-    row("hlc_next", "gpu::hlc_next(clock, floor)", "rk_hlc_next({0}, {1})", &[M(U64), S(U64)], Some(U64), 70, false, C::Clock),
+    // The persistent kernel's per-block HLC (`rk_hlc_local` in ringkernel-cuda/kernels/runtime.cuh;
+    // same packing as ringkernel_core::HlcTimestamp): a timestamp above every earlier one from
+    // the thread-owned `clock` and above `floor - 1`. Only in ring mode, where that runtime is part
+    // of the translation unit. (`rk_hlc_next`, a shared atomic variant, is being removed from the
+    // runtime, so it has no row.)
     row("hlc_local", "gpu::hlc_local(clock, floor)", "rk_hlc_local({0}, {1})", &[M(U64), S(U64)], Some(U64), 70, false, C::Clock),
 ];

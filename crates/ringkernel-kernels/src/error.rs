@@ -1,0 +1,29 @@
+//! The crate's one error type.
+
+use std::time::Duration;
+
+/// Why building, compiling or driving a kernel failed.
+#[derive(Debug, thiserror::Error)]
+pub enum KernelsError {
+    /// The IR was rejected or a kernel-mode contract was not met.
+    #[error(transparent)]
+    Ir(#[from] ringkernel_ir::IrError),
+    /// A CUDA driver or NVRTC call failed.
+    #[error(transparent)]
+    Cuda(#[from] ringkernel_cuda::CudaError),
+    /// The kernel did not answer in time (it may be hung; its memory is then leaked, never freed
+    /// under a running kernel).
+    #[error("timed out after {waited:?} waiting for {what}")]
+    Timeout {
+        /// What was awaited.
+        what: &'static str,
+        /// How long.
+        waited: Duration,
+    },
+    /// The persistent kernel is no longer running (it returned or faulted).
+    #[error("the persistent kernel exited while waiting for {0}")]
+    KernelExited(&'static str),
+    /// Bad sizes or arguments.
+    #[error("{0}")]
+    Config(String),
+}
