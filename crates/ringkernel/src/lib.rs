@@ -70,6 +70,42 @@ pub use ringkernel_cuda::CudaError;
 /// ```
 pub use ringkernel_derive::Message;
 
+/// `#[gpu_actor]`: write an actor's handler once, in Rust, and get its CUDA form generated.
+///
+/// Apply it to an inline module holding the actor's `#[repr(C)]` structs and `impl Actor`; the
+/// module compiles unchanged for the CPU backend and each `impl Actor` gains a transpiled
+/// [`Actor::cuda_handler`](trait@Actor). Unsupported Rust is a compile error with its span; the
+/// subset is documented in `docs/transpiler.md`.
+///
+/// ```
+/// use ringkernel::prelude::*;
+///
+/// #[gpu_actor]
+/// mod counter {
+///     use ringkernel::prelude::*;
+///
+///     #[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable, Message)]
+///     #[message(id = 0x100)]
+///     #[repr(C)]
+///     pub struct Add { pub n: u64 }
+///
+///     pub struct Counter;
+///     impl Actor for Counter {
+///         const NAME: &'static str = "counter";
+///         type State = Add;
+///         type Msg = Add;
+///         type Reply = Add;
+///         fn handle(s: &mut Add, m: &Add, _: &Context) -> Result<Add, HandlerError> {
+///             s.n = s.n.wrapping_add(m.n);
+///             Ok(*s)
+///         }
+///     }
+/// }
+///
+/// assert!(counter::Counter::cuda_handler().is_some());
+/// ```
+pub use ringkernel_derive::gpu_actor;
+
 /// Paths the `Message` derive expands to, so users need neither ringkernel-core nor bytemuck as a
 /// direct dependency. Not a public API: it may change in any release.
 #[doc(hidden)]

@@ -3,6 +3,6 @@
 //! `Message` brings both the trait and `#[derive(Message)]`: they live in different namespaces.
 
 pub use crate::{
-    Actor, ActorId, ActorRef, AskError, Backend, BackendKind, Context, CudaHandler, Error,
-    HandlerError, LifecycleState, Message, MessageTypeId, Runtime, SendError,
+    gpu_actor, Actor, ActorId, ActorRef, AskError, Backend, BackendKind, Context, CudaHandler,
+    Error, HandlerError, LifecycleState, Message, MessageTypeId, Runtime, SendError,
 };

@@ -9,92 +9,68 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use bytemuck::{Pod, Zeroable};
 use clap::{Parser, ValueEnum};
 use ringkernel::prelude::*;
 use ringkernel::ShutdownReport;
 
-/// Account state: byte-compatible with `rk_balance` in [`CUDA_STRUCTS`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
-#[repr(C)]
-struct Balance {
-    cents: i64,
-    count: u64,
-}
-impl Message for Balance {
-    const TYPE_ID: MessageTypeId = MessageTypeId(0x0001_0002);
-}
+/// The account actor, written once: `#[gpu_actor]` compiles `handle` natively for the CPU
+/// backend and transpiles the same code to the CUDA handler the GPU backend runs.
+#[gpu_actor]
+mod bank {
+    use ringkernel::prelude::*;
 
-/// A deposit (negative for a withdrawal): byte-compatible with `rk_deposit`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
-#[repr(C)]
-struct Deposit {
-    account: u32,
-    _pad: u32,
-    cents: i64,
-}
-impl Message for Deposit {
-    const TYPE_ID: MessageTypeId = MessageTypeId(0x0001_0001);
-}
+    /// Handler error code for a balance that would overflow.
+    pub const OVERFLOW: u32 = 1;
 
-/// Handler error code for a balance that would overflow.
-const OVERFLOW: u32 = 1;
-
-/// CUDA spellings of the three types; sizes are asserted here and by the backend.
-const CUDA_STRUCTS: &str = r#"
-struct rk_balance { long long cents; unsigned long long count; };
-struct rk_deposit { unsigned int account; unsigned int _pad; long long cents; };
-static_assert(sizeof(rk_balance) == 16, "rk_balance must match the Rust Balance");
-static_assert(sizeof(rk_deposit) == 16, "rk_deposit must match the Rust Deposit");
-"#;
-
-/// The CUDA form of [`Account::handle`]: same overflow rule, same wrapping count, same reply.
-const CUDA_SOURCE: &str = r#"
-__device__ int account_deposit(rk_balance* state, const rk_deposit* msg, rk_balance* reply,
-                               const rk_ctx* ctx) {
-    (void)ctx;
-    long long a = state->cents;
-    long long b = msg->cents;
-    /* i64::checked_add: two's-complement sum, overflow iff the sign flips the wrong way. */
-    long long r = (long long)((unsigned long long)a + (unsigned long long)b);
-    if ((b > 0 && r < a) || (b < 0 && r > a)) {
-        return 1; /* OVERFLOW; state untouched */
-    }
-    state->cents = r;
-    state->count = state->count + 1ULL; /* wrapping, as u64::wrapping_add */
-    *reply = *state;
-    return 0;
-}
-"#;
-
-struct Account;
-impl Actor for Account {
-    const NAME: &'static str = "account";
-    type State = Balance;
-    type Msg = Deposit;
-    type Reply = Balance;
-
-    fn handle(state: &mut Balance, msg: &Deposit, _: &Context) -> Result<Balance, HandlerError> {
-        let cents = state
-            .cents
-            .checked_add(msg.cents)
-            .ok_or(HandlerError(OVERFLOW))?;
-        state.cents = cents;
-        state.count = state.count.wrapping_add(1);
-        Ok(*state)
+    /// Account state.
+    #[derive(
+        Clone, Copy, Debug, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable, Message,
+    )]
+    #[message(id = 0x0001_0002)]
+    #[repr(C)]
+    pub struct Balance {
+        pub cents: i64,
+        pub count: u64,
     }
 
-    fn cuda_handler() -> Option<CudaHandler> {
-        Some(CudaHandler {
-            function: "account_deposit",
-            state_type: "rk_balance",
-            msg_type: "rk_deposit",
-            reply_type: "rk_balance",
-            struct_defs: CUDA_STRUCTS,
-            source: CUDA_SOURCE,
-        })
+    /// A deposit (negative for a withdrawal).
+    #[derive(
+        Clone, Copy, Debug, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable, Message,
+    )]
+    #[message(id = 0x0001_0001)]
+    #[repr(C)]
+    pub struct Deposit {
+        pub account: u32,
+        pub _pad: u32,
+        pub cents: i64,
+    }
+
+    /// An account: deposits must not overflow the balance (error [`OVERFLOW`], state
+    /// untouched); the deposit count wraps.
+    pub struct Account;
+    impl Actor for Account {
+        const NAME: &'static str = "account";
+        type State = Balance;
+        type Msg = Deposit;
+        type Reply = Balance;
+
+        fn handle(
+            state: &mut Balance,
+            msg: &Deposit,
+            _: &Context,
+        ) -> Result<Balance, HandlerError> {
+            let cents = state
+                .cents
+                .checked_add(msg.cents)
+                .ok_or(HandlerError(OVERFLOW))?;
+            state.cents = cents;
+            state.count = state.count.wrapping_add(1);
+            Ok(*state)
+        }
     }
 }
+
+use bank::{Account, Balance, Deposit};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum BackendArg {
