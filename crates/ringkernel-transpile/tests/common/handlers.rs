@@ -58,8 +58,8 @@ example!(histogram {
         type Msg = Sample;
         type Reply = Summary;
         fn handle(state: &mut Bins, msg: &Sample, ctx: &Context) -> Result<Summary, HandlerError> {
-            // Values of 16 and up index past the end: a panic natively, PANIC_CODE on the GPU.
-            let slot = if msg.value >= 8 && msg.value < 12 { msg.value % 8 } else { msg.value };
+            // 8 and values of 12 and up index past the end: a panic natively, PANIC_CODE on the GPU.
+            let slot = if msg.value >= 9 && msg.value < 12 { msg.value % 8 } else { msg.value };
             state.bins[slot as usize] = state.bins[slot as usize].wrapping_add(msg.weight);
             state.total = state.total.wrapping_add(msg.weight as u64);
             state.last = if ctx.sender.is_host() { -1 } else { ctx.sender.raw() as i32 };
@@ -197,6 +197,49 @@ example!(checked {
                 state.d = state.d.wrapping_abs().wrapping_neg();
             }
             Ok(Acc { b: state.b.max(msg.y).leading_zeros(), ..*state })
+        }
+    }
+});
+
+example!(physics {
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+    #[repr(C)]
+    pub struct Body { pub pos: [f32; 3], pub vel: [f32; 3], pub t: f64 }
+    impl Message for Body { const TYPE_ID: MessageTypeId = MessageTypeId(0x0002_0042); }
+
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+    #[repr(C)]
+    pub struct Tick { pub dt: f32, pub drag: f32 }
+    impl Message for Tick { const TYPE_ID: MessageTypeId = MessageTypeId(0x0002_0041); }
+
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+    #[repr(C)]
+    pub struct Report { pub speed: f32, pub fastest: f32, pub t: f64 }
+    impl Message for Report { const TYPE_ID: MessageTypeId = MessageTypeId(0x0002_0043); }
+
+    pub const BAD_STEP: u32 = 21;
+
+    pub struct Physics;
+    impl Actor for Physics {
+        const NAME: &'static str = "physics";
+        type State = Body;
+        type Msg = Tick;
+        type Reply = Report;
+        fn handle(state: &mut Body, msg: &Tick, _: &Context) -> Result<Report, HandlerError> {
+            if !(msg.dt >= 0.0) {
+                return Err(HandlerError(BAD_STEP));
+            }
+            let keep = 1.0 - msg.drag.max(0.0).min(1.0);
+            let mut sq = 0.0f32;
+            let mut fastest = 0.0f32;
+            for i in 0..3 {
+                state.vel[i] = state.vel[i] * keep;
+                state.pos[i] += state.vel[i] * msg.dt;
+                sq += state.vel[i] * state.vel[i];
+                fastest = fastest.max(state.vel[i].abs());
+            }
+            state.t += msg.dt as f64;
+            Ok(Report { speed: sq.sqrt(), fastest, t: state.t.floor() })
         }
     }
 });
