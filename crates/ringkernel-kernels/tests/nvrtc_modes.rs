@@ -66,3 +66,54 @@ fn ring_handler_compiles_inside_the_persistent_kernel() {
     let ptx = compile_sm90("persistent_ir_counter.cu", &src);
     assert!(ptx.ptx.contains(&format!(".entry {KERNEL_NAME}")));
 }
+
+/// Mode variants the examples do not cover: a `u64` element index, an `f64` stencil with a wide
+/// halo and fixed edges that calls a cooperative-groups intrinsic (so the include is emitted).
+#[test]
+fn kernel_mode_variants_compile() {
+    use ringkernel_ir::ir::{Expr, FunctionBuilder, Module, Place, ScalarType, Stmt, Type};
+    use ringkernel_ir::kernel::{global, stencil};
+
+    let mut f = FunctionBuilder::new("fill", Type::Void);
+    let i = f.param("i", ScalarType::U64);
+    let out = f.param("out", Type::ptr_mut(ScalarType::F64));
+    let v = f.param("v", ScalarType::F64);
+    f.push(Stmt::Store {
+        place: Place::Index(Expr::local(out), Expr::local(i)),
+        value: Expr::mul(Expr::local(v), Expr::cast(ScalarType::F64, Expr::local(i))),
+    });
+    let mut m = Module::new();
+    m.functions.push(f.finish());
+    let src = global::emit_global(&m, "fill", "fill_kernel").unwrap();
+    assert!(src.contains("fill_kernel(unsigned long long rk_n, double* rk_p1, double rk_p2)"));
+    let ptx = compile_sm90("fill_kernel.cu", &src);
+    assert!(ptx.ptx.contains(".entry fill_kernel"));
+
+    let mut f = FunctionBuilder::new("far", Type::Scalar(ScalarType::F64));
+    let tile = f.param("tile", Type::ptr_const(ScalarType::F64));
+    let c = f.param("c", ScalarType::U32);
+    for n in ["sx", "x", "y"] {
+        f.param(n, ScalarType::U32);
+    }
+    f.push(Stmt::Return(Some(Expr::add(
+        Expr::index(Expr::local(tile), Expr::add(Expr::local(c), Expr::u32(3))),
+        Expr::cast(ScalarType::F64, Expr::call("cluster_block_rank", vec![])),
+    ))));
+    let mut m = Module::new();
+    m.functions.push(f.finish());
+    let spec = stencil::StencilSpec {
+        dims: 2,
+        tile: [32, 4, 1],
+        radius: 3,
+        elem: ScalarType::F64,
+        boundary: stencil::Boundary::CopyInput,
+    };
+    let src = stencil::emit_stencil(&m, "far", "far_kernel", &spec).unwrap();
+    assert!(src.contains("#include <cooperative_groups.h>"));
+    assert!(
+        src.contains("__shared__ double rk_tile[380];"),
+        "(32 + 6) * (4 + 6) cells"
+    );
+    let ptx = compile_sm90("far_kernel.cu", &src);
+    assert!(ptx.ptx.contains(".entry far_kernel"));
+}

@@ -140,3 +140,36 @@ pub fn emit_ring_handler(module: &Module, handler_fn: &str) -> Result<RingHandle
         source: emit_parts(module, false, &[])?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c_layout_pads_like_repr_c() {
+        let s = StructDef::new(
+            "S",
+            &[
+                ("a", ScalarType::Bool),
+                ("b", ScalarType::U64),
+                ("c", ScalarType::U32),
+                ("d", ScalarType::Bool),
+            ],
+        );
+        #[repr(C)]
+        struct Same {
+            a: bool,
+            b: u64,
+            c: u32,
+            d: bool,
+        }
+        let l = c_layout(&s);
+        assert_eq!(l.offsets, vec![0, 8, 16, 20]);
+        assert_eq!(
+            (l.size, l.align),
+            (std::mem::size_of::<Same>(), std::mem::align_of::<Same>())
+        );
+        assert_eq!(ring_ctx_struct().fields.len(), 3);
+        assert_eq!(c_layout(&ring_ctx_struct()).size, 16);
+    }
+}
