@@ -29,13 +29,12 @@ if [[ $what == sanitize || $what == all ]]; then
     for t in "$bin"/gpu_*; do
       # Under the sanitizers' slowdown, skip the tests whose point is volume or timing (they run
       # natively above); the rest exercise every device path: spawn, tell, ask, failure, stop,
-      # full mailbox on a small ring, shutdown, heartbeat, a second runtime. The steered FDTD test
-      # polls mapped memory with deadlines that the sanitizers' slowdown would exceed.
+      # full mailbox on a small ring, shutdown, heartbeat, a second runtime.
       run "$tool $(basename "$t")" "$logs/$tool-$(basename "$t").log" \
         compute-sanitizer --tool "$tool" --error-exitcode 3 --target-processes all \
         "$t" --test-threads=1 --skip a_hung_handler --skip largest_co_resident \
         --skip per_sender_fifo --skip concurrent_asks --skip random_payloads --skip full_mailbox \
-        --skip batched_tells --skip tell_batch_through --skip persistent_fdtd_steered
+        --skip batched_tells --skip tell_batch_through
     done
   done
 fi

@@ -10,8 +10,8 @@
 //! `tile[c + dx + dy * sx + dz * sxy]` for `|d| <= radius` (row pitch `sx`, plane pitch `sxy`).
 //! The kernel `NAME(const T* in, T* out, u32 nx, u32 ny[, u32 nz], rest...)` writes
 //! `out[(z * ny + y) * nx + x] = f(...)` for every cell. Launch it with exactly
-//! `tile[0] * tile[1] * tile[2]` threads per block and any number of blocks (a block loops over
-//! tiles).
+//! `tile[0] * tile[1] * tile[2]` threads per block (1D; any other block shape traps) and any number
+//! of blocks (a block loops over tiles).
 //!
 //! Boundary policy ([`Boundary`]): reads past the domain edge are clamped to the nearest edge
 //! cell when the tile is loaded; with [`Boundary::CopyInput`] the cells within `radius` of an edge
@@ -163,6 +163,8 @@ pub fn emit_stencil(
     let _ = write!(
         out,
         "\nextern \"C\" __global__ void {kernel_name}(const {t}* rk_in, {t}* rk_out, unsigned int rk_nx, unsigned int rk_ny{nz_decl}{decls}) {{\n\
+         \x20   // The tile loops below assume exactly one thread per tile cell.\n\
+         \x20   if (blockDim.x != {threads}u || blockDim.y != 1u || blockDim.z != 1u) __trap();\n\
          \x20   __shared__ {t} rk_tile[{cells}];\n\
          \x20   const unsigned int rk_bx = (rk_nx + {txm}u) / {tx}u, rk_by = (rk_ny + {tym}u) / {ty}u, rk_bz = ({nz} + {tzm}u) / {tz}u;\n\
          \x20   const unsigned int rk_tiles = rk_bx * rk_by * rk_bz;\n\
