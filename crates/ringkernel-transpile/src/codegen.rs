@@ -62,7 +62,14 @@ pub(crate) fn ir_struct(l: &StructLayout) -> StructDef {
     }
 }
 
-fn ir_error(actor: &ActorModel, e: impl std::fmt::Display) -> Diagnostic {
+fn ir_error(actor: &ActorModel, e: ringkernel_ir::IrError) -> Diagnostic {
+    if let ringkernel_ir::IrError::MissingReturn { .. } = e {
+        // Code rustc rejects too (a path without a result); say it in the handler's terms.
+        return Diagnostic::spanned(
+            &actor.handle.block,
+            "the handler must end in `Ok(…)` / `Err(HandlerError(…))` or return on every path",
+        );
+    }
     Diagnostic::spanned(
         &actor.handle.sig,
         format!("this handler lowers to IR the CUDA emitter rejects: {e}"),
@@ -71,8 +78,8 @@ fn ir_error(actor: &ActorModel, e: impl std::fmt::Display) -> Diagnostic {
 
 /// The IR prelude (guarded; its `rk_globaltimer` steps aside when the kernel's runtime header,
 /// which has its own, came first).
-fn prelude() -> Result<String, String> {
-    emit_module(&Module::new()).map_err(|e| e.to_string())
+fn prelude() -> Result<String, ringkernel_ir::IrError> {
+    emit_module(&Module::new())
 }
 
 fn struct_text(l: &StructLayout, out: &mut String) {
