@@ -7,7 +7,8 @@ out=gpu-bin
 rm -rf "$out" && mkdir -p "$out"
 json=$(mktemp)
 cargo build --release --locked -p ringkernel-cuda -p ringkernel -p ringkernel-ir -p ringkernel-kernels \
-  --features ringkernel-cuda/gpu-tests,ringkernel/gpu-tests,ringkernel-ir/gpu-tests,ringkernel-kernels/gpu-tests \
+  -p ringkernel-transpile \
+  --features ringkernel-cuda/gpu-tests,ringkernel/gpu-tests,ringkernel-ir/gpu-tests,ringkernel-kernels/gpu-tests,ringkernel-transpile/gpu-tests \
   --tests --message-format=json >"$json"
 cargo build --release --locked -p ringkernel -p ringkernel-bench \
   --bin ringkernel-demo --bin gpu-bench --message-format=json >>"$json"

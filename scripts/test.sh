@@ -76,7 +76,7 @@ fi
 
 # --- checks and tests ----------------------------------------------------------------------------
 run "rustfmt" cargo fmt --all -- --check
-run "clippy" cargo clippy --workspace --all-targets --features ringkernel-cuda/gpu-tests,ringkernel/gpu-tests,ringkernel-ir/gpu-tests,ringkernel-kernels/gpu-tests -- -D warnings
+run "clippy" cargo clippy --workspace --all-targets --features ringkernel-cuda/gpu-tests,ringkernel/gpu-tests,ringkernel-ir/gpu-tests,ringkernel-kernels/gpu-tests,ringkernel-transpile/gpu-tests -- -D warnings
 run_tests "cargo test --workspace" cargo test --workspace --no-fail-fast
 run_tests "loom (ringkernel-core)" env RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 \
     CARGO_TARGET_DIR=target/loom \
