@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use ringkernel::{ActorRef, Backend, Runtime};
 use ringkernel_core::{AskError, SendError};
+use ringkernel_cuda::device::ServiceCycles;
 use ringkernel_cuda::floors::Floors;
 use ringkernel_cuda::{CudaBackend, CudaConfig};
 
@@ -92,6 +93,8 @@ pub fn run(config: &GpuBenchConfig) -> Result<Report, BenchError> {
             .map_err(cuda_err("raw stream"))?;
         streams.push((rings, Samples::new(rates)?));
     }
+    eprintln!("gpu-bench: device operation costs");
+    let ops = op_costs(&floors)?;
     drop(floors);
     eprintln!("gpu-bench: starting runtime");
     let rt = Runtime::builder()
@@ -103,6 +106,7 @@ pub fn run(config: &GpuBenchConfig) -> Result<Report, BenchError> {
     let gpu = rt.description();
     let mut report = Report::new("RingKernel GPU benchmarks", Environment::capture(Some(gpu)));
     report.sections.push(ask_latency(config, &rt, fl)?);
+    report.sections.push(ops);
     report
         .sections
         .push(tell_throughput(config, &rt, &streams)?);
@@ -115,7 +119,7 @@ pub fn run(config: &GpuBenchConfig) -> Result<Report, BenchError> {
     rt.shutdown(Duration::from_secs(10))
         .map_err(err("shutdown"))?;
     drop(rt);
-    report.sections.push(reply_stamping(config)?);
+    report.sections.push(ask_path(config)?);
     report.sections.push(idle_cost()?);
     Ok(report)
 }
@@ -126,6 +130,38 @@ pub fn run_and_write(
     out: &Path,
 ) -> Result<(PathBuf, PathBuf), BenchError> {
     run(config)?.write(out, "gpu")
+}
+
+/// Latency of the single device operations an ask is made of (one thread, dependent chains;
+/// five launches, so each row has five samples).
+fn op_costs(floors: &Floors) -> Result<Section, BenchError> {
+    let runs = (0..5)
+        .map(|_| floors.op_costs())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(cuda_err("op costs"))?;
+    let khz = floors.clock_khz();
+    let mut s = Section::new(
+        "device operation costs",
+        format!(
+            "One GPU thread times each operation with clock64 over a dependent chain of \
+             repetitions (kernels/op_costs.cu), five launches. Cycles are converted at the \
+             driver's nominal SM clock ({:.2} GHz); the card may run slower under its power \
+             limit, so the times are lower bounds.",
+            f64::from(khz) / 1e6
+        ),
+    );
+    for (i, name) in ringkernel_cuda::floors::OP_COST_NAMES.iter().enumerate() {
+        let ns: Vec<f64> = runs
+            .iter()
+            .map(|r| r.get(i).copied().unwrap_or(0) as f64 / (f64::from(khz.max(1)) / 1e6))
+            .collect();
+        let cycles = runs.iter().map(|r| r.get(i).copied().unwrap_or(0)).max();
+        s.push(
+            Row::new(*name, Unit::Nanoseconds, &Samples::new(ns)?)
+                .with_notes(format!("{} cycles (max of 5)", cycles.unwrap_or(0))),
+        );
+    }
+    Ok(s)
 }
 
 /// Floor round trips measured before the runtime starts.
@@ -397,56 +433,127 @@ fn tell_throughput(
     Ok(s)
 }
 
-/// Sequential asks through the backend API (no facade) on a runtime built with `fenced`.
-fn backend_asks(c: &GpuBenchConfig, fenced: bool) -> Result<Vec<f64>, BenchError> {
+/// What [`backend_asks`] measured.
+struct AskRun {
+    /// Round trips, ns.
+    latencies: Vec<f64>,
+    /// Device time per message (mean over the run, from the blocks' `clock64` counters at the
+    /// nominal clock), ns: total from the poll that found it to its reply written, of which
+    /// handlers and replies; `None` if the driver reports no clock rate.
+    device_ns: Option<(f64, f64, f64)>,
+}
+
+/// Sequential asks through the backend API (no facade) on a fresh runtime built with `config`.
+fn backend_asks(c: &GpuBenchConfig, config: CudaConfig) -> Result<AskRun, BenchError> {
     use ringkernel_core::{ActorBackend, ActorId, Envelope};
     let types = [ringkernel_core::ActorVTable::of::<Adder>()
-        .map_err(|e| BenchError::bench("stamping", e))?];
-    let config = CudaConfig {
-        fenced_replies: fenced,
-        ..CudaConfig::default()
-    };
-    let b = CudaBackend::new(&types, config).map_err(cuda_err("stamping backend"))?;
+        .map_err(|e| BenchError::bench("ask path", e))?];
+    let b = CudaBackend::new(&types, config).map_err(cuda_err("ask path backend"))?;
     let id = b
         .spawn(0, bytemuck::bytes_of(&Tally::default()))
-        .map_err(|e| BenchError::bench("stamping spawn", e))?;
+        .map_err(|e| BenchError::bench("ask path spawn", e))?;
     let mut v = Vec::with_capacity(c.iters);
+    let beat = Duration::from_millis(3);
+    let mut start_counters = (ServiceCycles::default(), 0);
     for i in 0..c.iters + c.warmup {
+        if i == c.warmup {
+            // Let a heartbeat publish the counters as of the end of the warm-up.
+            std::thread::sleep(beat);
+            start_counters = (b.service_cycles(), b.counters().0);
+        }
         let env = Envelope::new(ActorId::HOST, id, &Add { n: 1 })
-            .map_err(|e| BenchError::bench("stamping", e))?;
+            .map_err(|e| BenchError::bench("ask path", e))?;
         let t = Instant::now();
         b.ask(env)
-            .map_err(|e| BenchError::bench("stamping ask", e))?
+            .map_err(|e| BenchError::bench("ask path ask", e))?
             .wait(Duration::from_secs(5))
-            .map_err(|e| BenchError::bench("stamping ask", e))?;
+            .map_err(|e| BenchError::bench("ask path ask", e))?;
         if i >= c.warmup {
             v.push(t.elapsed().as_nanos() as f64);
         }
     }
+    std::thread::sleep(beat);
+    let end = b.service_cycles();
+    let cycles = (
+        end.total - start_counters.0.total,
+        end.handlers - start_counters.0.handlers,
+        end.replies - start_counters.0.replies,
+    );
+    let msgs = b.counters().0 - start_counters.1;
+    let khz = b.clock_khz();
     b.shutdown(Duration::from_secs(5))
-        .map_err(|e| BenchError::bench("stamping shutdown", e))?;
-    Ok(v)
+        .map_err(|e| BenchError::bench("ask path shutdown", e))?;
+    let per = |c: u64| c as f64 / msgs as f64 / (f64::from(khz) / 1e6);
+    let device_ns =
+        (khz > 0 && msgs > 0).then(|| (per(cycles.0), per(cycles.1), per(cycles.2)));
+    Ok(AskRun {
+        latencies: v,
+        device_ns,
+    })
 }
 
-/// The two correct ways to stamp a reply (layout.rs): hashed into one store (default) or after a
-/// system fence. One runtime at a time: creating one allocates, which waits for a live kernel.
-fn reply_stamping(c: &GpuBenchConfig) -> Result<Section, BenchError> {
-    eprintln!("gpu-bench: reply stamping");
-    let hashed = Samples::new(backend_asks(c, false)?)?;
-    let fenced = Samples::new(backend_asks(c, true)?)?;
-    let mut s = Section::new(
-        "reply stamping",
-        "Sequential asks through the backend API (ActorBackend::ask + wait, no facade), each on a \
-         fresh runtime: replies stamped with seq_b = (pos+1) ^ hash(words) in the same store as \
-         the data (default), or stamped after a __threadfence_system().",
+fn device_note(r: &AskRun) -> String {
+    match r.device_ns {
+        Some((t, h, r)) => format!(
+            "device {t:.0} ns/ask: handler {h:.0}, reply claim+write {r:.0}, poll copy \
+             {:.0} (clock64 at nominal clock)",
+            t - h - r
+        ),
+        None => "device service time unknown (no clock rate)".into(),
+    }
+}
+
+/// Where an ask's time goes: the default path beside the same path with one piece switched back
+/// (reply hand-off through the poller thread; reply stamps after a system fence). One runtime at
+/// a time: creating one allocates, which waits for a live kernel.
+fn ask_path(c: &GpuBenchConfig) -> Result<Section, BenchError> {
+    eprintln!("gpu-bench: ask path");
+    let default = backend_asks(c, CudaConfig::default())?;
+    let handoff = backend_asks(
+        c,
+        CudaConfig {
+            caller_drives_replies: false,
+            ..CudaConfig::default()
+        },
+    )?;
+    let fenced = backend_asks(
+        c,
+        CudaConfig {
+            fenced_replies: true,
+            ..CudaConfig::default()
+        },
+    )?;
+    let (d, h, f) = (
+        Samples::new(default.latencies.clone())?,
+        Samples::new(handoff.latencies.clone())?,
+        Samples::new(fenced.latencies.clone())?,
     );
-    s.push(Row::new(
-        "ask, hashed stamps (default)",
-        Unit::Nanoseconds,
-        &hashed,
-    ))
-    .push(Row::new("ask, fenced stamps", Unit::Nanoseconds, &fenced));
-    s.compare("hashed", &hashed, "fenced", &fenced, Unit::Nanoseconds);
+    let mut s = Section::new(
+        "ask path",
+        "Sequential asks through the backend API (ActorBackend::ask + wait, no facade), each \
+         variant on a fresh runtime. Default: the asking thread drains the reply ring itself \
+         while it spins, and replies are stamped with seq_b = (pos+1) ^ hash(words) in the same \
+         store as the data. Variants: the reply handed over by the poller thread; stamps written \
+         after a __threadfence_system(). The notes give the device's own time per ask, from the \
+         poll that found the message to the reply written (the rest is PCIe and host).",
+    );
+    s.push(
+        Row::new(
+            "ask, caller drains replies, hashed stamps (default)",
+            Unit::Nanoseconds,
+            &d,
+        )
+        .with_notes(device_note(&default)),
+    )
+    .push(
+        Row::new("ask, poller thread hands replies over", Unit::Nanoseconds, &h)
+            .with_notes(device_note(&handoff)),
+    )
+    .push(
+        Row::new("ask, fenced stamps", Unit::Nanoseconds, &f).with_notes(device_note(&fenced)),
+    );
+    s.compare("caller drains", &d, "poller hand-off", &h, Unit::Nanoseconds);
+    s.compare("hashed", &d, "fenced", &f, Unit::Nanoseconds);
     Ok(s)
 }
 

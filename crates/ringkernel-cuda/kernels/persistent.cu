@@ -1,10 +1,11 @@
 // The persistent kernel: launched once per runtime, one block (one warp) per block actor.
 //
 // Thread roles: all 32 lanes poll the block's host->device ring together (8 lanes per 128-byte
-// slot, up to RK_WINDOW slots per poll) and copy ready envelopes into shared memory; lane 0 alone
-// runs control messages and handlers, in ring order; all lanes then write replies to the
-// device->host ring. Every branch that contains a warp collective is warp-uniform: the ready count
-// comes from a ballot, and the stop flag is read from shared memory after a __syncwarp.
+// slot, up to RK_WINDOW slots per poll, all loads in flight at once) and copy ready envelopes
+// into shared memory; lane 0 alone runs control messages and handlers, in ring order; all lanes
+// then write replies to the device->host ring. Every branch that contains a warp collective is
+// warp-uniform: the ready count comes from a ballot, and the stop flag is read from shared memory
+// after a __syncwarp.
 //
 // Hot and cold: a block polls its mailbox over PCIe while it has had work within hot_ns; then it
 // goes cold, publishing a sleep epoch, and waits on a wake word in device memory. Producers that
@@ -86,7 +87,8 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
 
   // Lane 0's bookkeeping (other lanes keep copies they never read).
   rk_u32 mode = RK_MODE_DORMANT, type_index = 0, actor_id = 0;
-  rk_u64 consumed = 0, processed = 0, dropped = 0, idle_polls = 0, last_beat = 0;
+  rk_u64 consumed = 0, processed = 0, dropped = 0, idle_polls = 0, last_beat = 0, service = 0;
+  rk_u64 handler_cycles = 0, reply_cycles = 0;
   rk_u64 sleep_epoch = 0, wake_seen = 0;
   const rk_u64* wake_word = (const rk_u64*)p.wake + 16 * (rk_u64)b;
   // Warp-uniform.
@@ -100,10 +102,11 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
   const rk_u32 w = lane & 7;
   while (true) {
     // 1. Poll: lane (k, w) reads bytes 16w..16w+16 of slots pos+k, pos+k+4, ...
-    rk_u64 lo[4], hi[4];
-    rk_u32 bad[4];
+    constexpr int RK_ROUNDS = RK_WINDOW / 4;
+    rk_u64 lo[RK_ROUNDS], hi[RK_ROUNDS];
+    rk_u32 bad[RK_ROUNDS];
 #pragma unroll
-    for (int c = 0; c < 4; ++c) {
+    for (int c = 0; c < RK_ROUNDS; ++c) {
       const rk_u32 rel = k + 4 * c;
       bool ok = false;
       if (rel < window) {
@@ -124,6 +127,9 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
         st->processed = processed;
         st->dropped = dropped;
         st->idle_polls = idle_polls;
+        st->service_cycles = service;
+        st->handler_cycles = handler_cycles;
+        st->reply_cycles = reply_cycles;
         rk_store_release_sys(&st->heartbeat_ns, now);
       }
     }
@@ -166,6 +172,9 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
             st->processed = processed;
             st->dropped = dropped;
             st->idle_polls = idle_polls;
+            st->service_cycles = service;
+        st->handler_cycles = handler_cycles;
+        st->reply_cycles = reply_cycles;
             rk_store_release_sys(&st->heartbeat_ns, t);
           }
           __nanosleep(nap);
@@ -182,10 +191,11 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
     }
     cold = false;
     last_active = __shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0);
+    const long long served_from = clock64();
 
     // 2. Copy the ready prefix into shared memory (slot word j holds envelope word j-1).
 #pragma unroll
-    for (int c = 0; c < 4; ++c) {
+    for (int c = 0; c < RK_ROUNDS; ++c) {
       const rk_u32 rel = k + 4 * c;
       if (rel < n) {
         rk_u64* dst = (rk_u64*)&in[rel];
@@ -197,6 +207,7 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
 
     // 3. Lane 0 runs the batch in ring order.
     rk_u32 outs = 0, i = 0, stop = 0;
+    const long long handlers_from = clock64();
     if (lane == 0) {
       for (; i < n; ++i) {
         const rk_envelope& m = in[i];
@@ -262,12 +273,19 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
     __syncwarp();
 
     // 4. Replies and notices to the host, then publish how far this block consumed.
+    const long long replies_from = clock64();
+    if (lane == 0) handler_cycles += (rk_u64)(replies_from - handlers_from);
     const rk_u32 nout = __shfl_sync(RK_FULL_MASK, outs, 0);
     const rk_u32 used = __shfl_sync(RK_FULL_MASK, i, 0);
     if (nout > 0) {
       rk_u64 base = 0;
       if (lane == 0) base = rk_d2h_claim(p, nout);
       rk_d2h_write(p, out, nout, __shfl_sync(RK_FULL_MASK, base, 0));
+    }
+    if (lane == 0) {
+      const long long done = clock64();
+      reply_cycles += (rk_u64)(done - replies_from);
+      service += (rk_u64)(done - served_from);
     }
     pos += used;
     // The slots below pos have been read (their values are in registers and shared memory), so
@@ -283,6 +301,9 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
     st->processed = processed;
     st->dropped = dropped;
     st->idle_polls = idle_polls;
+    st->service_cycles = service;
+        st->handler_cycles = handler_cycles;
+        st->reply_cycles = reply_cycles;
     st->heartbeat_ns = rk_globaltimer();
     rk_store_release_sys(&st->exited, 1);
     cuda::atomic_ref<rk_u64, cuda::thread_scope_device> exited(*(rk_u64*)p.exited_blocks);

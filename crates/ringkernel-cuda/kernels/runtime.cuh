@@ -1,4 +1,4 @@
-// RingKernel device runtime: ring access, the device HLC, back-off. Included after the generated
+// RingKernel device runtime: ring access, the per-block HLC, reply stamping. Included after the generated
 // layout header (layout.rs), which defines rk_slot, rk_envelope, rk_params and the constants.
 #pragma once
 #include <cuda/atomic>
@@ -14,8 +14,9 @@ struct rk_ctx {
 };
 
 #define RK_FULL_MASK 0xffffffffu
-// Slots a warp examines per poll at most: 4 loads of 16 bytes per lane, 8 lanes per slot.
-#define RK_WINDOW 16
+// Slots a warp examines per poll at most: 8 loads of 16 bytes per lane, 8 lanes per slot. All
+// loads of one poll are in flight together, so a PCIe round trip brings up to 32 messages.
+#define RK_WINDOW 32
 
 __device__ __forceinline__ rk_u64 rk_globaltimer() {
   rk_u64 t;
@@ -44,23 +45,9 @@ __device__ __forceinline__ rk_u64 rk_load_acquire_sys(rk_u64* p) {
   return a.load(cuda::memory_order_acquire);
 }
 
-// Device HLC, same packing as ringkernel_core::HlcTimestamp: 48-bit ms since the Unix epoch, 16-bit
-// logical. Returns a timestamp greater than every earlier one and than `floor - 1`.
-__device__ __forceinline__ rk_u64 rk_hlc_next(rk_u64* clock, rk_u64 floor) {
-  const rk_u64 wall = (rk_globaltimer() / 1000000ull) << 16;
-  cuda::atomic_ref<rk_u64, cuda::thread_scope_device> a(*clock);
-  rk_u64 cur = a.load(cuda::memory_order_relaxed);
-  while (true) {
-    rk_u64 next = cur + 1;
-    if (wall > next) next = wall;
-    if (floor > next) next = floor;
-    if (a.compare_exchange_weak(cur, next, cuda::memory_order_acq_rel, cuda::memory_order_relaxed)) {
-      return next;
-    }
-  }
-}
-
-// The same clock held privately by one thread (a block actor is its own HLC node).
+// HLC held privately by one thread (a block actor is its own HLC node), same packing as
+// ringkernel_core::HlcTimestamp: 48-bit ms since the Unix epoch, 16-bit logical. Returns a
+// timestamp greater than every earlier one and than `floor - 1`.
 __device__ __forceinline__ rk_u64 rk_hlc_local(rk_u64* clock, rk_u64 floor) {
   const rk_u64 wall = (rk_globaltimer() / 1000000ull) << 16;
   rk_u64 next = *clock + 1;

@@ -5,13 +5,14 @@
 //! `kernels/persistent.cu`. The semantics are those of `docs/semantics.md`.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use ringkernel_core::envelope::flags;
-use ringkernel_core::reply::{reply_pair, ReplyOutcome, ReplySlot};
+use ringkernel_core::reply::{reply_pair, ReplyDriver, ReplyOutcome, ReplySlot};
 use ringkernel_core::{
     ActorBackend, ActorId, ActorVTable, AskError, BackendKind, Envelope, HandlerError, Hlc,
     HlcTimestamp, LifecycleState, PendingReply, SendError, ShutdownError, ShutdownReport,
@@ -21,8 +22,34 @@ use ringkernel_core::{
 use crate::actors::ActorTable;
 use crate::config::CudaConfig;
 use crate::device::{DeviceRuntime, KernelHealth};
+use crate::host_ring::D2hConsumer;
 use crate::error::CudaError;
 use crate::layout::{control, FailurePayload, StartPayload};
+
+/// Asks waiting for replies, by correlation id.
+type PendingMap = HashMap<u64, (ActorId, Arc<ReplySlot>), BuildHasherDefault<CorrelationHasher>>;
+
+/// Hashes a correlation id with one multiply. Ids are our own sequential counter, never user
+/// input, so SipHash's flooding resistance buys nothing here and costs ~20 ns twice per ask.
+#[derive(Debug, Default)]
+struct CorrelationHasher(u64);
+
+impl Hasher for CorrelationHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        // Fibonacci hashing: spreads sequential ids over the high bits hashbrown uses.
+        self.0 = v.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
 
 /// State shared by the API and the reply poller.
 #[derive(Debug)]
@@ -31,7 +58,7 @@ struct Shared {
     types: Vec<ActorVTable>,
     actors: ActorTable,
     hlc: Hlc,
-    pending: Mutex<HashMap<u64, (ActorId, Arc<ReplySlot>)>>,
+    pending: Mutex<PendingMap>,
     pending_count: AtomicUsize,
     max_pending: usize,
     next_correlation: AtomicU64,
@@ -41,6 +68,50 @@ struct Shared {
     finished: AtomicBool,
     /// Replies whose HLC was rejected for skew (the reply is still delivered).
     skewed_replies: AtomicU64,
+    /// The device→host ring's single consumer. Whoever holds the lock drains it: the poller
+    /// thread, or a blocking asker pumping it while it spins (see [`ReplyDriver`]).
+    reader: Mutex<ReplyReader>,
+    /// Blocking askers currently pumping `reader`; while any is, the poller stays off the lock.
+    drivers: AtomicUsize,
+    /// Whether blocking asks pump the reply ring themselves ([`CudaConfig::caller_drives_replies`]).
+    caller_drives: bool,
+}
+
+/// The reply ring's consumer plus a reusable buffer.
+#[derive(Debug)]
+struct ReplyReader {
+    consumer: D2hConsumer,
+    buf: Vec<Envelope>,
+}
+
+impl ReplyReader {
+    /// Drains up to `max` envelopes and handles each; returns how many.
+    fn pump(&mut self, s: &Shared, max: usize) -> usize {
+        self.buf.clear();
+        let n = self.consumer.poll(&mut self.buf, max);
+        for env in &self.buf {
+            handle_device_message(s, env);
+        }
+        n
+    }
+}
+
+impl ReplyDriver for Shared {
+    fn enter(&self) {
+        self.drivers.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn drive(&self) {
+        // Never wait for the lock: if the poller (or another asker) holds it, it is draining the
+        // ring for us, and our reply lands in our slot either way.
+        if let Ok(mut r) = self.reader.try_lock() {
+            r.pump(self, 256);
+        }
+    }
+
+    fn leave(&self) {
+        self.drivers.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// A runtime's persistent kernel on one GPU.
@@ -58,24 +129,31 @@ impl CudaBackend {
             return Err(CudaError::Config("register at least one actor type".into()));
         }
         let (dev, consumer) = DeviceRuntime::launch(types, &config)?;
+        let reader = Mutex::new(ReplyReader {
+            consumer,
+            buf: Vec::with_capacity(256),
+        });
         let blocks = dev.blocks() as usize;
         let shared = Arc::new(Shared {
             dev,
             types: types.to_vec(),
             actors: ActorTable::new(blocks),
             hlc: Hlc::default(),
-            pending: Mutex::new(HashMap::new()),
+            pending: Mutex::new(PendingMap::default()),
             pending_count: AtomicUsize::new(0),
             max_pending: config.max_pending_asks,
             next_correlation: AtomicU64::new(1),
             closing: AtomicBool::new(false),
             finished: AtomicBool::new(false),
             skewed_replies: AtomicU64::new(0),
+            reader,
+            drivers: AtomicUsize::new(0),
+            caller_drives: config.caller_drives_replies,
         });
         let poller_shared = shared.clone();
         let poller = std::thread::Builder::new()
             .name("ringkernel-cuda-replies".into())
-            .spawn(move || poll_replies(&poller_shared, consumer))
+            .spawn(move || poll_replies(&poller_shared))
             .map_err(|e| CudaError::Config(format!("cannot start reply poller: {e}")))?;
         Ok(CudaBackend {
             shared,
@@ -108,6 +186,17 @@ impl CudaBackend {
     /// Idle polls of all blocks so far (each reads one 128-byte slot over PCIe).
     pub fn idle_polls(&self) -> u64 {
         self.shared.dev.idle_polls()
+    }
+
+    /// `clock64` cycles the blocks spent serving batches, summed (as of their last heartbeat):
+    /// with [`CudaBackend::counters`], the device's share of a message's latency.
+    pub fn service_cycles(&self) -> crate::device::ServiceCycles {
+        self.shared.dev.service_cycles()
+    }
+
+    /// The device's nominal SM clock in kHz (0 if unknown), to convert [`Self::service_cycles`].
+    pub fn clock_khz(&self) -> u32 {
+        self.shared.dev.info().clock_khz
     }
 
     /// Replies whose timestamp was rejected by the host clock's skew bound.
@@ -237,7 +326,9 @@ impl ActorBackend for CudaBackend {
         }
         let block = self.check_target(first)?;
         let mut batch = Vec::with_capacity(envs.len());
-        for env in envs {
+        // One clock update per up to u16::MAX messages: consecutive timestamps, in order.
+        let (mut next_hlc, mut left) = (0u64, 0u64);
+        for (i, env) in envs.iter().enumerate() {
             // Same receiver, so the same type check applies; payload lengths could still differ.
             if env.header.type_id != first.header.type_id
                 || env.header.payload_len != first.header.payload_len
@@ -250,7 +341,14 @@ impl ActorBackend for CudaBackend {
             let mut e = *env;
             e.header.flags = 0;
             e.header.correlation = 0;
-            e.header.hlc = self.shared.hlc.tick().raw();
+            if left == 0 {
+                let n = u16::try_from(envs.len() - i).unwrap_or(u16::MAX);
+                next_hlc = self.shared.hlc.tick_n(n).raw();
+                left = u64::from(n);
+            }
+            e.header.hlc = next_hlc;
+            next_hlc += 1;
+            left -= 1;
             batch.push(e);
         }
         match self.shared.dev.push_batch(block, &batch) {
@@ -274,7 +372,11 @@ impl ActorBackend for CudaBackend {
         env.header.correlation = corr;
         env.header.hlc = s.hlc.tick().raw();
         if s.dev.push(block, &env) {
-            Ok(pending)
+            Ok(if s.caller_drives {
+                pending.with_driver(self.shared.clone())
+            } else {
+                pending
+            })
         } else {
             if lock(&s.pending).remove(&corr).is_some() {
                 s.pending_count.fetch_sub(1, Ordering::AcqRel);
@@ -372,28 +474,29 @@ fn fail_all_pending(s: &Shared) {
     s.pending_count.fetch_sub(drained.len(), Ordering::AcqRel);
 }
 
-/// The reply poller: drains the device→host ring until the kernel has exited and the ring is empty.
-fn poll_replies(s: &Shared, mut consumer: crate::host_ring::D2hConsumer) {
-    let mut buf = Vec::with_capacity(256);
+/// The reply poller: drains the device→host ring until the kernel has exited and the ring is
+/// empty. While a blocking asker pumps the ring itself, the poller stays off it (the asker
+/// handles every envelope, not just its own reply).
+fn poll_replies(s: &Shared) {
     let mut idle_since: Option<Instant> = None;
     loop {
-        buf.clear();
-        let n = consumer.poll(&mut buf, 256);
-        for env in &buf {
-            handle_device_message(s, env);
+        if s.finished.load(Ordering::Acquire) {
+            // One last sweep after the kernel's final writes.
+            lock(&s.reader).pump(s, usize::MAX);
+            return;
         }
+        if s.drivers.load(Ordering::Acquire) > 0 {
+            idle_since = None;
+            std::thread::yield_now();
+            continue;
+        }
+        let n = match s.reader.try_lock() {
+            Ok(mut r) => r.pump(s, 256),
+            Err(_) => 0,
+        };
         if n > 0 {
             idle_since = None;
             continue;
-        }
-        if s.finished.load(Ordering::Acquire) {
-            // One last sweep after the kernel's final writes.
-            buf.clear();
-            consumer.poll(&mut buf, usize::MAX);
-            for env in &buf {
-                handle_device_message(s, env);
-            }
-            return;
         }
         // Spin while replies are expected; otherwise back off to spare a core.
         if s.pending_count.load(Ordering::Acquire) > 0 {

@@ -30,6 +30,10 @@ pub struct CudaConfig {
     /// with the data (`layout.rs`). Both are correct; the default is the unfenced one, and this
     /// switch exists to measure what the fence costs.
     pub fenced_replies: bool,
+    /// A blocking ask pumps the reply ring itself while it spins, instead of waiting for the
+    /// reply poller thread to hand its reply over (one cross-core hand-off fewer). The poller
+    /// still serves async asks and parked waiters. On by default; off exists to measure it.
+    pub caller_drives_replies: bool,
 }
 
 impl Default for CudaConfig {
@@ -44,6 +48,7 @@ impl Default for CudaConfig {
             heartbeat: Duration::from_millis(1),
             max_pending_asks: 1 << 16,
             fenced_replies: false,
+            caller_drives_replies: true,
         }
     }
 }

@@ -21,7 +21,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Threads per actor block: one warp (see kernels/persistent.cu for the lane roles).
 pub const BLOCK_THREADS: u32 = 32;
 /// Offsets inside the small device-memory control area (each value on its own 128-byte line).
-const HLC_OFFSET: u64 = 0;
 const D2H_TAIL_OFFSET: u64 = 128;
 const D2H_HEAD_CACHE_OFFSET: u64 = 256;
 const EXITED_OFFSET: u64 = 384;
@@ -47,6 +46,17 @@ impl KernelHealth {
     pub fn is_live(&self) -> bool {
         self.live_blocks == self.blocks && self.exited_blocks == 0
     }
+}
+
+/// `clock64` cycles the blocks spent serving batches (see [`BlockStatus::service_cycles`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ServiceCycles {
+    /// From the poll that found messages to the last reply written.
+    pub total: u64,
+    /// Of `total`: lane 0 running control messages and handlers.
+    pub handlers: u64,
+    /// Of `total`: claiming device→host slots and writing replies.
+    pub replies: u64,
 }
 
 /// Memory, kernel and streams of one runtime's persistent kernel.
@@ -165,7 +175,6 @@ impl DeviceRuntime {
             d2h_head_cache: device_mem.ptr() + D2H_HEAD_CACHE_OFFSET,
             state_pool: device_mem.ptr() + state_offset,
             status: status.device_ptr(),
-            hlc: device_mem.ptr() + HLC_OFFSET,
             h2d_capacity: h2d_cap,
             d2h_capacity: d2h_cap,
             state_stride: state_stride as u64,
@@ -316,6 +325,17 @@ impl DeviceRuntime {
         (0..self.blocks as usize)
             .map(|b| self.status(b).idle_polls)
             .sum()
+    }
+
+    /// Where the blocks' serving time went, summed over blocks (as of their last heartbeat).
+    pub fn service_cycles(&self) -> ServiceCycles {
+        (0..self.blocks as usize)
+            .map(|b| self.status(b))
+            .fold(ServiceCycles::default(), |acc, s| ServiceCycles {
+                total: acc.total + s.service_cycles,
+                handlers: acc.handlers + s.handler_cycles,
+                replies: acc.replies + s.reply_cycles,
+            })
     }
 
     /// Messages pushed but never consumed (meaningful after the kernel exited).

@@ -49,6 +49,9 @@ pub struct DeviceInfo {
     pub sm_count: u32,
     /// Whether cooperative launch (guaranteed co-residency) is supported.
     pub cooperative_launch: bool,
+    /// Peak SM clock in kHz as the driver reports it (0 if it does not): converts `clock64`
+    /// cycles to time, approximately (the clock may run lower under power limits).
+    pub clock_khz: u32,
 }
 
 /// Reads [`DeviceInfo`] for the context's device.
@@ -63,11 +66,15 @@ pub fn device_info(ctx: &CudaContext) -> Result<DeviceInfo, CudaError> {
         "cuDeviceGetAttribute",
         ctx.attribute(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH),
     )?;
+    let clock_khz = ctx
+        .attribute(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_CLOCK_RATE)
+        .map_or(0, |k| u32::try_from(k).unwrap_or(0));
     Ok(DeviceInfo {
         name,
         compute_capability,
         sm_count: u32::try_from(sm_count).unwrap_or(0),
         cooperative_launch: coop != 0,
+        clock_khz,
     })
 }
 

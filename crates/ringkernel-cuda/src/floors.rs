@@ -17,6 +17,31 @@ use crate::nvrtc::NvrtcCompiler;
 
 /// Source of the floor kernels.
 pub const FLOORS_CU: &str = include_str!("../kernels/floors.cu");
+/// The device-operation cost probe (compiled after the layout header and the device runtime).
+pub const OP_COSTS_CU: &str = include_str!("../kernels/op_costs.cu");
+
+/// What [`Floors::op_costs`] measures, in the order of its result.
+pub const OP_COST_NAMES: [&str; 9] = [
+    "%globaltimer read",
+    "clock64 read",
+    "device-scope atomic fetch_add (device memory)",
+    "volatile load from device memory (L2)",
+    "16-byte load from mapped host memory (PCIe read round trip)",
+    "store to mapped host memory + __threadfence_system()",
+    "store to device memory + __threadfence()",
+    "hash of an envelope's 14 words (reply stamp)",
+    "posted 16-byte store to mapped host memory",
+];
+
+/// The complete translation unit of the op-cost probe.
+pub fn op_costs_source() -> String {
+    format!(
+        "{}{}\n{}",
+        crate::layout::device_header(),
+        crate::program::RUNTIME_CUH,
+        OP_COSTS_CU
+    )
+}
 const DEADLINE_NS: u64 = 20_000_000_000;
 
 /// The floor kernels, loaded on one device.
@@ -26,7 +51,9 @@ pub struct Floors {
     empty: Kernel,
     pingpong: Kernel,
     consume: Kernel,
+    op_costs: Kernel,
     stream: Stream,
+    clock_khz: u32,
 }
 
 /// One 64-byte message of the raw stream floor (mirrors `fl_msg`).
@@ -62,15 +89,45 @@ impl Floors {
             "sm_{}{}",
             info.compute_capability.0, info.compute_capability.1
         );
-        let ptx =
-            NvrtcCompiler::discover()?.compile("ringkernel_floors.cu", FLOORS_CU, &arch, &[])?;
+        let nvrtc = NvrtcCompiler::discover()?;
+        let ptx = nvrtc.compile("ringkernel_floors.cu", FLOORS_CU, &arch, &[])?;
+        let probe = nvrtc.compile("ringkernel_op_costs.cu", &op_costs_source(), &arch, &[])?;
         Ok(Floors {
+            op_costs: Kernel::load(&ctx, &probe.ptx, "rk_op_costs")?,
+            clock_khz: info.clock_khz,
             empty: Kernel::load(&ctx, &ptx.ptx, "fl_empty")?,
             pingpong: Kernel::load(&ctx, &ptx.ptx, "fl_pingpong")?,
             consume: Kernel::load(&ctx, &ptx.ptx, "fl_consume")?,
             stream: Stream::non_blocking(&ctx)?,
             ctx,
         })
+    }
+
+    /// The device's nominal SM clock in kHz (0 if the driver does not say).
+    pub fn clock_khz(&self) -> u32 {
+        self.clock_khz
+    }
+
+    /// Cycles (`clock64`) of each operation in [`OP_COST_NAMES`], as one thread sees them.
+    pub fn op_costs(&self) -> Result<Vec<u64>, CudaError> {
+        let dev = DeviceBuffer::new(&self.ctx, 256 * 8)?;
+        let host = MappedBuffer::<u64>::new(&self.ctx, 256)?;
+        let out = MappedBuffer::<u64>::new(&self.ctx, 16)?;
+        let mut dev_ptr = dev.ptr();
+        let mut host_ptr = host.device_ptr();
+        let mut out_ptr = out.device_ptr();
+        let mut args = [
+            (&mut dev_ptr) as *mut u64 as *mut c_void,
+            (&mut host_ptr) as *mut u64 as *mut c_void,
+            (&mut out_ptr) as *mut u64 as *mut c_void,
+        ];
+        // SAFETY: arguments match rk_op_costs; the buffers (256 u64s each, 16 for `out`) cover
+        // every index it touches, and outlive the kernel (we synchronize before dropping them).
+        unsafe { self.op_costs.launch(&self.stream, 1, 32, &mut args)? };
+        self.stream.synchronize()?;
+        // SAFETY: the kernel has finished; `out` holds 16 initialized u64s.
+        let v = unsafe { std::slice::from_raw_parts(out.host_ptr(), OP_COST_NAMES.len()) };
+        Ok(v.to_vec())
     }
 
     /// Round trips (ns) of an empty kernel launch + stream synchronize.

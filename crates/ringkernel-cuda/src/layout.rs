@@ -85,7 +85,7 @@ pub struct IndexLine {
 
 /// Per-block status the device writes into mapped memory for the host to read.
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
-#[repr(C, align(64))]
+#[repr(C, align(128))]
 pub struct BlockStatus {
     /// `%globaltimer` (ns) at the block's last heartbeat; 0 before the first.
     pub heartbeat_ns: u64,
@@ -102,8 +102,15 @@ pub struct BlockStatus {
     /// Incremented each time the block goes cold (stops polling its mailbox and waits for a
     /// doorbell). A producer that sees this ahead of the epoch it last rang for rings again.
     pub sleep_epoch: u64,
-    /// Reserved.
-    pub reserved: u64,
+    /// `clock64` cycles spent serving batches (from the poll that found messages to the last
+    /// reply written), summed: the device's share of a message's latency.
+    pub service_cycles: u64,
+    /// Of `service_cycles`: lane 0 running the batch (control messages and handlers).
+    pub handler_cycles: u64,
+    /// Of `service_cycles`: claiming device→host slots and writing replies into them.
+    pub reply_cycles: u64,
+    /// Unused; keeps the struct two whole 64-byte lines.
+    pub reserved: [u64; 6],
 }
 
 /// Everything the persistent kernel needs, passed by value as its only parameter.
@@ -129,8 +136,6 @@ pub struct KernelParams {
     pub state_pool: u64,
     /// Per-block [`BlockStatus`] in mapped memory.
     pub status: u64,
-    /// Device HLC (one `u64` in device memory).
-    pub hlc: u64,
     /// Slots per host→device ring (power of two).
     pub h2d_capacity: u64,
     /// Slots in the device→host ring (power of two).
@@ -206,8 +211,8 @@ const _: () = {
     assert!(offset_of!(RingSlot, env) == 8);
     assert!(offset_of!(RingSlot, seq_b) == 120);
     assert!(size_of::<IndexLine>() == 128);
-    assert!(size_of::<BlockStatus>() == 64);
-    assert!(size_of::<KernelParams>() == 21 * 8);
+    assert!(size_of::<BlockStatus>() == 128);
+    assert!(size_of::<KernelParams>() == 20 * 8);
     assert!(size_of::<DoorbellSlot>() == 16);
 };
 
@@ -284,11 +289,12 @@ pub fn device_header() -> String {
         &[("value", offset_of!(IndexLine, value))],
     );
     h.push_str(
-        "struct __align__(64) rk_block_status {\n  unsigned long long heartbeat_ns;\n  \
+        "struct __align__(128) rk_block_status {\n  unsigned long long heartbeat_ns;\n  \
          unsigned long long consumed;\n  unsigned long long processed;\n  \
          unsigned long long dropped;\n  unsigned long long idle_polls;\n  \
          unsigned long long exited;\n  unsigned long long sleep_epoch;\n  \
-         unsigned long long reserved;\n};\n",
+         unsigned long long service_cycles;\n  unsigned long long handler_cycles;\n  \
+         unsigned long long reply_cycles;\n  unsigned long long reserved[6];\n};\n",
     );
     assert_layout(
         &mut h,
@@ -303,6 +309,9 @@ pub fn device_header() -> String {
             ("idle_polls", offset_of!(BlockStatus, idle_polls)),
             ("exited", offset_of!(BlockStatus, exited)),
             ("sleep_epoch", offset_of!(BlockStatus, sleep_epoch)),
+            ("service_cycles", offset_of!(BlockStatus, service_cycles)),
+            ("handler_cycles", offset_of!(BlockStatus, handler_cycles)),
+            ("reply_cycles", offset_of!(BlockStatus, reply_cycles)),
         ],
     );
     let params = [
@@ -314,7 +323,6 @@ pub fn device_header() -> String {
         ("d2h_head_cache", offset_of!(KernelParams, d2h_head_cache)),
         ("state_pool", offset_of!(KernelParams, state_pool)),
         ("status", offset_of!(KernelParams, status)),
-        ("hlc", offset_of!(KernelParams, hlc)),
         ("h2d_capacity", offset_of!(KernelParams, h2d_capacity)),
         ("d2h_capacity", offset_of!(KernelParams, d2h_capacity)),
         ("state_stride", offset_of!(KernelParams, state_stride)),

@@ -133,3 +133,16 @@ fn offset_asserts_are_really_checked_by_nvrtc() {
         .unwrap_err();
     assert!(matches!(err, CudaError::Compile { .. }), "{err}");
 }
+
+/// The benchmark kernels (raw floors and the device-operation cost probe) are device sources too:
+/// CI compiles them like the runtime.
+#[test]
+fn floor_and_op_cost_kernels_compile_for_sm90() {
+    let floors = compile_sm90("floors.cu", ringkernel_cuda::floors::FLOORS_CU);
+    for entry in ["fl_empty", "fl_pingpong", "fl_consume"] {
+        assert!(floors.ptx.contains(&format!(".entry {entry}")), "{entry}");
+    }
+    let probe = compile_sm90("op_costs.cu", &ringkernel_cuda::floors::op_costs_source());
+    assert!(probe.ptx.contains(".entry rk_op_costs"));
+    assert!(probe.ptx.contains("atom.relaxed.gpu") || probe.ptx.contains("atom.add"));
+}
