@@ -153,9 +153,11 @@ pub fn read_module(module: &ItemMod) -> std::result::Result<ModuleModel, Vec<Dia
         ));
     }
     let mut structs = HashMap::new();
+    let mut checked = std::collections::HashSet::new();
     for a in &actors {
         for (role, ty) in [("State", &a.state), ("Msg", &a.msg), ("Reply", &a.reply)] {
-            if structs.contains_key(ty) {
+            // Each struct is checked (and its problems reported) once, whatever its roles.
+            if !checked.insert(ty.clone()) {
                 continue;
             }
             match raw_structs.get(ty.as_str()) {

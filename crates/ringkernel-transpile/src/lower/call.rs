@@ -165,7 +165,10 @@ impl Lowerer<'_> {
         if row.params.len() != args.len() + 1 {
             return Err(Diagnostic::spanned(
                 node,
-                format!("`{method}` takes {} argument(s)", row.params.len() - 1),
+                format!(
+                    "`{method}` takes {} argument(s)",
+                    row.params.len().saturating_sub(1)
+                ),
             ));
         }
         let mut lowered = vec![recv];

@@ -14,6 +14,18 @@ use super::expr::binop;
 use super::{Lowerer, Slot, Val};
 use crate::diagnostic::{Diagnostic, Result};
 
+const CTX_FIELDS: &str = "context fields are read with `ctx.self_id.raw()`, `ctx.sender.raw()`, \
+                          `ctx.sender.is_host()` or `ctx.timestamp.raw()`";
+
+/// The name at the root of a field chain (`ctx` in `ctx.self_id.0`).
+fn root_name(e: &E) -> Option<String> {
+    match e {
+        E::Field(f) => root_name(&f.base),
+        E::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+        _ => None,
+    }
+}
+
 /// Which parameter a field access goes through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Root {
@@ -71,6 +83,9 @@ impl Lowerer<'_> {
     /// The slot behind `base.field` if `base` is the state or message parameter.
     fn field_slot(&self, f: &syn::ExprField) -> Result<(Root, Slot)> {
         let E::Path(p) = &*f.base else {
+            if self.ctx_name.is_some() && root_name(&f.base) == self.ctx_name {
+                return Err(Diagnostic::spanned(f, CTX_FIELDS));
+            }
             return Err(Diagnostic::spanned(
                 f,
                 "unsupported field access: only `state.field` and `msg.field` (the handler's \
@@ -91,11 +106,7 @@ impl Lowerer<'_> {
         } else if self.msg_name.as_deref() == Some(name.as_str()) {
             (Root::Msg, &self.msg_slots)
         } else if self.ctx_name.as_deref() == Some(name.as_str()) {
-            return Err(Diagnostic::spanned(
-                f,
-                "context fields are read with `ctx.self_id.raw()`, `ctx.sender.raw()`, \
-                 `ctx.sender.is_host()` or `ctx.timestamp.raw()`",
-            ));
+            return Err(Diagnostic::spanned(f, CTX_FIELDS));
         } else {
             return Err(Diagnostic::spanned(
                 f,
