@@ -15,6 +15,7 @@
 mod call;
 mod expr;
 mod loops;
+mod matches;
 mod place;
 mod result;
 mod stmt;

@@ -49,9 +49,19 @@ const CASES: &[(&str, &str, &str)] = &[
         "helper",
     ),
     (
-        "state.b = match msg.b { _ => 1 }; Ok(*state)",
-        "`match`",
-        "match",
+        "state.b = match msg.b { x @ 1 => x, _ => 1 }; Ok(*state)",
+        "unsupported pattern",
+        "x @ 1",
+    ),
+    (
+        "state.b = match 1.5f32 { _ => 1 }; Ok(*state)",
+        "integers and `bool`",
+        "1.5f32",
+    ),
+    (
+        "state.b = match msg.b { x if { state.c += 1; true } => x, _ => 1 }; Ok(*state)",
+        "plain condition",
+        "{ state",
     ),
     (
         "let v: Vec<u32> = Vec::new(); Ok(*state)",
@@ -267,6 +277,10 @@ fn supported_forms_are_accepted() {
         "for _ in 0..msg.c { state.c = state.c.wrapping_add(1); } if state.c > 9 { Err(HandlerError(K + 1)) } else { Ok(*msg) }",
         "state.b = if ctx.sender.is_host() { ctx.self_id.raw() } else { ctx.sender.raw() }; Ok(S { arr: [state.b; 4], ..*msg })",
         "loop { return Ok(*state); }",
+        "state.b = match msg.b { 0 => 1, 1 | 2 => msg.c, 3..=9 if state.a > 0 => 7, n => n }; Ok(*state)",
+        "let x: u32 = match state.a < 0 { true => 1, false => 2 }; state.b = x; Ok(*state)",
+        "match msg.b { 0 => { state.b = 1; } _ => state.c = 2, } Ok(*state)",
+        "match msg.b { 0 => Err(HandlerError(K)), 1..=5 => Ok(*msg), _ => Ok(*state) }",
     ] {
         if let Err(d) = transpile_str(&module(body)) {
             panic!("{body}\n{:?}", d.iter().map(|d| &d.message).collect::<Vec<_>>());

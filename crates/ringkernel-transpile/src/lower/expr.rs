@@ -125,6 +125,9 @@ impl Lowerer<'_> {
             E::MethodCall(m) => self.method_call(m, expected, out),
             E::Call(c) => self.path_call(c, expected, out),
             E::Try(t) => self.try_expr(t, out),
+            E::Match(m) => self
+                .match_expr(m, super::matches::ArmKind::Value(expected), out)?
+                .ok_or_else(|| unsupported(e)),
             _ => Err(unsupported(e)),
         }
     }
@@ -441,7 +444,6 @@ pub(crate) fn unsupported(e: &E) -> Diagnostic {
         E::Macro(_) => "macros are not supported in a GPU handler (no `println!`, `assert!`, …)",
         E::Unsafe(_) => "`unsafe` blocks are not supported in a GPU handler",
         E::Reference(_) => "references are not supported: only the handler's own parameters are",
-        E::Match(_) => "`match` is not supported; use `if`/`else`",
         E::Array(_) | E::Repeat(_) => "array values are only supported as reply fields",
         E::Tuple(_) => "tuples are not supported",
         E::Struct(_) => "struct literals are only supported as `Ok(Reply { ... })`",

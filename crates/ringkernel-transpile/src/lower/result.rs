@@ -62,6 +62,9 @@ impl Lowerer<'_> {
                 out.push(Stmt::if_else(c.e, then, otherwise));
                 Ok(())
             }
+            E::Match(m) => self
+                .match_expr(m, super::matches::ArmKind::Result, out)
+                .map(|_| ()),
             E::Loop(_) | E::While(_) | E::ForLoop(_) => self.expr_stmt(e, out),
             E::Call(c) => {
                 let E::Path(p) = &*c.func else {

@@ -186,6 +186,9 @@ impl Lowerer<'_> {
                 out.append(&mut inner);
                 Ok(())
             }
+            E::Match(m) => self
+                .match_expr(m, super::matches::ArmKind::Stmt, out)
+                .map(|_| ()),
             E::While(w) => self.while_loop(w, out),
             E::ForLoop(f) => self.for_loop(f, out),
             E::Loop(l) => self.loop_loop(l, out),

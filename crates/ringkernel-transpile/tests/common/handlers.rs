@@ -36,6 +36,8 @@ example!(bank {
 });
 
 example!(histogram {
+    pub const NO_DATA: u32 = 3;
+
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
     #[repr(C)]
     pub struct Bins { pub bins: [u32; 8], pub total: u64, pub last: i32, pub _pad: u32 }
@@ -74,7 +76,10 @@ example!(histogram {
                     second = b;
                 }
             }
-            Ok(Summary { top: [best, second], total: state.total })
+            match best {
+                0 => Err(HandlerError(NO_DATA)),
+                _ => Ok(Summary { top: [best, second], total: state.total }),
+            }
         }
     }
 });
@@ -190,6 +195,12 @@ example!(checked {
             state.a = a;
             let b = state.b.checked_sub(msg.y).unwrap_or(msg.y - msg.y / 2);
             state.b = b ^ (msg.shift << 3) | state.b.count_ones();
+            state.b = state.b.wrapping_add(match msg.shift % 8 {
+                0 => 100,
+                1 | 2 => msg.y,
+                3..=5 if msg.y > 3 => msg.y / 2,
+                n => n.wrapping_mul(3),
+            });
             state.c = state.c.wrapping_add(msg.z).wrapping_shl(msg.shift);
             let q = i64::checked_div(state.d, msg.x as i64).ok_or(HandlerError(SUB_OVERFLOW))?;
             state.d = q.wrapping_sub((msg.z as i64).wrapping_neg() >> (msg.shift % 64));

@@ -16,7 +16,7 @@ mod m {
         type Msg = S;
         type Reply = S;
         fn handle(state: &mut S, msg: &S, _ctx: &Context) -> Result<S, HandlerError> {
-            state.b = match msg.b { 0 => 1, _ => 2 };
+            state.b = match msg.b { x @ 0..=3 => x, _ => 2 };
             Ok(*state)
         }
     }
