@@ -10,11 +10,15 @@ use ringkernel_core::{
     SendError,
 };
 
+use crate::registry::Registry;
+
 /// A handle to an actor of type `A`. Cheap to clone; `Send + Sync` whatever `A` is.
 pub struct ActorRef<A: Actor> {
     backend: Arc<dyn ActorBackend>,
     id: ActorId,
     ask_timeout: Duration,
+    /// The runtime's name registry: `stop` removes the actor's names from it.
+    registry: Arc<Registry>,
     _actor: PhantomData<fn() -> A>,
 }
 
@@ -24,6 +28,7 @@ impl<A: Actor> Clone for ActorRef<A> {
             backend: self.backend.clone(),
             id: self.id,
             ask_timeout: self.ask_timeout,
+            registry: self.registry.clone(),
             _actor: PhantomData,
         }
     }
@@ -39,13 +44,24 @@ impl<A: Actor> fmt::Debug for ActorRef<A> {
 }
 
 impl<A: Actor> ActorRef<A> {
-    pub(crate) fn new(backend: Arc<dyn ActorBackend>, id: ActorId, ask_timeout: Duration) -> Self {
+    pub(crate) fn new(
+        backend: Arc<dyn ActorBackend>,
+        id: ActorId,
+        ask_timeout: Duration,
+        registry: Arc<Registry>,
+    ) -> Self {
         ActorRef {
             backend,
             id,
             ask_timeout,
+            registry,
             _actor: PhantomData,
         }
+    }
+
+    /// The registry of the runtime that issued this handle.
+    pub(crate) fn registry(&self) -> &Arc<Registry> {
+        &self.registry
     }
 
     /// The actor's id.
@@ -143,8 +159,21 @@ impl<A: Actor> ActorRef<A> {
 
     /// Stops the actor: it processes what is already queued, then terminates. Sends after this
     /// fail with `SendError::Stopped`. Stopping a draining actor again is a no-op.
+    ///
+    /// The actor's registry names are removed before this returns (also when it had already
+    /// terminated or failed); a stop refused with `Full` leaves them.
     pub fn stop(&self) -> Result<(), SendError> {
-        self.backend.stop(self.id)
+        let result = self.backend.stop(self.id);
+        match result {
+            Ok(()) => self.registry.forget(self.id),
+            // Ended earlier (or the backend closed): forget only once the state is final, since
+            // on CUDA a concurrent stop's transient Draining also reads as Stopped here.
+            Err(SendError::Stopped(_) | SendError::ShutDown) if self.state().is_stopped() => {
+                self.registry.forget(self.id)
+            }
+            Err(_) => {}
+        }
+        result
     }
 
     /// The actor's lifecycle state.

@@ -1,10 +1,13 @@
 //! The facade's error type: one enum wrapping each lower layer's error with context.
 
-use ringkernel_core::{CoreError, ShutdownError, SpawnError};
+use ringkernel_core::{ActorId, CoreError, LifecycleState, ShutdownError, SpawnError};
 use ringkernel_cpu::CpuError;
 use ringkernel_cuda::CudaError;
 
-/// Errors of building, spawning on and shutting down a [`Runtime`](crate::Runtime).
+use crate::registry::NameError;
+
+/// Errors of building, spawning on and shutting down a [`Runtime`](crate::Runtime), and of its
+/// name registry ([`crate::registry`]).
 ///
 /// Sends and asks have their own small errors ([`SendError`](crate::SendError),
 /// [`AskError`](crate::AskError)), which give the caller what to do next.
@@ -38,4 +41,63 @@ pub enum Error {
     /// The CUDA backend could not be built (no driver, no device, compile error...).
     #[error("cuda backend: {0}")]
     Cuda(#[from] CudaError),
+    /// A registry name does not follow the grammar ([`ActorName`](crate::registry::ActorName)).
+    #[error("invalid actor name {name:?}: {reason}")]
+    InvalidName {
+        /// The name as given.
+        name: String,
+        /// Which rule it breaks.
+        #[source]
+        reason: NameError,
+    },
+    /// A discovery pattern does not follow the grammar
+    /// ([`NamePattern`](crate::registry::NamePattern)).
+    #[error("invalid name pattern {pattern:?}: {reason}")]
+    InvalidPattern {
+        /// The pattern as given.
+        pattern: String,
+        /// Which rule it breaks.
+        #[source]
+        reason: NameError,
+    },
+    /// The name already belongs to another live (or draining) actor.
+    #[error("name {name:?} is taken by {owner} (`{owner_type}`)")]
+    NameTaken {
+        /// The name.
+        name: String,
+        /// Its current owner.
+        owner: ActorId,
+        /// The owner's actor type.
+        owner_type: &'static str,
+    },
+    /// No live actor has this name (never registered, unregistered, or its actor stopped, failed
+    /// or is draining).
+    #[error("no live actor is named {0:?}")]
+    NameNotFound(String),
+    /// The name belongs to an actor of another type than the lookup asked for.
+    #[error("name {name:?} belongs to {actor}, a `{found}`, not a `{expected}`")]
+    NameTypeMismatch {
+        /// The name.
+        name: String,
+        /// Its owner.
+        actor: ActorId,
+        /// The type the lookup asked for.
+        expected: &'static str,
+        /// The owner's type.
+        found: &'static str,
+    },
+    /// Only live actors can be named; this one is draining, terminated or failed.
+    #[error("{actor} is {state:?}; only live actors can be named")]
+    ActorNotLive {
+        /// The actor.
+        actor: ActorId,
+        /// Its state when the registration was refused.
+        state: LifecycleState,
+    },
+    /// The handle belongs to another runtime, where its id means a different actor.
+    #[error("{0} belongs to another runtime")]
+    ForeignActor(ActorId),
+    /// The runtime is shut down; its registry is closed.
+    #[error("the runtime is shut down: its name registry is closed")]
+    RegistryClosed,
 }

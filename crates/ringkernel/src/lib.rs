@@ -33,12 +33,14 @@ pub mod actor_ref;
 pub mod builder;
 pub mod error;
 pub mod prelude;
+pub mod registry;
 pub mod runtime;
 mod select;
 
 pub use actor_ref::ActorRef;
 pub use builder::{RuntimeBuilder, DEFAULT_ASK_TIMEOUT};
 pub use error::Error;
+pub use registry::RegistryEntry;
 pub use runtime::{Runtime, DROP_SHUTDOWN_DEADLINE};
 pub use select::Backend;
 

@@ -4,5 +4,5 @@
 
 pub use crate::{
     gpu_actor, Actor, ActorId, ActorRef, AskError, Backend, BackendKind, Context, CudaHandler,
-    Error, HandlerError, LifecycleState, Message, MessageTypeId, Runtime, SendError,
+    Error, HandlerError, LifecycleState, Message, MessageTypeId, RegistryEntry, Runtime, SendError,
 };

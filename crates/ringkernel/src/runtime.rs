@@ -14,6 +14,7 @@ use ringkernel_core::{
 use crate::actor_ref::ActorRef;
 use crate::builder::RuntimeBuilder;
 use crate::error::Error;
+use crate::registry::{Owner, Registry, RegistryEntry};
 
 /// Deadline of the shutdown a [`Runtime`] performs when dropped without an explicit one.
 pub const DROP_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
@@ -23,8 +24,12 @@ pub const DROP_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
 /// Dropping the runtime shuts it down with [`DROP_SHUTDOWN_DEADLINE`], logging (never panicking
 /// on) any error. [`ActorRef`]s stay valid memory-wise after that; their sends fail with
 /// `SendError::ShutDown`.
+///
+/// Each runtime has a name registry (`register_name`, `lookup`, `discover`, ...): see
+/// [`crate::registry`].
 pub struct Runtime {
     backend: Arc<dyn ActorBackend>,
+    registry: Arc<Registry>,
     index: HashMap<TypeId, usize>,
     ask_timeout: Duration,
     fallback_reason: Option<String>,
@@ -54,6 +59,7 @@ impl Runtime {
     ) -> Self {
         Runtime {
             backend,
+            registry: Arc::default(),
             index,
             ask_timeout,
             fallback_reason,
@@ -67,7 +73,16 @@ impl Runtime {
             .get(&TypeId::of::<A>())
             .ok_or(SpawnError::NotRegistered(A::NAME))?;
         let id = self.backend.spawn(type_index, bytemuck::bytes_of(&state))?;
-        Ok(ActorRef::new(self.backend.clone(), id, self.ask_timeout))
+        Ok(self.actor_ref(id))
+    }
+
+    fn actor_ref<A: Actor>(&self, id: ActorId) -> ActorRef<A> {
+        ActorRef::new(
+            self.backend.clone(),
+            id,
+            self.ask_timeout,
+            self.registry.clone(),
+        )
     }
 
     /// Which backend runs the actors.
@@ -98,13 +113,85 @@ impl Runtime {
     /// Shuts down: refuses new sends, drains or drops queued messages (every pending ask is
     /// completed), and stops the backend within `deadline`. A second call fails with
     /// `ShutdownError::AlreadyShutDown`.
+    ///
+    /// The name registry closes first: from then on its calls fail with
+    /// [`Error::RegistryClosed`].
     pub fn shutdown(&self, deadline: Duration) -> Result<ShutdownReport, Error> {
+        self.registry.close();
         Ok(self.backend.shutdown(deadline)?)
+    }
+
+    fn state_fn(&self) -> impl Fn(ActorId) -> Option<LifecycleState> + '_ {
+        |id| self.backend.state_of(id)
+    }
+
+    /// Names `actor` as `name` in this runtime's registry (grammar:
+    /// [`ActorName`](crate::registry::ActorName)). An actor may have several names.
+    ///
+    /// Fails with [`Error::InvalidName`]; [`Error::NameTaken`] (with the current owner) when
+    /// another live or draining actor has the name — registering it again to the same actor is a
+    /// no-op; [`Error::ActorNotLive`] when the actor is draining, terminated or failed;
+    /// [`Error::ForeignActor`] for a handle of another runtime; [`Error::RegistryClosed`] after
+    /// shutdown.
+    pub fn register_name<A: Actor>(&self, name: &str, actor: &ActorRef<A>) -> Result<(), Error> {
+        if !Arc::ptr_eq(actor.registry(), &self.registry) {
+            return Err(Error::ForeignActor(actor.id()));
+        }
+        self.registry
+            .register(name, Owner::of::<A>(actor.id()), &self.state_fn())
+    }
+
+    /// Removes `name` from the registry and returns what it resolved to. The actor is not
+    /// affected, nor are its other names.
+    ///
+    /// Fails with [`Error::InvalidName`], [`Error::NameNotFound`] (also when the owner already
+    /// ended), or [`Error::RegistryClosed`].
+    pub fn unregister_name(&self, name: &str) -> Result<RegistryEntry, Error> {
+        self.registry.unregister(name, &self.state_fn())
+    }
+
+    /// A typed handle to the live actor named `name`.
+    ///
+    /// Fails with [`Error::InvalidName`]; [`Error::NameNotFound`] when no live actor has the name
+    /// (a stopped, failed or draining owner counts as none); [`Error::NameTypeMismatch`] when the
+    /// owner is not an `A`; [`Error::RegistryClosed`] after shutdown.
+    pub fn lookup<A: Actor>(&self, name: &str) -> Result<ActorRef<A>, Error> {
+        let entry = self.resolve(name)?;
+        if !entry.is::<A>() {
+            return Err(Error::NameTypeMismatch {
+                name: entry.name().to_owned(),
+                actor: entry.actor(),
+                expected: A::NAME,
+                found: entry.type_name(),
+            });
+        }
+        Ok(self.actor_ref(entry.actor()))
+    }
+
+    /// What `name` resolves to (id and actor type), whatever the type; errors as
+    /// [`lookup`](Self::lookup) without the type check.
+    pub fn resolve(&self, name: &str) -> Result<RegistryEntry, Error> {
+        self.registry.resolve(name, &self.state_fn())
+    }
+
+    /// Every live actor whose name matches `pattern` (grammar:
+    /// [`NamePattern`](crate::registry::NamePattern); `*` is one segment, `**` zero or more),
+    /// sorted by name. Visits only the names under the pattern's literal prefix.
+    ///
+    /// Fails with [`Error::InvalidPattern`] or [`Error::RegistryClosed`].
+    pub fn discover(&self, pattern: &str) -> Result<Vec<RegistryEntry>, Error> {
+        self.registry.discover(pattern, &self.state_fn())
+    }
+
+    /// The names of actor `id`, sorted (empty for an actor that is not live, or unnamed).
+    pub fn names_of(&self, id: ActorId) -> Result<Vec<String>, Error> {
+        self.registry.names_of(id, &self.state_fn())
     }
 }
 
 impl Drop for Runtime {
     fn drop(&mut self) {
+        self.registry.close();
         match self.backend.shutdown(DROP_SHUTDOWN_DEADLINE) {
             Ok(report) => tracing::debug!(?report, "runtime shut down on drop"),
             Err(ShutdownError::AlreadyShutDown) => {}

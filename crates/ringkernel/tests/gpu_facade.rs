@@ -183,3 +183,39 @@ fn tell_batch_through_the_public_api() {
         }
     );
 }
+
+#[test]
+fn registry_follows_the_actor_lifecycle_on_the_gpu() {
+    let rt = runtime(Backend::Cuda);
+    let bad = rt.spawn::<Account>(Balance::default()).unwrap();
+    let good = rt.spawn::<Account>(Balance::default()).unwrap();
+    rt.register_name("accounts/bad", &bad).unwrap();
+    rt.register_name("accounts/good", &good).unwrap();
+    let found = |p: &str| -> Vec<String> {
+        rt.discover(p)
+            .unwrap()
+            .iter()
+            .map(|e| e.name().to_owned())
+            .collect()
+    };
+    assert_eq!(found("accounts/*"), ["accounts/bad", "accounts/good"]);
+    // The block marks itself failed; the registry reads that state and drops the name.
+    assert!(matches!(
+        bad.ask_blocking(Deposit { cents: -1 }, T),
+        Err(AskError::HandlerFailed { .. })
+    ));
+    assert!(matches!(
+        rt.lookup::<Account>("accounts/bad"),
+        Err(Error::NameNotFound(_))
+    ));
+    assert_eq!(found("accounts/**"), ["accounts/good"]);
+    let g = rt.lookup::<Account>("accounts/good").unwrap();
+    assert_eq!(g.ask_blocking(Deposit { cents: 1 }, T).unwrap().cents, 1);
+    good.stop().unwrap();
+    assert!(found("accounts/**").is_empty());
+    rt.shutdown(T).unwrap();
+    assert!(matches!(
+        rt.lookup::<Account>("accounts/good"),
+        Err(Error::RegistryClosed)
+    ));
+}
