@@ -23,6 +23,8 @@
 //!   but kept, since on the CUDA backend a stop that finds the mailbox full reverts to `Active`.
 //!   A lookup can still race a stop that starts after it returned: the handle's sends then fail
 //!   with `SendError::Stopped`, as for any handle.
+//!   Registrations also sweep out ended owners each time the table doubles, so names that are
+//!   never looked up again do not pile up.
 //! - **Shutdown closes it.** After [`Runtime::shutdown`](crate::Runtime::shutdown) (or drop)
 //!   every registry call is [`Error::RegistryClosed`].
 //! - **Thread-safe, reads in parallel.** One `RwLock` over the table: lookups and discoveries
@@ -189,9 +191,34 @@ struct Table {
     names: BTreeMap<String, Owner>,
     /// Each actor's names, so stopping an actor removes them without a scan.
     by_actor: HashMap<ActorId, Vec<String>>,
+    /// `register` sweeps out every ended owner once `names` reaches this many entries, then sets
+    /// it to twice what is left (at least [`MIN_SWEEP`]). Names of actors that ended without a
+    /// stop through their handle and were never looked up again so cost at most as much memory
+    /// as the live names, and the sweeps O(1) per registration, amortized.
+    sweep_at: usize,
 }
 
+/// Table size below which `register` never sweeps.
+const MIN_SWEEP: usize = 64;
+
 impl Table {
+    /// Removes the names of every owner that ended, if the table reached `sweep_at`.
+    fn maybe_sweep(&mut self, state_of: StateOf) {
+        if self.names.len() < self.sweep_at.max(MIN_SWEEP) {
+            return;
+        }
+        let gone: Vec<ActorId> = self
+            .by_actor
+            .keys()
+            .copied()
+            .filter(|&a| standing(state_of(a)) == Standing::Gone)
+            .collect();
+        for actor in gone {
+            self.forget(actor);
+        }
+        self.sweep_at = self.names.len().saturating_mul(2).max(MIN_SWEEP);
+    }
+
     /// Removes every name of `actor`.
     fn forget(&mut self, actor: ActorId) {
         for name in self.by_actor.remove(&actor).unwrap_or_default() {
@@ -300,6 +327,7 @@ impl Registry {
                 });
             }
         }
+        t.maybe_sweep(state_of);
         t.names.insert(name.to_owned(), owner);
         t.by_actor
             .entry(owner.actor)
@@ -625,5 +653,34 @@ mod tests {
         ));
         assert!(matches!(r.unregister("c", &s), Err(Error::RegistryClosed)));
         assert!(r.read().names.is_empty());
+    }
+
+    #[test]
+    fn registration_sweeps_out_owners_that_ended_unobserved() {
+        let r = Registry::default();
+        let st = States::default();
+        let s = |a| st.get(a);
+        // 1000 actors, each named once and failing before anyone looks it up.
+        for id in 1..=1000 {
+            st.set(id, LifecycleState::Active);
+            assert!(r.register(&format!("dead/{id}"), owner(id), &s).is_ok());
+            st.set(id, LifecycleState::Failed);
+        }
+        // The table stayed within twice the live names (none) plus the sweep floor.
+        let left = r.read().names.len();
+        assert!(left <= 2 * MIN_SWEEP, "{left} stale names kept");
+        check_invariant(&r);
+        // Live names survive sweeps.
+        st.set(5000, LifecycleState::Active);
+        for j in 0..500 {
+            assert!(r.register(&format!("live/{j}"), owner(5000), &s).is_ok());
+        }
+        assert_eq!(
+            r.names_of(ActorId::from_raw(5000), &s)
+                .map(|v| v.len())
+                .ok(),
+            Some(500)
+        );
+        check_invariant(&r);
     }
 }
