@@ -92,6 +92,9 @@ fn struct_text(l: &StructLayout, out: &mut String) {
         }
     }
     out.push_str("};\n");
+    let _ = writeln!(out, "#endif // {guard}");
+    // The checks stay outside the guard: should two modules define the same C name with
+    // different layouts, the second definition is skipped but its checks still run (and fail).
     let _ = writeln!(
         out,
         "static_assert(sizeof({0}) == {1}, \"{0}: size differs from the Rust struct {2}\");",
@@ -117,7 +120,6 @@ fn struct_text(l: &StructLayout, out: &mut String) {
             );
         }
     }
-    let _ = writeln!(out, "#endif // {guard}");
 }
 
 /// Lowers, verifies, optimises and emits one actor; also builds its probes.

@@ -277,6 +277,7 @@ fn supported_forms_are_accepted() {
         "for _ in 0..msg.c { state.c = state.c.wrapping_add(1); } if state.c > 9 { Err(HandlerError(K + 1)) } else { Ok(*msg) }",
         "state.b = if ctx.sender.is_host() { ctx.self_id.raw() } else { ctx.sender.raw() }; Ok(S { arr: [state.b; 4], ..*msg })",
         "loop { return Ok(*state); }",
+        "state.b = if msg.b > 0 { 0 } else { state.c }; Ok(*state)",
         "state.b = match msg.b { 0 => 1, 1 | 2 => msg.c, 3..=9 if state.a > 0 => 7, n => n }; Ok(*state)",
         "let x: u32 = match state.a < 0 { true => 1, false => 2 }; state.b = x; Ok(*state)",
         "match msg.b { 0 => { state.b = 1; } _ => state.c = 2, } Ok(*state)",

@@ -54,3 +54,41 @@ fn a_layout_mismatch_fails_the_cuda_compile() {
         "{err}"
     );
 }
+
+#[test]
+fn same_c_name_with_two_layouts_fails_the_cuda_compile() {
+    // Two modules named `dup` give both structs the C name `dup_S`; the second definition is
+    // skipped by its guard, but its layout checks still run against the first and must fail.
+    let module = |field_ty: &str| {
+        format!(
+            "mod dup {{
+                #[repr(C)] pub struct S {{ pub a: {field_ty} }}
+                pub struct A;
+                impl Actor for A {{
+                    const NAME: &'static str = \"a\";
+                    type State = S; type Msg = S; type Reply = S;
+                    fn handle(s: &mut S, m: &S, _: &Context) -> Result<S, HandlerError> {{
+                        s.a = m.a;
+                        Ok(*s)
+                    }}
+                }}
+            }}"
+        )
+    };
+    let first = transpiled(&module("u32")).cuda;
+    let second = transpiled(&module("u64")).cuda;
+    let same = format!(
+        "{}\n{}\n{}",
+        first.standalone(),
+        first.struct_defs,
+        first.source.replace("dup_A_handle", "dup_A2_handle")
+    );
+    compiler()
+        .compile("dup_same.cu", &same, TEST_ARCH, &["-rdc=true"])
+        .unwrap_or_else(|e| panic!("identical definitions must coexist: {e}"));
+    let clash = format!("{}\n{}", first.standalone(), second.struct_defs);
+    let err = compiler()
+        .compile("dup_clash.cu", &clash, TEST_ARCH, &["-rdc=true"])
+        .expect_err("two layouts under one C name must not compile");
+    assert!(err.to_string().contains("dup_S"), "{err}");
+}

@@ -378,13 +378,28 @@ impl Lowerer<'_> {
             return Err(unsupported(&i.cond));
         }
         let c = self.expr_of(&i.cond, ScalarType::Bool, out)?;
-        let mut pa = Vec::new();
+        // A literal-only `then` value takes the `else` value's type: lower `else` first (each
+        // branch goes to its own block, so the order is unobservable).
+        let then_untyped =
+            matches!(i.then_branch.stmts.last(), Some(syn::Stmt::Expr(t, None)) if is_untyped(t));
+        let else_first = expected.is_none() && then_untyped && !is_untyped(else_branch);
+        let (mut pa, mut pb) = (Vec::new(), Vec::new());
+        let mut b = None;
+        if else_first {
+            b = Some(self.expr(else_branch, None, &mut pb)?);
+        }
         self.push_scope();
-        let a = self.block_value(&i.then_branch, expected, &mut pa);
+        let a = self.block_value(
+            &i.then_branch,
+            b.as_ref().map(|b| b.ty).or(expected),
+            &mut pa,
+        );
         self.pop_scope();
         let a = a?;
-        let mut pb = Vec::new();
-        let b = self.expr(else_branch, Some(a.ty), &mut pb)?;
+        let b = match b {
+            Some(b) => b,
+            None => self.expr(else_branch, Some(a.ty), &mut pb)?,
+        };
         if a.ty != b.ty {
             return Err(mismatch(else_branch, a.ty, b.ty));
         }
