@@ -59,9 +59,7 @@ pub(crate) fn expand(args: &Args, mut module: ItemMod) -> TokenStream {
             imp.items.push(cuda_handler_fn(&args.core, a));
         }
     }
-    for l in &out.layouts {
-        items.push(layout_asserts(l));
-    }
+    items.extend(out.layouts.iter().filter_map(layout_asserts));
     quote! { #module }
 }
 
@@ -90,26 +88,31 @@ fn cuda_handler_fn(core: &Path, a: &ActorOutput) -> ImplItem {
     }
 }
 
-fn layout_asserts(l: &StructLayout) -> Item {
-    let ty = syn::Ident::new(&l.name, proc_macro2::Span::call_site());
+/// `name` as an identifier (`None` for a name that is not one, so nothing here can panic).
+fn ident(name: &str) -> Option<syn::Ident> {
+    syn::parse_str::<syn::Ident>(name).ok()
+}
+
+fn layout_asserts(l: &StructLayout) -> Option<Item> {
+    let ty = ident(&l.name)?;
     let (size, align) = (l.size, l.align);
     let what = format!(
         "`{}` does not have the layout its CUDA definition asserts (size {size}, align {align})",
         l.name
     );
-    let offsets = l.fields.iter().map(|f| {
-        let field = syn::Ident::new(&f.name, proc_macro2::Span::call_site());
+    let offsets = l.fields.iter().filter_map(|f| {
+        let field = ident(&f.name)?;
         let off = f.offset;
         let msg = format!("`{}.{}` is not at byte {off} as in CUDA", l.name, f.name);
-        quote_spanned! {proc_macro2::Span::call_site()=>
+        Some(quote_spanned! {proc_macro2::Span::call_site()=>
             ::core::assert!(::core::mem::offset_of!(#ty, #field) == #off, #msg);
-        }
+        })
     });
-    parse_quote! {
+    Some(parse_quote! {
         const _: () = {
             ::core::assert!(::core::mem::size_of::<#ty>() == #size, #what);
             ::core::assert!(::core::mem::align_of::<#ty>() == #align, #what);
             #(#offsets)*
         };
-    }
+    })
 }

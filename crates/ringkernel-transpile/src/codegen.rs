@@ -83,6 +83,16 @@ fn prelude() -> Result<String, ringkernel_ir::IrError> {
 }
 
 fn struct_text(l: &StructLayout, out: &mut String) {
+    if l.fields.is_empty() {
+        // `()`: an empty stand-in; C++ gives it size 1 where Rust has 0, so no size checks (the
+        // backend skips its own for size 0, and the handler never touches the bytes).
+        let _ = writeln!(
+            out,
+            "#ifndef RKT_STRUCT_{0}\n#define RKT_STRUCT_{0}\nstruct {0} {{}};\n#endif",
+            l.c_name
+        );
+        return;
+    }
     let guard = format!("RKT_STRUCT_{}", l.c_name);
     let _ = writeln!(out, "#ifndef {guard}\n#define {guard}");
     let _ = writeln!(out, "struct {} {{", l.c_name);

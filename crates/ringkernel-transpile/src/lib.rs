@@ -76,7 +76,8 @@ pub struct ActorOutput {
 pub struct GpuActorOutput {
     /// The actors, in item order.
     pub actors: Vec<ActorOutput>,
-    /// Layouts of the structs the actors use (sorted by name), for the Rust-side asserts.
+    /// Layouts of the structs the actors use (sorted by name; `()` left out), for the Rust-side
+    /// asserts.
     pub layouts: Vec<StructLayout>,
 }
 
@@ -99,7 +100,11 @@ pub fn transpile_actor_module(module: &syn::ItemMod) -> Result<GpuActorOutput, V
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut layouts: Vec<StructLayout> = model.structs.into_values().collect();
+    let mut layouts: Vec<StructLayout> = model
+        .structs
+        .into_values()
+        .filter(|l| l.name != model::UNIT)
+        .collect();
     layouts.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(GpuActorOutput { actors, layouts })
 }

@@ -74,6 +74,21 @@ impl StructLayout {
     }
 }
 
+/// The name of the unit type `()`, a message or reply with no bytes (acknowledgement only).
+pub const UNIT: &str = "()";
+
+/// The layout of `()`: no fields, size 0. Its C stand-in is an empty struct (size 1 in C++), so
+/// no size is asserted for it; nothing is ever read or written through it.
+fn unit_layout(module: &str) -> StructLayout {
+    StructLayout {
+        name: UNIT.to_string(),
+        c_name: format!("{module}_Unit"),
+        size: 0,
+        align: 1,
+        fields: Vec::new(),
+    }
+}
+
 /// Bytes of a field scalar (never `bool`: it is not `Pod`).
 pub fn scalar_size(t: ScalarType) -> usize {
     (t.bits() / 8) as usize
@@ -157,10 +172,14 @@ pub fn read_module(module: &ItemMod) -> std::result::Result<ModuleModel, Vec<Dia
     for a in &actors {
         for (role, ty) in [("State", &a.state), ("Msg", &a.msg), ("Reply", &a.reply)] {
             // Each struct is checked (and its problems reported) once, whatever its roles.
+            if ty == UNIT && role != "State" {
+                structs.insert(ty.clone(), unit_layout(&name));
+                continue;
+            }
             if !checked.insert(ty.clone()) {
                 continue;
             }
-            match raw_structs.get(ty.as_str()) {
+            match raw_structs.get(ty.as_str()).filter(|_| ty != UNIT) {
                 Some(s) => match layout(&name, s) {
                     Ok(l) => {
                         structs.insert(ty.clone(), l);
@@ -199,6 +218,7 @@ fn type_name(ty: &Type) -> Option<String> {
             .filter(|s| s.arguments.is_none())
             .map(|s| s.ident.to_string()),
         Type::Paren(p) => type_name(&p.elem),
+        Type::Tuple(t) if t.elems.is_empty() => Some(UNIT.to_string()),
         _ => None,
     }
 }
@@ -243,7 +263,8 @@ fn read_actor(item_index: usize, imp: &syn::ItemImpl) -> Result<Option<ActorMode
                     Diagnostic::spanned(
                         &t.ty,
                         "state, message and reply must name a `#[repr(C)]` struct defined in \
-                         the `#[gpu_actor]` module (`()` and generic types are not supported)",
+                         the `#[gpu_actor]` module (or `()` for a message or reply); generic \
+                         and foreign types are not supported",
                     )
                 })?);
             }

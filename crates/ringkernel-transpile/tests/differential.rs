@@ -7,7 +7,7 @@
 mod common;
 
 use common::compare::outcome_eq;
-use common::handlers::{bank, checked, histogram, loops, physics};
+use common::handlers::{bank, checked, histogram, loops, physics, ticker};
 use common::native::run_native;
 use common::vtables::transpiled;
 use proptest::prelude::*;
@@ -85,6 +85,7 @@ differential!(histogram_matches_native, histogram, histogram::Histogram);
 differential!(loops_matches_native, loops, loops::Loops);
 differential!(checked_matches_native, checked, checked::Checked);
 differential!(physics_matches_native, physics, physics::Physics);
+differential!(ticker_matches_native, ticker, ticker::Ticker);
 
 /// The comparison is not vacuous: every outcome kind occurs for these inputs.
 #[test]

@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use common::compare::bytes_eq;
-use common::handlers::{bank, checked, histogram, loops, physics};
+use common::handlers::{bank, checked, histogram, loops, physics, ticker};
 use common::native::run_native;
 use common::vtables::{cuda_handler, transpiled};
 use ringkernel::prelude::*;
@@ -49,6 +49,7 @@ example_impl!(histogram, histogram::Histogram);
 example_impl!(loops, loops::Loops);
 example_impl!(checked, checked::Checked);
 example_impl!(physics, physics::Physics);
+example_impl!(ticker, ticker::Ticker);
 
 /// `A` with its transpiled CUDA handler: what `#[gpu_actor]` generates, without the macro.
 struct OnGpu<A>(PhantomData<A>);
@@ -184,4 +185,9 @@ fn checked_on_the_gpu_matches_native() {
 #[test]
 fn physics_on_the_gpu_matches_native() {
     differential::<physics::Physics>(0xF151, 32, 64);
+}
+
+#[test]
+fn ticker_on_the_gpu_matches_native() {
+    differential::<ticker::Ticker>(0x71C4, 8, 64);
 }

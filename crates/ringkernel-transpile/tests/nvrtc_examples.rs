@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::handlers::{bank, checked, histogram, loops, physics};
+use common::handlers::{bank, checked, histogram, loops, physics, ticker};
 use common::vtables::{transpiled, vtable};
 use ringkernel_cuda::nvrtc::testing::{compile_sm90, compiler, TEST_ARCH};
 use ringkernel_cuda::program::persistent_source;
@@ -33,6 +33,7 @@ fn all_examples_compile_together_in_the_persistent_kernel() {
         vtable::<loops::Loops>(loops::SRC),
         vtable::<checked::Checked>(checked::SRC),
         vtable::<physics::Physics>(physics::SRC),
+        vtable::<ticker::Ticker>(ticker::SRC),
     ];
     let src = persistent_source(&types, false).expect("every type has a CUDA handler");
     let ptx = compile_sm90("transpiled_kernel.cu", &src);

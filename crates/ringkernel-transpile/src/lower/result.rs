@@ -109,6 +109,15 @@ impl Lowerer<'_> {
     /// The reply's scalars in memory order.
     fn reply_value(&mut self, e: &E, out: &mut Vec<Stmt>) -> Result<Vec<Expr>> {
         let reply = self.reply;
+        if reply.name == crate::model::UNIT {
+            return match e {
+                E::Tuple(t) if t.elems.is_empty() => Ok(Vec::new()),
+                _ => Err(Diagnostic::spanned(
+                    e,
+                    "the reply type is `()`: write `Ok(())`",
+                )),
+            };
+        }
         if let Some((slots, ty)) = self.whole_param(e) {
             if ty != reply.name {
                 return Err(Diagnostic::spanned(

@@ -254,3 +254,32 @@ example!(physics {
         }
     }
 });
+
+example!(ticker {
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
+    #[repr(C)]
+    pub struct Ticks { pub n: u64, pub odd: u32, pub even: u32 }
+    impl Message for Ticks { const TYPE_ID: MessageTypeId = MessageTypeId(0x0002_0052); }
+
+    pub const STOP: u32 = 40;
+
+    /// Message and reply `()`: a tick, acknowledged.
+    pub struct Ticker;
+    impl Actor for Ticker {
+        const NAME: &'static str = "ticker";
+        type State = Ticks;
+        type Msg = ();
+        type Reply = ();
+        fn handle(state: &mut Ticks, _: &(), _: &Context) -> Result<(), HandlerError> {
+            state.n = state.n.wrapping_add(1);
+            match state.n % 2 {
+                0 => state.even = state.even.wrapping_add(1),
+                _ => state.odd = state.odd.wrapping_add(1),
+            }
+            if state.n % 1000 == 999 {
+                return Err(HandlerError(STOP));
+            }
+            Ok(())
+        }
+    }
+});
