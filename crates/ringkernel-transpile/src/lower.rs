@@ -346,10 +346,20 @@ impl Lowerer<'_> {
         Val::new(Expr::local(id), v.ty)
     }
 
-    /// `v` if it is a literal or a local (cheap and unaffected by later statements), else a temp.
+    /// `v` if it is a literal, else a temp: the value is fixed before statements that follow
+    /// (which might assign a local it reads).
     pub(crate) fn spill(&mut self, v: Val, out: &mut Vec<Stmt>) -> Val {
         match v.e {
             Expr::Lit(_) => v,
+            _ => self.temp("t", v, out),
+        }
+    }
+
+    /// `v` if it is a literal or a local, else a temp: for a value used several times by the
+    /// statements generated next, none of which assigns a user local.
+    pub(crate) fn reuse(&mut self, v: Val, out: &mut Vec<Stmt>) -> Val {
+        match v.e {
+            Expr::Lit(_) | Expr::Local(_) => v,
             _ => self.temp("t", v, out),
         }
     }

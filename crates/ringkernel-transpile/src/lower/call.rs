@@ -307,8 +307,8 @@ impl Lowerer<'_> {
             ));
         }
         let ty = va.ty;
-        let a = self.spill(va, out).e;
-        let b = self.spill(vb, out).e;
+        let a = self.reuse(va, out).e;
+        let b = self.reuse(vb, out).e;
         let lt = |x: Expr, y: Expr| Expr::bin(BinOp::Lt, x, y);
         let eq = |x: Expr, y: Expr| Expr::bin(BinOp::Eq, x, y);
         let z = Expr::Lit(zero(ty));

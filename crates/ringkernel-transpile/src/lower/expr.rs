@@ -302,8 +302,8 @@ impl Lowerer<'_> {
         if matches!(op, BinOp::Div | BinOp::Rem) && ty.is_int() {
             // Rust panics on a zero divisor and on MIN / -1; the CPU backend reports a panic as
             // PANIC_CODE, so the GPU handler exits with that code instead of trapping.
-            let va = self.spill(va, out);
-            let vb = self.spill(vb, out);
+            let va = self.reuse(va, out);
+            let vb = self.reuse(vb, out);
             let zero_lit = Expr::Lit(zero(ty));
             let mut ok = Expr::bin(BinOp::Ne, vb.e.clone(), zero_lit);
             if ty.is_signed_int() {
