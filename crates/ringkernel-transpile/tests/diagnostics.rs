@@ -278,6 +278,7 @@ fn supported_forms_are_accepted() {
         "state.b = if ctx.sender.is_host() { ctx.self_id.raw() } else { ctx.sender.raw() }; Ok(S { arr: [state.b; 4], ..*msg })",
         "loop { return Ok(*state); }",
         "state.b = if msg.b > 0 { 0 } else { state.c }; Ok(*state)",
+        "state.a = i64::saturating_sub(state.a, msg.a).saturating_mul(-3); state.b = msg.b.saturating_add(1); Ok(*state)",
         "state.b = match msg.b { 0 => 1, 1 | 2 => msg.c, 3..=9 if state.a > 0 => 7, n => n }; Ok(*state)",
         "let x: u32 = match state.a < 0 { true => 1, false => 2 }; state.b = x; Ok(*state)",
         "match msg.b { 0 => { state.b = 1; } _ => state.c = 2, } Ok(*state)",

@@ -1,4 +1,5 @@
-//! Calls: intrinsics by their Rust form (`x.sqrt()`, `f32::sqrt(x)`), `wrapping_*`, `checked_*`
+//! Calls: intrinsics by their Rust form (`x.sqrt()`, `f32::sqrt(x)`), `wrapping_*`,
+//! `saturating_*`, `checked_*`
 //! with its two supported consumers, and the context accessors.
 
 use ringkernel_ir::intrinsics::{ParamType, TABLE};
@@ -137,6 +138,29 @@ impl Lowerer<'_> {
             };
             out.append(&mut pre);
             return Ok(Val::new(Expr::bin(op, recv.e, b.e), ty));
+        }
+        let saturating = match method {
+            "saturating_add" => Some(BinOp::Add),
+            "saturating_sub" => Some(BinOp::Sub),
+            "saturating_mul" => Some(BinOp::Mul),
+            _ => None,
+        };
+        if let Some(op) = saturating.filter(|_| ty.is_int()) {
+            let [a] = slice_args::<1>(args, node)?;
+            let mut pre = Vec::new();
+            let b = self.expr_of(a, ty, &mut pre)?;
+            let recv = if pre.is_empty() {
+                recv
+            } else {
+                self.spill(recv, out)
+            };
+            out.append(&mut pre);
+            let (recv, b) = (self.reuse(recv, out), self.reuse(b, out));
+            let o = self.checked(op, recv.clone(), b.clone(), out);
+            return Ok(Val::new(
+                Expr::select(o.ok, o.val.e, saturated(op, ty, &recv.e, &b.e)),
+                ty,
+            ));
         }
         if method == "wrapping_neg" && ty.is_int() {
             slice_args::<0>(args, node)?;
@@ -306,6 +330,11 @@ impl Lowerer<'_> {
                 format!("`{method}` needs two integers of one type"),
             ));
         }
+        Ok(self.checked(op, va, vb, out))
+    }
+
+    /// `a.checked_op(b)` on lowered integer operands of one type.
+    fn checked(&mut self, op: BinOp, va: Val, vb: Val, out: &mut Vec<Stmt>) -> OptVal {
         let ty = va.ty;
         let a = self.reuse(va, out).e;
         let b = self.reuse(vb, out).e;
@@ -327,7 +356,7 @@ impl Lowerer<'_> {
             // Lazy select: the division only runs when it cannot trap.
             let r = Expr::select(ok.clone(), Expr::bin(op, a, b), z);
             let r = self.temp("r", Val::new(r, ty), out);
-            return Ok(OptVal { ok, val: r });
+            return OptVal { ok, val: r };
         }
         let r = self.temp("r", Val::new(Expr::bin(op, a.clone(), b.clone()), ty), out);
         let ok = match (op, signed) {
@@ -354,7 +383,7 @@ impl Lowerer<'_> {
             ),
         };
         let ok = self.temp("ok", Val::new(ok, ScalarType::Bool), out).e;
-        Ok(OptVal { ok, val: r })
+        OptVal { ok, val: r }
     }
 
     /// `opt.ok_or(HandlerError(CODE))?`.
@@ -439,4 +468,26 @@ fn slice_args<'a, const N: usize>(
 ) -> Result<[&'a E; N]> {
     <[&E; N]>::try_from(args.to_vec())
         .map_err(|_| Diagnostic::spanned(node, format!("expected {N} argument(s)")))
+}
+
+/// The bound an overflowing `saturating_op` clamps to.
+fn saturated(op: BinOp, ty: ScalarType, a: &Expr, b: &Expr) -> Expr {
+    let (min, max) = match ty {
+        ScalarType::I32 => (Expr::i32(i32::MIN), Expr::i32(i32::MAX)),
+        ScalarType::U32 => (Expr::u32(0), Expr::u32(u32::MAX)),
+        ScalarType::I64 => (Expr::i64(i64::MIN), Expr::i64(i64::MAX)),
+        _ => (Expr::u64(0), Expr::u64(u64::MAX)),
+    };
+    if !ty.is_signed_int() {
+        return if op == BinOp::Sub { min } else { max };
+    }
+    let neg = |x: &Expr| Expr::bin(BinOp::Lt, x.clone(), Expr::Lit(zero(ty)));
+    let pos = |x: &Expr| Expr::bin(BinOp::Gt, x.clone(), Expr::Lit(zero(ty)));
+    let towards_min = match op {
+        // a + b overflows down only when b < 0; a - b only when b > 0; a * b when signs differ.
+        BinOp::Add => neg(b),
+        BinOp::Sub => pos(b),
+        _ => Expr::bin(BinOp::Ne, neg(a), neg(b)),
+    };
+    Expr::select(towards_min, min, max)
 }

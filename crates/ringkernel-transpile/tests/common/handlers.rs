@@ -193,6 +193,9 @@ example!(checked {
                 return Err(HandlerError(MUL_OVERFLOW));
             };
             state.a = a;
+            state.a = state.a.saturating_sub(msg.x).saturating_mul(2);
+            state.c = state.c.saturating_sub(msg.z).saturating_add(msg.z / 2);
+            state.d = state.d.saturating_add(msg.z as i64).saturating_mul(3);
             let b = state.b.checked_sub(msg.y).unwrap_or(msg.y - msg.y / 2);
             state.b = b ^ (msg.shift << 3) | state.b.count_ones();
             state.b = state.b.wrapping_add(match msg.shift % 8 {
