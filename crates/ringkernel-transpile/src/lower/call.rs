@@ -182,7 +182,7 @@ impl Lowerer<'_> {
                 node,
                 format!(
                     "unsupported method `{method}` on `{ty}`: a GPU handler can call the \
-                     intrinsics listed in docs/intrinsics.md, `wrapping_*` and `checked_*`"
+                     intrinsics listed in docs/intrinsics.md, `wrapping_*`, `saturating_*` and `checked_*`"
                 ),
             ));
         };
