@@ -11,6 +11,7 @@ use ringkernel::{ActorRef, Backend, Runtime};
 use ringkernel_core::{AskError, SendError};
 use ringkernel_cuda::device::ServiceCycles;
 use ringkernel_cuda::floors::Floors;
+use ringkernel_cuda::peer::{kind as peer_kind, Peer, PeerMsg, PeerState, PeerSummary};
 use ringkernel_cuda::{CudaBackend, CudaConfig};
 
 use crate::env::Environment;
@@ -120,6 +121,7 @@ pub fn run(config: &GpuBenchConfig) -> Result<Report, BenchError> {
         .map_err(err("shutdown"))?;
     drop(rt);
     report.sections.push(ask_path(config)?);
+    report.sections.push(k2k(config)?);
     report.sections.push(idle_cost()?);
     Ok(report)
 }
@@ -554,6 +556,140 @@ fn ask_path(c: &GpuBenchConfig) -> Result<Section, BenchError> {
     );
     s.compare("caller drains", &d, "poller hand-off", &h, Unit::Nanoseconds);
     s.compare("hashed", &d, "fenced", &f, Unit::Nanoseconds);
+    Ok(s)
+}
+
+/// Peers 0..n on a fresh backend (peers address each other by raw id).
+fn k2k_peers(b: &CudaBackend, n: u32) -> Result<Vec<ringkernel_core::ActorId>, BenchError> {
+    use ringkernel_core::ActorBackend;
+    (0..n)
+        .map(|i| {
+            let next = if n == 2 { 1 - i } else { (i + 1) % n };
+            let s = PeerState::new(next, n, 0x51_7CC1 + u64::from(i));
+            let id = b
+                .spawn(0, bytemuck::bytes_of(&s))
+                .map_err(|e| BenchError::bench("k2k spawn", e))?;
+            if id.raw() != i {
+                return Err(BenchError::bench("k2k spawn", "peer ids are not 0..n"));
+            }
+            Ok(id)
+        })
+        .collect()
+}
+
+fn peer_ask(
+    b: &CudaBackend,
+    to: ringkernel_core::ActorId,
+    m: PeerMsg,
+) -> Result<PeerSummary, BenchError> {
+    use ringkernel_core::{ActorBackend, ActorId, Envelope};
+    let env = Envelope::new(ActorId::HOST, to, &m).map_err(|e| BenchError::bench("k2k", e))?;
+    b.ask(env)
+        .map_err(|e| BenchError::bench("k2k ask", e))?
+        .wait(Duration::from_secs(10))
+        .map_err(|e| BenchError::bench("k2k ask", e))?
+        .read()
+        .map_err(|e| BenchError::bench("k2k reply", e))
+}
+
+fn peer_cmd(kind: u32, n: u64) -> PeerMsg {
+    PeerMsg {
+        kind,
+        target: 0,
+        seq: 0,
+        n,
+    }
+}
+
+/// Actor-to-actor messages on the device: a two-actor rally timed by the device, and aggregate
+/// random traffic among 64 actors with credits, timed by the host.
+fn k2k(c: &GpuBenchConfig) -> Result<Section, BenchError> {
+    eprintln!("gpu-bench: k2k");
+    let types = [ringkernel_core::ActorVTable::of::<Peer>().map_err(|e| BenchError::bench("k2k", e))?];
+    let rally_trips: u64 = if c.iters < 10_000 { 2_000 } else { 10_000 };
+    let mut one_way = Vec::new();
+    {
+        let b = CudaBackend::new(&types, CudaConfig::default()).map_err(cuda_err("k2k backend"))?;
+        let ids = k2k_peers(&b, 2)?;
+        for _ in 0..10 {
+            peer_ask(&b, ids[0], peer_cmd(peer_kind::PING, rally_trips))?;
+            let until = Instant::now() + Duration::from_secs(10);
+            let s = loop {
+                let s = peer_ask(&b, ids[0], peer_cmd(peer_kind::QUERY, 0))?;
+                if s.t1 != 0 {
+                    break s;
+                }
+                if Instant::now() > until {
+                    return Err(BenchError::bench("k2k rally", "did not finish in 10 s"));
+                }
+                std::thread::sleep(Duration::from_micros(200));
+            };
+            one_way.push((s.t1 - s.t0) as f64 / (2 * rally_trips) as f64);
+        }
+        use ringkernel_core::ActorBackend;
+        b.shutdown(Duration::from_secs(5))
+            .map_err(|e| BenchError::bench("k2k shutdown", e))?;
+    }
+    const PEERS: u32 = 64;
+    let per: u64 = c.tell_messages / u64::from(PEERS) / 4;
+    let mut rates = Vec::new();
+    for _ in 0..c.reps {
+        let b = CudaBackend::new(&types, CudaConfig::default()).map_err(cuda_err("k2k backend"))?;
+        let ids = k2k_peers(&b, PEERS)?;
+        let start = Instant::now();
+        for &a in &ids {
+            peer_ask(&b, a, peer_cmd(peer_kind::SPRAY, per))?;
+        }
+        let until = start + Duration::from_secs(30);
+        loop {
+            // Receipts retry pending sends on the device; the host only nudges the tail end.
+            std::thread::sleep(Duration::from_micros(500));
+            let s = ids
+                .iter()
+                .map(|&a| peer_ask(&b, a, peer_cmd(peer_kind::SPRAY, 0)))
+                .collect::<Result<Vec<_>, _>>()?;
+            let pending: u64 = s.iter().map(|x| x.pending).sum();
+            let sent: u64 = s.iter().map(|x| x.sent).sum();
+            let received: u64 = s.iter().map(|x| x.received).sum();
+            let errors: u64 = s.iter().map(|x| x.errors + x.dead).sum();
+            if errors != 0 {
+                return Err(BenchError::bench("k2k traffic", format!("{errors} errors")));
+            }
+            if pending == 0 && sent == received {
+                if received != per * u64::from(PEERS) {
+                    return Err(BenchError::bench("k2k traffic", "lost messages"));
+                }
+                rates.push(received as f64 / start.elapsed().as_secs_f64());
+                break;
+            }
+            if Instant::now() > until {
+                return Err(BenchError::bench("k2k traffic", "did not drain in 30 s"));
+            }
+        }
+        use ringkernel_core::ActorBackend;
+        b.shutdown(Duration::from_secs(5))
+            .map_err(|e| BenchError::bench("k2k shutdown", e))?;
+    }
+    let one_way = Samples::new(one_way)?;
+    let rates = Samples::new(rates)?;
+    let mut s = Section::new(
+        "K2K (actor to actor on the device)",
+        format!(
+            "Rally: two block actors pass a message back and forth {rally_trips} times through \
+             their device-memory inboxes (rk_k2k_tell, Vyukov MPSC with credits); the first \
+             actor times the whole rally with %globaltimer; one-way = time / (2 x trips); 10 \
+             rallies. Traffic: 64 block actors each send {per} messages to random peers \
+             (inbox of 64 slots; a refused send stays pending and is retried on the sender's next \
+             receipt, or when the host nudges every 0.5 ms), host-timed from the first command until every message was received and \
+             sequence-checked per pair."
+        ),
+    );
+    s.push(Row::new("K2K one-way latency (rally, device-timed)", Unit::Nanoseconds, &one_way))
+        .push(Row::new(
+            "K2K aggregate throughput, 64 actors, random targets",
+            Unit::OpsPerSecond,
+            &rates,
+        ));
     Ok(s)
 }
 

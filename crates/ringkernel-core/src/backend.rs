@@ -10,6 +10,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::dead_letter::{DeadLetter, DeadLetterCounts};
 use crate::envelope::Envelope;
 use crate::id::ActorId;
 use crate::lifecycle::LifecycleState;
@@ -122,6 +123,18 @@ pub trait ActorBackend: Send + Sync + fmt::Debug {
 
     /// Stops every actor and the backend's workers, waiting at most `deadline`.
     fn shutdown(&self, deadline: Duration) -> Result<ShutdownReport, ShutdownError>;
+
+    /// Takes the dead letters recorded so far, oldest first. A backend whose actors cannot send
+    /// to each other has none: host sends that cannot be delivered fail with a [`SendError`]
+    /// instead.
+    fn drain_dead_letters(&self) -> Vec<DeadLetter> {
+        Vec::new()
+    }
+
+    /// Dead letters recorded since the backend started, by reason.
+    fn dead_letter_counts(&self) -> DeadLetterCounts {
+        DeadLetterCounts::default()
+    }
 }
 
 /// [`ActorBackend::tell_batch`] by single tells: accepts a prefix, fails only if none was accepted.

@@ -41,6 +41,13 @@ pub mod flags {
     pub const DROPPED: u16 = 1 << 3;
     /// A runtime control message or notice, not user traffic.
     pub const CONTROL: u16 = 1 << 4;
+    /// Device→host: an undelivered message (a dead letter); the reason is in the bits at
+    /// [`DEAD_REASON_SHIFT`] (see `DeadLetterReason`).
+    pub const DEAD_LETTER: u16 = 1 << 5;
+    /// Where a dead letter's reason code sits in the flags.
+    pub const DEAD_REASON_SHIFT: u16 = 8;
+    /// Width mask of the reason code (after shifting).
+    pub const DEAD_REASON_MASK: u16 = 0xF;
 }
 
 /// Routing and ordering metadata in front of every payload.

@@ -7,6 +7,7 @@
 
 pub mod actor;
 pub mod backend;
+pub mod dead_letter;
 pub mod envelope;
 pub mod error;
 pub mod hlc;
@@ -20,6 +21,7 @@ pub mod sync;
 
 pub use actor::{Actor, ActorVTable, Context, CudaHandler, HandlerError};
 pub use backend::{ActorBackend, BackendKind, ShutdownError, ShutdownReport, SpawnError};
+pub use dead_letter::{DeadLetter, DeadLetterCounts, DeadLetterReason};
 pub use envelope::{Envelope, EnvelopeHeader, MAX_PAYLOAD};
 pub use error::CoreError;
 pub use hlc::{CachedClock, Hlc, HlcTimestamp, SystemClock};

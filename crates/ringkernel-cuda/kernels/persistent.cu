@@ -12,12 +12,17 @@
 // see a new sleep epoch ring the doorbell; the router block (the grid's last) turns doorbells into
 // wake-word bumps. An idle runtime therefore costs one polling warp, not one per actor.
 //
+// K2K: each block also has an inbox in device memory (a Vyukov MPSC queue, see rk_k2k_tell in
+// runtime.cuh) that device senders fill; lane 0 takes up to RK_WINDOW messages from it per round,
+// after the host batch. A message for an actor that is no longer active becomes a dead letter.
+//
 // Expects, defined before this file: the generated layout header, runtime.cuh and
 //   __device__ bool rk_dispatch(rk_u32 type_index, void* state, const rk_envelope* msg,
 //                               rk_envelope* reply, const rk_ctx* ctx, int* rc);
 
 #define RK_MODE_DORMANT 0u
 #define RK_MODE_ACTIVE 2u
+#define RK_MODE_STOPPED 3u
 #define RK_MODE_FAILED 5u
 
 __device__ __forceinline__ rk_envelope* rk_emit(rk_envelope* out, rk_u32* count, rk_u32 actor,
@@ -32,6 +37,101 @@ __device__ __forceinline__ rk_envelope* rk_emit(rk_envelope* out, rk_u32* count,
   r->header.correlation = cause.header.correlation;
   r->header.hlc = rk_hlc_local(clock, cause.header.hlc + 1);
   return r;
+}
+
+// Lane 0's view of the block's actor.
+struct rk_actor_regs {
+  rk_u32 mode, type_index, actor_id;
+  rk_u64 consumed, processed, dropped, clock;
+};
+
+// Publishes the actor's mode for device senders (release: the other fields first).
+__device__ __forceinline__ void rk_publish_mode(rk_actor_entry* e, rk_u32 mode) {
+  cuda::atomic_ref<rk_u32, cuda::thread_scope_device>(e->mode).store(mode, cuda::memory_order_release);
+}
+
+// Runs one message on lane 0: control, handler, reply or notice into `out`. Returns true for
+// SHUTDOWN (the block leaves after this message).
+__device__ bool rk_run_one(const rk_params& p, rk_actor_regs& a, rk_actor_entry* entry,
+                           void* state, const rk_envelope& m, rk_envelope* out, rk_u32* outs) {
+  ++a.consumed;
+  const bool is_ask = (m.header.flags & RK_FLAG_ASK) != 0;
+  if (m.header.flags & RK_FLAG_CONTROL) {
+    if (m.header.type_id == RK_CTRL_START) {
+      const rk_start_payload* sp = (const rk_start_payload*)m.payload;
+      a.type_index = sp->type_index;
+      a.actor_id = sp->actor_id;
+      a.mode = RK_MODE_ACTIVE;
+      entry->type_index = sp->type_index;
+      entry->msg_type = sp->msg_type;
+      entry->msg_size = sp->msg_size;
+      rk_publish_mode(entry, RK_MODE_ACTIVE);
+    } else if (m.header.type_id == RK_CTRL_STOP) {
+      if (a.mode == RK_MODE_ACTIVE) {
+        rk_envelope* r = rk_emit(out, outs, a.actor_id, m, RK_NOTICE_TERMINATED, RK_FLAG_CONTROL, &a.clock);
+        r->header.receiver = RK_HOST_ID;
+      }
+      a.mode = RK_MODE_DORMANT;
+      rk_publish_mode(entry, RK_MODE_STOPPED);
+    } else if (m.header.type_id == RK_CTRL_SHUTDOWN) {
+      return true;
+    }
+    return false;
+  }
+  const bool from_device = m.header.sender != RK_HOST_ID;
+  if (a.mode != RK_MODE_ACTIVE) {
+    ++a.dropped;
+    if (is_ask) {
+      rk_emit(out, outs, a.actor_id, m, m.header.type_id, RK_FLAG_REPLY | RK_FLAG_DROPPED, &a.clock);
+    } else if (from_device) {
+      // Sent while the actor was active, arrived after it stopped: record, never drop silently.
+      rk_envelope* d = &out[(*outs)++];
+      *d = m;
+      d->header.flags = RK_DEAD_STOPPED;
+    }
+    return false;
+  }
+  rk_ctx ctx;
+  ctx.self_id = a.actor_id;
+  ctx.sender = m.header.sender;
+  ctx.timestamp = rk_hlc_local(&a.clock, m.header.hlc + 1);
+  ctx.rt = &p;
+  ctx.clock = &a.clock;
+  rk_envelope* r = &out[*outs];
+  int rc = 0;
+  if (!rk_dispatch(a.type_index, state, &m, r, &ctx, &rc)) {
+    // The host (and rk_k2k_tell) check types before sending; count rather than trust.
+    ++a.dropped;
+    if (is_ask) {
+      rk_emit(out, outs, a.actor_id, m, m.header.type_id, RK_FLAG_REPLY | RK_FLAG_DROPPED, &a.clock);
+    } else if (from_device) {
+      rk_envelope* d = &out[(*outs)++];
+      *d = m;
+      d->header.flags = RK_DEAD_REJECTED;
+    }
+    return false;
+  }
+  ++a.processed;
+  if (rc != 0) {
+    a.mode = RK_MODE_FAILED;
+    rk_publish_mode(entry, RK_MODE_FAILED);
+    const unsigned short f = is_ask ? (RK_FLAG_REPLY | RK_FLAG_FAILED) : (RK_FLAG_CONTROL | RK_FLAG_FAILED);
+    rk_envelope* e = rk_emit(out, outs, a.actor_id, m, is_ask ? m.header.type_id : RK_NOTICE_FAILED, f, &a.clock);
+    e->header.receiver = is_ask ? m.header.sender : RK_HOST_ID;
+    *(rk_u32*)e->payload = (rk_u32)rc;
+    e->header.payload_len = 4;
+    return false;
+  }
+  if (is_ask) {
+    r->header.sender = a.actor_id;
+    r->header.receiver = m.header.sender;
+    r->header.flags = RK_FLAG_REPLY;
+    r->header.correlation = m.header.correlation;
+    // A fresh tick: later than the handler's receive stamp (docs/semantics.md §8).
+    r->header.hlc = rk_hlc_local(&a.clock, 0);
+    ++*outs;
+  }
+  return false;
 }
 
 // The router: the last block of the grid. Lane 0 drains the doorbell ring (host -> device, mapped)
@@ -73,21 +173,25 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
     return;
   }
   __shared__ __align__(16) rk_envelope in[RK_WINDOW];
-  __shared__ __align__(16) rk_envelope out[RK_WINDOW];
+  // Host batch and K2K batch each emit at most one envelope per message.
+  __shared__ __align__(16) rk_envelope out[2 * RK_WINDOW];
+  __shared__ __align__(16) rk_envelope kin;
 
   const rk_u32 lane = threadIdx.x;
   const rk_u32 b = blockIdx.x;
   const rk_slot* ring = (const rk_slot*)p.h2d_slots + (rk_u64)b * p.h2d_capacity;
   const rk_u64 mask = p.h2d_capacity - 1;
+  rk_slot* k2k = (rk_slot*)p.k2k_slots + (rk_u64)b * p.k2k_capacity;
+  const rk_u64 kcap = p.k2k_capacity;
   rk_index_line* head_line = (rk_index_line*)p.h2d_heads + b;
   rk_block_status* st = (rk_block_status*)p.status + b;
+  rk_actor_entry* entry = (rk_actor_entry*)p.actor_table + b;
   unsigned char* state = (unsigned char*)p.state_pool + (rk_u64)b * p.state_stride;
-  // Each block actor is its own HLC node (lane 0's register): no device-wide atomic per message.
-  rk_u64 clock = 0;
 
-  // Lane 0's bookkeeping (other lanes keep copies they never read).
-  rk_u32 mode = RK_MODE_DORMANT, type_index = 0, actor_id = 0;
-  rk_u64 consumed = 0, processed = 0, dropped = 0, idle_polls = 0, last_beat = 0, service = 0;
+  // Lane 0's bookkeeping (other lanes keep copies they never read). Each block actor is its own
+  // HLC node (a register): no device-wide atomic per message.
+  rk_actor_regs a = {RK_MODE_DORMANT, 0, 0, 0, 0, 0, 0};
+  rk_u64 idle_polls = 0, last_beat = 0, service = 0, k2k_head = 0;
   rk_u64 handler_cycles = 0, reply_cycles = 0;
   rk_u64 sleep_epoch = 0, wake_seen = 0;
   const rk_u64* wake_word = (const rk_u64*)p.wake + 16 * (rk_u64)b;
@@ -97,6 +201,23 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
   bool cold = false;
   rk_u64 last_active = 0;
 
+  auto beat = [&](rk_u64 now) {
+    last_beat = now;
+    st->consumed = a.consumed;
+    st->processed = a.processed;
+    st->dropped = a.dropped;
+    st->idle_polls = idle_polls;
+    st->service_cycles = service;
+    st->handler_cycles = handler_cycles;
+    st->reply_cycles = reply_cycles;
+    st->k2k_consumed = k2k_head;
+    rk_store_release_sys(&st->heartbeat_ns, now);
+  };
+  auto k2k_ready = [&]() {
+    const rk_slot* ks = k2k + (k2k_head & (kcap - 1));
+    return cuda::atomic_ref<const rk_u64, cuda::thread_scope_device>(ks->seq_a)
+               .load(cuda::memory_order_acquire) == 2 * (k2k_head / kcap) + 1;
+  };
 
   const rk_u32 k = lane >> 3;
   const rk_u32 w = lane & 7;
@@ -118,27 +239,20 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
     }
     rk_u32 n = 0;
     while (n < window && ((bad[n >> 2] >> (8 * (n & 3))) & 0xffu) == 0) ++n;
+    // The K2K inbox is device memory: one lane looks at its next slot.
+    const rk_u32 kready = __shfl_sync(RK_FULL_MASK, lane == 0 ? (rk_u32)k2k_ready() : 0u, 0);
 
     if (lane == 0) {
       const rk_u64 now = rk_globaltimer();
-      if (now - last_beat >= p.heartbeat_ns) {
-        last_beat = now;
-        st->consumed = consumed;
-        st->processed = processed;
-        st->dropped = dropped;
-        st->idle_polls = idle_polls;
-        st->service_cycles = service;
-        st->handler_cycles = handler_cycles;
-        st->reply_cycles = reply_cycles;
-        rk_store_release_sys(&st->heartbeat_ns, now);
-      }
+      if (now - last_beat >= p.heartbeat_ns) beat(now);
     }
 
-    if (n == 0) {
+    if (n == 0 && !kready) {
       window = 1;
       if (lane == 0) ++idle_polls;
-      // Hot: keep polling the mailbox. Cold (quiet for hot_ns): announce it, look once more,
-      // then wait on the device-memory wake word the router bumps when the host rings.
+      // Hot: keep polling. Cold (quiet for hot_ns): announce it, look once more, then wait on
+      // the device-memory wake word that the router bumps for host doorbells and that device
+      // senders bump after filling the K2K inbox.
       const rk_u64 now = __shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0);
       if (!cold) {
         if (now - last_active > p.hot_ns) {
@@ -161,28 +275,18 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
         const rk_u64 since = rk_globaltimer();
         unsigned nap = 64;
         while (true) {
-          const rk_u64 w = *(volatile rk_u64*)wake_word;
-          if (w != wake_seen) { wake_seen = w; woken = 1; break; }
+          const rk_u64 ww = *(volatile rk_u64*)wake_word;
+          if (ww != wake_seen) { wake_seen = ww; woken = 1; break; }
           const rk_u64 t = rk_globaltimer();
           // Safety net: look at the mailbox at least every millisecond even without a doorbell.
           if (t - since > 1000000ull) break;
-          if (t - last_beat >= p.heartbeat_ns) {
-            last_beat = t;
-            st->consumed = consumed;
-            st->processed = processed;
-            st->dropped = dropped;
-            st->idle_polls = idle_polls;
-            st->service_cycles = service;
-        st->handler_cycles = handler_cycles;
-        st->reply_cycles = reply_cycles;
-            rk_store_release_sys(&st->heartbeat_ns, t);
-          }
+          if (t - last_beat >= p.heartbeat_ns) beat(t);
           __nanosleep(nap);
           if (nap < p.max_backoff_ns) nap <<= 1;
         }
       }
-      // A doorbell makes the block hot; the safety-net timeout only buys one poll, after which
-      // it waits again under the same (already announced) sleep epoch.
+      // A wake makes the block hot; the safety-net timeout only buys one poll, after which it
+      // waits again under the same (already announced) sleep epoch.
       if (__shfl_sync(RK_FULL_MASK, woken, 0)) {
         cold = false;
         last_active = __shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0);
@@ -205,69 +309,26 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
     }
     __syncwarp();
 
-    // 3. Lane 0 runs the batch in ring order.
+    // 3. Lane 0 runs the host batch in ring order, then up to RK_WINDOW K2K messages.
     rk_u32 outs = 0, i = 0, stop = 0;
     const long long handlers_from = clock64();
     if (lane == 0) {
       for (; i < n; ++i) {
-        const rk_envelope& m = in[i];
-        ++consumed;
-        const bool is_ask = (m.header.flags & RK_FLAG_ASK) != 0;
-        if (m.header.flags & RK_FLAG_CONTROL) {
-          if (m.header.type_id == RK_CTRL_START) {
-            const rk_start_payload* sp = (const rk_start_payload*)m.payload;
-            type_index = sp->type_index;
-            actor_id = sp->actor_id;
-            mode = RK_MODE_ACTIVE;
-          } else if (m.header.type_id == RK_CTRL_STOP) {
-            if (mode == RK_MODE_ACTIVE) {
-              rk_envelope* r = rk_emit(out, &outs, actor_id, m, RK_NOTICE_TERMINATED, RK_FLAG_CONTROL, &clock);
-              r->header.receiver = RK_HOST_ID;
-            }
-            mode = RK_MODE_DORMANT;
-          } else if (m.header.type_id == RK_CTRL_SHUTDOWN) {
-            stop = 1;
-            ++i;
-            break;
-          }
-          continue;
+        if (rk_run_one(p, a, entry, state, in[i], out, &outs)) {
+          stop = 1;
+          ++i;
+          break;
         }
-        if (mode != RK_MODE_ACTIVE) {
-          ++dropped;
-          if (is_ask) rk_emit(out, &outs, actor_id, m, m.header.type_id, RK_FLAG_REPLY | RK_FLAG_DROPPED, &clock);
-          continue;
-        }
-        rk_ctx ctx;
-        ctx.self_id = actor_id;
-        ctx.sender = m.header.sender;
-        ctx.timestamp = rk_hlc_local(&clock, m.header.hlc + 1);
-        rk_envelope* r = &out[outs];
-        int rc = 0;
-        if (!rk_dispatch(type_index, state, &m, r, &ctx, &rc)) {
-          // The host checks types before sending; count rather than trust.
-          ++dropped;
-          if (is_ask) rk_emit(out, &outs, actor_id, m, m.header.type_id, RK_FLAG_REPLY | RK_FLAG_DROPPED, &clock);
-          continue;
-        }
-        ++processed;
-        if (rc != 0) {
-          mode = RK_MODE_FAILED;
-          const unsigned short f = is_ask ? (RK_FLAG_REPLY | RK_FLAG_FAILED) : (RK_FLAG_CONTROL | RK_FLAG_FAILED);
-          rk_envelope* e = rk_emit(out, &outs, actor_id, m, is_ask ? m.header.type_id : RK_NOTICE_FAILED, f, &clock);
-          if (!is_ask) e->header.receiver = RK_HOST_ID;
-          *(rk_u32*)e->payload = (rk_u32)rc;
-          e->header.payload_len = 4;
-          continue;
-        }
-        if (is_ask) {
-          r->header.sender = actor_id;
-          r->header.receiver = m.header.sender;
-          r->header.flags = RK_FLAG_REPLY;
-          r->header.correlation = m.header.correlation;
-          // A fresh tick: later than the handler's receive stamp (docs/semantics.md §8).
-          r->header.hlc = rk_hlc_local(&clock, 0);
-          ++outs;
-        }
+      }
+      for (rk_u32 j = 0; !stop && j < RK_WINDOW && k2k_ready(); ++j) {
+        rk_slot* ks = k2k + (k2k_head & (kcap - 1));
+        rk_u64* dst = (rk_u64*)&kin;
+        for (int x = 0; x < RK_ENVELOPE_WORDS; ++x) dst[x] = ks->env[x];
+        // Free the slot for the next lap before running the handler: its message is in `kin`.
+        cuda::atomic_ref<rk_u64, cuda::thread_scope_device>(ks->seq_a)
+            .store(2 * (k2k_head / kcap) + 2, cuda::memory_order_release);
+        ++k2k_head;
+        rk_run_one(p, a, entry, state, kin, out, &outs);
       }
     }
     __syncwarp();
@@ -290,21 +351,14 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
     pos += used;
     // The slots below pos have been read (their values are in registers and shared memory), so
     // a plain store suffices; no system fence on the hot path.
-    if (lane == 0) *(volatile rk_u64*)&head_line->value = pos;
-    window = (n == window) ? (window * 4 > RK_WINDOW ? RK_WINDOW : window * 4) : n;
+    if (lane == 0 && used > 0) *(volatile rk_u64*)&head_line->value = pos;
+    window = (n == window) ? (window * 4 > RK_WINDOW ? RK_WINDOW : window * 4) : (n > 0 ? n : 1);
     if (__shfl_sync(RK_FULL_MASK, stop, 0)) break;
     __syncwarp();
   }
 
   if (lane == 0) {
-    st->consumed = consumed;
-    st->processed = processed;
-    st->dropped = dropped;
-    st->idle_polls = idle_polls;
-    st->service_cycles = service;
-        st->handler_cycles = handler_cycles;
-        st->reply_cycles = reply_cycles;
-    st->heartbeat_ns = rk_globaltimer();
+    beat(rk_globaltimer());
     rk_store_release_sys(&st->exited, 1);
     cuda::atomic_ref<rk_u64, cuda::thread_scope_device> exited(*(rk_u64*)p.exited_blocks);
     exited.fetch_add(1, cuda::memory_order_release);

@@ -6,11 +6,14 @@
 typedef unsigned long long rk_u64;
 typedef unsigned int rk_u32;
 
-// What a handler may learn about the message it is processing (mirrors ringkernel_core::Context).
+// What a handler may learn about the message it is processing (the first three fields mirror
+// ringkernel_core::Context); the rest is the runtime's, for rk_k2k_tell.
 struct rk_ctx {
   rk_u32 self_id;
   rk_u32 sender;
   rk_u64 timestamp;
+  const rk_params* rt;
+  rk_u64* clock;
 };
 
 #define RK_FULL_MASK 0xffffffffu
@@ -147,4 +150,90 @@ __device__ void rk_d2h_write(const rk_params& p, const rk_envelope* out, rk_u32 
   }
 #endif
   __syncwarp();
+}
+
+
+// Writes one envelope into device->host position `base` from a single lane (rare paths: dead
+// letters recorded inside a handler). Same stamps as rk_d2h_write: seq_a with the first words,
+// seq_b = (pos + 1) ^ hash with the last, so the host accepts the slot only once complete.
+__device__ void rk_d2h_write_one(const rk_params& p, const rk_envelope* env, rk_u64 base) {
+  rk_slot* s = (rk_slot*)p.d2h_slots + (base & (p.d2h_capacity - 1));
+  const rk_u64* w = (const rk_u64*)env;
+  const rk_u64 stamp = base + 1;
+  rk_store16(s, stamp, w[0]);
+  for (int i = 1; i < 7; ++i) rk_store16((char*)s + 16 * i, w[2 * i - 1], w[2 * i]);
+  rk_store16((char*)s + 112, w[13], stamp ^ rk_envelope_hash(w));
+}
+
+// Records `e` as a dead letter with reason flags `why` (RK_DEAD_*): drained to the host.
+__device__ rk_u32 rk_dead_letter(const rk_params& p, rk_envelope* e, unsigned short why) {
+  e->header.flags = why;
+  rk_d2h_write_one(p, e, rk_d2h_claim(p, 1));
+  return RK_K2K_DEAD;
+}
+
+// Sends `len` bytes of `payload` as message `type_id` to actor `target` on this device (K2K).
+// Returns RK_K2K_OK when it is in the target's inbox; RK_K2K_FULL when the inbox has no free slot
+// and `on_full` is RK_ON_FULL_FAIL (nothing recorded: the handler decides); RK_K2K_DEAD when it
+// was recorded as a dead letter (unknown or stopped target, wrong type or size, or full under
+// RK_ON_FULL_DEAD_LETTER). Never overwrites and never waits: a handler that must not lose a
+// message keeps it and retries on a later message. Call from the handler's thread only.
+//
+// The inbox is a bounded Vyukov MPSC queue in device memory: position p lives in slot p % cap,
+// lap L = p / cap; the slot is free for p when seq == 2L and holds p's message when seq == 2L+1;
+// the consumer frees it for the next lap by storing 2L+2. A producer claims p by CAS on the tail
+// only after seeing the slot free, so "full" is a real check, never a claim-then-hope.
+__device__ rk_u32 rk_k2k_tell(const rk_ctx* ctx, rk_u32 target, rk_u32 type_id, const void* payload,
+                              rk_u32 len, rk_u32 on_full) {
+  const rk_params& p = *ctx->rt;
+  rk_envelope e;
+  rk_u64* ew = (rk_u64*)&e;
+  for (int i = 0; i < RK_ENVELOPE_WORDS; ++i) ew[i] = 0;
+  e.header.sender = ctx->self_id;
+  e.header.receiver = target;
+  e.header.type_id = type_id;
+  e.header.payload_len = (unsigned short)(len > RK_MAX_PAYLOAD ? RK_MAX_PAYLOAD : len);
+  e.header.hlc = rk_hlc_local(ctx->clock, 0);
+  const unsigned char* src = (const unsigned char*)payload;
+  for (rk_u32 i = 0; i < e.header.payload_len; ++i) e.payload[i] = src[i];
+  if (target >= p.actor_blocks) return rk_dead_letter(p, &e, RK_DEAD_UNKNOWN);
+  const rk_actor_entry* entry = (const rk_actor_entry*)p.actor_table + target;
+  const rk_u32 mode = cuda::atomic_ref<const rk_u32, cuda::thread_scope_device>(entry->mode)
+                          .load(cuda::memory_order_acquire);
+  if (mode == 0) return rk_dead_letter(p, &e, RK_DEAD_UNKNOWN);
+  if (mode != 2) return rk_dead_letter(p, &e, RK_DEAD_STOPPED);
+  if (len > RK_MAX_PAYLOAD || entry->msg_type != type_id || entry->msg_size != len) {
+    return rk_dead_letter(p, &e, RK_DEAD_REJECTED);
+  }
+  const rk_u64 cap = p.k2k_capacity;
+  rk_slot* ring = (rk_slot*)p.k2k_slots + (rk_u64)target * cap;
+  cuda::atomic_ref<rk_u64, cuda::thread_scope_device> tail(((rk_index_line*)p.k2k_tails)[target].value);
+  rk_u64 pos = tail.load(cuda::memory_order_relaxed);
+  rk_slot* s;
+  while (true) {
+    s = ring + (pos & (cap - 1));
+    const rk_u64 free_seq = 2 * (pos / cap);
+    const rk_u64 seq = cuda::atomic_ref<rk_u64, cuda::thread_scope_device>(s->seq_a)
+                           .load(cuda::memory_order_acquire);
+    if (seq == free_seq) {
+      if (tail.compare_exchange_weak(pos, pos + 1, cuda::memory_order_relaxed,
+                                     cuda::memory_order_relaxed)) {
+        break;
+      }
+    } else if (seq < free_seq) {
+      // The slot still holds the message from the previous lap: no credit left.
+      if (on_full == RK_ON_FULL_DEAD_LETTER) return rk_dead_letter(p, &e, RK_DEAD_FULL);
+      return RK_K2K_FULL;
+    } else {
+      pos = tail.load(cuda::memory_order_relaxed);
+    }
+  }
+  for (int i = 0; i < RK_ENVELOPE_WORDS; ++i) s->env[i] = ew[i];
+  cuda::atomic_ref<rk_u64, cuda::thread_scope_device>(s->seq_a)
+      .store(2 * (pos / cap) + 1, cuda::memory_order_release);
+  // Wake the target if it waits cold; it compares the word with the last value it saw, so a
+  // bump is never missed, at worst it wakes once for nothing.
+  cuda::atomic_ref<rk_u64, cuda::thread_scope_device>(*((rk_u64*)p.wake + 16 * (rk_u64)target))
+      .fetch_add(1, cuda::memory_order_release);
+  return RK_K2K_OK;
 }

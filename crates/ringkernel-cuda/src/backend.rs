@@ -4,7 +4,7 @@
 //! drains the device→host ring and completes asks, and a table of actors. Device side:
 //! `kernels/persistent.cu`. The semantics are those of `docs/semantics.md`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use ringkernel_core::envelope::flags;
 use ringkernel_core::reply::{reply_pair, ReplyDriver, ReplyOutcome, ReplySlot};
 use ringkernel_core::{
-    ActorBackend, ActorId, ActorVTable, AskError, BackendKind, Envelope, HandlerError, Hlc,
+    ActorBackend, ActorId, ActorVTable, AskError, BackendKind, DeadLetter, DeadLetterCounts,
+    DeadLetterReason, Envelope, HandlerError, Hlc,
     HlcTimestamp, LifecycleState, PendingReply, SendError, ShutdownError, ShutdownReport,
     SpawnError,
 };
@@ -73,8 +74,31 @@ struct Shared {
     reader: Mutex<ReplyReader>,
     /// Blocking askers currently pumping `reader`; while any is, the poller stays off the lock.
     drivers: AtomicUsize,
+    /// Dead letters drained from the device, for [`ActorBackend::drain_dead_letters`].
+    dead: Mutex<DeadLetters>,
     /// Whether blocking asks pump the reply ring themselves ([`CudaConfig::caller_drives_replies`]).
     caller_drives: bool,
+}
+
+/// Dead letters the host holds (the newest [`DEAD_LETTERS_HELD`]) and counts (all).
+#[derive(Debug, Default)]
+struct DeadLetters {
+    held: VecDeque<DeadLetter>,
+    counts: DeadLetterCounts,
+}
+
+/// How many dead letters the host keeps for inspection; older ones are counted as discarded.
+const DEAD_LETTERS_HELD: usize = 4096;
+
+impl DeadLetters {
+    fn record(&mut self, letter: DeadLetter) {
+        self.counts.count(letter.reason);
+        if self.held.len() == DEAD_LETTERS_HELD {
+            self.held.pop_front();
+            self.counts.discarded += 1;
+        }
+        self.held.push_back(letter);
+    }
 }
 
 /// The reply ring's consumer plus a reusable buffer.
@@ -148,6 +172,7 @@ impl CudaBackend {
             skewed_replies: AtomicU64::new(0),
             reader,
             drivers: AtomicUsize::new(0),
+            dead: Mutex::new(DeadLetters::default()),
             caller_drives: config.caller_drives_replies,
         });
         let poller_shared = shared.clone();
@@ -288,6 +313,8 @@ impl ActorBackend for CudaBackend {
         let start = StartPayload {
             type_index: type_index as u32,
             actor_id: id.raw(),
+            msg_type: vt.msg_type.0,
+            msg_size: vt.msg_size as u32,
         };
         // The block's ring is empty before its START, so this push cannot find it full.
         if !self.control(block, id, control::START, bytemuck::bytes_of(&start)) {
@@ -407,6 +434,14 @@ impl ActorBackend for CudaBackend {
         self.shared.actors.get(id).map(|e| e.lifecycle.load())
     }
 
+    fn drain_dead_letters(&self) -> Vec<DeadLetter> {
+        lock(&self.shared.dead).held.drain(..).collect()
+    }
+
+    fn dead_letter_counts(&self) -> DeadLetterCounts {
+        lock(&self.shared.dead).counts
+    }
+
     fn shutdown(&self, deadline: Duration) -> Result<ShutdownReport, ShutdownError> {
         if self.shut_down.swap(true, Ordering::AcqRel) {
             return Err(ShutdownError::AlreadyShutDown);
@@ -516,8 +551,31 @@ fn poll_replies(s: &Shared) {
 }
 
 fn handle_device_message(s: &Shared, env: &Envelope) {
-    if s.hlc.merge(HlcTimestamp::from_raw(env.header.hlc)).is_err() {
-        s.skewed_replies.fetch_add(1, Ordering::Relaxed);
+    let recorded = match s.hlc.merge(HlcTimestamp::from_raw(env.header.hlc)) {
+        Ok(t) => t,
+        Err(_) => {
+            s.skewed_replies.fetch_add(1, Ordering::Relaxed);
+            s.hlc.tick()
+        }
+    };
+    if env.has_flag(flags::DEAD_LETTER) {
+        match DeadLetterReason::from_flags(env.header.flags) {
+            Some(reason) => {
+                let mut envelope = *env;
+                // The flags carried the reason; the message itself was a plain tell.
+                envelope.header.flags = 0;
+                lock(&s.dead).record(DeadLetter {
+                    envelope,
+                    reason,
+                    recorded,
+                });
+            }
+            None => tracing::error!(
+                flags = env.header.flags,
+                "dead letter with an unknown reason code"
+            ),
+        }
+        return;
     }
     let actor = env.sender();
     let failed = env.has_flag(flags::FAILED);

@@ -16,6 +16,10 @@ pub struct CudaConfig {
     pub mailbox_capacity: u32,
     /// Slots in the shared device→host ring (power of two).
     pub reply_capacity: u32,
+    /// Slots in each actor's K2K inbox in device memory (power of two): the credits its device
+    /// senders share. A send into a full inbox fails or becomes a dead letter, by the sender's
+    /// policy (`rk_k2k_tell`).
+    pub k2k_capacity: u32,
     /// How long a block keeps polling its mailbox over PCIe after its last message before it
     /// goes cold (waits for a doorbell). Longer keeps bursty actors on the fast path; shorter
     /// saves PCIe reads.
@@ -43,6 +47,7 @@ impl Default for CudaConfig {
             blocks: None,
             mailbox_capacity: 256,
             reply_capacity: 4096,
+            k2k_capacity: 64,
             hot_window: Duration::from_micros(200),
             max_backoff: Duration::from_nanos(512),
             heartbeat: Duration::from_millis(1),

@@ -11,7 +11,7 @@ use crate::config::CudaConfig;
 use crate::driver::{self, DeviceBuffer, DeviceInfo, Kernel, MappedBuffer, Stream};
 use crate::error::CudaError;
 use crate::host_ring::{D2hConsumer, Doorbell, H2dProducer};
-use crate::layout::{BlockStatus, DoorbellSlot, IndexLine, KernelParams, RingSlot};
+use crate::layout::{ActorEntry, BlockStatus, DoorbellSlot, IndexLine, KernelParams, RingSlot};
 use crate::nvrtc::NvrtcCompiler;
 use crate::program::{self, KERNEL_NAME};
 use crossbeam_utils::CachePadded;
@@ -103,6 +103,7 @@ impl DeviceRuntime {
     ) -> Result<(Self, D2hConsumer), CudaError> {
         let h2d_cap = power_of_two("mailbox_capacity", config.mailbox_capacity)?;
         let d2h_cap = power_of_two("reply_capacity", config.reply_capacity)?;
+        let k2k_cap = power_of_two("k2k_capacity", config.k2k_capacity)?;
         let source = program::persistent_source(types, config.fenced_replies)?;
         let ctx = driver::open_context(config.device_ordinal)?;
         let info = driver::device_info(&ctx)?;
@@ -136,8 +137,14 @@ impl DeviceRuntime {
         let doorbell_slots = MappedBuffer::<DoorbellSlot>::new(&ctx, DOORBELL_CAPACITY as usize)?;
         let doorbell_head = MappedBuffer::<IndexLine>::new(&ctx, 1)?;
         let state_stride = program::state_stride(types);
+        // Device memory: control lines | wake words | states | K2K tails | actor table | K2K slots.
+        let line = |x: u64| x.div_ceil(128) * 128;
         let state_offset = WAKE_OFFSET + WAKE_STRIDE * n as u64;
-        let device_mem = DeviceBuffer::new(&ctx, state_offset as usize + n * state_stride)?;
+        let k2k_tails_offset = line(state_offset + (n * state_stride) as u64);
+        let actor_table_offset = k2k_tails_offset + (n * size_of::<IndexLine>()) as u64;
+        let k2k_slots_offset = line(actor_table_offset + (n * size_of::<ActorEntry>()) as u64);
+        let device_bytes = k2k_slots_offset + n as u64 * k2k_cap * size_of::<RingSlot>() as u64;
+        let device_mem = DeviceBuffer::new(&ctx, device_bytes as usize)?;
         // SAFETY: the doorbell buffers live in the returned runtime, which owns the Doorbell.
         let doorbell = unsafe {
             Doorbell::new(
@@ -187,6 +194,10 @@ impl DeviceRuntime {
             exited_blocks: device_mem.ptr() + EXITED_OFFSET,
             hot_ns: config.hot_window.as_nanos().clamp(1_000, 1 << 40) as u64,
             actor_blocks: u64::from(blocks),
+            k2k_slots: device_mem.ptr() + k2k_slots_offset,
+            k2k_tails: device_mem.ptr() + k2k_tails_offset,
+            k2k_capacity: k2k_cap,
+            actor_table: device_mem.ptr() + actor_table_offset,
         };
         let copy_stream = Stream::non_blocking(&ctx)?;
         let kernel_stream = Stream::non_blocking(&ctx)?;

@@ -109,8 +109,10 @@ pub struct BlockStatus {
     pub handler_cycles: u64,
     /// Of `service_cycles`: claiming device→host slots and writing replies into them.
     pub reply_cycles: u64,
+    /// K2K messages this block has taken from its device inbox.
+    pub k2k_consumed: u64,
     /// Unused; keeps the struct two whole 64-byte lines.
-    pub reserved: [u64; 6],
+    pub reserved: [u64; 5],
 }
 
 /// Everything the persistent kernel needs, passed by value as its only parameter.
@@ -161,6 +163,44 @@ pub struct KernelParams {
     pub hot_ns: u64,
     /// Number of actor blocks (the router is block `actor_blocks`).
     pub actor_blocks: u64,
+    /// K2K inboxes in device memory: `actor_blocks * k2k_capacity` [`RingSlot`]s, block `b`'s
+    /// first at `b * k2k_capacity`. A slot's `seq_a` is its Vyukov sequence (see
+    /// `kernels/runtime.cuh`, `rk_k2k_tell`); `seq_b` is unused.
+    pub k2k_slots: u64,
+    /// K2K producers' claim counters, one [`IndexLine`] per block, in device memory.
+    pub k2k_tails: u64,
+    /// Slots per K2K inbox (power of two): the credits a target grants its device senders.
+    pub k2k_capacity: u64,
+    /// Per-block [`ActorEntry`] in device memory: what device senders check before sending.
+    pub actor_table: u64,
+}
+
+/// What device senders may know about an actor block, kept by the block itself in device memory.
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+#[repr(C, align(16))]
+pub struct ActorEntry {
+    /// `RK_MODE_*` of the block's actor (0 never started, 2 active, 3 stopped, 5 failed).
+    pub mode: u32,
+    /// Index of the actor type in registration order.
+    pub type_index: u32,
+    /// The message type id its handler takes.
+    pub msg_type: u32,
+    /// The message size its handler takes, in bytes.
+    pub msg_size: u32,
+}
+
+/// Results of `rk_k2k_tell` (device), and its policies when the target's inbox is full.
+pub mod k2k {
+    /// Delivered into the target's inbox.
+    pub const OK: u32 = 0;
+    /// The target's inbox is full (no credits); nothing was recorded (policy `ON_FULL_FAIL`).
+    pub const FULL: u32 = 1;
+    /// Not delivered; recorded as a dead letter and drained to the host.
+    pub const DEAD: u32 = 2;
+    /// Policy: a full inbox returns [`FULL`] and the handler decides (retry later, count, …).
+    pub const ON_FULL_FAIL: u32 = 0;
+    /// Policy: a full inbox makes the message a dead letter (reason `Full`).
+    pub const ON_FULL_DEAD_LETTER: u32 = 1;
 }
 
 /// One doorbell: "block `block` has mail". 16 bytes: the stamp and the block share a cache line,
@@ -196,6 +236,10 @@ pub struct StartPayload {
     pub type_index: u32,
     /// The actor's id.
     pub actor_id: u32,
+    /// The message type id the actor's handler takes (published for device senders).
+    pub msg_type: u32,
+    /// The message size the actor's handler takes.
+    pub msg_size: u32,
 }
 
 /// Payload of a reply whose handler failed.
@@ -212,7 +256,8 @@ const _: () = {
     assert!(offset_of!(RingSlot, seq_b) == 120);
     assert!(size_of::<IndexLine>() == 128);
     assert!(size_of::<BlockStatus>() == 128);
-    assert!(size_of::<KernelParams>() == 20 * 8);
+    assert!(size_of::<KernelParams>() == 24 * 8);
+    assert!(size_of::<ActorEntry>() == 16);
     assert!(size_of::<DoorbellSlot>() == 16);
 };
 
@@ -294,7 +339,8 @@ pub fn device_header() -> String {
          unsigned long long dropped;\n  unsigned long long idle_polls;\n  \
          unsigned long long exited;\n  unsigned long long sleep_epoch;\n  \
          unsigned long long service_cycles;\n  unsigned long long handler_cycles;\n  \
-         unsigned long long reply_cycles;\n  unsigned long long reserved[6];\n};\n",
+         unsigned long long reply_cycles;\n  unsigned long long k2k_consumed;\n  \
+         unsigned long long reserved[5];\n};\n",
     );
     assert_layout(
         &mut h,
@@ -312,6 +358,7 @@ pub fn device_header() -> String {
             ("service_cycles", offset_of!(BlockStatus, service_cycles)),
             ("handler_cycles", offset_of!(BlockStatus, handler_cycles)),
             ("reply_cycles", offset_of!(BlockStatus, reply_cycles)),
+            ("k2k_consumed", offset_of!(BlockStatus, k2k_consumed)),
         ],
     );
     let params = [
@@ -338,6 +385,10 @@ pub fn device_header() -> String {
         ("exited_blocks", offset_of!(KernelParams, exited_blocks)),
         ("hot_ns", offset_of!(KernelParams, hot_ns)),
         ("actor_blocks", offset_of!(KernelParams, actor_blocks)),
+        ("k2k_slots", offset_of!(KernelParams, k2k_slots)),
+        ("k2k_tails", offset_of!(KernelParams, k2k_tails)),
+        ("k2k_capacity", offset_of!(KernelParams, k2k_capacity)),
+        ("actor_table", offset_of!(KernelParams, actor_table)),
     ];
     h.push_str("struct rk_params {\n");
     for (name, _) in params {
@@ -365,7 +416,8 @@ pub fn device_header() -> String {
         ],
     );
     h.push_str(
-        "struct rk_start_payload {\n  unsigned int type_index;\n  unsigned int actor_id;\n};\n",
+        "struct rk_start_payload {\n  unsigned int type_index;\n  unsigned int actor_id;\n  \
+         unsigned int msg_type;\n  unsigned int msg_size;\n};\n",
     );
     assert_layout(
         &mut h,
@@ -375,8 +427,44 @@ pub fn device_header() -> String {
         &[
             ("type_index", offset_of!(StartPayload, type_index)),
             ("actor_id", offset_of!(StartPayload, actor_id)),
+            ("msg_type", offset_of!(StartPayload, msg_type)),
+            ("msg_size", offset_of!(StartPayload, msg_size)),
         ],
     );
+    h.push_str(
+        "struct __align__(16) rk_actor_entry {\n  unsigned int mode;\n  unsigned int type_index;\n  \
+         unsigned int msg_type;\n  unsigned int msg_size;\n};\n",
+    );
+    assert_layout(
+        &mut h,
+        "rk_actor_entry",
+        size_of::<ActorEntry>(),
+        align_of::<ActorEntry>(),
+        &[
+            ("mode", offset_of!(ActorEntry, mode)),
+            ("type_index", offset_of!(ActorEntry, type_index)),
+            ("msg_type", offset_of!(ActorEntry, msg_type)),
+            ("msg_size", offset_of!(ActorEntry, msg_size)),
+        ],
+    );
+    for (name, value) in [
+        ("RK_K2K_OK", k2k::OK),
+        ("RK_K2K_FULL", k2k::FULL),
+        ("RK_K2K_DEAD", k2k::DEAD),
+        ("RK_ON_FULL_FAIL", k2k::ON_FULL_FAIL),
+        ("RK_ON_FULL_DEAD_LETTER", k2k::ON_FULL_DEAD_LETTER),
+    ] {
+        let _ = writeln!(h, "#define {name} {value}u");
+    }
+    use ringkernel_core::DeadLetterReason as Dl;
+    for (name, reason) in [
+        ("RK_DEAD_UNKNOWN", Dl::UnknownTarget),
+        ("RK_DEAD_STOPPED", Dl::Stopped),
+        ("RK_DEAD_REJECTED", Dl::Rejected),
+        ("RK_DEAD_FULL", Dl::Full),
+    ] {
+        let _ = writeln!(h, "#define {name} {}u", reason.to_flags());
+    }
     for (name, value) in [
         ("RK_CTRL_START", control::START),
         ("RK_CTRL_STOP", control::STOP),
@@ -393,6 +481,7 @@ pub fn device_header() -> String {
         ("RK_FLAG_FAILED", flags::FAILED),
         ("RK_FLAG_DROPPED", flags::DROPPED),
         ("RK_FLAG_CONTROL", flags::CONTROL),
+        ("RK_FLAG_DEAD_LETTER", flags::DEAD_LETTER),
     ] {
         let _ = writeln!(h, "#define {name} {value}u");
     }

@@ -14,6 +14,7 @@ pub mod floors;
 pub mod host_ring;
 pub mod layout;
 pub mod nvrtc;
+pub mod peer;
 pub mod program;
 
 pub use backend::CudaBackend;

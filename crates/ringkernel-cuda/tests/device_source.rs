@@ -146,3 +146,19 @@ fn floor_and_op_cost_kernels_compile_for_sm90() {
     assert!(probe.ptx.contains(".entry rk_op_costs"));
     assert!(probe.ptx.contains("atom.relaxed.gpu") || probe.ptx.contains("atom.add"));
 }
+
+/// The K2K diagnostic actor (its handler calls rk_k2k_tell) compiles inside the persistent kernel,
+/// beside an actor without K2K.
+#[test]
+fn k2k_peer_actor_compiles_in_the_persistent_kernel() {
+    let types = [
+        ActorVTable::of::<ringkernel_cuda::peer::Peer>().unwrap(),
+        ActorVTable::of::<common::Counter>().unwrap(),
+    ];
+    let src = persistent_source(&types, false).unwrap();
+    assert!(src.contains("rk_k2k_tell(ctx"));
+    let ptx = compile_sm90("persistent_peer.cu", &src);
+    assert!(ptx.ptx.contains(&format!(".entry {KERNEL_NAME}")));
+    // The inbox claim is a device-scope CAS.
+    assert!(ptx.ptx.contains("atom.relaxed.gpu.global.cas") || ptx.ptx.contains("atom.cas"));
+}

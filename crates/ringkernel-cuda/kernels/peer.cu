@@ -1,0 +1,108 @@
+// The diagnostic K2K actor (src/peer.rs): every command the host or a peer sends, in CUDA.
+#define RK_PEER_TYPE 0x0D01u
+
+__device__ __forceinline__ unsigned long long rk_peer_rand(PeerState* s) {
+  unsigned long long x = s->rng;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  s->rng = x;
+  return x;
+}
+
+// One send with the outcome counted; returns the rk_k2k_tell result.
+__device__ unsigned rk_peer_send(PeerState* s, const rk_ctx* ctx, unsigned target, const PeerMsg& m,
+                                 unsigned policy) {
+  const unsigned rc = rk_k2k_tell(ctx, target, RK_PEER_TYPE, &m, sizeof(PeerMsg), policy);
+  if (rc == RK_K2K_OK) s->sum.sent++;
+  else if (rc == RK_K2K_FULL) s->sum.fulls++;
+  else s->sum.dead++;
+  return rc;
+}
+
+// Sends pending SPRAY messages to random peers until one is refused (the rest stays pending).
+__device__ void rk_peer_flush(PeerState* s, const rk_ctx* ctx) {
+  while (s->sum.pending > 0 && s->peers > 0) {
+    const unsigned t = (unsigned)(rk_peer_rand(s) % s->peers);
+    PeerMsg d = {3u, 0u, (unsigned long long)s->next_seq[t], 0ull};
+    if (rk_peer_send(s, ctx, t, d, RK_ON_FULL_FAIL) != RK_K2K_OK) break;
+    s->next_seq[t]++;
+    s->sum.pending--;
+  }
+}
+
+__device__ int rk_peer_handle(PeerState* s, const PeerMsg* m, PeerSummary* r, const rk_ctx* ctx) {
+  const bool k2k = ctx->sender != RK_HOST_ID;
+  if (k2k) {
+    s->sum.received++;
+    s->sum.last_ts = ctx->timestamp;
+  }
+  switch (m->kind) {
+    case 1: {  // RELAY
+      if (m->n > 0) {
+        PeerMsg f = {1u, 0u, m->seq + 1, m->n - 1};
+        rk_peer_send(s, ctx, s->next, f, RK_ON_FULL_FAIL);
+      }
+      break;
+    }
+    case 2: {  // SPRAY
+      s->sum.pending += m->n;
+      rk_peer_flush(s, ctx);
+      break;
+    }
+    case 3: {  // DATA; a receipt also retries this peer's own pending sends
+      const unsigned from = ctx->sender;
+      if (!k2k || from >= 64) { s->sum.errors++; break; }
+      if (m->seq != s->expected[from]) s->sum.errors++;
+      s->expected[from] = (unsigned)m->seq + 1;
+      rk_peer_flush(s, ctx);
+      break;
+    }
+    case 4: {  // RAW
+      PeerMsg p = {3u, 0u, 0ull, 0ull};
+      const unsigned rc = rk_k2k_tell(ctx, m->target, (unsigned)m->seq, &p,
+                                      (unsigned)(m->n & 0xffffu), (unsigned)(m->n >> 32));
+      if (rc == RK_K2K_OK) s->sum.sent++;
+      else if (rc == RK_K2K_FULL) s->sum.fulls++;
+      else s->sum.dead++;
+      break;
+    }
+    case 6: {  // PING: start a rally of n round trips with next
+      s->sum.t0 = rk_globaltimer();
+      s->sum.t1 = 0;
+      PeerMsg b = {7u, 0u, 0ull, m->n};
+      rk_peer_send(s, ctx, s->next, b, RK_ON_FULL_FAIL);
+      break;
+    }
+    case 7: {  // BALL: return it
+      PeerMsg b = {8u, 0u, 0ull, m->n};
+      rk_peer_send(s, ctx, ctx->sender, b, RK_ON_FULL_FAIL);
+      break;
+    }
+    case 8: {  // RETURN: one round trip done
+      if (m->n > 1) {
+        PeerMsg b = {7u, 0u, 0ull, m->n - 1};
+        rk_peer_send(s, ctx, ctx->sender, b, RK_ON_FULL_FAIL);
+      } else {
+        s->sum.t1 = rk_globaltimer();
+      }
+      break;
+    }
+    case 9: {  // BURST
+      for (unsigned long long i = 0; i < m->n; ++i) {
+        PeerMsg d = {3u, 0u, i, 0ull};
+        rk_peer_send(s, ctx, m->target, d, RK_ON_FULL_DEAD_LETTER);
+      }
+      break;
+    }
+    case 10: {  // SPIN
+      const unsigned long long until = rk_globaltimer() + m->n;
+      while (rk_globaltimer() < until) {}
+      break;
+    }
+    default:
+      break;
+  }
+  *r = s->sum;
+  return 0;
+}
