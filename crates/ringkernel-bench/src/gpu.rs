@@ -96,6 +96,11 @@ pub fn run(config: &GpuBenchConfig) -> Result<Report, BenchError> {
     }
     eprintln!("gpu-bench: device operation costs");
     let ops = op_costs(&floors)?;
+    eprintln!("gpu-bench: raw K2K floor");
+    let k2k_floor = (0..10)
+        .map(|_| floors.k2k_one_way(100_000))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(cuda_err("raw K2K floor"))?;
     drop(floors);
     eprintln!("gpu-bench: starting runtime");
     let rt = Runtime::builder()
@@ -121,7 +126,7 @@ pub fn run(config: &GpuBenchConfig) -> Result<Report, BenchError> {
         .map_err(err("shutdown"))?;
     drop(rt);
     report.sections.push(ask_path(config)?);
-    report.sections.push(k2k(config)?);
+    report.sections.push(k2k(config, k2k_floor)?);
     report.sections.push(idle_cost()?);
     Ok(report)
 }
@@ -486,8 +491,7 @@ fn backend_asks(c: &GpuBenchConfig, config: CudaConfig) -> Result<AskRun, BenchE
     b.shutdown(Duration::from_secs(5))
         .map_err(|e| BenchError::bench("ask path shutdown", e))?;
     let per = |c: u64| c as f64 / msgs as f64 / (f64::from(khz) / 1e6);
-    let device_ns =
-        (khz > 0 && msgs > 0).then(|| (per(cycles.0), per(cycles.1), per(cycles.2)));
+    let device_ns = (khz > 0 && msgs > 0).then(|| (per(cycles.0), per(cycles.1), per(cycles.2)));
     Ok(AskRun {
         latencies: v,
         device_ns,
@@ -548,13 +552,21 @@ fn ask_path(c: &GpuBenchConfig) -> Result<Section, BenchError> {
         .with_notes(device_note(&default)),
     )
     .push(
-        Row::new("ask, poller thread hands replies over", Unit::Nanoseconds, &h)
-            .with_notes(device_note(&handoff)),
+        Row::new(
+            "ask, poller thread hands replies over",
+            Unit::Nanoseconds,
+            &h,
+        )
+        .with_notes(device_note(&handoff)),
     )
-    .push(
-        Row::new("ask, fenced stamps", Unit::Nanoseconds, &f).with_notes(device_note(&fenced)),
+    .push(Row::new("ask, fenced stamps", Unit::Nanoseconds, &f).with_notes(device_note(&fenced)));
+    s.compare(
+        "caller drains",
+        &d,
+        "poller hand-off",
+        &h,
+        Unit::Nanoseconds,
     );
-    s.compare("caller drains", &d, "poller hand-off", &h, Unit::Nanoseconds);
     s.compare("hashed", &d, "fenced", &f, Unit::Nanoseconds);
     Ok(s)
 }
@@ -603,20 +615,23 @@ fn peer_cmd(kind: u32, n: u64) -> PeerMsg {
 
 /// Actor-to-actor messages on the device: a two-actor rally timed by the device, and aggregate
 /// random traffic among 64 actors with credits, timed by the host.
-fn k2k(c: &GpuBenchConfig) -> Result<Section, BenchError> {
+fn k2k(c: &GpuBenchConfig, floor: Vec<f64>) -> Result<Section, BenchError> {
     eprintln!("gpu-bench: k2k");
-    let types = [ringkernel_core::ActorVTable::of::<Peer>().map_err(|e| BenchError::bench("k2k", e))?];
+    let types =
+        [ringkernel_core::ActorVTable::of::<Peer>().map_err(|e| BenchError::bench("k2k", e))?];
     let rally_trips: u64 = if c.iters < 10_000 { 2_000 } else { 10_000 };
     let mut one_way = Vec::new();
+    let (mut hop, mut send) = (Vec::new(), Vec::new());
     {
         let b = CudaBackend::new(&types, CudaConfig::default()).map_err(cuda_err("k2k backend"))?;
         let ids = k2k_peers(&b, 2)?;
         for _ in 0..10 {
+            let partner0 = peer_ask(&b, ids[1], peer_cmd(peer_kind::QUERY, 0))?;
             peer_ask(&b, ids[0], peer_cmd(peer_kind::PING, rally_trips))?;
             let until = Instant::now() + Duration::from_secs(10);
             let s = loop {
                 let s = peer_ask(&b, ids[0], peer_cmd(peer_kind::QUERY, 0))?;
-                if s.t1 != 0 {
+                if s.rally_ns != 0 {
                     break s;
                 }
                 if Instant::now() > until {
@@ -624,7 +639,12 @@ fn k2k(c: &GpuBenchConfig) -> Result<Section, BenchError> {
                 }
                 std::thread::sleep(Duration::from_micros(200));
             };
-            one_way.push((s.t1 - s.t0) as f64 / (2 * rally_trips) as f64);
+            one_way.push(s.rally_ns as f64 / (2 * rally_trips) as f64);
+            // The partner's counters run on across rallies: take this rally's share.
+            let p = peer_ask(&b, ids[1], peer_cmd(peer_kind::QUERY, 0))?;
+            let hops = (s.hops + p.hops - partner0.hops).max(1) as f64;
+            hop.push((s.hop_ns + p.hop_ns - partner0.hop_ns) as f64 / hops);
+            send.push((s.send_ns + p.send_ns - partner0.send_ns) as f64 / hops);
         }
         use ringkernel_core::ActorBackend;
         b.shutdown(Duration::from_secs(5))
@@ -651,7 +671,10 @@ fn k2k(c: &GpuBenchConfig) -> Result<Section, BenchError> {
             let pending: u64 = s.iter().map(|x| x.pending).sum();
             let sent: u64 = s.iter().map(|x| x.sent).sum();
             let received: u64 = s.iter().map(|x| x.received).sum();
-            let errors: u64 = s.iter().map(|x| x.errors + x.dead).sum();
+            let errors: u64 = s
+                .iter()
+                .map(|x| u64::from(x.errors) + u64::from(x.dead))
+                .sum();
             if errors != 0 {
                 return Err(BenchError::bench("k2k traffic", format!("{errors} errors")));
             }
@@ -671,6 +694,9 @@ fn k2k(c: &GpuBenchConfig) -> Result<Section, BenchError> {
             .map_err(|e| BenchError::bench("k2k shutdown", e))?;
     }
     let one_way = Samples::new(one_way)?;
+    let hop = Samples::new(hop)?;
+    let send = Samples::new(send)?;
+    let floor = Samples::new(floor)?;
     let rates = Samples::new(rates)?;
     let mut s = Section::new(
         "K2K (actor to actor on the device)",
@@ -684,12 +710,40 @@ fn k2k(c: &GpuBenchConfig) -> Result<Section, BenchError> {
              sequence-checked per pair."
         ),
     );
-    s.push(Row::new("K2K one-way latency (rally, device-timed)", Unit::Nanoseconds, &one_way))
-        .push(Row::new(
-            "K2K aggregate throughput, 64 actors, random targets",
-            Unit::OpsPerSecond,
-            &rates,
-        ));
+    s.push(Row::new(
+        "K2K one-way latency (rally, device-timed)",
+        Unit::Nanoseconds,
+        &one_way,
+    ))
+    .push(
+        Row::new(
+            "of which: rk_k2k_tell in the sender",
+            Unit::Nanoseconds,
+            &send,
+        )
+        .with_notes("mean per send, per rally"),
+    )
+    .push(
+        Row::new(
+            "of which: send to receiving handler start",
+            Unit::Nanoseconds,
+            &hop,
+        )
+        .with_notes("mean per hop, per rally; includes the send above"),
+    )
+    .push(
+        Row::new(
+            "raw K2K floor: flag ping-pong between two blocks",
+            Unit::Nanoseconds,
+            &floor,
+        )
+        .with_notes("100k round trips per sample, before the runtime started"),
+    )
+    .push(Row::new(
+        "K2K aggregate throughput, 64 actors, random targets",
+        Unit::OpsPerSecond,
+        &rates,
+    ));
     Ok(s)
 }
 

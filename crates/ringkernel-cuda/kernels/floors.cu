@@ -55,3 +55,25 @@ extern "C" __global__ void fl_consume(const fl_msg* rings, fl_ctl* ctls, unsigne
   }
   atomicAdd(sums, sum);
 }
+
+// K2K floor: blocks 0 and 1 ping-pong a flag through global memory (both resident), as
+// shared/floors/floors.cu measures it. ns[0] = total time of `iters` round trips (0 on timeout).
+extern "C" __global__ void fl_k2k(volatile unsigned long long* flags, unsigned long long iters,
+                                  unsigned long long* ns, unsigned long long deadline_ns) {
+  if (threadIdx.x) return;
+  const unsigned long long t0 = fl_gtime();
+  volatile unsigned long long* mine = flags + blockIdx.x * 16;
+  volatile unsigned long long* other = flags + (1 - blockIdx.x) * 16;
+  for (unsigned long long e = 1; e <= iters; ++e) {
+    if (blockIdx.x == 0) {
+      *other = e;
+      __threadfence();
+      while (*mine < e) { if (fl_gtime() - t0 > deadline_ns) return; }
+    } else {
+      while (*mine < e) { if (fl_gtime() - t0 > deadline_ns) return; }
+      *other = e;
+      __threadfence();
+    }
+  }
+  if (blockIdx.x == 0) ns[0] = fl_gtime() - t0;
+}

@@ -31,6 +31,15 @@ __device__ void rk_peer_flush(PeerState* s, const rk_ctx* ctx) {
   }
 }
 
+// Rally: sends a ball stamped with its send time, timing the send itself.
+__device__ void rk_peer_ball(PeerState* s, const rk_ctx* ctx, unsigned to, unsigned kind,
+                             unsigned long long n) {
+  const unsigned long long t = rk_globaltimer();
+  PeerMsg b = {kind, 0u, t, n};
+  rk_peer_send(s, ctx, to, b, RK_ON_FULL_FAIL);
+  s->sum.send_ns += rk_globaltimer() - t;
+}
+
 __device__ int rk_peer_handle(PeerState* s, const PeerMsg* m, PeerSummary* r, const rk_ctx* ctx) {
   const bool k2k = ctx->sender != RK_HOST_ID;
   if (k2k) {
@@ -68,24 +77,19 @@ __device__ int rk_peer_handle(PeerState* s, const PeerMsg* m, PeerSummary* r, co
       break;
     }
     case 6: {  // PING: start a rally of n round trips with next
-      s->sum.t0 = rk_globaltimer();
-      s->sum.t1 = 0;
-      PeerMsg b = {7u, 0u, 0ull, m->n};
-      rk_peer_send(s, ctx, s->next, b, RK_ON_FULL_FAIL);
+      s->rally_t0 = rk_globaltimer();
+      s->sum.rally_ns = 0;
+      s->sum.hop_ns = s->sum.hops = s->sum.send_ns = 0;
+      rk_peer_ball(s, ctx, s->next, 7u, m->n);
       break;
     }
-    case 7: {  // BALL: return it
-      PeerMsg b = {8u, 0u, 0ull, m->n};
-      rk_peer_send(s, ctx, ctx->sender, b, RK_ON_FULL_FAIL);
-      break;
-    }
+    case 7:    // BALL: return it
     case 8: {  // RETURN: one round trip done
-      if (m->n > 1) {
-        PeerMsg b = {7u, 0u, 0ull, m->n - 1};
-        rk_peer_send(s, ctx, ctx->sender, b, RK_ON_FULL_FAIL);
-      } else {
-        s->sum.t1 = rk_globaltimer();
-      }
+      s->sum.hop_ns += rk_globaltimer() - m->seq;
+      s->sum.hops++;
+      if (m->kind == 7u) rk_peer_ball(s, ctx, ctx->sender, 8u, m->n);
+      else if (m->n > 1) rk_peer_ball(s, ctx, ctx->sender, 7u, m->n - 1);
+      else s->sum.rally_ns = rk_globaltimer() - s->rally_t0;
       break;
     }
     case 9: {  // BURST

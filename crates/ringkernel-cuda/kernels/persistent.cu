@@ -20,6 +20,11 @@
 //   __device__ bool rk_dispatch(rk_u32 type_index, void* state, const rk_envelope* msg,
 //                               rk_envelope* reply, const rk_ctx* ctx, int* rc);
 
+// How long after its last K2K message a block counts as K2K-busy, and how often it polls its host
+// mailbox meanwhile.
+#define RK_K2K_BUSY_NS 20000ull
+#define RK_K2K_HOST_POLL_NS 2000ull
+
 #define RK_MODE_DORMANT 0u
 #define RK_MODE_ACTIVE 2u
 #define RK_MODE_STOPPED 3u
@@ -213,15 +218,26 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
     st->k2k_consumed = k2k_head;
     rk_store_release_sys(&st->heartbeat_ns, now);
   };
-  auto k2k_ready = [&]() {
-    const rk_slot* ks = k2k + (k2k_head & (kcap - 1));
-    return cuda::atomic_ref<const rk_u64, cuda::thread_scope_device>(ks->seq_a)
-               .load(cuda::memory_order_acquire) == 2 * (k2k_head / kcap) + 1;
-  };
+  // While K2K traffic flows, the host mailbox is polled at most once per RK_K2K_HOST_POLL_NS:
+  // a PCIe poll holds the warp for a whole round trip (~1.1 us), which would otherwise be added
+  // to every K2K hop. Host messages wait at most that much longer meanwhile.
+  rk_u64 last_k2k = 0, last_host_poll = 0;
 
   const rk_u32 k = lane >> 3;
   const rk_u32 w = lane & 7;
   while (true) {
+    // 0. Look at the K2K inbox first (device memory, relaxed): the load is in flight while the
+    //    PCIe poll below waits.
+    const rk_u32 kpeek = lane == 0 ? (rk_u32)rk_k2k_peek(k2k, kcap, k2k_head) : 0u;
+    rk_u32 poll_host = 1;
+    if (lane == 0) {
+      const rk_u64 now = rk_globaltimer();
+      if (now - last_k2k < RK_K2K_BUSY_NS && now - last_host_poll < RK_K2K_HOST_POLL_NS) poll_host = 0;
+      else last_host_poll = now;
+    }
+    poll_host = __shfl_sync(RK_FULL_MASK, poll_host, 0);
+    const rk_u32 poll_window = poll_host ? window : 0;
+
     // 1. Poll: lane (k, w) reads bytes 16w..16w+16 of slots pos+k, pos+k+4, ...
     constexpr int RK_ROUNDS = RK_WINDOW / 4;
     rk_u64 lo[RK_ROUNDS], hi[RK_ROUNDS];
@@ -230,7 +246,7 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
     for (int c = 0; c < RK_ROUNDS; ++c) {
       const rk_u32 rel = k + 4 * c;
       bool ok = false;
-      if (rel < window) {
+      if (rel < poll_window) {
         const rk_u64 sp = pos + rel;
         rk_load16((const char*)(ring + (sp & mask)) + 16 * w, lo[c], hi[c]);
         ok = (w == 0) ? lo[c] == sp + 1 : (w == 7) ? hi[c] == sp + 1 : true;
@@ -238,9 +254,8 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
       bad[c] = __ballot_sync(RK_FULL_MASK, !ok);
     }
     rk_u32 n = 0;
-    while (n < window && ((bad[n >> 2] >> (8 * (n & 3))) & 0xffu) == 0) ++n;
-    // The K2K inbox is device memory: one lane looks at its next slot.
-    const rk_u32 kready = __shfl_sync(RK_FULL_MASK, lane == 0 ? (rk_u32)k2k_ready() : 0u, 0);
+    while (n < poll_window && ((bad[n >> 2] >> (8 * (n & 3))) & 0xffu) == 0) ++n;
+    const rk_u32 kready = __shfl_sync(RK_FULL_MASK, kpeek, 0);
 
     if (lane == 0) {
       const rk_u64 now = rk_globaltimer();
@@ -248,8 +263,8 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
     }
 
     if (n == 0 && !kready) {
-      window = 1;
-      if (lane == 0) ++idle_polls;
+      if (poll_host) window = 1;
+      if (lane == 0 && poll_host) ++idle_polls;
       // Hot: keep polling. Cold (quiet for hot_ns): announce it, look once more, then wait on
       // the device-memory wake word that the router bumps for host doorbells and that device
       // senders bump after filling the K2K inbox.
@@ -320,14 +335,13 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
           break;
         }
       }
-      for (rk_u32 j = 0; !stop && j < RK_WINDOW && k2k_ready(); ++j) {
-        rk_slot* ks = k2k + (k2k_head & (kcap - 1));
-        rk_u64* dst = (rk_u64*)&kin;
-        for (int x = 0; x < RK_ENVELOPE_WORDS; ++x) dst[x] = ks->env[x];
-        // Free the slot for the next lap before running the handler: its message is in `kin`.
-        cuda::atomic_ref<rk_u64, cuda::thread_scope_device>(ks->seq_a)
-            .store(2 * (k2k_head / kcap) + 2, cuda::memory_order_release);
+      // Only when the peek saw a message: an ask-only round does no K2K work at all. The
+      // slot is freed for the next lap by the take, before the handler runs on the copy.
+      for (rk_u32 j = 0; kready && !stop && j < RK_WINDOW; ++j) {
+        if (j > 0 && !rk_k2k_peek(k2k, kcap, k2k_head)) break;
+        if (!rk_k2k_take(k2k, kcap, k2k_head, &kin)) break;
         ++k2k_head;
+        last_k2k = rk_globaltimer();
         rk_run_one(p, a, entry, state, kin, out, &outs);
       }
     }
@@ -352,7 +366,9 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
     // The slots below pos have been read (their values are in registers and shared memory), so
     // a plain store suffices; no system fence on the hot path.
     if (lane == 0 && used > 0) *(volatile rk_u64*)&head_line->value = pos;
-    window = (n == window) ? (window * 4 > RK_WINDOW ? RK_WINDOW : window * 4) : (n > 0 ? n : 1);
+    if (poll_host) {
+      window = (n == window) ? (window * 4 > RK_WINDOW ? RK_WINDOW : window * 4) : (n > 0 ? n : 1);
+    }
     if (__shfl_sync(RK_FULL_MASK, stop, 0)) break;
     __syncwarp();
   }

@@ -15,16 +15,15 @@ use ringkernel_core::envelope::flags;
 use ringkernel_core::reply::{reply_pair, ReplyDriver, ReplyOutcome, ReplySlot};
 use ringkernel_core::{
     ActorBackend, ActorId, ActorVTable, AskError, BackendKind, DeadLetter, DeadLetterCounts,
-    DeadLetterReason, Envelope, HandlerError, Hlc,
-    HlcTimestamp, LifecycleState, PendingReply, SendError, ShutdownError, ShutdownReport,
-    SpawnError,
+    DeadLetterReason, Envelope, HandlerError, Hlc, HlcTimestamp, LifecycleState, PendingReply,
+    SendError, ShutdownError, ShutdownReport, SpawnError,
 };
 
 use crate::actors::ActorTable;
 use crate::config::CudaConfig;
 use crate::device::{DeviceRuntime, KernelHealth};
-use crate::host_ring::D2hConsumer;
 use crate::error::CudaError;
+use crate::host_ring::D2hConsumer;
 use crate::layout::{control, FailurePayload, StartPayload};
 
 /// Asks waiting for replies, by correlation id.

@@ -340,13 +340,14 @@ impl DeviceRuntime {
 
     /// Where the blocks' serving time went, summed over blocks (as of their last heartbeat).
     pub fn service_cycles(&self) -> ServiceCycles {
-        (0..self.blocks as usize)
-            .map(|b| self.status(b))
-            .fold(ServiceCycles::default(), |acc, s| ServiceCycles {
+        (0..self.blocks as usize).map(|b| self.status(b)).fold(
+            ServiceCycles::default(),
+            |acc, s| ServiceCycles {
                 total: acc.total + s.service_cycles,
                 handlers: acc.handlers + s.handler_cycles,
                 replies: acc.replies + s.reply_cycles,
-            })
+            },
+        )
     }
 
     /// Messages pushed but never consumed (meaningful after the kernel exited).

@@ -51,6 +51,7 @@ pub struct Floors {
     empty: Kernel,
     pingpong: Kernel,
     consume: Kernel,
+    k2k: Kernel,
     op_costs: Kernel,
     stream: Stream,
     clock_khz: u32,
@@ -98,6 +99,7 @@ impl Floors {
             empty: Kernel::load(&ctx, &ptx.ptx, "fl_empty")?,
             pingpong: Kernel::load(&ctx, &ptx.ptx, "fl_pingpong")?,
             consume: Kernel::load(&ctx, &ptx.ptx, "fl_consume")?,
+            k2k: Kernel::load(&ctx, &ptx.ptx, "fl_k2k")?,
             stream: Stream::non_blocking(&ctx)?,
             ctx,
         })
@@ -128,6 +130,33 @@ impl Floors {
         // SAFETY: the kernel has finished; `out` holds 16 initialized u64s.
         let v = unsafe { std::slice::from_raw_parts(out.host_ptr(), OP_COST_NAMES.len()) };
         Ok(v.to_vec())
+    }
+
+    /// One-way latency (ns) of the raw K2K floor: two resident blocks ping-pong a flag through
+    /// global memory `iters` times (mean over the run).
+    pub fn k2k_one_way(&self, iters: u64) -> Result<f64, CudaError> {
+        let flags = DeviceBuffer::new(&self.ctx, 64 * 8)?;
+        let out = MappedBuffer::<u64>::new(&self.ctx, 16)?;
+        let mut flags_ptr = flags.ptr();
+        let mut iters_arg = iters;
+        let mut out_ptr = out.device_ptr();
+        let mut deadline = DEADLINE_NS;
+        let mut args = [
+            (&mut flags_ptr) as *mut u64 as *mut c_void,
+            (&mut iters_arg) as *mut u64 as *mut c_void,
+            (&mut out_ptr) as *mut u64 as *mut c_void,
+            (&mut deadline) as *mut u64 as *mut c_void,
+        ];
+        // SAFETY: arguments match fl_k2k; both buffers outlive the kernel (synchronized below).
+        // Two one-warp blocks are always co-resident on an idle GPU.
+        unsafe { self.k2k.launch(&self.stream, 2, 32, &mut args)? };
+        self.stream.synchronize()?;
+        // SAFETY: the kernel has finished; element 0 is initialized (zeroed, then written).
+        let ns = unsafe { *out.host_ptr() };
+        if ns == 0 {
+            return Err(CudaError::Config("raw K2K floor timed out".into()));
+        }
+        Ok(ns as f64 / iters as f64 / 2.0)
     }
 
     /// Round trips (ns) of an empty kernel launch + stream synchronize.

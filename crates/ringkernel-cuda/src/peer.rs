@@ -69,6 +69,8 @@ pub struct PeerState {
     pub peers: u32,
     /// xorshift64 state (non-zero).
     pub rng: u64,
+    /// Start of the running rally (`%globaltimer` ns).
+    pub rally_t0: u64,
     /// The summary the actor replies with.
     pub sum: PeerSummary,
     /// Next sequence number per target.
@@ -84,6 +86,7 @@ impl PeerState {
             next,
             peers,
             rng: seed | 1,
+            rally_t0: 0,
             sum: PeerSummary::default(),
             next_seq: [0; MAX_PEERS],
             expected: [0; MAX_PEERS],
@@ -91,7 +94,8 @@ impl PeerState {
     }
 }
 
-/// Counters a peer replies with (every reply is the summary after the message).
+/// Counters a peer replies with (every reply is the summary after the message; 80 bytes, the
+/// largest payload).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
 #[repr(C)]
 pub struct PeerSummary {
@@ -99,20 +103,25 @@ pub struct PeerSummary {
     pub sent: u64,
     /// K2K messages received (RELAY, DATA, BALL, RETURN).
     pub received: u64,
-    /// DATA out of sequence, or from an id beyond [`MAX_PEERS`].
-    pub errors: u64,
     /// Sends refused for lack of credits (policy "fail").
     pub fulls: u64,
     /// SPRAY messages not yet sent.
     pub pending: u64,
+    /// DATA out of sequence, or from an id beyond [`MAX_PEERS`].
+    pub errors: u32,
     /// Sends that became dead letters.
-    pub dead: u64,
+    pub dead: u32,
     /// Receive timestamp (HLC) of the last K2K message.
     pub last_ts: u64,
-    /// Rally start and end (`%globaltimer`, ns).
-    pub t0: u64,
-    /// See `t0`.
-    pub t1: u64,
+    /// Duration of the last finished rally (`%globaltimer` ns); 0 while one runs.
+    pub rally_ns: u64,
+    /// Rally: summed ns from a ball's send (`%globaltimer` carried in `seq`) to the start of the
+    /// receiving handler, and how many balls that sums.
+    pub hop_ns: u64,
+    /// See `hop_ns`.
+    pub hops: u64,
+    /// Rally: summed ns the sending handler spent inside `rk_k2k_tell`.
+    pub send_ns: u64,
 }
 impl Message for PeerSummary {
     const TYPE_ID: MessageTypeId = MessageTypeId(0x0D02);
@@ -153,14 +162,15 @@ impl Actor for Peer {
 
 const PEER_DEFS: &str = "struct PeerMsg { unsigned int kind; unsigned int target; \
     unsigned long long seq; unsigned long long n; };\n\
-    struct PeerSummary { unsigned long long sent, received, errors, fulls, pending, dead, last_ts, t0, t1; };\n\
-    struct PeerState { unsigned int next; unsigned int peers; unsigned long long rng; PeerSummary sum; \
+    struct PeerSummary { unsigned long long sent, received, fulls, pending; unsigned int errors, dead; \
+    unsigned long long last_ts, rally_ns, hop_ns, hops, send_ns; };\n\
+    struct PeerState { unsigned int next; unsigned int peers; unsigned long long rng; unsigned long long rally_t0; PeerSummary sum; \
     unsigned int next_seq[64]; unsigned int expected[64]; };";
 
 const PEER_CU: &str = include_str!("../kernels/peer.cu");
 
 const _: () = {
     assert!(size_of::<PeerMsg>() == 24);
-    assert!(size_of::<PeerSummary>() == 72);
-    assert!(size_of::<PeerState>() == 16 + 72 + 2 * 4 * MAX_PEERS);
+    assert!(size_of::<PeerSummary>() == 80);
+    assert!(size_of::<PeerState>() == 24 + 80 + 2 * 4 * MAX_PEERS);
 };

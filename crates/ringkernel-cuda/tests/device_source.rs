@@ -139,7 +139,7 @@ fn offset_asserts_are_really_checked_by_nvrtc() {
 #[test]
 fn floor_and_op_cost_kernels_compile_for_sm90() {
     let floors = compile_sm90("floors.cu", ringkernel_cuda::floors::FLOORS_CU);
-    for entry in ["fl_empty", "fl_pingpong", "fl_consume"] {
+    for entry in ["fl_empty", "fl_pingpong", "fl_consume", "fl_k2k"] {
         assert!(floors.ptx.contains(&format!(".entry {entry}")), "{entry}");
     }
     let probe = compile_sm90("op_costs.cu", &ringkernel_cuda::floors::op_costs_source());

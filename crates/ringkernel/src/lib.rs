@@ -46,9 +46,9 @@ pub use select::Backend;
 
 pub use ringkernel_core::envelope::flags as envelope_flags;
 pub use ringkernel_core::{
-    Actor, ActorBackend, ActorId, AskError, BackendKind, Context, CoreError, CudaHandler, Envelope,
-    HandlerError, HlcTimestamp, LifecycleState, Message, MessageTypeId, SendError, ShutdownError,
-    ShutdownReport, SpawnError,
+    Actor, ActorBackend, ActorId, AskError, BackendKind, Context, CoreError, CudaHandler,
+    DeadLetter, DeadLetterCounts, DeadLetterReason, Envelope, HandlerError, HlcTimestamp,
+    LifecycleState, Message, MessageTypeId, SendError, ShutdownError, ShutdownReport, SpawnError,
 };
 pub use ringkernel_cpu::CpuConfig;
 pub use ringkernel_cuda::CudaError;

@@ -4,5 +4,6 @@
 
 pub use crate::{
     gpu_actor, Actor, ActorId, ActorRef, AskError, Backend, BackendKind, Context, CudaHandler,
-    Error, HandlerError, LifecycleState, Message, MessageTypeId, RegistryEntry, Runtime, SendError,
+    DeadLetter, DeadLetterReason, Error, HandlerError, LifecycleState, Message, MessageTypeId,
+    RegistryEntry, Runtime, SendError,
 };

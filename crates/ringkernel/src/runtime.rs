@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ringkernel_core::{
-    Actor, ActorBackend, ActorId, BackendKind, LifecycleState, ShutdownError, ShutdownReport,
-    SpawnError,
+    Actor, ActorBackend, ActorId, BackendKind, DeadLetter, DeadLetterCounts, LifecycleState,
+    ShutdownError, ShutdownReport, SpawnError,
 };
 
 use crate::actor_ref::ActorRef;
@@ -103,6 +103,19 @@ impl Runtime {
     /// The lifecycle state of any actor of this runtime (`None` for an id it never issued).
     pub fn state_of(&self, id: ActorId) -> Option<LifecycleState> {
         self.backend.state_of(id)
+    }
+
+    /// Takes the dead letters recorded so far, oldest first: messages actors sent each other on
+    /// the device that could not be delivered (unknown or stopped target, rejected type, full
+    /// inbox under the dead-letter policy), each with its reason and the host HLC at which it
+    /// was recorded. The CPU backend has no actor-to-actor sends and so no dead letters.
+    pub fn dead_letters(&self) -> Vec<DeadLetter> {
+        self.backend.drain_dead_letters()
+    }
+
+    /// Dead letters recorded since the runtime started, by reason (drained or not).
+    pub fn dead_letter_counts(&self) -> DeadLetterCounts {
+        self.backend.dead_letter_counts()
     }
 
     /// The backend, for the raw envelope path (tests, bridges, other front ends).

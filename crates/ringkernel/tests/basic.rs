@@ -220,3 +220,17 @@ fn spawn_limit_is_a_typed_error() {
         other => panic!("expected TooManyActors, got {other:?}"),
     }
 }
+
+/// The CPU backend has no actor-to-actor sends, hence never dead letters (host sends that cannot
+/// be delivered are typed errors instead).
+#[test]
+fn cpu_runtime_has_no_dead_letters() {
+    let rt = cpu_runtime().register::<Counter>().build().unwrap();
+    let c = rt.spawn::<Counter>(Total::default()).unwrap();
+    c.tell(Add { n: 1 }).unwrap();
+    assert!(rt.dead_letters().is_empty());
+    assert_eq!(
+        rt.dead_letter_counts(),
+        ringkernel::DeadLetterCounts::default()
+    );
+}

@@ -219,3 +219,37 @@ fn registry_follows_the_actor_lifecycle_on_the_gpu() {
         Err(Error::RegistryClosed)
     ));
 }
+
+/// A device actor's send to an actor that does not exist reaches the API as a dead letter.
+#[test]
+fn dead_letters_through_the_public_api() {
+    use ringkernel_cuda::peer::{kind, Peer, PeerMsg, PeerState};
+    let rt = Runtime::builder()
+        .backend(Backend::Cuda)
+        .register::<Peer>()
+        .build()
+        .unwrap_or_else(|e| panic!("this test needs a usable NVIDIA GPU: {e}"));
+    let a = rt.spawn::<Peer>(PeerState::new(0, 1, 7)).unwrap();
+    let raw = PeerMsg {
+        kind: kind::RAW,
+        target: 1_000_000,
+        seq: u64::from(PeerMsg::TYPE_ID.0),
+        n: std::mem::size_of::<PeerMsg>() as u64,
+    };
+    let s = a.ask_blocking(raw, Duration::from_secs(10)).unwrap();
+    assert_eq!(s.dead, 1);
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    while rt.dead_letter_counts().total() == 0 {
+        assert!(
+            std::time::Instant::now() < until,
+            "dead letter never arrived"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let letters = rt.dead_letters();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].reason, DeadLetterReason::UnknownTarget);
+    assert_eq!(letters[0].envelope.sender(), a.id());
+    assert_eq!(rt.dead_letter_counts().unknown_target, 1);
+    rt.shutdown(Duration::from_secs(10)).unwrap();
+}
