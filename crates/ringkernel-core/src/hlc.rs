@@ -406,9 +406,10 @@ mod tests {
                             _ => {
                                 let n = (i % 70) + t;
                                 let first = hlc.tick_n(n);
-                                out.extend((0..u64::from(n.max(1))).map(|k| {
-                                    HlcTimestamp::from_raw(first.raw() + k)
-                                }));
+                                out.extend(
+                                    (0..u64::from(n.max(1)))
+                                        .map(|k| HlcTimestamp::from_raw(first.raw() + k)),
+                                );
                             }
                         }
                     }
