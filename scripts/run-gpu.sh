@@ -32,7 +32,7 @@ if [[ $what == sanitize || $what == all ]]; then
       # full mailbox on a small ring, shutdown, heartbeat, a second runtime.
       # RK_GPU_TEST_SMALL: randomized differential tests shrink their rounds under the sanitizers.
       run "$tool $(basename "$t")" "$logs/$tool-$(basename "$t").log" \
-        env RK_GPU_TEST_SMALL=1 compute-sanitizer --tool "$tool" --error-exitcode 3 --target-processes all \
+        env RK_GPU_TEST_SMALL=1 compute-sanitizer --tool "$tool" --error-exitcode 3 --require-cuda-init no --target-processes all \
         "$t" --test-threads=1 --skip a_hung_handler --skip largest_co_resident \
         --skip per_sender_fifo --skip concurrent_asks --skip random_payloads --skip full_mailbox \
         --skip batched_tells --skip tell_batch_through
