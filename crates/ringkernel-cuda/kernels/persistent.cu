@@ -102,6 +102,7 @@ __device__ bool rk_run_one(const rk_params& p, rk_actor_regs& a, rk_actor_entry*
   ctx.timestamp = rk_hlc_local(&a.clock, m.header.hlc + 1);
   ctx.rt = &p;
   ctx.clock = &a.clock;
+  rk_cur_ctx = &ctx;
   rk_envelope* r = &out[*outs];
   int rc = 0;
   if (!rk_dispatch(a.type_index, state, &m, r, &ctx, &rc)) {

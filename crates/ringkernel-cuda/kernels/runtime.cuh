@@ -298,3 +298,14 @@ __device__ bool rk_k2k_take(rk_slot* inbox, rk_u64 cap, rk_u64 head, rk_envelope
   *(volatile rk_u64*)&s->seq_a = stamp + 1;
   return true;
 }
+
+// The context of the handler running now on this block (set by the persistent kernel before each
+// dispatch), for sends that do not take it as an argument: rk_k2k_tell_u64, which the transpiler's
+// `k2k_tell_u64` intrinsic maps to.
+__shared__ const rk_ctx* rk_cur_ctx;
+
+// Sends the 8-byte message `value` of type `type_id` to `target` (RK_ON_FULL_FAIL policy: a full
+// inbox returns RK_K2K_FULL and nothing is recorded). Same results as rk_k2k_tell.
+__device__ rk_u32 rk_k2k_tell_u64(rk_u32 target, rk_u32 type_id, rk_u64 value) {
+  return rk_k2k_tell(rk_cur_ctx, target, type_id, &value, 8, RK_ON_FULL_FAIL);
+}

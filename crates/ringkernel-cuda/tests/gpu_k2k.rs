@@ -271,3 +271,112 @@ fn rally_between_two_device_actors_is_timed_on_the_device() {
     assert_eq!(both[0].received + both[1].received, 2 * trips);
     b.shutdown(T).unwrap();
 }
+
+/// Message of [`Hop`]: hops left.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
+struct HopMsg {
+    left: u64,
+}
+impl ringkernel_core::Message for HopMsg {
+    const TYPE_ID: ringkernel_core::MessageTypeId = ringkernel_core::MessageTypeId(0x0D11);
+}
+
+/// State of [`Hop`]: where to forward, and what it saw.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
+struct HopState {
+    next: u64,
+    seen: u64,
+    last: u64,
+    refused: u64,
+}
+impl ringkernel_core::Message for HopState {
+    const TYPE_ID: ringkernel_core::MessageTypeId = ringkernel_core::MessageTypeId(0x0D12);
+}
+
+/// Forwards with `rk_k2k_tell_u64`, the function the transpiler's `k2k_tell_u64` intrinsic
+/// emits (it takes the running handler's context from the runtime, not as an argument).
+struct Hop;
+impl ringkernel_core::Actor for Hop {
+    const NAME: &'static str = "k2k-hop";
+    type State = HopState;
+    type Msg = HopMsg;
+    type Reply = HopState;
+
+    fn handle(
+        state: &mut HopState,
+        _msg: &HopMsg,
+        _ctx: &ringkernel_core::Context,
+    ) -> Result<HopState, ringkernel_core::HandlerError> {
+        Ok(*state)
+    }
+
+    fn cuda_handler() -> Option<ringkernel_core::CudaHandler> {
+        Some(ringkernel_core::CudaHandler {
+            function: "hop_handle",
+            state_type: "HopState",
+            msg_type: "HopMsg",
+            reply_type: "HopState",
+            struct_defs: "struct HopMsg { unsigned long long left; };\n\
+                          struct HopState { unsigned long long next, seen, last, refused; };",
+            source: "__device__ int hop_handle(HopState* s, const HopMsg* m, HopState* r, const rk_ctx* ctx) {\n\
+                       if (ctx->sender != RK_HOST_ID) { s->seen++; s->last = m->left; }\n\
+                       if (m->left > 0 && m->left != ~0ull) {\n\
+                         if (rk_k2k_tell_u64((unsigned)s->next, 0x0D11u, m->left - 1) != RK_K2K_OK) s->refused++;\n\
+                       }\n\
+                       *r = *s;\n  return 0;\n}",
+        })
+    }
+}
+
+#[test]
+fn the_k2k_intrinsic_runtime_function_forwards_between_actors() {
+    let types = [ActorVTable::of::<Hop>().unwrap()];
+    let b = CudaBackend::new(&types, CudaConfig::default())
+        .unwrap_or_else(|e| panic!("this test needs a usable NVIDIA GPU: {e}"));
+    let a = b
+        .spawn(
+            0,
+            bytemuck::bytes_of(&HopState {
+                next: 1,
+                ..HopState::default()
+            }),
+        )
+        .unwrap();
+    let c = b
+        .spawn(
+            0,
+            bytemuck::bytes_of(&HopState {
+                next: 0,
+                ..HopState::default()
+            }),
+        )
+        .unwrap();
+    assert_eq!((a.raw(), c.raw()), (0, 1));
+    b.tell(Envelope::new(ActorId::HOST, a, &HopMsg { left: 100 }).unwrap())
+        .unwrap();
+    let probe = HopMsg { left: u64::MAX };
+    let until = Instant::now() + T;
+    loop {
+        let ask_state = |id| -> HopState {
+            b.ask(Envelope::new(ActorId::HOST, id, &probe).unwrap())
+                .unwrap()
+                .wait(T)
+                .unwrap()
+                .read()
+                .unwrap()
+        };
+        let (sa, sc) = (ask_state(a), ask_state(c));
+        if sa.seen + sc.seen == 100 {
+            // 100 hops alternate c, a, c, ...: c sees 99, 97, ..., 1 and a sees 98, ..., 0.
+            assert_eq!((sa.seen, sc.seen), (50, 50));
+            assert_eq!((sa.last, sc.last), (0, 1));
+            assert_eq!(sa.refused + sc.refused, 0);
+            break;
+        }
+        assert!(Instant::now() < until, "hops stalled: {sa:?} {sc:?}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    b.shutdown(T).unwrap();
+}

@@ -36,6 +36,8 @@ pub enum Category {
     Index,
     /// Clocks and timers.
     Clock,
+    /// Messages to other actors on the device (K2K).
+    Messaging,
 }
 
 impl Category {
@@ -48,6 +50,7 @@ impl Category {
             Self::Sync => "Synchronisation",
             Self::Index => "Indices",
             Self::Clock => "Clocks",
+            Self::Messaging => "Messaging (K2K)",
         }
     }
 }
@@ -105,7 +108,7 @@ impl Intrinsic {
     /// (`ringkernel-cuda/kernels/runtime.cuh`): usable only in ring mode ([`crate::kernel::ring`]),
     /// whose handler is compiled inside that translation unit.
     pub fn needs_ring_runtime(&self) -> bool {
-        self.cuda.contains("rk_hlc_")
+        self.cuda.contains("rk_hlc_") || self.cuda.contains("rk_k2k_")
     }
 
     /// True when [`eval_native`] gives this row a CPU meaning (so [`crate::interp`] can run it).
@@ -158,9 +161,9 @@ pub fn render_markdown() -> String {
          \"Min CC\" is the lowest compute capability that has the intrinsic; the project targets \
          9.0 (Hopper). \"Pure\" intrinsics may be removed when their value is unused. \
          Forms that use `cooperative_groups::` make the emitter include `<cooperative_groups.h>`; \
-         `hlc_local` exists only in ring-mode handlers (the persistent kernel's runtime \
-         defines them). There is no K2K (kernel-to-kernel) send intrinsic: the device runtime has \
-         no such function yet. Every row is compiled for sm_90 by \
+         `hlc_local` and `k2k_tell_u64` exist only in ring-mode handlers (the persistent \
+         kernel's runtime defines them; `k2k_tell_u64` returns 0 when delivered, 1 when the \
+         target's inbox is full, 2 when the message became a dead letter). Every row is compiled for sm_90 by \
          `cargo test -p ringkernel-ir --test nvrtc_compile`. \
          \"CPU ref\" rows have a host implementation (`intrinsics::eval_native`) that the \
          interpreter uses: exact for integer, bit, rounding, classification and bit-cast rows; \

@@ -69,7 +69,7 @@ fn every_intrinsic_compiles() {
     assert!(ptx.contains("barrier.cluster") && ptx.contains("redux.sync"));
     // The ring-runtime rows (HLC) inside the persistent kernel's headers, as ring mode uses them.
     let ring = intrinsic_callers(TABLE.iter().filter(|i| i.needs_ring_runtime()));
-    assert_eq!(ring.functions.len(), 1);
+    assert_eq!(ring.functions.len(), 2);
     let src = format!(
         "{}{}\n{}",
         ringkernel_cuda::layout::device_header(),
@@ -80,6 +80,7 @@ fn every_intrinsic_compiles() {
         .compile("ir_intrinsics_ring.cu", &src, TEST_ARCH, &["-rdc=true"])
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(out.ptx.contains("use_hlc_local"));
+    assert!(out.ptx.contains("use_k2k_tell_u64"));
 }
 
 #[test]

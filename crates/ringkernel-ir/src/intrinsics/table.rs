@@ -342,4 +342,8 @@ pub const TABLE: &[Intrinsic] = &[
     // of the translation unit. (`rk_hlc_next`, a shared atomic variant, is being removed from the
     // runtime, so it has no row.)
     row("hlc_local", "gpu::hlc_local(clock, floor)", "rk_hlc_local({0}, {1})", &[M(U64), S(U64)], Some(U64), 70, false, C::Clock),
+    // K2K send of an 8-byte message to another actor of the runtime (`rk_k2k_tell_u64` in
+    // ringkernel-cuda/kernels/runtime.cuh): 0 delivered, 1 inbox full (nothing recorded), 2 dead
+    // letter. Only in ring mode.
+    row("k2k_tell_u64", "gpu::k2k_tell_u64(target, type_id, value)", "rk_k2k_tell_u64({0}, {1}, {2})", &[S(U32), S(U32), S(U64)], Some(U32), 70, false, C::Messaging),
 ];
