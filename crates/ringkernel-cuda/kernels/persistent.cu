@@ -25,10 +25,6 @@
 #define RK_K2K_BUSY_NS 20000ull
 #define RK_K2K_HOST_POLL_NS 2000ull
 
-#define RK_MODE_DORMANT 0u
-#define RK_MODE_ACTIVE 2u
-#define RK_MODE_STOPPED 3u
-#define RK_MODE_FAILED 5u
 
 __device__ __forceinline__ rk_envelope* rk_emit(rk_envelope* out, rk_u32* count, rk_u32 actor,
                                                 const rk_envelope& cause, rk_u32 type_id,
@@ -46,7 +42,7 @@ __device__ __forceinline__ rk_envelope* rk_emit(rk_envelope* out, rk_u32* count,
 
 // Lane 0's view of the block's actor.
 struct rk_actor_regs {
-  rk_u32 mode, type_index, actor_id;
+  rk_u32 mode, type_index, actor_id, started;
   rk_u64 consumed, processed, dropped, clock;
 };
 
@@ -67,6 +63,7 @@ __device__ bool rk_run_one(const rk_params& p, rk_actor_regs& a, rk_actor_entry*
       a.type_index = sp->type_index;
       a.actor_id = sp->actor_id;
       a.mode = RK_MODE_ACTIVE;
+      a.started = 1;
       entry->type_index = sp->type_index;
       entry->msg_type = sp->msg_type;
       entry->msg_size = sp->msg_size;
@@ -196,7 +193,7 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
 
   // Lane 0's bookkeeping (other lanes keep copies they never read). Each block actor is its own
   // HLC node (a register): no device-wide atomic per message.
-  rk_actor_regs a = {RK_MODE_DORMANT, 0, 0, 0, 0, 0, 0};
+  rk_actor_regs a = {RK_MODE_DORMANT, 0, 0, 0, 0, 0, 0, 0};
   rk_u64 idle_polls = 0, last_beat = 0, service = 0, k2k_head = 0;
   rk_u64 handler_cycles = 0, reply_cycles = 0;
   rk_u64 sleep_epoch = 0, wake_seen = 0;
@@ -338,7 +335,9 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
       }
       // Only when the peek saw a message: an ask-only round does no K2K work at all. The
       // slot is freed for the next lap by the take, before the handler runs on the copy.
-      for (rk_u32 j = 0; kready && !stop && j < RK_WINDOW; ++j) {
+      // Not before START: the host publishes the actor for device senders before it queues
+      // START, so K2K messages can arrive first; they wait in the inbox until the actor runs.
+      for (rk_u32 j = 0; kready && a.started && !stop && j < RK_WINDOW; ++j) {
         if (j > 0 && !rk_k2k_peek(k2k, kcap, k2k_head)) break;
         if (!rk_k2k_take(k2k, kcap, k2k_head, &kin)) break;
         ++k2k_head;

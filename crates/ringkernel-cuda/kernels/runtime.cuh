@@ -230,8 +230,8 @@ __device__ rk_u32 rk_k2k_tell(const rk_ctx* ctx, rk_u32 target, rk_u32 type_id, 
   // letter on its side), so relaxed loads suffice.
   const rk_actor_entry* entry = (const rk_actor_entry*)p.actor_table + target;
   const rk_u32 mode = *(volatile const rk_u32*)&entry->mode;
-  if (mode == 0) return dead(RK_DEAD_UNKNOWN);
-  if (mode != 2) return dead(RK_DEAD_STOPPED);
+  if (mode == RK_MODE_DORMANT) return dead(RK_DEAD_UNKNOWN);
+  if (mode != RK_MODE_ACTIVE) return dead(RK_DEAD_STOPPED);
   if (len > RK_MAX_PAYLOAD || *(volatile const rk_u32*)&entry->msg_type != type_id ||
       *(volatile const rk_u32*)&entry->msg_size != len) {
     return dead(RK_DEAD_REJECTED);

@@ -24,7 +24,7 @@ use crate::config::CudaConfig;
 use crate::device::{DeviceRuntime, KernelHealth};
 use crate::error::CudaError;
 use crate::host_ring::D2hConsumer;
-use crate::layout::{control, FailurePayload, StartPayload};
+use crate::layout::{actor_mode, control, ActorEntry, FailurePayload, StartPayload};
 
 /// Asks waiting for replies, by correlation id.
 type PendingMap = HashMap<u64, (ActorId, Arc<ReplySlot>), BuildHasherDefault<CorrelationHasher>>;
@@ -304,6 +304,17 @@ impl ActorBackend for CudaBackend {
         let block = id.raw() as usize;
         s.dev
             .write_state(block, state)
+            .map_err(|e| SpawnError::Backend(e.to_string()))?;
+        s.dev
+            .publish_actor(
+                block,
+                ActorEntry {
+                    mode: actor_mode::ACTIVE,
+                    type_index: type_index as u32,
+                    msg_type: vt.msg_type.0,
+                    msg_size: vt.msg_size as u32,
+                },
+            )
             .map_err(|e| SpawnError::Backend(e.to_string()))?;
         let entry = s.actors.slot(id).ok_or(SpawnError::TooManyActors {
             limit: s.actors.capacity(),

@@ -70,6 +70,7 @@ pub struct DeviceRuntime {
     rung: Vec<CachePadded<AtomicU64>>,
     doorbell: Doorbell,
     state_offset: u64,
+    actor_table_offset: u64,
     status: MappedBuffer<BlockStatus>,
     _doorbell_slots: MappedBuffer<DoorbellSlot>,
     _doorbell_head: MappedBuffer<IndexLine>,
@@ -222,6 +223,7 @@ impl DeviceRuntime {
                     .collect(),
                 doorbell,
                 state_offset,
+                actor_table_offset,
                 status,
                 _doorbell_slots: doorbell_slots,
                 _doorbell_head: doorbell_head,
@@ -297,6 +299,19 @@ impl DeviceRuntime {
                 "doorbell ring full; relying on the block's safety poll"
             );
         }
+    }
+
+    /// Publishes block `b`'s actor entry for device senders before its START is queued, so a
+    /// K2K send right after `spawn` returns finds the actor (the block itself rewrites the same
+    /// entry when it runs START, and takes K2K messages only after that).
+    pub fn publish_actor(&self, b: usize, entry: ActorEntry) -> Result<(), CudaError> {
+        if b >= self.blocks as usize {
+            return Err(CudaError::Config(format!("no block {b}")));
+        }
+        let dst =
+            self.device_mem.ptr() + self.actor_table_offset + (b * size_of::<ActorEntry>()) as u64;
+        self.copy_stream
+            .copy_to_device(dst, bytemuck::bytes_of(&entry))
     }
 
     /// Copies an actor's initial state into block `b`'s state slot (the block is dormant and does

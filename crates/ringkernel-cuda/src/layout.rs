@@ -179,7 +179,7 @@ pub struct KernelParams {
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 #[repr(C, align(16))]
 pub struct ActorEntry {
-    /// `RK_MODE_*` of the block's actor (0 never started, 2 active, 3 stopped, 5 failed).
+    /// One of [`actor_mode`].
     pub mode: u32,
     /// Index of the actor type in registration order.
     pub type_index: u32,
@@ -187,6 +187,18 @@ pub struct ActorEntry {
     pub msg_type: u32,
     /// The message size its handler takes, in bytes.
     pub msg_size: u32,
+}
+
+/// Values of [`ActorEntry::mode`] (and of a block's own actor mode).
+pub mod actor_mode {
+    /// No actor started in this block yet (or it stopped before one started).
+    pub const DORMANT: u32 = 0;
+    /// Running: takes messages.
+    pub const ACTIVE: u32 = 2;
+    /// Stopped by the host.
+    pub const STOPPED: u32 = 3;
+    /// Its handler failed.
+    pub const FAILED: u32 = 5;
 }
 
 /// Results of `rk_k2k_tell` (device), and its policies when the target's inbox is full.
@@ -448,6 +460,10 @@ pub fn device_header() -> String {
         ],
     );
     for (name, value) in [
+        ("RK_MODE_DORMANT", actor_mode::DORMANT),
+        ("RK_MODE_ACTIVE", actor_mode::ACTIVE),
+        ("RK_MODE_STOPPED", actor_mode::STOPPED),
+        ("RK_MODE_FAILED", actor_mode::FAILED),
         ("RK_K2K_OK", k2k::OK),
         ("RK_K2K_FULL", k2k::FULL),
         ("RK_K2K_DEAD", k2k::DEAD),
