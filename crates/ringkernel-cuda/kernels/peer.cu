@@ -104,6 +104,15 @@ __device__ int rk_peer_handle(PeerState* s, const PeerMsg* m, PeerSummary* r, co
       while (rk_globaltimer() < until) {}
       break;
     }
+    case 11: {  // LATE: busy for `seq` ns, then send `n` DATA messages to `target`
+      const unsigned long long until = rk_globaltimer() + m->seq;
+      while (rk_globaltimer() < until) {}
+      for (unsigned long long i = 0; i < m->n; ++i) {
+        PeerMsg d = {3u, 0u, i, 0ull};
+        rk_peer_send(s, ctx, m->target, d, RK_ON_FULL_FAIL);
+      }
+      break;
+    }
     default:
       break;
   }

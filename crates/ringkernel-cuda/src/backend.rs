@@ -479,9 +479,14 @@ impl ActorBackend for CudaBackend {
         match exited {
             Ok(()) => {
                 let (_, processed, dropped) = s.dev.counters();
+                // K2K messages still in inboxes were accepted by their senders: report them.
+                let k2k_left = s.dev.unconsumed_k2k().unwrap_or_else(|e| {
+                    tracing::error!("cannot count undelivered K2K messages: {e}");
+                    0
+                });
                 Ok(ShutdownReport {
                     processed,
-                    dropped: dropped + s.dev.unconsumed(),
+                    dropped: dropped + s.dev.unconsumed() + k2k_left,
                 })
             }
             Err(ShutdownError::Hung(_, why)) => Err(ShutdownError::Hung(deadline, why)),

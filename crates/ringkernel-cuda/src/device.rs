@@ -71,6 +71,7 @@ pub struct DeviceRuntime {
     doorbell: Doorbell,
     state_offset: u64,
     actor_table_offset: u64,
+    k2k_tails_offset: u64,
     status: MappedBuffer<BlockStatus>,
     _doorbell_slots: MappedBuffer<DoorbellSlot>,
     _doorbell_head: MappedBuffer<IndexLine>,
@@ -224,6 +225,7 @@ impl DeviceRuntime {
                 doorbell,
                 state_offset,
                 actor_table_offset,
+                k2k_tails_offset,
                 status,
                 _doorbell_slots: doorbell_slots,
                 _doorbell_head: doorbell_head,
@@ -371,6 +373,28 @@ impl DeviceRuntime {
             .iter()
             .map(|p| p.tail().saturating_sub(p.consumer_index()))
             .sum()
+    }
+
+    /// K2K messages delivered into inboxes but never taken (after the kernel exited: messages
+    /// queued behind a block's SHUTDOWN, or sent to it after it left). Reads device memory, so
+    /// only valid once the kernel has exited.
+    pub fn unconsumed_k2k(&self) -> Result<u64, CudaError> {
+        if !self.exited() {
+            return Err(CudaError::Config(
+                "K2K inboxes can be counted only after the kernel exited".into(),
+            ));
+        }
+        let mut tails = vec![bytemuck::Zeroable::zeroed(); self.blocks as usize];
+        let tails_view: &mut [IndexLine] = &mut tails;
+        self.device_mem.read_at(
+            self.k2k_tails_offset as usize,
+            bytemuck::cast_slice_mut(tails_view),
+        )?;
+        Ok(tails
+            .iter()
+            .enumerate()
+            .map(|(b, t)| t.value.saturating_sub(self.status(b).k2k_consumed))
+            .sum())
     }
 
     /// Samples the heartbeats twice, `window` apart.

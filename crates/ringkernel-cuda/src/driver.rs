@@ -190,15 +190,24 @@ impl DeviceBuffer {
 
     /// Copies the first `dst.len()` bytes back to the host (synchronously; not on a kernel's stream).
     pub fn read(&self, dst: &mut [u8]) -> Result<(), CudaError> {
+        self.read_at(0, dst)
+    }
+
+    /// Copies `dst.len()` bytes starting `offset` bytes into the buffer back to the host
+    /// (synchronously, on the legacy stream: only while no kernel uses the buffer).
+    pub fn read_at(&self, offset: usize, dst: &mut [u8]) -> Result<(), CudaError> {
         check("cuCtxSetCurrent", self.ctx.bind_to_thread())?;
-        if dst.len() > self.bytes {
+        if offset
+            .checked_add(dst.len())
+            .is_none_or(|end| end > self.bytes)
+        {
             return Err(CudaError::Config(
                 "read past the end of a device buffer".into(),
             ));
         }
-        // SAFETY: `ptr` holds at least `dst.len()` bytes (checked above).
+        // SAFETY: `ptr + offset` holds at least `dst.len()` bytes (checked above).
         check("cuMemcpyDtoH", unsafe {
-            result::memcpy_dtoh_sync(dst, self.ptr)
+            result::memcpy_dtoh_sync(dst, self.ptr + offset as u64)
         })
     }
 

@@ -40,6 +40,9 @@ pub mod kind {
     pub const BURST: u32 = 9;
     /// Busy the handler for `n` ns (to let an inbox fill).
     pub const SPIN: u32 = 10;
+    /// Busy the handler for `seq` ns, then send `n` DATA-kind messages to `target` (to send
+    /// after the target has left the kernel).
+    pub const LATE: u32 = 11;
 }
 
 /// A command or K2K message (24 bytes).

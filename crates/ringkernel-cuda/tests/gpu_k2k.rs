@@ -380,3 +380,15 @@ fn the_k2k_intrinsic_runtime_function_forwards_between_actors() {
     }
     b.shutdown(T).unwrap();
 }
+
+#[test]
+fn k2k_messages_left_in_inboxes_at_shutdown_are_reported_dropped() {
+    let b = backend(CudaConfig::default());
+    let ids = spawn_peers(&b, 2, |i| 1 - i);
+    // Peer 1 sends 3 messages to peer 0 only after 30 ms; shutdown has stopped peer 0 by then
+    // (its SHUTDOWN is queued first and it is idle), so they stay in its inbox.
+    tell(&b, ids[1], msg(kind::LATE, ids[0].raw(), 30_000_000, 3));
+    std::thread::sleep(Duration::from_millis(2));
+    let report = b.shutdown(T).unwrap();
+    assert_eq!(report.dropped, 3, "{report:?}");
+}
