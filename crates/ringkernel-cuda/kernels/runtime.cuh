@@ -189,8 +189,9 @@ __device__ rk_u32 rk_dead_letter(const rk_params& p, rk_envelope* e, unsigned sh
 __device__ rk_u32 rk_k2k_tell(const rk_ctx* ctx, rk_u32 target, rk_u32 type_id, const void* payload,
                               rk_u32 len, rk_u32 on_full) {
   const rk_params& p = *ctx->rt;
-  // The envelope is built in registers (fully unrolled, constant indices): a local-memory
-  // envelope with a byte loop cost ~1 us per send.
+  // The envelope is built in registers (fully unrolled, constant indices), copying the payload
+  // a word at a time when it is aligned. (Measured: this did not shorten a send, ~1.6-1.8 us on
+  // an H100; the chain of dependent L2 round trips below is what a send waits for.)
   const rk_u32 plen = len > RK_MAX_PAYLOAD ? RK_MAX_PAYLOAD : len;
   rk_u64 ew[RK_ENVELOPE_WORDS];
   ew[0] = (rk_u64)ctx->self_id | ((rk_u64)target << 32);
