@@ -621,12 +621,14 @@ fn k2k(c: &GpuBenchConfig, floor: Vec<f64>) -> Result<Section, BenchError> {
         [ringkernel_core::ActorVTable::of::<Peer>().map_err(|e| BenchError::bench("k2k", e))?];
     let rally_trips: u64 = if c.iters < 10_000 { 2_000 } else { 10_000 };
     let mut one_way = Vec::new();
-    let (mut hop, mut send) = (Vec::new(), Vec::new());
+    let (mut hop, mut send, mut inbox) = (Vec::new(), Vec::new(), Vec::new());
     {
         let b = CudaBackend::new(&types, CudaConfig::default()).map_err(cuda_err("k2k backend"))?;
         let ids = k2k_peers(&b, 2)?;
         for _ in 0..10 {
             let partner0 = peer_ask(&b, ids[1], peer_cmd(peer_kind::QUERY, 0))?;
+            std::thread::sleep(Duration::from_millis(3));
+            let waits0 = b.k2k_waits();
             peer_ask(&b, ids[0], peer_cmd(peer_kind::PING, rally_trips))?;
             let until = Instant::now() + Duration::from_secs(10);
             let s = loop {
@@ -645,6 +647,10 @@ fn k2k(c: &GpuBenchConfig, floor: Vec<f64>) -> Result<Section, BenchError> {
             let hops = (s.hops + p.hops - partner0.hops).max(1) as f64;
             hop.push((s.hop_ns + p.hop_ns - partner0.hop_ns) as f64 / hops);
             send.push((s.send_ns + p.send_ns - partner0.send_ns) as f64 / hops);
+            // Heartbeats publish the blocks' counters every millisecond.
+            std::thread::sleep(Duration::from_millis(3));
+            let waits = b.k2k_waits();
+            inbox.push((waits.0 - waits0.0) as f64 / (waits.1 - waits0.1).max(1) as f64);
         }
         use ringkernel_core::ActorBackend;
         b.shutdown(Duration::from_secs(5))
@@ -696,6 +702,7 @@ fn k2k(c: &GpuBenchConfig, floor: Vec<f64>) -> Result<Section, BenchError> {
     let one_way = Samples::new(one_way)?;
     let hop = Samples::new(hop)?;
     let send = Samples::new(send)?;
+    let inbox = Samples::new(inbox)?;
     let floor = Samples::new(floor)?;
     let rates = Samples::new(rates)?;
     let mut s = Section::new(
@@ -722,6 +729,14 @@ fn k2k(c: &GpuBenchConfig, floor: Vec<f64>) -> Result<Section, BenchError> {
             &send,
         )
         .with_notes("mean per send, per rally"),
+    )
+    .push(
+        Row::new(
+            "of which: waiting in the inbox (publish to take)",
+            Unit::Nanoseconds,
+            &inbox,
+        )
+        .with_notes("mean per message, from the blocks' counters"),
     )
     .push(
         Row::new(

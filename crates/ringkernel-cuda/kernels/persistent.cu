@@ -194,7 +194,7 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
   // Lane 0's bookkeeping (other lanes keep copies they never read). Each block actor is its own
   // HLC node (a register): no device-wide atomic per message.
   rk_actor_regs a = {RK_MODE_DORMANT, 0, 0, 0, 0, 0, 0, 0};
-  rk_u64 idle_polls = 0, last_beat = 0, service = 0, k2k_head = 0;
+  rk_u64 idle_polls = 0, last_beat = 0, service = 0, k2k_head = 0, k2k_wait = 0, k2k_waited = 0;
   rk_u64 handler_cycles = 0, reply_cycles = 0;
   rk_u64 sleep_epoch = 0, wake_seen = 0;
   const rk_u64* wake_word = (const rk_u64*)p.wake + 16 * (rk_u64)b;
@@ -214,6 +214,8 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
     st->handler_cycles = handler_cycles;
     st->reply_cycles = reply_cycles;
     st->k2k_consumed = k2k_head;
+    st->k2k_wait_ns = k2k_wait;
+    st->k2k_waited = k2k_waited;
     rk_store_release_sys(&st->heartbeat_ns, now);
   };
   // While K2K traffic flows, the host mailbox is polled at most once per RK_K2K_HOST_POLL_NS:
@@ -342,6 +344,8 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
         if (!rk_k2k_take(k2k, kcap, k2k_head, &kin)) break;
         ++k2k_head;
         last_k2k = rk_globaltimer();
+        k2k_wait += last_k2k - kin.header.correlation;
+        ++k2k_waited;
         rk_run_one(p, a, entry, state, kin, out, &outs);
       }
     }

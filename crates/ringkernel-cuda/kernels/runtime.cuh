@@ -260,6 +260,9 @@ __device__ rk_u32 rk_k2k_tell(const rk_ctx* ctx, rk_u32 target, rk_u32 type_id, 
     }
   }
   const rk_u64 stamp = 2 * (pos / cap) + 1;
+  // A K2K tell has no correlation; it carries its publication time, so the receiving block can
+  // measure how long messages wait in its inbox (BlockStatus::k2k_wait_ns).
+  ew[2] = rk_globaltimer();
   rk_store16(s, stamp, ew[0]);
 #pragma unroll
   for (int i = 1; i < 7; ++i) rk_store16((char*)s + 16 * i, ew[2 * i - 1], ew[2 * i]);

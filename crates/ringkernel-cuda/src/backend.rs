@@ -218,6 +218,12 @@ impl CudaBackend {
         self.shared.dev.service_cycles()
     }
 
+    /// K2K inbox waits summed over blocks (as of their last heartbeat): total ns from a message's
+    /// publication to its target taking it, and how many messages that covers.
+    pub fn k2k_waits(&self) -> (u64, u64) {
+        self.shared.dev.k2k_waits()
+    }
+
     /// The device's nominal SM clock in kHz (0 if unknown), to convert [`Self::service_cycles`].
     pub fn clock_khz(&self) -> u32 {
         self.shared.dev.info().clock_khz

@@ -367,6 +367,14 @@ impl DeviceRuntime {
         )
     }
 
+    /// K2K inbox waits: (summed ns from publication to take, messages), over all blocks, as of
+    /// their last heartbeat.
+    pub fn k2k_waits(&self) -> (u64, u64) {
+        (0..self.blocks as usize)
+            .map(|b| self.status(b))
+            .fold((0, 0), |(w, n), s| (w + s.k2k_wait_ns, n + s.k2k_waited))
+    }
+
     /// Messages pushed but never consumed (meaningful after the kernel exited).
     pub fn unconsumed(&self) -> u64 {
         self.producers

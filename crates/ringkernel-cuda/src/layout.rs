@@ -111,8 +111,13 @@ pub struct BlockStatus {
     pub reply_cycles: u64,
     /// K2K messages this block has taken from its device inbox.
     pub k2k_consumed: u64,
+    /// K2K: summed `%globaltimer` ns from a message's publication in this block's inbox (the
+    /// sender stamps it into `correlation`) to this block taking it.
+    pub k2k_wait_ns: u64,
+    /// K2K messages `k2k_wait_ns` sums over.
+    pub k2k_waited: u64,
     /// Unused; keeps the struct two whole 64-byte lines.
-    pub reserved: [u64; 5],
+    pub reserved: [u64; 3],
 }
 
 /// Everything the persistent kernel needs, passed by value as its only parameter.
@@ -352,7 +357,8 @@ pub fn device_header() -> String {
          unsigned long long exited;\n  unsigned long long sleep_epoch;\n  \
          unsigned long long service_cycles;\n  unsigned long long handler_cycles;\n  \
          unsigned long long reply_cycles;\n  unsigned long long k2k_consumed;\n  \
-         unsigned long long reserved[5];\n};\n",
+         unsigned long long k2k_wait_ns;\n  unsigned long long k2k_waited;\n  \
+         unsigned long long reserved[3];\n};\n",
     );
     assert_layout(
         &mut h,
@@ -371,6 +377,8 @@ pub fn device_header() -> String {
             ("handler_cycles", offset_of!(BlockStatus, handler_cycles)),
             ("reply_cycles", offset_of!(BlockStatus, reply_cycles)),
             ("k2k_consumed", offset_of!(BlockStatus, k2k_consumed)),
+            ("k2k_wait_ns", offset_of!(BlockStatus, k2k_wait_ns)),
+            ("k2k_waited", offset_of!(BlockStatus, k2k_waited)),
         ],
     );
     let params = [
