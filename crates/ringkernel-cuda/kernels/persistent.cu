@@ -20,11 +20,6 @@
 //   __device__ bool rk_dispatch(rk_u32 type_index, void* state, const rk_envelope* msg,
 //                               rk_envelope* reply, const rk_ctx* ctx, int* rc);
 
-// How long after its last K2K message a block counts as K2K-busy, and how often it polls its host
-// mailbox meanwhile.
-#define RK_K2K_BUSY_NS 20000ull
-#define RK_K2K_HOST_POLL_NS 2000ull
-
 
 __device__ __forceinline__ rk_envelope* rk_emit(rk_envelope* out, rk_u32* count, rk_u32 actor,
                                                 const rk_envelope& cause, rk_u32 type_id,
@@ -218,26 +213,12 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
     st->k2k_waited = k2k_waited;
     rk_store_release_sys(&st->heartbeat_ns, now);
   };
-  // While K2K traffic flows, the host mailbox is polled at most once per RK_K2K_HOST_POLL_NS:
-  // a PCIe poll holds the warp for a whole round trip (~1.1 us), which would otherwise be added
-  // to every K2K hop. Host messages wait at most that much longer meanwhile.
-  rk_u64 last_k2k = 0, last_host_poll = 0;
-
   const rk_u32 k = lane >> 3;
   const rk_u32 w = lane & 7;
   while (true) {
     // 0. Look at the K2K inbox first (device memory, relaxed): the load is in flight while the
     //    PCIe poll below waits.
     const rk_u32 kpeek = lane == 0 ? (rk_u32)rk_k2k_peek(k2k, kcap, k2k_head) : 0u;
-    rk_u32 poll_host = 1;
-    if (lane == 0) {
-      const rk_u64 now = rk_globaltimer();
-      if (now - last_k2k < RK_K2K_BUSY_NS && now - last_host_poll < RK_K2K_HOST_POLL_NS) poll_host = 0;
-      else last_host_poll = now;
-    }
-    poll_host = __shfl_sync(RK_FULL_MASK, poll_host, 0);
-    const rk_u32 poll_window = poll_host ? window : 0;
-
     // 1. Poll: lane (k, w) reads bytes 16w..16w+16 of slots pos+k, pos+k+4, ...
     constexpr int RK_ROUNDS = RK_WINDOW / 4;
     rk_u64 lo[RK_ROUNDS], hi[RK_ROUNDS];
@@ -246,7 +227,7 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
     for (int c = 0; c < RK_ROUNDS; ++c) {
       const rk_u32 rel = k + 4 * c;
       bool ok = false;
-      if (rel < poll_window) {
+      if (rel < window) {
         const rk_u64 sp = pos + rel;
         rk_load16((const char*)(ring + (sp & mask)) + 16 * w, lo[c], hi[c]);
         ok = (w == 0) ? lo[c] == sp + 1 : (w == 7) ? hi[c] == sp + 1 : true;
@@ -254,7 +235,7 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
       bad[c] = __ballot_sync(RK_FULL_MASK, !ok);
     }
     rk_u32 n = 0;
-    while (n < poll_window && ((bad[n >> 2] >> (8 * (n & 3))) & 0xffu) == 0) ++n;
+    while (n < window && ((bad[n >> 2] >> (8 * (n & 3))) & 0xffu) == 0) ++n;
     const rk_u32 kready = __shfl_sync(RK_FULL_MASK, kpeek, 0);
 
     if (lane == 0) {
@@ -263,8 +244,8 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
     }
 
     if (n == 0 && !kready) {
-      if (poll_host) window = 1;
-      if (lane == 0 && poll_host) ++idle_polls;
+      window = 1;
+      if (lane == 0) ++idle_polls;
       // Hot: keep polling. Cold (quiet for hot_ns): announce it, look once more, then wait on
       // the device-memory wake word that the router bumps for host doorbells and that device
       // senders bump after filling the K2K inbox.
@@ -343,8 +324,7 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
         if (j > 0 && !rk_k2k_peek(k2k, kcap, k2k_head)) break;
         if (!rk_k2k_take(k2k, kcap, k2k_head, &kin)) break;
         ++k2k_head;
-        last_k2k = rk_globaltimer();
-        k2k_wait += last_k2k - kin.header.correlation;
+        k2k_wait += rk_globaltimer() - kin.header.correlation;
         ++k2k_waited;
         rk_run_one(p, a, entry, state, kin, out, &outs);
       }
@@ -370,9 +350,7 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
     // The slots below pos have been read (their values are in registers and shared memory), so
     // a plain store suffices; no system fence on the hot path.
     if (lane == 0 && used > 0) *(volatile rk_u64*)&head_line->value = pos;
-    if (poll_host) {
-      window = (n == window) ? (window * 4 > RK_WINDOW ? RK_WINDOW : window * 4) : (n > 0 ? n : 1);
-    }
+    window = (n == window) ? (window * 4 > RK_WINDOW ? RK_WINDOW : window * 4) : (n > 0 ? n : 1);
     if (__shfl_sync(RK_FULL_MASK, stop, 0)) break;
     __syncwarp();
   }
