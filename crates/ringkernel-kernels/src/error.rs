@@ -8,6 +8,10 @@ pub enum KernelsError {
     /// The IR was rejected or a kernel-mode contract was not met.
     #[error(transparent)]
     Ir(#[from] ringkernel_ir::IrError),
+    /// A kernel function's Rust source is outside the transpiler's subset or does not fit its
+    /// kernel mode (every diagnostic is kept).
+    #[error("transpiling a kernel function: {}", first_message(.0))]
+    Transpile(Vec<ringkernel_transpile::Diagnostic>),
     /// A CUDA driver or NVRTC call failed.
     #[error(transparent)]
     Cuda(#[from] ringkernel_cuda::CudaError),
@@ -26,4 +30,18 @@ pub enum KernelsError {
     /// Bad sizes or arguments.
     #[error("{0}")]
     Config(String),
+}
+
+impl From<Vec<ringkernel_transpile::Diagnostic>> for KernelsError {
+    fn from(d: Vec<ringkernel_transpile::Diagnostic>) -> Self {
+        Self::Transpile(d)
+    }
+}
+
+fn first_message(d: &[ringkernel_transpile::Diagnostic]) -> String {
+    match d {
+        [] => "no diagnostic".to_string(),
+        [one] => one.message.clone(),
+        [first, rest @ ..] => format!("{} (and {} more)", first.message, rest.len()),
+    }
 }

@@ -1,18 +1,23 @@
-//! One example kernel per mode: the IR (what the transpiler would produce from Rust) and a
-//! plain-Rust CPU reference of the same math, used by the interpreter and GPU tests.
+//! One example kernel per mode, each with a CPU reference, used by the interpreter and GPU tests.
+//!
+//! The global, stencil and FDTD examples are **written once in Rust** (`examples/rust/*.rs`):
+//! each file is compiled natively as the example's `kernel` module — the CPU reference calls
+//! those functions — and its text is transpiled (`ringkernel_transpile::kernel_fn`) to the IR the
+//! kernel modes wrap. The ring-mode `counter` is built with the IR builder (ring-mode actors come
+//! from Rust through `#[gpu_actor]` instead, see `docs/transpiler.md`).
 //!
 //! Float tolerance (stated once, used by every test): NVRTC contracts `a * b + c` into FMAs by
-//! default, so device results may differ from the CPU reference in the last bits. The tests
-//! accept `|gpu - cpu| <= 1e-5 * max(1, |cpu|)` per cell for the stencils, and `1e-4` times the
-//! field's peak for FDTD after hundreds of steps; `axpy` uses `mul_add` explicitly and must match
-//! exactly; the FDTD energy (an `f64` sum in a different order) within a relative `1e-9`.
+//! default, so device results may differ from a CPU reference in the last bits. The example
+//! functions are written so that it cannot (every product next to an addition is exact or an
+//! explicit `mul_add`), yet the tests keep margins for the device: `|gpu - cpu| <= 1e-5 *
+//! max(1, |cpu|)` per cell for the stencils, and `1e-4` times the field's peak for FDTD after
+//! hundreds of steps; `axpy` must match exactly; the FDTD energy (an `f64` sum in a different
+//! order) within a relative `1e-9`.
 
 pub mod axpy;
 pub mod counter;
 pub mod stencils;
 pub mod wave;
-
-use ringkernel_ir::ir::{BinOp, Expr, LocalId};
 
 /// Relative tolerance of the stencil comparisons (see the module docs).
 pub const STENCIL_TOL: f32 = 1e-5;
@@ -20,21 +25,6 @@ pub const STENCIL_TOL: f32 = 1e-5;
 pub const FDTD_TOL: f32 = 1e-4;
 /// Relative tolerance of the FDTD energy.
 pub const ENERGY_TOL: f64 = 1e-9;
-
-/// `ptr[index]`.
-pub(crate) fn at(ptr: LocalId, index: Expr) -> Expr {
-    Expr::index(Expr::local(ptr), index)
-}
-
-/// `base + k` (`k > 0`) or `base - |k|` as u32 (indices into a tile never leave it).
-pub(crate) fn offset(base: Expr, k: i64, unit: Expr) -> Expr {
-    let mag = Expr::mul(Expr::u32(k.unsigned_abs() as u32), unit);
-    if k >= 0 {
-        Expr::add(base, mag)
-    } else {
-        Expr::bin(BinOp::Sub, base, mag)
-    }
-}
 
 /// True when `got` is within `tol * max(1, |want|)` of `want`.
 pub fn close(got: f32, want: f32, tol: f32) -> bool {

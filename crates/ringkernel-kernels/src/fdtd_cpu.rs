@@ -36,7 +36,9 @@ impl FdtdCpu {
         for y in 1..ny.saturating_sub(1) {
             for x in 1..nx.saturating_sub(1) {
                 let i = y * nx + x;
-                next[i] = wave::cell(&self.cur, &self.prev, i, nx, self.coef);
+                // The native cell function itself (the grid's extents fit in u32: the device's do).
+                next[i] =
+                    wave::kernel::wave_cell(&self.cur, &self.prev, i as u32, nx as u32, self.coef);
             }
         }
         self.prev = std::mem::replace(&mut self.cur, next);

@@ -1,5 +1,6 @@
 //! Every kernel mode's generated CUDA compiles with NVRTC for sm_90 (CI, no GPU; fails without
-//! NVRTC). Ring mode is compiled inside the real persistent actor kernel.
+//! NVRTC). The global, stencil and FDTD examples are transpiled from their Rust source; ring mode
+//! is compiled inside the real persistent actor kernel.
 
 mod common;
 
@@ -15,6 +16,16 @@ fn global_kernel_compiles() {
     let ptx = compile_sm90("axpy_kernel.cu", &src);
     assert!(ptx.ptx.contains(&format!(".entry {}", common::AXPY_KERNEL)));
     assert!(ptx.ptx.contains("fma.rn.f32"), "mul_add must stay one FMA");
+    // Transpiled from `&[f32]` / `&mut [f32]`: each slice arrives with its length, and an index
+    // past it traps where Rust panics.
+    assert!(src.contains(&format!(
+        "{}(unsigned int rk_n, float rk_p1, const float* rk_p2, unsigned long long rk_p3, float* rk_p4, unsigned long long rk_p5)",
+        common::AXPY_KERNEL
+    )));
+    assert!(
+        ptx.ptx.contains("trap;"),
+        "the bounds checks reach the device"
+    );
 }
 
 #[test]
@@ -116,4 +127,70 @@ fn kernel_mode_variants_compile() {
     );
     let ptx = compile_sm90("far_kernel.cu", &src);
     assert!(ptx.ptx.contains(".entry far_kernel"));
+}
+
+/// Kernel functions written in Rust beyond the examples, transpiled for every mode: a `u64`
+/// index over `f64` with loops, `match` and intrinsics; a wide-halo `f64` 2D stencil with fixed
+/// edges; a 3D `f64` stencil; an FDTD cell with early returns.
+#[test]
+fn rust_kernel_functions_of_every_mode_compile() {
+    use ringkernel_ir::ir::ScalarType;
+    use ringkernel_ir::kernel::stencil::{Boundary, StencilSpec};
+    use ringkernel_transpile::{transpile_kernel_fn, KernelMode};
+
+    let src = r#"
+        const STEPS: u32 = 8;
+        pub fn poly(i: u64, c: &[f64], out: &mut [f64], n: u32) {
+            let k = i as usize;
+            if k >= out.len() { return; }
+            let x = k as f64 / f64::max(out.len() as f64, 1.0);
+            let mut acc = 0.0;
+            for j in 0..c.len() { acc = acc.mul_add(x, c[j]); }
+            let mut s = 0u32;
+            while s < n.min(STEPS) { s += 1; if s % 5 == 4 { continue; } acc += 1.0; }
+            out[k] = match s { 0 => acc, 1..=3 => -acc, _ => acc.abs().sqrt() };
+        }
+        pub fn wide(t: &[f64], c: u32, sx: u32, x: u32, _y: u32, w: f64) -> f64 {
+            let c = c as usize;
+            let mut s = 0.0;
+            for d in 1..4usize { s += t[c + d] + t[c - d] + t[c + d * sx as usize]; }
+            if x % 2 == 0 { w * s } else { s - t[c] }
+        }
+        #[allow(clippy::too_many_arguments)]
+        pub fn box3(t: &[f64], c: u32, sx: u32, sxy: u32, _x: u32, _y: u32, _z: u32) -> f64 {
+            let c = c as usize;
+            t[c + sx as usize] - t[c - sxy as usize]
+        }
+        pub fn damped(u: &[f32], up: &[f32], i: u32, nx: u32, coef: f32) -> f32 {
+            let i = i as usize;
+            if coef <= 0.0 { return u[i]; }
+            let lap = u[i + 1] + u[i - 1] + u[i + nx as usize] + u[i - nx as usize] - 4.0 * u[i];
+            0.99 * coef.mul_add(lap, 2.0 * u[i] - up[i])
+        }
+    "#;
+    let spec2 = StencilSpec {
+        dims: 2,
+        tile: [32, 4, 1],
+        radius: 3,
+        elem: ScalarType::F64,
+        boundary: Boundary::CopyInput,
+    };
+    let spec3 = StencilSpec {
+        dims: 3,
+        tile: [8, 4, 4],
+        radius: 1,
+        elem: ScalarType::F64,
+        boundary: Boundary::Clamp,
+    };
+    for (f, mode, kernel) in [
+        ("poly", KernelMode::Global, "poly_kernel"),
+        ("wide", KernelMode::Stencil(spec2), "wide_kernel"),
+        ("box3", KernelMode::Stencil(spec3), "box3_kernel"),
+        ("damped", KernelMode::Fdtd2d, "damped_fdtd"),
+    ] {
+        let out =
+            transpile_kernel_fn(src, f, &mode, kernel).unwrap_or_else(|d| panic!("{f}: {d:?}"));
+        let ptx = compile_sm90(&format!("{kernel}.cu"), &out.cuda);
+        assert!(ptx.ptx.contains(&format!(".entry {kernel}")), "{f}");
+    }
 }

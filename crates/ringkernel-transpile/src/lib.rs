@@ -45,6 +45,7 @@
 
 mod codegen;
 mod diagnostic;
+pub mod kernel_fn;
 mod literal;
 mod lower;
 pub mod model;
@@ -52,6 +53,7 @@ pub mod probe;
 
 pub use codegen::CudaText;
 pub use diagnostic::Diagnostic;
+pub use kernel_fn::{transpile_kernel_fn, KernelFnOutput, KernelMode};
 pub use lower::PANIC_CODE;
 
 use model::StructLayout;

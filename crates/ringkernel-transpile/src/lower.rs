@@ -14,6 +14,7 @@
 
 mod call;
 mod expr;
+pub(crate) mod kernel;
 mod loops;
 mod matches;
 mod place;
@@ -67,6 +68,9 @@ pub enum Mode {
     Cuda,
     /// Scalars in, output scalar `k` out (see [`crate::probe`]).
     Probe(usize),
+    /// A per-element / per-cell kernel function (see [`crate::kernel_fn`]): `return` is the
+    /// function's own, and a Rust panic traps the kernel.
+    Kernel,
 }
 
 /// Flags of the innermost loop whose body holds `break` or `continue`.
@@ -89,13 +93,15 @@ pub(crate) struct Lowerer<'m> {
     pub(crate) reply: &'m StructLayout,
     pub(crate) state_slots: HashMap<String, Slot>,
     pub(crate) msg_slots: HashMap<String, Slot>,
-    /// `self_id`, `sender`, `timestamp`.
-    pub(crate) ctx_ids: [LocalId; 3],
+    /// `self_id`, `sender`, `timestamp` (handlers only).
+    pub(crate) ctx_ids: Option<[LocalId; 3]>,
     /// Pointer parameters (CUDA mode only): state, reply.
     ptrs: Option<(LocalId, LocalId)>,
     /// State fields the handler assigns (stored back at each exit).
     assigned: HashSet<String>,
     pub(crate) loops: Vec<Option<LoopFlags>>,
+    /// The slices and return type of a kernel function (`None` for a handler).
+    pub(crate) kernel: Option<kernel::KernelFrame>,
 }
 
 /// The lowered handler: one IR function.
@@ -121,6 +127,12 @@ pub(crate) fn lower_handler(
                 .copied()
                 .ok_or_else(|| Diagnostic::spanned(sig, "probe output out of range"))?,
         ),
+        Mode::Kernel => {
+            return Err(Diagnostic::spanned(
+                sig,
+                "internal error: a handler lowered as a kernel function",
+            ))
+        }
     };
     let mut fb = FunctionBuilder::new(fn_name, ret);
     let mut prologue = Vec::new();
@@ -137,7 +149,7 @@ pub(crate) fn lower_handler(
             let r = fb.param("reply", Type::struct_ptr_mut(&reply.c_name));
             Some((s, m, r))
         }
-        Mode::Probe(_) => None,
+        Mode::Probe(_) | Mode::Kernel => None,
     };
     // Probe parameters come in `probe::input_types` order: state, message, then the context.
     let mut slots_for = |fb: &mut FunctionBuilder, layout: &StructLayout, prefix: &str, ptr| {
@@ -194,10 +206,11 @@ pub(crate) fn lower_handler(
         reply,
         state_slots,
         msg_slots,
-        ctx_ids,
+        ctx_ids: Some(ctx_ids),
         ptrs: ptrs.map(|p| (p.0, p.2)),
         assigned,
         loops: Vec::new(),
+        kernel: None,
     };
     let mut body = prologue;
     l.fn_body(&actor.handle.block, &mut body)?;
@@ -415,6 +428,9 @@ impl Lowerer<'_> {
                 let value = self.probe_output(k, code, reply);
                 vec![Stmt::Return(Some(value))]
             }
+            // A kernel function has no handler result; the front end rejects `Ok`, `Err` and
+            // `?` before they get here, so the only exit with a code is a panic.
+            Mode::Kernel => vec![kernel::trap()],
         }
     }
 
@@ -443,7 +459,8 @@ impl Lowerer<'_> {
             .unwrap_or_else(|| Expr::Lit(zero(ty)))
     }
 
-    /// `if !(cond) { exit(PANIC_CODE) }`: a guard where Rust would panic.
+    /// `if !(cond) { exit(PANIC_CODE) }`: a guard where Rust would panic (a trap in a kernel
+    /// function).
     pub(crate) fn panic_unless(&mut self, cond: Expr, out: &mut Vec<Stmt>) {
         let exit = self.exit(PANIC_CODE, None);
         out.push(Stmt::if_else(

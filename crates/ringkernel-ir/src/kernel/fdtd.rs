@@ -4,7 +4,10 @@
 //!
 //! Cell contract: `fn f(u: *const f32, u_prev: *const f32, i: u32, nx: u32, coef: f32) -> f32`,
 //! the new value of interior cell `i = y * nx + x` (`0 < x < nx - 1`, `0 < y < ny - 1`); it may
-//! read `u[i ± 1]`, `u[i ± nx]` and `u_prev[i]`. Edge cells are held at 0 (Dirichlet).
+//! read `u[i ± 1]`, `u[i ± nx]` and `u_prev[i]`. Edge cells are held at 0 (Dirichlet). The slice
+//! form `fn f(u: *const f32, u_len: u64, u_prev: *const f32, u_prev_len: u64, i, nx, coef)` — what
+//! the transpiler makes of `u: &[f32], u_prev: &[f32]` — also receives each field's length
+//! (`nx * ny`), so the function can bounds-check its reads.
 //!
 //! Kernel: `extern "C" __global__ void NAME(rk_fdtd_params p)`,
 //! launched with `cuLaunchCooperativeKernel` and a co-resident grid (layout [`PARAMS_C`], 64 bytes). Three field buffers rotate
@@ -100,19 +103,38 @@ pub fn emit_fdtd_2d(module: &Module, cell_fn: &str, kernel_name: &str) -> Result
     let f = find(module, cell_fn)?;
     reject_ring_only(module, "FDTD")?;
     crate::verify::check_identifier(kernel_name)?;
-    let want = vec![
+    let (ptr, len) = (
         Type::ptr_const(ScalarType::F32),
-        Type::ptr_const(ScalarType::F32),
+        Type::Scalar(ScalarType::U64),
+    );
+    let scalars = [
         Type::Scalar(ScalarType::U32),
         Type::Scalar(ScalarType::U32),
         Type::Scalar(ScalarType::F32),
     ];
-    if param_types(f) != want || f.ret != Type::Scalar(ScalarType::F32) {
+    let pointer_form: Vec<Type> = [ptr.clone(), ptr.clone()]
+        .into_iter()
+        .chain(scalars.clone())
+        .collect();
+    let slice_form: Vec<Type> = [ptr.clone(), len.clone(), ptr, len]
+        .into_iter()
+        .chain(scalars)
+        .collect();
+    let got = param_types(f);
+    let slices = got == slice_form;
+    if !(slices || got == pointer_form) || f.ret != Type::Scalar(ScalarType::F32) {
         return Err(contract(
             f,
-            "an FDTD cell function is fn(u: *const f32, u_prev: *const f32, i: u32, nx: u32, coef: f32) -> f32",
+            "an FDTD cell function is fn(u: *const f32, u_prev: *const f32, i: u32, nx: u32, coef: f32) -> f32, \
+             or with each field as a slice (pointer, then its u64 length)",
         ));
     }
+    // A slice-form cell function gets each field's length, so its own bounds checks hold.
+    let (u_arg, prev_arg) = if slices {
+        ("f[cur], n", "f[prev], n")
+    } else {
+        ("f[cur]", "f[prev]")
+    };
     let mut out = String::from("#include <cooperative_groups.h>\n#include <cuda/atomic>\n");
     out.push_str(&emit_module(module)?);
     out.push('\n');
@@ -214,7 +236,7 @@ extern "C" __global__ void {kernel_name}(rk_fdtd_params p) {{
             for (unsigned long long i = tid; i < n; i += nthreads) {{
                 const unsigned int x = (unsigned int)(i % p.nx), y = (unsigned int)(i / p.nx);
                 const bool interior = x > 0u && y > 0u && x + 1u < p.nx && y + 1u < p.ny;
-                f[next][i] = interior ? {cell}(f[cur], f[prev], (unsigned int)i, p.nx, p.coef) : 0.0f;
+                f[next][i] = interior ? {cell}({u_arg}, {prev_arg}, (unsigned int)i, p.nx, p.coef) : 0.0f;
             }}
             prev = cur;
             cur = next;

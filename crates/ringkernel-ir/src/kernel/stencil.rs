@@ -6,6 +6,9 @@
 //! - 2D: `fn f(tile: *const T, c: u32, sx: u32, x: u32, y: u32, rest...) -> T`
 //! - 3D: `fn f(tile: *const T, c: u32, sx: u32, sxy: u32, x: u32, y: u32, z: u32, rest...) -> T`
 //!
+//! In the slice form the tile pointer is followed by `tile_len: u64`, the padded tile's cell
+//! count (what the transpiler makes of `tile: &[T]`: a pointer and its length).
+//!
 //! `tile[c]` is the cell `(x, y[, z])`; its neighbour at offset `(dx, dy, dz)` is
 //! `tile[c + dx + dy * sx + dz * sxy]` for `|d| <= radius` (row pitch `sx`, plane pitch `sxy`).
 //! The kernel `NAME(const T* in, T* out, u32 nx, u32 ny[, u32 nz], rest...)` writes
@@ -90,27 +93,54 @@ impl StencilSpec {
     }
 }
 
-/// Number of leading parameters the contract fixes.
-fn fixed_params(dims: u32) -> usize {
-    if dims == 3 {
-        7
-    } else {
-        5
+/// How the cell function receives the tile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TileForm {
+    /// `tile: *const T`.
+    Pointer,
+    /// `tile: *const T, tile_len: u64`: a slice (what the transpiler makes of `tile: &[T]`); the
+    /// length is the padded tile's cell count, so the function's bounds checks see the tile.
+    Slice,
+}
+
+impl TileForm {
+    /// Number of leading parameters the contract fixes.
+    fn fixed_params(self, dims: u32) -> usize {
+        let scalars = if dims == 3 { 6 } else { 4 };
+        match self {
+            TileForm::Pointer => 1 + scalars,
+            TileForm::Slice => 2 + scalars,
+        }
     }
 }
 
-fn check_signature(module: &Module, cell_fn: &str, spec: &StencilSpec) -> Result<(), IrError> {
+fn check_signature(
+    module: &Module,
+    cell_fn: &str,
+    spec: &StencilSpec,
+) -> Result<TileForm, IrError> {
     let f = find(module, cell_fn)?;
     spec.check().map_err(|r| contract(f, r))?;
+    let got = param_types(f);
+    let form = if got.get(1) == Some(&Type::Scalar(ScalarType::U64)) {
+        TileForm::Slice
+    } else {
+        TileForm::Pointer
+    };
     let u = Type::Scalar(ScalarType::U32);
     let mut want = vec![Type::ptr_const(spec.elem)];
-    want.extend(std::iter::repeat_n(u, fixed_params(spec.dims) - 1));
-    let got = param_types(f);
+    if form == TileForm::Slice {
+        want.push(Type::Scalar(ScalarType::U64));
+    }
+    want.extend(std::iter::repeat_n(
+        u,
+        form.fixed_params(spec.dims) - want.len(),
+    ));
     if got.len() < want.len() || got[..want.len()] != want[..] || f.ret != Type::Scalar(spec.elem) {
         return Err(contract(
             f,
             format!(
-                "a {}D stencil cell function is fn(tile: *const {t}, c: u32, sx: u32, {}x: u32, y: u32{}, ...) -> {t}",
+                "a {}D stencil cell function is fn(tile: *const {t}[, tile_len: u64], c: u32, sx: u32, {}x: u32, y: u32{}, ...) -> {t}",
                 spec.dims,
                 if spec.dims == 3 { "sxy: u32, " } else { "" },
                 if spec.dims == 3 { ", z: u32" } else { "" },
@@ -118,7 +148,7 @@ fn check_signature(module: &Module, cell_fn: &str, spec: &StencilSpec) -> Result
             ),
         ));
     }
-    Ok(())
+    Ok(form)
 }
 
 /// Emits `module` plus the stencil kernel `kernel_name` around `cell_fn`.
@@ -128,7 +158,7 @@ pub fn emit_stencil(
     kernel_name: &str,
     spec: &StencilSpec,
 ) -> Result<String, IrError> {
-    check_signature(module, cell_fn, spec)?;
+    let form = check_signature(module, cell_fn, spec)?;
     reject_ring_only(module, "stencil")?;
     crate::verify::check_identifier(kernel_name)?;
     let f = find(module, cell_fn)?;
@@ -138,7 +168,7 @@ pub fn emit_stencil(
     let r = spec.radius;
     let rz = if spec.dims == 3 { r } else { 0 };
     let three = spec.dims == 3;
-    let extras = extra_params(f, fixed_params(spec.dims));
+    let extras = extra_params(f, form.fixed_params(spec.dims));
     let decls: String = extras.iter().map(|(t, n)| format!(", {t} {n}")).collect();
     let args: String = extras.iter().map(|(_, n)| format!(", {n}")).collect();
     let mut out = emit_module(module)?;
@@ -153,10 +183,21 @@ pub fn emit_stencil(
             "x < {r}u || y < {r}u || z < {r}u || x + {r}u >= rk_nx || y + {r}u >= rk_ny || z + {r}u >= rk_nz"
         ),
     };
+    let tile_arg = match form {
+        TileForm::Pointer => "rk_tile".to_string(),
+        TileForm::Slice => format!(
+            "rk_tile, {}ull",
+            u64::from(px) * u64::from(py) * u64::from(pz)
+        ),
+    };
     let call = if three {
-        format!("{}(rk_tile, c, {px}u, {}u, x, y, z{args})", f.name, px * py)
+        format!(
+            "{}({tile_arg}, c, {px}u, {}u, x, y, z{args})",
+            f.name,
+            px * py
+        )
     } else {
-        format!("{}(rk_tile, c, {px}u, x, y{args})", f.name)
+        format!("{}({tile_arg}, c, {px}u, x, y{args})", f.name)
     };
     // Block index → tile origin: one linear block id walks all tiles (the driver launches 1D
     // grids); the shared tile is reloaded per tile, with a barrier before reuse.
@@ -214,7 +255,7 @@ pub fn run_on_cpu(
     extent: [u32; 3],
     rest: &[Literal],
 ) -> Result<Vec<Literal>, IrError> {
-    check_signature(module, cell_fn, spec)?;
+    let form = check_signature(module, cell_fn, spec)?;
     crate::verify::verify_module(module)?;
     let f = find(module, cell_fn)?;
     let [nx, ny, nz] = extent;
@@ -269,7 +310,11 @@ pub fn run_on_cpu(
                                 memory[0][c as usize]
                             } else {
                                 let u = |v: i64| Value::Scalar(Literal::U32(v as u32));
-                                let mut args = vec![Value::Buffer(0), u(c), u(i64::from(px))];
+                                let mut args = vec![Value::Buffer(0)];
+                                if form == TileForm::Slice {
+                                    args.push(Value::Scalar(Literal::U64(memory[0].len() as u64)));
+                                }
+                                args.extend([u(c), u(i64::from(px))]);
                                 if spec.dims == 3 {
                                     args.push(u(i64::from(px * py)));
                                 }

@@ -1,39 +1,43 @@
 //! Global mode: `y[i] = a * x[i] + y[i]` with one rounding (`mul_add`), so the device result is
-//! bit-identical to the CPU's.
+//! bit-identical to the CPU's. The element function is Rust ([`kernel::axpy`], in
+//! `rust/axpy.rs`): compiled natively for the CPU reference and transpiled for the device.
 
-use ringkernel_ir::ir::{BinOp, Expr, FunctionBuilder, Module, Place, ScalarType, Stmt, Type};
+use ringkernel_ir::ir::Module;
+use ringkernel_transpile::KernelMode;
 
-use super::at;
+use crate::KernelsError;
+
+#[path = "rust/axpy.rs"]
+pub mod kernel;
+
+/// The Rust text of [`kernel`], the input of the transpiler.
+pub const SOURCE: &str = include_str!("rust/axpy.rs");
 
 /// Name of the per-element function.
 pub const FUNCTION: &str = "axpy";
 
-/// `fn axpy(i: u32, a: f32, x: *const f32, y: *mut f32, len: u32) { if i < len { y[i] = a.mul_add(x[i], y[i]) } }`.
-pub fn module() -> Module {
-    let mut f = FunctionBuilder::new(FUNCTION, Type::Void);
-    let i = f.param("i", ScalarType::U32);
-    let a = f.param("a", ScalarType::F32);
-    let x = f.param("x", Type::ptr_const(ScalarType::F32));
-    let y = f.param("y", Type::ptr_mut(ScalarType::F32));
-    let len = f.param("len", ScalarType::U32);
-    let xi = at(x, Expr::local(i));
-    let yi = at(y, Expr::local(i));
-    f.push(Stmt::if_else(
-        Expr::bin(BinOp::Lt, Expr::local(i), Expr::local(len)),
-        vec![Stmt::Store {
-            place: Place::Index(Expr::local(y), Expr::local(i)),
-            value: Expr::call("mul_add_f32", vec![Expr::local(a), xi, yi]),
-        }],
-        vec![],
-    ));
-    let mut m = Module::new();
-    m.functions.push(f.finish());
-    m
+/// The element function lowered to IR:
+/// `fn axpy(i: u32, a: f32, x: *const f32, x_len: u64, y: *mut f32, y_len: u64)`.
+pub fn module() -> Result<Module, KernelsError> {
+    Ok(ringkernel_transpile::kernel_fn::kernel_module(SOURCE)?)
 }
 
-/// The CPU reference.
+/// The grid-stride kernel `kernel_name(u32 n, f32 a, const f32* x, u64 x_len, f32* y, u64 y_len)`.
+pub fn cuda(kernel_name: &str) -> Result<String, KernelsError> {
+    let out = ringkernel_transpile::transpile_kernel_fn(
+        SOURCE,
+        FUNCTION,
+        &KernelMode::Global,
+        kernel_name,
+    )?;
+    Ok(out.cuda)
+}
+
+/// The CPU reference: the native element function over every index of `y`.
 pub fn cpu(a: f32, x: &[f32], y: &mut [f32]) {
-    for (yi, xi) in y.iter_mut().zip(x) {
-        *yi = a.mul_add(*xi, *yi);
+    for i in 0..y.len() {
+        // The kernel's index type is u32; a longer slice would wrap, so stop where it ends.
+        let Ok(i) = u32::try_from(i) else { break };
+        kernel::axpy(i, a, x, y);
     }
 }

@@ -1,61 +1,35 @@
 //! Persistent FDTD mode: the leapfrog update of the 2D wave equation,
 //! `u' = 2u - u_prev + coef * (u[x±1] + u[y±1] - 4u)` with `coef = (c Δt / Δx)²` (stable for
-//! `coef <= 0.5`).
+//! `coef <= 0.5`). The cell function is Rust ([`kernel::wave_cell`], in `rust/wave.rs`):
+//! compiled natively for the CPU reference ([`crate::fdtd_cpu`]) and transpiled for the device.
 
-use ringkernel_ir::ir::{BinOp, Expr, FunctionBuilder, Module, ScalarType, Stmt, Type};
+use ringkernel_ir::ir::Module;
+use ringkernel_transpile::KernelMode;
 
-use super::{at, offset};
+use crate::KernelsError;
+
+#[path = "rust/wave.rs"]
+pub mod kernel;
+
+/// The Rust text of [`kernel`], the input of the transpiler.
+pub const SOURCE: &str = include_str!("rust/wave.rs");
 
 /// Name of the cell function.
 pub const FUNCTION: &str = "wave_cell";
 
-/// `fn wave_cell(u: *const f32, u_prev: *const f32, i: u32, nx: u32, coef: f32) -> f32`.
-pub fn module() -> Module {
-    let f32t = Type::Scalar(ScalarType::F32);
-    let mut f = FunctionBuilder::new(FUNCTION, f32t.clone());
-    let u = f.param("u", Type::ptr_const(ScalarType::F32));
-    let up = f.param("u_prev", Type::ptr_const(ScalarType::F32));
-    let i = f.param("i", ScalarType::U32);
-    let nx = f.param("nx", ScalarType::U32);
-    let coef = f.param("coef", f32t.clone());
-    let ctr = f.local("ctr", f32t.clone());
-    let lap = f.local("lap", f32t);
-    let one = Expr::u32(1);
-    let row = Expr::local(nx);
-    f.push(Stmt::Let {
-        local: ctr,
-        init: at(u, Expr::local(i)),
-    });
-    let n = [
-        offset(Expr::local(i), 1, one.clone()),
-        offset(Expr::local(i), -1, one),
-        offset(Expr::local(i), 1, row.clone()),
-        offset(Expr::local(i), -1, row),
-    ]
-    .into_iter()
-    .map(|ix| at(u, ix))
-    .reduce(Expr::add)
-    .unwrap_or(Expr::f32(0.0));
-    f.push(Stmt::Let {
-        local: lap,
-        init: Expr::bin(BinOp::Sub, n, Expr::mul(Expr::f32(4.0), Expr::local(ctr))),
-    });
-    f.push(Stmt::Return(Some(Expr::add(
-        Expr::bin(
-            BinOp::Sub,
-            Expr::mul(Expr::f32(2.0), Expr::local(ctr)),
-            at(up, Expr::local(i)),
-        ),
-        Expr::mul(Expr::local(coef), Expr::local(lap)),
-    ))));
-    let mut m = Module::new();
-    m.functions.push(f.finish());
-    m
+/// The cell function lowered to IR (the FDTD mode's slice form):
+/// `fn wave_cell(u: *const f32, u_len: u64, u_prev: *const f32, u_prev_len: u64, i: u32, nx: u32, coef: f32) -> f32`.
+pub fn module() -> Result<Module, KernelsError> {
+    Ok(ringkernel_transpile::kernel_fn::kernel_module(SOURCE)?)
 }
 
-/// The CPU reference of one interior cell (same operation order as the IR).
-pub fn cell(u: &[f32], u_prev: &[f32], i: usize, nx: usize, coef: f32) -> f32 {
-    let ctr = u[i];
-    let lap = u[i + 1] + u[i - 1] + u[i + nx] + u[i - nx] - 4.0 * ctr;
-    2.0 * ctr - u_prev[i] + coef * lap
+/// The persistent FDTD kernel `kernel_name(rk_fdtd_params)` around the cell function.
+pub fn cuda(kernel_name: &str) -> Result<String, KernelsError> {
+    let out = ringkernel_transpile::transpile_kernel_fn(
+        SOURCE,
+        FUNCTION,
+        &KernelMode::Fdtd2d,
+        kernel_name,
+    )?;
+    Ok(out.cuda)
 }

@@ -1,7 +1,6 @@
 //! Shared test helpers: a seeded generator (reproducible random inputs) and the kernel sources.
 #![allow(dead_code)] // each test target uses a different subset
 
-use ringkernel_ir::kernel::{fdtd, global, stencil};
 use ringkernel_kernels::examples::{axpy, stencils, wave};
 
 /// SplitMix64: small, seeded, good enough for test inputs.
@@ -35,34 +34,21 @@ pub const CROSS2D_KERNEL: &str = "cross2d_kernel";
 pub const HEAT3D_KERNEL: &str = "heat3d_kernel";
 pub const FDTD_KERNEL: &str = "wave_fdtd";
 
+/// Each example's kernel, transpiled from its Rust source.
 pub fn axpy_source() -> String {
-    global::emit_global(&axpy::module(), axpy::FUNCTION, AXPY_KERNEL)
-        .unwrap_or_else(|e| panic!("{e}"))
+    axpy::cuda(AXPY_KERNEL).unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub fn cross2d_source() -> String {
-    stencil::emit_stencil(
-        &stencils::cross2d_module(),
-        stencils::CROSS2D,
-        CROSS2D_KERNEL,
-        &stencils::CROSS2D_SPEC,
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
+    stencils::cross2d_cuda(CROSS2D_KERNEL).unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub fn heat3d_source() -> String {
-    stencil::emit_stencil(
-        &stencils::heat3d_module(),
-        stencils::HEAT3D,
-        HEAT3D_KERNEL,
-        &stencils::HEAT3D_SPEC,
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
+    stencils::heat3d_cuda(HEAT3D_KERNEL).unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub fn fdtd_source() -> String {
-    fdtd::emit_fdtd_2d(&wave::module(), wave::FUNCTION, FDTD_KERNEL)
-        .unwrap_or_else(|e| panic!("{e}"))
+    wave::cuda(FDTD_KERNEL).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Largest `|a - b| / max(1, |b|)` over two equally long slices.

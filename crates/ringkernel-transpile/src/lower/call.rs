@@ -31,6 +31,9 @@ impl Lowerer<'_> {
             return Err(Diagnostic::spanned(m, "unsupported: turbofish calls"));
         }
         let method = m.method.to_string();
+        if let Some(v) = self.slice_method(m)? {
+            return Ok(v);
+        }
         if let Some(v) = self.ctx_method(m, &method)? {
             return Ok(v);
         }
@@ -241,7 +244,9 @@ impl Lowerer<'_> {
             syn::Member::Named(n) => n.to_string(),
             syn::Member::Unnamed(_) => String::new(),
         };
-        let [self_id, sender, timestamp] = self.ctx_ids;
+        let Some([self_id, sender, timestamp]) = self.ctx_ids else {
+            return Ok(None);
+        };
         let v = match (field.as_str(), method) {
             ("self_id", "raw") => Val::new(Expr::local(self_id), ScalarType::U32),
             ("sender", "raw") => Val::new(Expr::local(sender), ScalarType::U32),
@@ -388,6 +393,13 @@ impl Lowerer<'_> {
 
     /// `opt.ok_or(HandlerError(CODE))?`.
     pub(crate) fn try_expr(&mut self, t: &syn::ExprTry, out: &mut Vec<Stmt>) -> Result<Val> {
+        if self.kernel.is_some() {
+            return Err(Diagnostic::spanned(
+                t,
+                "unsupported `?`: a kernel function returns no `Result`; use \
+                 `x.checked_op(y).unwrap_or(d)` or `let Some(v) = … else { return …; };`",
+            ));
+        }
         let E::MethodCall(m) = &*t.expr else {
             return Err(Diagnostic::spanned(
                 t,

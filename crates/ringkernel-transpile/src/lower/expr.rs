@@ -150,6 +150,15 @@ impl Lowerer<'_> {
                 if let Some(l) = self.model.consts.get(name) {
                     return Ok(Val::new(Expr::Lit(*l), l.ty()));
                 }
+                if self.is_slice_name(name) {
+                    return Err(Diagnostic::spanned(
+                        p,
+                        format!(
+                            "`{name}` is a slice: a kernel function indexes it (`{name}[i]`) or \
+                             reads `{name}.len()`; slices are not values"
+                        ),
+                    ));
+                }
                 let role = [&self.state_name, &self.msg_name, &self.ctx_name]
                     .iter()
                     .any(|n| n.as_deref() == Some(name.as_str()));

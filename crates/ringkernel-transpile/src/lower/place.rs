@@ -135,6 +135,9 @@ impl Lowerer<'_> {
                 }
             }
             E::Index(ix) => {
+                if let Some(v) = self.slice_read(&ix.expr, &ix.index, out)? {
+                    return Ok(v);
+                }
                 let slot = self.array_slot(&ix.expr)?;
                 let i = self.index(&ix.index, slot.ids.len(), out)?;
                 let elems: Vec<Expr> = slot.ids.iter().map(|id| Expr::local(*id)).collect();
@@ -245,6 +248,9 @@ impl Lowerer<'_> {
                 Ok(())
             }
             E::Index(ix) => {
+                if self.slice_assign(ix, op, value, node, out)? {
+                    return Ok(());
+                }
                 // Value first (Rust evaluates a primitive assignment's value before its place).
                 let slot = self.array_slot(&ix.expr)?;
                 if !matches!(&*ix.expr, E::Field(f) if self.field_slot(f).is_ok_and(|(r, _)| r == Root::State))

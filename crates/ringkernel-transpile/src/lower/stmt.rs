@@ -194,6 +194,7 @@ impl Lowerer<'_> {
             E::Loop(l) => self.loop_loop(l, out),
             E::Break(b) => self.break_stmt(b, out),
             E::Continue(c) => self.continue_stmt(c, out),
+            E::Return(r) if self.kernel.is_some() => self.kernel_return(r, out),
             E::Return(r) => match &r.expr {
                 Some(v) => self.result(v, out),
                 None => Err(Diagnostic::spanned(
