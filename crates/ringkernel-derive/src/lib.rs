@@ -23,6 +23,7 @@ use syn::{parse_macro_input, DeriveInput, ItemMod};
 
 mod expand;
 mod gpu_actor;
+mod gpu_kernel;
 mod parse;
 
 /// Implements `ringkernel_core::Message` for a plain-data struct.
@@ -152,4 +153,35 @@ pub fn gpu_actor(attr: TokenStream, item: TokenStream) -> TokenStream {
     };
     let module = parse_macro_input!(item as ItemMod);
     gpu_actor::expand(&args, module).into()
+}
+
+/// Keeps a module of kernel functions native and makes its text available to the transpiler.
+///
+/// The module holds plain `fn`s in the kernel-function subset (`docs/transpiler.md`, "Kernel
+/// functions": scalar, `&[T]` and `&mut [T]` parameters, a scalar or `()` result), scalar
+/// `const`s and `use`s. It is emitted unchanged, so rustc compiles the functions natively (the
+/// CPU reference); every construct outside the subset is a compile error at its tokens; and the
+/// module gains `pub const SOURCE: &str`, the text `ringkernel_transpile::transpile_kernel_fn`
+/// lowers to CUDA for a kernel mode (global, stencil, FDTD).
+///
+/// ```
+/// #[ringkernel_derive::gpu_kernel]
+/// mod kernel {
+///     pub fn scale(i: u32, k: f32, v: &mut [f32]) {
+///         let i = i as usize;
+///         if i < v.len() {
+///             v[i] *= k;
+///         }
+///     }
+/// }
+///
+/// let mut v = [1.0, 2.0];
+/// kernel::scale(1, 3.0, &mut v); // native
+/// assert_eq!(v, [1.0, 6.0]);
+/// assert!(kernel::SOURCE.contains("pub fn scale"));
+/// ```
+#[proc_macro_attribute]
+pub fn gpu_kernel(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let module = parse_macro_input!(item as ItemMod);
+    gpu_kernel::expand(attr.into(), module).into()
 }

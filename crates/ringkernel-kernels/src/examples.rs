@@ -1,8 +1,8 @@
 //! One example kernel per mode, each with a CPU reference, used by the interpreter and GPU tests.
 //!
-//! The global, stencil and FDTD examples are **written once in Rust** (`examples/rust/*.rs`):
-//! each file is compiled natively as the example's `kernel` module — the CPU reference calls
-//! those functions — and its text is transpiled (`ringkernel_transpile::kernel_fn`) to the IR the
+//! The global, stencil and FDTD examples are **written once in Rust**: each example's
+//! `#[gpu_kernel] mod kernel` is compiled natively — the CPU reference calls those functions — and
+//! its text (`kernel::SOURCE`) is transpiled (`ringkernel_transpile::kernel_fn`) to the IR the
 //! kernel modes wrap. The ring-mode `counter` is built with the IR builder (ring-mode actors come
 //! from Rust through `#[gpu_actor]` instead, see `docs/transpiler.md`).
 //!

@@ -1,9 +1,10 @@
 //! Kernel functions: per-element / per-cell Rust functions for the global, stencil and FDTD
 //! kernel modes, written once and both compiled natively and transpiled.
 //!
-//! The input is the text of a Rust file (typically `include_str!` of a file the crate also
-//! compiles as a module) holding scalar `const`s, `use` declarations (ignored) and plain `fn`s.
-//! Each `fn` is lowered with the handler lowering ([`crate::lower`]) to one IR function of the
+//! The input is Rust text — the `SOURCE` a `#[gpu_kernel]` module gains (the macro checks it
+//! at compile time through [`kernel_module_items`]), or any file's text — holding scalar `const`s,
+//! `use` declarations (ignored) and plain `fn`s.
+//! Each `fn` is lowered with the handler lowering (`src/lower/`) to one IR function of the
 //! same name; [`transpile_kernel_fn`] then wraps one of them with a
 //! [`ringkernel_ir::kernel`] mode, whose contract check becomes a diagnostic at the signature.
 //!
@@ -73,10 +74,16 @@ struct KernelItem<'a> {
 pub fn kernel_module(src: &str) -> Result<Module, Vec<Diagnostic>> {
     let file: syn::File = syn::parse_str(src)
         .map_err(|e| vec![Diagnostic::new(e.span(), format!("not a Rust file: {e}"))])?;
-    let (consts, items) = read_file(&file)?;
+    kernel_module_items(&file.items)
+}
+
+/// [`kernel_module`] on parsed items (what `#[gpu_kernel]` passes, so diagnostics keep the
+/// spans of the user's tokens).
+pub fn kernel_module_items(items: &[syn::Item]) -> Result<Module, Vec<Diagnostic>> {
+    let (consts, fns) = read_items(items)?;
     let mut errors = Vec::new();
     let mut module = Module::new();
-    for k in &items {
+    for k in &fns {
         match lower_kernel_fn(&consts, k.item, &k.params, k.ret) {
             Ok(f) => module.functions.push(f),
             Err(e) => errors.push(e),
@@ -86,8 +93,8 @@ pub fn kernel_module(src: &str) -> Result<Module, Vec<Diagnostic>> {
         return Err(errors);
     }
     PassManager::standard().run(&mut module).map_err(|e| {
-        vec![Diagnostic::spanned(
-            &file,
+        vec![Diagnostic::new(
+            proc_macro2::Span::call_site(),
             format!("internal error: the lowered IR was rejected ({e})"),
         )]
     })?;
@@ -131,12 +138,12 @@ pub fn transpile_kernel_fn(
 
 type Consts = HashMap<String, ringkernel_ir::ir::Literal>;
 
-/// The file's scalar constants and its functions with their signatures read.
-fn read_file(file: &syn::File) -> Result<(Consts, Vec<KernelItem<'_>>), Vec<Diagnostic>> {
+/// The scalar constants and the functions (with their signatures read) among `all`.
+fn read_items(all: &[syn::Item]) -> Result<(Consts, Vec<KernelItem<'_>>), Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut consts = HashMap::new();
     let mut items = Vec::new();
-    for item in &file.items {
+    for item in all {
         match item {
             syn::Item::Use(_) => {}
             syn::Item::Const(c) => match const_literal(&c.ty, &c.expr) {

@@ -6,6 +6,12 @@
 //! backend pastes into its persistent kernel. The `#[gpu_actor]` attribute (ringkernel-derive)
 //! is its only production caller.
 //!
+//! [`kernel_fn`] does the same for the other kernel modes: a per-element (global) or per-cell
+//! (stencil, FDTD) Rust function of scalars and slices, compiled natively as the CPU reference
+//! and lowered from its text ([`transpile_kernel_fn`]) to the IR the mode wraps
+//! (`ringkernel_ir::kernel`); `#[gpu_kernel]` checks such a module at compile time. Where native
+//! Rust panics (index out of bounds, division by zero) a kernel function traps the device kernel.
+//!
 //! Guarantees:
 //! - **No panics, no silent miscompiles.** Anything outside the subset is a [`Diagnostic`] with the
 //!   span of the offending tokens and the reason; every problem found is returned, not only the

@@ -1,17 +1,29 @@
 //! Global mode: `y[i] = a * x[i] + y[i]` with one rounding (`mul_add`), so the device result is
-//! bit-identical to the CPU's. The element function is Rust ([`kernel::axpy`], in
-//! `rust/axpy.rs`): compiled natively for the CPU reference and transpiled for the device.
+//! bit-identical to the CPU's. The element function is Rust ([`kernel::axpy`]): compiled natively
+//! for the CPU reference and transpiled for the device.
 
 use ringkernel_ir::ir::Module;
 use ringkernel_transpile::KernelMode;
 
 use crate::KernelsError;
 
-#[path = "rust/axpy.rs"]
-pub mod kernel;
+/// The element function, written once: compiled natively (the CPU reference calls it) and
+/// transpiled from its text; `#[gpu_kernel]` checks it against the subset at compile time.
+#[ringkernel_derive::gpu_kernel]
+pub mod kernel {
+    /// `y[i] = a * x[i] + y[i]` with one rounding (`mul_add`, a fused multiply-add on the device
+    /// too, so both agree bit for bit). Indices at or past `y.len()` are left alone: the grid may
+    /// cover more elements than there are.
+    pub fn axpy(i: u32, a: f32, x: &[f32], y: &mut [f32]) {
+        let i = i as usize;
+        if i < y.len() {
+            y[i] = a.mul_add(x[i], y[i]);
+        }
+    }
+}
 
-/// The Rust text of [`kernel`], the input of the transpiler.
-pub const SOURCE: &str = include_str!("rust/axpy.rs");
+/// The Rust text of [`kernel`], the input of the transpiler (written by `#[gpu_kernel]`).
+pub const SOURCE: &str = kernel::SOURCE;
 
 /// Name of the per-element function.
 pub const FUNCTION: &str = "axpy";

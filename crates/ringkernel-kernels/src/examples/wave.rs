@@ -1,6 +1,6 @@
 //! Persistent FDTD mode: the leapfrog update of the 2D wave equation,
 //! `u' = 2u - u_prev + coef * (u[x±1] + u[y±1] - 4u)` with `coef = (c Δt / Δx)²` (stable for
-//! `coef <= 0.5`). The cell function is Rust ([`kernel::wave_cell`], in `rust/wave.rs`):
+//! `coef <= 0.5`). The cell function is Rust ([`kernel::wave_cell`]):
 //! compiled natively for the CPU reference ([`crate::fdtd_cpu`]) and transpiled for the device.
 
 use ringkernel_ir::ir::Module;
@@ -8,11 +8,25 @@ use ringkernel_transpile::KernelMode;
 
 use crate::KernelsError;
 
-#[path = "rust/wave.rs"]
-pub mod kernel;
+/// The cell function, written once: compiled natively (the CPU reference, [`crate::fdtd_cpu`],
+/// calls it) and transpiled from its text; `#[gpu_kernel]` checks it against the subset at
+/// compile time.
+#[ringkernel_derive::gpu_kernel]
+pub mod kernel {
+    /// The leapfrog update of interior cell `i`:
+    /// `2u - u_prev + coef * (u[x±1] + u[y±1] - 4u)`. `2u` and `4u` are exact and the last product
+    /// is an explicit `mul_add`, so the device's FMA contraction cannot change a bit.
+    pub fn wave_cell(u: &[f32], u_prev: &[f32], i: u32, nx: u32, coef: f32) -> f32 {
+        let i = i as usize;
+        let nx = nx as usize;
+        let ctr = u[i];
+        let lap = u[i + 1] + u[i - 1] + u[i + nx] + u[i - nx] - 4.0 * ctr;
+        coef.mul_add(lap, 2.0 * ctr - u_prev[i])
+    }
+}
 
-/// The Rust text of [`kernel`], the input of the transpiler.
-pub const SOURCE: &str = include_str!("rust/wave.rs");
+/// The Rust text of [`kernel`], the input of the transpiler (written by `#[gpu_kernel]`).
+pub const SOURCE: &str = kernel::SOURCE;
 
 /// Name of the cell function.
 pub const FUNCTION: &str = "wave_cell";
