@@ -34,8 +34,11 @@ pub fn run_native(
     extent: [u32; 3],
     mut cell: impl FnMut(&[f32], Cell) -> f32,
 ) -> Result<Vec<f32>, KernelsError> {
+    spec.check().map_err(KernelsError::Config)?;
     let [nx, ny, nz] = extent.map(i64::from);
-    let n = usize::try_from(nx * ny * nz).unwrap_or(usize::MAX);
+    // Each extent is below 2^32, so the product of three fits i128 (and the check below keeps
+    // every index used afterwards within the input's length).
+    let n = usize::try_from(i128::from(nx) * i128::from(ny) * i128::from(nz)).unwrap_or(usize::MAX);
     if input.len() != n || n == 0 || (spec.dims == 2 && nz != 1) {
         return Err(KernelsError::Config(
             "stencil input must have nx * ny * nz cells (nz == 1 in 2D), non-zero".into(),

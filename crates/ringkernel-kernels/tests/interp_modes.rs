@@ -246,3 +246,38 @@ fn kernel_modes_reject_functions_that_break_their_contract() {
     assert!(ring::emit_ring_handler(&counter::module(), counter::FUNCTION).is_ok());
     assert!(global::emit_global(&counter::module(), counter::FUNCTION, "k").is_err());
 }
+
+#[test]
+fn the_native_stencil_tiler_rejects_bad_grids_and_specs() {
+    use ringkernel_kernels::stencil_cpu::run_native;
+    let cell = |tile: &[f32], at: ringkernel_kernels::stencil_cpu::Cell| tile[at.c as usize];
+    let spec = stencils::CROSS2D_SPEC;
+    // Wrong length, empty grid, a 2D spec with nz > 1.
+    assert!(run_native(&spec, &[0.0; 5], [2, 2, 1], cell).is_err());
+    assert!(run_native(&spec, &[], [0, 3, 1], cell).is_err());
+    assert!(run_native(&spec, &[0.0; 8], [2, 2, 2], cell).is_err());
+    // Specs the kernel would reject: no arithmetic overflow, an error.
+    for bad in [
+        stencil::StencilSpec {
+            tile: [0, 8, 1],
+            ..spec
+        },
+        stencil::StencilSpec {
+            tile: [u32::MAX, u32::MAX, 1],
+            ..spec
+        },
+        stencil::StencilSpec {
+            radius: u32::MAX,
+            ..spec
+        },
+        stencil::StencilSpec { dims: 4, ..spec },
+    ] {
+        assert!(
+            run_native(&bad, &[0.0; 4], [2, 2, 1], cell).is_err(),
+            "{bad:?}"
+        );
+    }
+    // The identity cell function returns the grid.
+    let u: Vec<f32> = (0..35).map(|v| v as f32).collect();
+    assert_eq!(run_native(&spec, &u, [7, 5, 1], cell).unwrap(), u);
+}

@@ -51,6 +51,17 @@ pub enum KernelMode {
     Fdtd2d,
 }
 
+impl KernelMode {
+    /// The mode's name in messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            KernelMode::Global => "global",
+            KernelMode::Stencil(_) => "stencil",
+            KernelMode::Fdtd2d => "FDTD",
+        }
+    }
+}
+
 /// A transpiled kernel function.
 #[derive(Debug, Clone)]
 pub struct KernelFnOutput {
@@ -123,7 +134,10 @@ pub fn transpile_kernel_fn(
                 _ => None,
             })
         });
-        let message = format!("`{function}` does not fit the {mode:?} kernel mode: {e}");
+        let message = format!(
+            "`{function}` does not fit the {} kernel mode: {e}",
+            mode.name()
+        );
         vec![match sig {
             Some(s) => Diagnostic::spanned(&s, message),
             None => Diagnostic::new(proc_macro2::Span::call_site(), message),

@@ -43,6 +43,7 @@ const BODY_CASES: &[(&str, &str, &str)] = &[
     ("for v in x { } 0.0", "integer range", "x {"),
     ("let (a, b) = (1, 2); 0.0", "unsupported pattern", "(a, b)"),
     ("Ok(1.0)", "only supported as the handler's result", "Ok"),
+    ("let v = x.0; v", "no structs, tuples or fields", "x.0"),
 ];
 
 /// Line and column (1-based line, 0-based column) of `needle` in `text`.
@@ -134,7 +135,7 @@ fn file_level_problems_are_all_reported() {
 fn a_function_that_breaks_its_mode_contract_is_a_diagnostic_at_its_signature() {
     let src = "pub fn f(x: &[f32], i: u32) -> f32 {\n    x[i as usize]\n}\n";
     let d = transpile_kernel_fn(src, "f", &KernelMode::Global, "k").unwrap_err();
-    assert!(d[0].message.contains("Global kernel mode"), "{d:?}");
+    assert!(d[0].message.contains("global kernel mode"), "{d:?}");
     assert_eq!(d[0].span.start().line, 1);
     let spec = StencilSpec {
         dims: 2,

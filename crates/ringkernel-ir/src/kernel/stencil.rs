@@ -72,15 +72,24 @@ impl StencilSpec {
         ]
     }
 
-    fn check(&self) -> Result<(), String> {
+    /// Checks the spec (the emitter and [`run_on_cpu`] call it; a CPU-side tiler should too).
+    /// Sizes are checked before [`Self::block_threads`] and [`Self::padded`] are used, so a
+    /// huge spec is an error, never an arithmetic overflow.
+    pub fn check(&self) -> Result<(), String> {
         if !(self.dims == 2 || self.dims == 3) {
             return Err("dims must be 2 or 3".into());
         }
         if self.dims == 2 && self.tile[2] != 1 {
             return Err("a 2D tile has tile[2] == 1".into());
         }
-        if self.tile.contains(&0) || self.block_threads() > 1024 {
+        if self.tile.iter().any(|&t| t == 0 || t > 1024)
+            || self.tile.iter().map(|&t| u64::from(t)).product::<u64>() > 1024
+        {
             return Err("tile cells (block threads) must be 1..=1024".into());
+        }
+        // Within 48 KiB the halo is far below this; the bound keeps `padded` from overflowing.
+        if self.radius > 1 << 16 {
+            return Err("tile plus halo exceeds 48 KiB of shared memory".into());
         }
         if !self.elem.is_float() {
             return Err("the cell type must be f32 or f64".into());

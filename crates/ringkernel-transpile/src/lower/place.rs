@@ -82,6 +82,13 @@ pub(crate) fn assigned_fields(block: &syn::Block, state: &str) -> HashSet<String
 impl Lowerer<'_> {
     /// The slot behind `base.field` if `base` is the state or message parameter.
     fn field_slot(&self, f: &syn::ExprField) -> Result<(Root, Slot)> {
+        if self.kernel.is_some() {
+            return Err(Diagnostic::spanned(
+                f,
+                "unsupported field access: a kernel function's values are scalars and slices \
+                 (no structs, tuples or fields)",
+            ));
+        }
         let E::Path(p) = &*f.base else {
             if self.ctx_name.is_some() && root_name(&f.base) == self.ctx_name {
                 return Err(Diagnostic::spanned(f, CTX_FIELDS));
