@@ -30,6 +30,17 @@ fn global_kernel_compiles() {
 
 #[test]
 fn stencil_kernels_compile() {
+    // The slice form: the tile comes with its cell count, (16 + 4) * (8 + 4) and
+    // (8 + 2) * (8 + 2) * (4 + 2), then the cell and the pitches.
+    let (s2, s3) = (common::cross2d_source(), common::heat3d_source());
+    assert!(
+        s2.contains("cross2d(rk_tile, 240ull, c, 20u, x, y, rk_p"),
+        "{s2}"
+    );
+    assert!(
+        s3.contains("heat3d(rk_tile, 600ull, c, 10u, 100u, x, y, z, rk_p"),
+        "{s3}"
+    );
     let p2 = compile_sm90("cross2d_kernel.cu", &common::cross2d_source());
     assert!(p2
         .ptx
@@ -49,6 +60,8 @@ fn stencil_kernels_compile() {
 #[test]
 fn fdtd_kernel_compiles() {
     let src = common::fdtd_source();
+    // The slice form: each field comes with its length, `n = nx * ny`.
+    assert!(src.contains("wave_cell(f[cur], n, f[prev], n, (unsigned int)i, p.nx, p.coef)"));
     let ptx = compile_sm90("wave_fdtd.cu", &src);
     assert!(ptx.ptx.contains(&format!(".entry {}", common::FDTD_KERNEL)));
     // System-scope acquire/release on the mailbox, and the nanosleep in the idle loop.
@@ -78,8 +91,9 @@ fn ring_handler_compiles_inside_the_persistent_kernel() {
     assert!(ptx.ptx.contains(&format!(".entry {KERNEL_NAME}")));
 }
 
-/// Mode variants the examples do not cover: a `u64` element index, an `f64` stencil with a wide
-/// halo and fixed edges that calls a cooperative-groups intrinsic (so the include is emitted).
+/// Mode variants the examples do not cover, as hand-built IR: a `u64` element index, an `f64`
+/// stencil (pointer form) with a wide halo and fixed edges that calls a cooperative-groups
+/// intrinsic (so the include is emitted), and an FDTD cell function in the pointer form.
 #[test]
 fn kernel_mode_variants_compile() {
     use ringkernel_ir::ir::{Expr, FunctionBuilder, Module, Place, ScalarType, Stmt, Type};
@@ -127,6 +141,24 @@ fn kernel_mode_variants_compile() {
     );
     let ptx = compile_sm90("far_kernel.cu", &src);
     assert!(ptx.ptx.contains(".entry far_kernel"));
+
+    // The FDTD pointer form (fields without lengths), as hand-built IR writes it.
+    let mut f = FunctionBuilder::new("hold", Type::Scalar(ScalarType::F32));
+    let u = f.param("u", Type::ptr_const(ScalarType::F32));
+    f.param("u_prev", Type::ptr_const(ScalarType::F32));
+    let i = f.param("i", ScalarType::U32);
+    f.param("nx", ScalarType::U32);
+    f.param("coef", ScalarType::F32);
+    f.push(Stmt::Return(Some(Expr::index(
+        Expr::local(u),
+        Expr::local(i),
+    ))));
+    let mut m = Module::new();
+    m.functions.push(f.finish());
+    let src = ringkernel_ir::kernel::fdtd::emit_fdtd_2d(&m, "hold", "hold_fdtd").unwrap();
+    assert!(src.contains("hold(f[cur], f[prev], (unsigned int)i, p.nx, p.coef)"));
+    let ptx = compile_sm90("hold_fdtd.cu", &src);
+    assert!(ptx.ptx.contains(".entry hold_fdtd"));
 }
 
 /// Kernel functions written in Rust beyond the examples, transpiled for every mode: a `u64`
