@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the GPU suite from gpu-bin/ on a machine with an NVIDIA GPU (no Rust needed): every GPU test
 # binary, then the same under compute-sanitizer (memcheck, racecheck, synccheck), then the benches.
-# Logs go to $OUT (or ./gpu-logs). Usage: bash scripts/run-gpu.sh [tests|sanitize|bench|all]
+# Logs go to $OUT (or ./gpu-logs). Usage: bash scripts/run-gpu.sh [tests|sanitize|bench|multi|all]
+# `multi` runs the multi-GPU tests and benchmark (two GPUs); on a one-GPU machine the tests that
+# need two GPUs are skipped by name and reported as not run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bin=gpu-bin
@@ -11,6 +13,13 @@ what=${1:-all}
 export PATH=/usr/local/cuda/bin:$PATH
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 export RINGKERNEL_CACHE_DIR=${RINGKERNEL_CACHE_DIR:-/tmp/ringkernel-ptx}
+# Never NVLink multicast (it can take a shared host's GPUs out of service); we use no NCCL, but
+# keep the switch set for anything that does.
+export NCCL_NVLS_ENABLE=0
+gpus=$(nvidia-smi -L | grep -c '^GPU')
+# Tests that need two GPUs are named two_gpus_*.
+two=()
+if (( gpus < 2 )); then two=(--skip two_gpus); echo "one GPU: tests named two_gpus_* are NOT run"; fi
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$logs/gpu.txt"
 status=0
 run() { # name, log, command...
@@ -21,7 +30,7 @@ run() { # name, log, command...
 }
 if [[ $what == tests || $what == all ]]; then
   for t in "$bin"/gpu_*; do
-    run "$(basename "$t")" "$logs/$(basename "$t").log" "$t" --test-threads=1
+    run "$(basename "$t")" "$logs/$(basename "$t").log" "$t" --test-threads=1 "${two[@]}"
   done
 fi
 if [[ $what == sanitize || $what == all ]]; then
@@ -33,7 +42,7 @@ if [[ $what == sanitize || $what == all ]]; then
       # RK_GPU_TEST_SMALL: randomized differential tests shrink their rounds under the sanitizers.
       run "$tool $(basename "$t")" "$logs/$tool-$(basename "$t").log" \
         env RK_GPU_TEST_SMALL=1 compute-sanitizer --tool "$tool" --error-exitcode 3 --require-cuda-init no --target-processes all \
-        "$t" --test-threads=1 --skip a_hung_handler --skip largest_co_resident \
+        "$t" --test-threads=1 "${two[@]}" --skip a_hung_handler --skip largest_co_resident \
         --skip per_sender_fifo --skip concurrent_asks --skip random_payloads --skip full_mailbox \
         --skip batched_tells --skip tell_batch_through
     done
@@ -41,9 +50,13 @@ if [[ $what == sanitize || $what == all ]]; then
 fi
 if [[ $what == bench || $what == all ]]; then
   for b in "$bin"/*bench*; do
-    [[ -x $b ]] || continue
+    [[ -x $b && $(basename "$b") != multi-gpu-bench ]] || continue
     run "$(basename "$b")" "$logs/$(basename "$b").log" "$b" --out "$logs" ${BENCH_ARGS:-}
   done
   if [[ -x $bin/ringkernel-demo ]]; then run demo "$logs/demo.log" "$bin/ringkernel-demo"; cat "$logs/demo.log"; fi
+fi
+if [[ $what == multi ]]; then
+  run gpu_multi "$logs/gpu_multi.log" "$bin/gpu_multi" --test-threads=1 --nocapture "${two[@]}"
+  run multi-gpu-bench "$logs/multi-gpu-bench.log" "$bin/multi-gpu-bench" --out "$logs" ${BENCH_ARGS:-}
 fi
 exit $status

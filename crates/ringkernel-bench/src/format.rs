@@ -11,6 +11,10 @@ pub fn fmt_value(value: f64, unit: Unit) -> String {
             value,
             &[(1e9, "G/s"), (1e6, "M/s"), (1e3, "k/s"), (1.0, "/s")],
         ),
+        Unit::BytesPerSecond => scale(
+            value,
+            &[(1e9, "GB/s"), (1e6, "MB/s"), (1e3, "kB/s"), (1.0, "B/s")],
+        ),
     };
     format!("{} {suffix}", sig3(scaled))
 }
@@ -67,6 +71,7 @@ mod tests {
         assert_eq!(fmt_value(0.5, Unit::Nanoseconds), "0.500 ns");
         assert_eq!(fmt_value(181e6, Unit::OpsPerSecond), "181 M/s");
         assert_eq!(fmt_value(1234.0, Unit::OpsPerSecond), "1.23 k/s");
+        assert_eq!(fmt_value(4.56e10, Unit::BytesPerSecond), "45.6 GB/s");
         assert_eq!(fmt_opt(None, |x| x.to_string()), "—");
     }
 }

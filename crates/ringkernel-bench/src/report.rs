@@ -22,6 +22,8 @@ pub enum Unit {
     Nanoseconds,
     /// Operations per second (higher is better).
     OpsPerSecond,
+    /// Bytes per second (higher is better).
+    BytesPerSecond,
 }
 
 impl Unit {
@@ -29,7 +31,7 @@ impl Unit {
     pub fn better(self) -> Better {
         match self {
             Unit::Nanoseconds => Better::Lower,
-            Unit::OpsPerSecond => Better::Higher,
+            Unit::OpsPerSecond | Unit::BytesPerSecond => Better::Higher,
         }
     }
 }

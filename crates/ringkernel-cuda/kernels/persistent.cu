@@ -39,6 +39,10 @@ __device__ __forceinline__ rk_envelope* rk_emit(rk_envelope* out, rk_u32* count,
 struct rk_actor_regs {
   rk_u32 mode, type_index, actor_id, started;
   rk_u64 consumed, processed, dropped, clock;
+  // The id handlers see as their own (runtime-wide in a multi-GPU runtime), the K2K inbox head
+  // (messages taken) and the sender of the last K2K message (sampled for traffic estimates).
+  rk_u32 device_id;
+  rk_u64 k2k_head, last_sender;
 };
 
 // Publishes the actor's mode for device senders (release: the other fields first).
@@ -57,6 +61,9 @@ __device__ bool rk_run_one(const rk_params& p, rk_actor_regs& a, rk_actor_entry*
       const rk_start_payload* sp = (const rk_start_payload*)m.payload;
       a.type_index = sp->type_index;
       a.actor_id = sp->actor_id;
+      a.device_id = sp->device_id;
+      // START carries the host clock: a migrated actor resumes past where its clock left off.
+      if (m.header.hlc > a.clock) a.clock = m.header.hlc;
       a.mode = RK_MODE_ACTIVE;
       a.started = 1;
       entry->type_index = sp->type_index;
@@ -70,6 +77,25 @@ __device__ bool rk_run_one(const rk_params& p, rk_actor_regs& a, rk_actor_entry*
       }
       a.mode = RK_MODE_DORMANT;
       rk_publish_mode(entry, RK_MODE_STOPPED);
+    } else if (m.header.type_id == RK_CTRL_MIGRATE) {
+      // Freeze for migration: keep the state, stop taking K2K messages (the inbox's rest moves
+      // with the actor), tell the host how far the inbox was taken. An actor that is not active
+      // answers with an empty payload and stays as it is.
+      rk_envelope* r = rk_emit(out, outs, a.actor_id, m, RK_NOTICE_FROZEN, RK_FLAG_CONTROL, &a.clock);
+      r->header.receiver = RK_HOST_ID;
+      if (a.mode == RK_MODE_ACTIVE) {
+        a.mode = RK_MODE_MOVED;
+        a.started = 0;
+        rk_publish_mode(entry, RK_MODE_MOVED);
+        *(rk_u64*)r->payload = a.k2k_head;
+        r->header.payload_len = 8;
+      }
+    } else if (m.header.type_id == RK_CTRL_THAW) {
+      if (a.mode == RK_MODE_MOVED) {
+        a.mode = RK_MODE_ACTIVE;
+        a.started = 1;
+        rk_publish_mode(entry, RK_MODE_ACTIVE);
+      }
     } else if (m.header.type_id == RK_CTRL_SHUTDOWN) {
       return true;
     }
@@ -89,7 +115,7 @@ __device__ bool rk_run_one(const rk_params& p, rk_actor_regs& a, rk_actor_entry*
     return false;
   }
   rk_ctx ctx;
-  ctx.self_id = a.actor_id;
+  ctx.self_id = a.device_id;
   ctx.sender = m.header.sender;
   ctx.timestamp = rk_hlc_local(&a.clock, m.header.hlc + 1);
   ctx.rt = &p;
@@ -188,8 +214,8 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
 
   // Lane 0's bookkeeping (other lanes keep copies they never read). Each block actor is its own
   // HLC node (a register): no device-wide atomic per message.
-  rk_actor_regs a = {RK_MODE_DORMANT, 0, 0, 0, 0, 0, 0, 0};
-  rk_u64 idle_polls = 0, last_beat = 0, service = 0, k2k_head = 0, k2k_wait = 0, k2k_waited = 0;
+  rk_actor_regs a = {RK_MODE_DORMANT, 0, 0, 0, 0, 0, 0, 0, 0, 0, ~0ull};
+  rk_u64 idle_polls = 0, last_beat = 0, service = 0, k2k_wait = 0, k2k_waited = 0;
   rk_u64 handler_cycles = 0, reply_cycles = 0;
   rk_u64 sleep_epoch = 0, wake_seen = 0;
   const rk_u64* wake_word = (const rk_u64*)p.wake + 16 * (rk_u64)b;
@@ -208,7 +234,8 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
     st->service_cycles = service;
     st->handler_cycles = handler_cycles;
     st->reply_cycles = reply_cycles;
-    st->k2k_consumed = k2k_head;
+    st->k2k_consumed = a.k2k_head;
+    st->k2k_last_sender = a.last_sender;
     st->k2k_wait_ns = k2k_wait;
     st->k2k_waited = k2k_waited;
     rk_store_release_sys(&st->heartbeat_ns, now);
@@ -218,7 +245,7 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
   while (true) {
     // 0. Look at the K2K inbox first (device memory, relaxed): the load is in flight while the
     //    PCIe poll below waits.
-    const rk_u32 kpeek = lane == 0 ? (rk_u32)rk_k2k_peek(k2k, kcap, k2k_head) : 0u;
+    const rk_u32 kpeek = lane == 0 ? (rk_u32)rk_k2k_peek(k2k, kcap, a.k2k_head) : 0u;
     // 1. Poll: lane (k, w) reads bytes 16w..16w+16 of slots pos+k, pos+k+4, ...
     constexpr int RK_ROUNDS = RK_WINDOW / 4;
     rk_u64 lo[RK_ROUNDS], hi[RK_ROUNDS];
@@ -321,9 +348,10 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
       // Not before START: the host publishes the actor for device senders before it queues
       // START, so K2K messages can arrive first; they wait in the inbox until the actor runs.
       for (rk_u32 j = 0; kready && a.started && !stop && j < RK_WINDOW; ++j) {
-        if (j > 0 && !rk_k2k_peek(k2k, kcap, k2k_head)) break;
-        if (!rk_k2k_take(k2k, kcap, k2k_head, &kin)) break;
-        ++k2k_head;
+        if (j > 0 && !rk_k2k_peek(k2k, kcap, a.k2k_head)) break;
+        if (!rk_k2k_take(k2k, kcap, a.k2k_head, &kin)) break;
+        ++a.k2k_head;
+        a.last_sender = kin.header.sender;
         k2k_wait += rk_globaltimer() - kin.header.correlation;
         ++k2k_waited;
         rk_run_one(p, a, entry, state, kin, out, &outs);

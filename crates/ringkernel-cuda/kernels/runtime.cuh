@@ -17,6 +17,14 @@ struct rk_ctx {
 };
 
 #define RK_FULL_MASK 0xffffffffu
+// Scope of the atomics on K2K inboxes. In a runtime that spans GPUs, senders on other GPUs claim
+// slots of the same inbox over NVLink/PCIe, and the PTX memory model makes atomics from threads
+// of different GPUs morally strong only at system scope.
+#ifdef RK_MULTI_GPU
+#define RK_K2K_SCOPE cuda::thread_scope_system
+#else
+#define RK_K2K_SCOPE cuda::thread_scope_device
+#endif
 // Slots a warp examines per poll at most: 8 loads of 16 bytes per lane, 8 lanes per slot. All
 // loads of one poll are in flight together, so a PCIe round trip brings up to 32 messages.
 #define RK_WINDOW 32
@@ -172,7 +180,8 @@ __device__ rk_u32 rk_dead_letter(const rk_params& p, rk_envelope* e, unsigned sh
   return RK_K2K_DEAD;
 }
 
-// Sends `len` bytes of `payload` as message `type_id` to actor `target` on this device (K2K).
+// Sends `len` bytes of `payload` as message `type_id` to actor `target` (K2K): a block of this
+// grid, or in a multi-GPU runtime a runtime-wide id on any of its GPUs.
 // Returns RK_K2K_OK when it is in the target's inbox; RK_K2K_FULL when the inbox has no free slot
 // and `on_full` is RK_ON_FULL_FAIL (nothing recorded: the handler decides); RK_K2K_DEAD when it
 // was recorded as a dead letter (unknown or stopped target, wrong type or size, or full under
@@ -226,23 +235,50 @@ __device__ rk_u32 rk_k2k_tell(const rk_ctx* ctx, rk_u32 target, rk_u32 type_id, 
     for (int i = 0; i < RK_ENVELOPE_WORDS; ++i) dw[i] = ew[i];
     return rk_dead_letter(p, &d, why);
   };
-  if (target >= p.actor_blocks) return dead(RK_DEAD_UNKNOWN);
+  auto no_credit = [&]() {
+    return on_full == RK_ON_FULL_DEAD_LETTER ? dead(RK_DEAD_FULL) : RK_K2K_FULL;
+  };
+  // Where the target lives. On one GPU the target is a block of this grid. In a multi-GPU
+  // runtime it is a runtime-wide id: this GPU's copy of the route table names the GPU and block,
+  // and the peer directory gives that GPU's addresses (unified, so the stores below go straight
+  // to the other GPU's memory). Volatile loads: the host rewrites both while the kernel runs.
+  rk_u64 table = p.actor_table, slots = p.k2k_slots, tails = p.k2k_tails, wake = p.wake;
+  rk_u64 blocks = p.actor_blocks, cap = p.k2k_capacity;
+  rk_u32 blk = target;
+  if (p.routes != 0) {
+    if (target >= p.route_count) return dead(RK_DEAD_UNKNOWN);
+    const rk_u32 r = *((volatile const rk_u32*)p.routes + target);
+    if (r == RK_ROUTE_NONE) return dead(RK_DEAD_UNKNOWN);
+    if (r == RK_ROUTE_MOVING) return no_credit();
+    const volatile rk_peer* d = (const volatile rk_peer*)p.peers + (r >> RK_ROUTE_GPU_SHIFT);
+    blk = r & RK_ROUTE_BLOCK_MASK;
+    table = d->actor_table;
+    slots = d->k2k_slots;
+    tails = d->k2k_tails;
+    wake = d->wake;
+    blocks = d->actor_blocks;
+    cap = d->k2k_capacity;
+  }
+  if (blk >= blocks) return dead(RK_DEAD_UNKNOWN);
   // The entry is a hint (an actor that stops after this check turns the message into a dead
   // letter on its side), so relaxed loads suffice.
-  const rk_actor_entry* entry = (const rk_actor_entry*)p.actor_table + target;
+  const rk_actor_entry* entry = (const rk_actor_entry*)table + blk;
   const rk_u32 mode = *(volatile const rk_u32*)&entry->mode;
   if (mode == RK_MODE_DORMANT) return dead(RK_DEAD_UNKNOWN);
+  if (mode == RK_MODE_MOVED) return no_credit();
   if (mode != RK_MODE_ACTIVE) return dead(RK_DEAD_STOPPED);
   if (len > RK_MAX_PAYLOAD || *(volatile const rk_u32*)&entry->msg_type != type_id ||
       *(volatile const rk_u32*)&entry->msg_size != len) {
     return dead(RK_DEAD_REJECTED);
   }
-  const rk_u64 cap = p.k2k_capacity;
-  rk_slot* ring = (rk_slot*)p.k2k_slots + (rk_u64)target * cap;
-  cuda::atomic_ref<rk_u64, cuda::thread_scope_device> tail(((rk_index_line*)p.k2k_tails)[target].value);
+  rk_slot* ring = (rk_slot*)slots + (rk_u64)blk * cap;
+  cuda::atomic_ref<rk_u64, RK_K2K_SCOPE> tail(((rk_index_line*)tails)[blk].value);
   rk_u64 pos = tail.load(cuda::memory_order_relaxed);
   rk_slot* s;
   while (true) {
+    // A sealed inbox (its actor is migrating) takes nothing more; every claim below compares
+    // against the whole tail, so none can succeed once the bit is set.
+    if (pos & RK_K2K_SEALED) return no_credit();
     s = ring + (pos & (cap - 1));
     const rk_u64 free_seq = 2 * (pos / cap);
     const rk_u64 seq = *(volatile rk_u64*)&s->seq_a;
@@ -253,8 +289,7 @@ __device__ rk_u32 rk_k2k_tell(const rk_ctx* ctx, rk_u32 target, rk_u32 type_id, 
       }
     } else if (seq < free_seq) {
       // The slot still holds the message from the previous lap: no credit left.
-      if (on_full == RK_ON_FULL_DEAD_LETTER) return dead(RK_DEAD_FULL);
-      return RK_K2K_FULL;
+      return no_credit();
     } else {
       pos = tail.load(cuda::memory_order_relaxed);
     }
@@ -270,7 +305,7 @@ __device__ rk_u32 rk_k2k_tell(const rk_ctx* ctx, rk_u32 target, rk_u32 type_id, 
   // Wake the target if it waits cold; it compares the word with the last value it saw, so a
   // bump is never missed, at worst it wakes once for nothing. Result unused: a fire-and-forget
   // reduction, no round trip.
-  cuda::atomic_ref<rk_u64, cuda::thread_scope_device>(*((rk_u64*)p.wake + 16 * (rk_u64)target))
+  cuda::atomic_ref<rk_u64, RK_K2K_SCOPE>(*((rk_u64*)wake + 16 * (rk_u64)blk))
       .fetch_add(1, cuda::memory_order_relaxed);
   return RK_K2K_OK;
 }

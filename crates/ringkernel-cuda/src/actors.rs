@@ -38,6 +38,13 @@ impl ActorTable {
         self.entries.len()
     }
 
+    /// Blocks not reserved yet.
+    pub fn free(&self) -> usize {
+        self.entries
+            .len()
+            .saturating_sub(self.next.load(Ordering::Relaxed) as usize)
+    }
+
     /// Reserves the next id, or `None` when every block is taken.
     pub fn reserve(&self) -> Option<ActorId> {
         let id = self.next.fetch_add(1, Ordering::Relaxed);

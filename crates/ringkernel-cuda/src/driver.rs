@@ -211,6 +211,24 @@ impl DeviceBuffer {
         })
     }
 
+    /// Sets `len` bytes from `offset` to `byte` (synchronously, on the legacy stream: only for
+    /// ranges no running kernel reads yet).
+    pub fn fill(&self, offset: usize, len: usize, byte: u8) -> Result<(), CudaError> {
+        check("cuCtxSetCurrent", self.ctx.bind_to_thread())?;
+        if offset.checked_add(len).is_none_or(|end| end > self.bytes) {
+            return Err(CudaError::Config(
+                "fill past the end of a device buffer".into(),
+            ));
+        }
+        if len == 0 {
+            return Ok(());
+        }
+        // SAFETY: `ptr + offset .. + len` lies inside this allocation (checked above).
+        check("cuMemsetD8", unsafe {
+            result::memset_d8_sync(self.ptr + offset as u64, byte, len)
+        })
+    }
+
     /// Device address.
     pub fn ptr(&self) -> u64 {
         self.ptr
@@ -292,6 +310,22 @@ impl Stream {
         // copy before returning, so `src` outlives it.
         check("cuMemcpyHtoDAsync", unsafe {
             result::memcpy_htod_async(dst, src, self.raw)
+        })?;
+        // SAFETY: `raw` is a live stream.
+        check("cuStreamSynchronize", unsafe {
+            result::stream::synchronize(self.raw)
+        })
+    }
+}
+
+impl Stream {
+    /// Copies `dst.len()` bytes from device address `src` into `dst` on this stream and waits.
+    pub fn copy_from_device(&self, dst: &mut [u8], src: u64) -> Result<(), CudaError> {
+        check("cuCtxSetCurrent", self.ctx.bind_to_thread())?;
+        // SAFETY: the caller passes a device range of at least `dst.len()` bytes; we wait for
+        // the copy before returning, so `dst` outlives it.
+        check("cuMemcpyDtoHAsync", unsafe {
+            result::memcpy_dtoh_async(dst, src, self.raw)
         })?;
         // SAFETY: `raw` is a live stream.
         check("cuStreamSynchronize", unsafe {

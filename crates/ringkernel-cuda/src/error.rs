@@ -60,6 +60,33 @@ pub enum CudaError {
         /// SMs on the device.
         sms: u32,
     },
+    /// Two GPUs of a multi-GPU runtime cannot access each other's memory, so handlers on one
+    /// could not reach inboxes on the other.
+    #[error("GPU {from} has no peer access to GPU {to}")]
+    NoPeerAccess {
+        /// CUDA ordinal of the accessing GPU.
+        from: usize,
+        /// CUDA ordinal of the GPU whose memory it cannot access.
+        to: usize,
+    },
+    /// A migration failed; the actor stays where it was (the text says why).
+    #[error("migration of actor {actor} failed: {why}")]
+    Migration {
+        /// The runtime-wide id of the actor.
+        actor: u32,
+        /// What went wrong.
+        why: String,
+    },
+    /// The state checksum computed on the target GPU differs from the source's.
+    #[error("migration of actor {actor}: checksum {on_target:#018x} on the target GPU, {on_source:#018x} on the source")]
+    ChecksumMismatch {
+        /// The runtime-wide id of the actor.
+        actor: u32,
+        /// Computed on the source GPU from the state before the transfer.
+        on_source: u64,
+        /// Computed on the target GPU from the migrated bytes.
+        on_target: u64,
+    },
     /// A configuration value out of range.
     #[error("invalid CUDA backend configuration: {0}")]
     Config(String),

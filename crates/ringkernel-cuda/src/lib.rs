@@ -6,6 +6,7 @@
 
 pub mod actors;
 pub mod backend;
+pub mod bulk;
 pub mod config;
 pub mod device;
 pub mod driver;
@@ -13,6 +14,7 @@ pub mod error;
 pub mod floors;
 pub mod host_ring;
 pub mod layout;
+pub mod multi;
 pub mod nvrtc;
 pub mod peer;
 pub mod program;
@@ -21,4 +23,5 @@ pub use backend::CudaBackend;
 pub use config::CudaConfig;
 pub use device::KernelHealth;
 pub use error::CudaError;
+pub use multi::{MultiGpuBackend, MultiGpuConfig};
 pub use nvrtc::{CompiledPtx, NvrtcCompiler};

@@ -12,6 +12,8 @@ use crate::layout::device_header;
 pub const RUNTIME_CUH: &str = include_str!("../kernels/runtime.cuh");
 /// The persistent kernel loop.
 pub const PERSISTENT_CU: &str = include_str!("../kernels/persistent.cu");
+/// The migration kernels (seal, checksum, inbox adoption).
+pub const MIGRATE_CU: &str = include_str!("../kernels/migrate.cu");
 /// Name of the persistent kernel's entry point.
 pub const KERNEL_NAME: &str = "rk_persistent";
 
@@ -22,9 +24,22 @@ pub const KERNEL_NAME: &str = "rk_persistent";
 /// `fenced_replies` selects the device→host stamping variant that puts a system fence between a
 /// reply's bytes and its stamps (see `CudaConfig::fenced_replies`).
 pub fn persistent_source(types: &[ActorVTable], fenced_replies: bool) -> Result<String, CudaError> {
+    persistent_source_for(types, fenced_replies, false)
+}
+
+/// [`persistent_source`] for a member of a multi-GPU runtime when `multi_gpu` is set: K2K inbox
+/// atomics at system scope, because senders on other GPUs claim the same inboxes.
+pub fn persistent_source_for(
+    types: &[ActorVTable],
+    fenced_replies: bool,
+    multi_gpu: bool,
+) -> Result<String, CudaError> {
     let mut src = String::with_capacity(16 * 1024);
     if fenced_replies {
         src.push_str("#define RK_D2H_FENCED 1\n");
+    }
+    if multi_gpu {
+        src.push_str("#define RK_MULTI_GPU 1\n");
     }
     src.push_str(&device_header());
     src.push_str(RUNTIME_CUH);
@@ -74,6 +89,11 @@ pub fn persistent_source(types: &[ActorVTable], fenced_replies: bool) -> Result<
     src.push_str(&dispatch);
     src.push_str(PERSISTENT_CU);
     Ok(src)
+}
+
+/// The complete translation unit of the migration kernels.
+pub fn migrate_source() -> String {
+    format!("{}{}\n{}", device_header(), RUNTIME_CUH, MIGRATE_CU)
 }
 
 /// Bytes of state per block: the largest registered state, rounded up to 16.

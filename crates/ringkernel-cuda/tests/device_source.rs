@@ -162,3 +162,37 @@ fn k2k_peer_actor_compiles_in_the_persistent_kernel() {
     // The inbox claim is a device-scope CAS.
     assert!(ptx.ptx.contains("atom.relaxed.gpu.global.cas") || ptx.ptx.contains("atom.cas"));
 }
+
+/// The persistent kernel of a multi-GPU member compiles, with its inbox atomics at system scope,
+/// and so do the migration kernels.
+#[test]
+fn multi_gpu_kernel_and_migration_kernels_compile_for_sm90() {
+    // The Peer actor sends K2K messages, so its kernel keeps rk_k2k_tell.
+    let vt = ActorVTable::of::<ringkernel_cuda::peer::Peer>().unwrap();
+    let src = ringkernel_cuda::program::persistent_source_for(&[vt], false, true).unwrap();
+    assert!(src.contains("#define RK_MULTI_GPU"));
+    let ptx = compile_sm90("persistent_counter_multi.cu", &src);
+    assert!(ptx.ptx.contains(&format!(".entry {KERNEL_NAME}")));
+    // The inbox claim (a CAS) is system-scoped in a multi-GPU member.
+    assert!(
+        ptx.ptx
+            .lines()
+            .any(|l| l.contains("atom") && l.contains(".sys") && l.contains("cas")),
+        "no system-scope CAS in the multi-GPU kernel"
+    );
+    let p2p = compile_sm90("p2p_floor.cu", ringkernel_cuda::multi::floor::P2P_CU);
+    assert!(p2p.ptx.contains(".entry fl_p2p"));
+    let migrate = ringkernel_cuda::program::migrate_source();
+    let mptx = compile_sm90("migrate.cu", &migrate);
+    for entry in [
+        "rk_seal_inbox",
+        "rk_unseal_inbox",
+        "rk_checksum",
+        "rk_adopt_inbox",
+    ] {
+        assert!(
+            mptx.ptx.contains(&format!(".entry {entry}")),
+            "no entry {entry}"
+        );
+    }
+}

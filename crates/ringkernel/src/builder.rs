@@ -121,6 +121,7 @@ impl RuntimeBuilder {
             self.index,
             self.ask_timeout,
             chosen.fallback_reason,
+            chosen.multi,
         ))
     }
 }

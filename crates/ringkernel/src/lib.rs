@@ -51,6 +51,7 @@ pub use ringkernel_core::{
     LifecycleState, Message, MessageTypeId, SendError, ShutdownError, ShutdownReport, SpawnError,
 };
 pub use ringkernel_cpu::CpuConfig;
+pub use ringkernel_cuda::multi;
 pub use ringkernel_cuda::CudaError;
 
 /// `#[derive(Message)]`: implements [`Message`](trait@Message) with an explicit

@@ -33,6 +33,7 @@ pub struct Runtime {
     index: HashMap<TypeId, usize>,
     ask_timeout: Duration,
     fallback_reason: Option<String>,
+    multi: Option<Arc<ringkernel_cuda::MultiGpuBackend>>,
 }
 
 impl fmt::Debug for Runtime {
@@ -56,6 +57,7 @@ impl Runtime {
         index: HashMap<TypeId, usize>,
         ask_timeout: Duration,
         fallback_reason: Option<String>,
+        multi: Option<Arc<ringkernel_cuda::MultiGpuBackend>>,
     ) -> Self {
         Runtime {
             backend,
@@ -63,7 +65,17 @@ impl Runtime {
             index,
             ask_timeout,
             fallback_reason,
+            multi,
         }
+    }
+
+    /// The multi-GPU operations of a runtime built with [`Backend::MultiCuda`](crate::Backend):
+    /// placement ([`spawn_placed`](ringkernel_cuda::MultiGpuBackend::spawn_placed)), migration
+    /// ([`migrate`](ringkernel_cuda::MultiGpuBackend::migrate)), load balancing
+    /// ([`rebalance`](ringkernel_cuda::MultiGpuBackend::rebalance)) and the topology. `None` on
+    /// other backends. Ids are shared: an [`ActorRef`]'s id is the one these take.
+    pub fn multi_gpu(&self) -> Option<&ringkernel_cuda::MultiGpuBackend> {
+        self.multi.as_deref()
     }
 
     /// Spawns an actor of registered type `A` with `state` as its initial state.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use ringkernel_core::{ActorBackend, ActorVTable};
 use ringkernel_cpu::{CpuBackend, CpuConfig};
-use ringkernel_cuda::{CudaBackend, CudaConfig};
+use ringkernel_cuda::{CudaBackend, CudaConfig, MultiGpuBackend, MultiGpuConfig};
 
 use crate::error::Error;
 
@@ -22,12 +22,18 @@ pub enum Backend {
     Cpu,
     /// A persistent kernel on an NVIDIA GPU; an error if none is usable.
     Cuda,
+    /// One persistent kernel on every GPU of the host, one id space, K2K across GPUs
+    /// ([`MultiGpuBackend`]); an error if no GPU is usable or two GPUs lack peer access.
+    /// Placement, migration and rebalancing: [`Runtime::multi_gpu`](crate::Runtime::multi_gpu).
+    MultiCuda,
 }
 
 /// A built backend plus, for `Auto` on the CPU, why CUDA was not used.
 pub(crate) struct Chosen {
     pub(crate) backend: Arc<dyn ActorBackend>,
     pub(crate) fallback_reason: Option<String>,
+    /// The same backend with its multi-GPU operations, for `Backend::MultiCuda`.
+    pub(crate) multi: Option<Arc<MultiGpuBackend>>,
 }
 
 pub(crate) fn build(
@@ -39,15 +45,26 @@ pub(crate) fn build(
         Backend::Cpu => Ok(Chosen {
             backend: Arc::new(CpuBackend::new(types, cpu)?),
             fallback_reason: None,
+            multi: None,
         }),
         Backend::Cuda => Ok(Chosen {
             backend: cuda_backend(types)?,
             fallback_reason: None,
+            multi: None,
         }),
+        Backend::MultiCuda => {
+            let multi = Arc::new(MultiGpuBackend::new(types, MultiGpuConfig::default())?);
+            Ok(Chosen {
+                backend: multi.clone(),
+                fallback_reason: None,
+                multi: Some(multi),
+            })
+        }
         Backend::Auto => match cuda_backend(types) {
             Ok(backend) => Ok(Chosen {
                 backend,
                 fallback_reason: None,
+                multi: None,
             }),
             Err(e) => {
                 let reason = e.to_string();
@@ -55,6 +72,7 @@ pub(crate) fn build(
                 Ok(Chosen {
                     backend: Arc::new(CpuBackend::new(types, cpu)?),
                     fallback_reason: Some(reason),
+                    multi: None,
                 })
             }
         },

@@ -253,3 +253,28 @@ fn dead_letters_through_the_public_api() {
     assert_eq!(rt.dead_letter_counts().unknown_target, 1);
     rt.shutdown(Duration::from_secs(10)).unwrap();
 }
+
+/// `Backend::MultiCuda` through the public API: spawn, ask, migrate (to the last GPU, or to
+/// another block on a one-GPU host), ask again; the state travelled and the id did not change.
+#[test]
+fn multi_gpu_runtime_migrates_an_actor_through_the_public_api() {
+    let rt = runtime(Backend::MultiCuda);
+    let multi = rt
+        .multi_gpu()
+        .expect("a MultiCuda runtime has multi-GPU operations");
+    let acct = rt.spawn::<Account>(Balance::default()).unwrap();
+    for cents in 1..=10 {
+        acct.tell(Deposit { cents }).unwrap();
+    }
+    assert_eq!(
+        acct.ask_blocking(Deposit { cents: 0 }, T).unwrap().cents,
+        55
+    );
+    let to = multi.gpu_count() - 1;
+    let report = multi.migrate(acct.id(), to).unwrap();
+    assert_eq!(report.to_gpu, to);
+    assert_eq!(multi.gpu_of(acct.id()), Some(to));
+    let after = acct.ask_blocking(Deposit { cents: 45 }, T).unwrap();
+    assert_eq!((after.cents, after.deposits), (100, 12));
+    rt.shutdown(T).unwrap();
+}

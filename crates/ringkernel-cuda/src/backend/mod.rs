@@ -21,10 +21,13 @@ use ringkernel_core::{
 
 use crate::actors::ActorTable;
 use crate::config::CudaConfig;
+use crate::device::MemberSlot;
 use crate::device::{DeviceRuntime, KernelHealth};
 use crate::error::CudaError;
 use crate::host_ring::D2hConsumer;
 use crate::layout::{actor_mode, control, ActorEntry, FailurePayload, StartPayload};
+
+mod member;
 
 /// Asks waiting for replies, by correlation id.
 type PendingMap = HashMap<u64, (ActorId, Arc<ReplySlot>), BuildHasherDefault<CorrelationHasher>>;
@@ -77,6 +80,9 @@ struct Shared {
     dead: Mutex<DeadLetters>,
     /// Whether blocking asks pump the reply ring themselves ([`CudaConfig::caller_drives_replies`]).
     caller_drives: bool,
+    /// Answers to MIGRATE by block: the K2K inbox head of a frozen actor and its clock (the
+    /// notice's HLC), `None` when the actor was not active (see `member.rs`).
+    frozen: Mutex<HashMap<u32, Option<(u64, u64)>>>,
 }
 
 /// Dead letters the host holds (the newest [`DEAD_LETTERS_HELD`]) and counts (all).
@@ -148,10 +154,19 @@ pub struct CudaBackend {
 impl CudaBackend {
     /// Compiles the registered handlers, launches the persistent kernel and starts the reply poller.
     pub fn new(types: &[ActorVTable], config: CudaConfig) -> Result<Self, CudaError> {
+        Self::launch(types, config, None)
+    }
+
+    /// [`CudaBackend::new`], as a member of a multi-GPU runtime when `slot` is given.
+    pub(crate) fn launch(
+        types: &[ActorVTable],
+        config: CudaConfig,
+        slot: Option<MemberSlot>,
+    ) -> Result<Self, CudaError> {
         if types.is_empty() {
             return Err(CudaError::Config("register at least one actor type".into()));
         }
-        let (dev, consumer) = DeviceRuntime::launch(types, &config)?;
+        let (dev, consumer) = DeviceRuntime::launch(types, &config, slot)?;
         let reader = Mutex::new(ReplyReader {
             consumer,
             buf: Vec::with_capacity(256),
@@ -173,6 +188,7 @@ impl CudaBackend {
             drivers: AtomicUsize::new(0),
             dead: Mutex::new(DeadLetters::default()),
             caller_drives: config.caller_drives_replies,
+            frozen: Mutex::new(HashMap::new()),
         });
         let poller_shared = shared.clone();
         let poller = std::thread::Builder::new()
@@ -234,6 +250,89 @@ impl CudaBackend {
         self.shared.skewed_replies.load(Ordering::Relaxed)
     }
 
+    /// Checks a spawn of `type_index` (with a state of `state_len` bytes when given) and
+    /// reserves a block for it; the caller fills the block's state, then calls [`Self::activate`].
+    pub(crate) fn reserve_block(
+        &self,
+        type_index: usize,
+        state_len: Option<usize>,
+    ) -> Result<ActorId, SpawnError> {
+        let s = &self.shared;
+        if s.closing.load(Ordering::Acquire) {
+            return Err(SpawnError::ShutDown);
+        }
+        let vt = s
+            .types
+            .get(type_index)
+            .ok_or(SpawnError::NotRegistered("<unknown type index>"))?;
+        if let Some(len) = state_len {
+            if len != vt.state_size {
+                return Err(SpawnError::BadState {
+                    len,
+                    expected: vt.state_size,
+                });
+            }
+        }
+        s.actors.reserve().ok_or(SpawnError::TooManyActors {
+            limit: s.actors.capacity(),
+        })
+    }
+
+    /// Starts the actor of a reserved block whose state is in place: publishes it for device
+    /// senders and queues its START. Handlers see `device_id` as its id. `clock_floor`: an HLC
+    /// timestamp the actor's clock must pass (a migrated actor's clock where it left off), so
+    /// its timestamps keep increasing across the move.
+    pub(crate) fn activate(
+        &self,
+        id: ActorId,
+        type_index: usize,
+        device_id: u32,
+        clock_floor: Option<u64>,
+    ) -> Result<(), SpawnError> {
+        let s = &self.shared;
+        let vt = s
+            .types
+            .get(type_index)
+            .ok_or(SpawnError::NotRegistered("<unknown type index>"))?;
+        let block = id.raw() as usize;
+        s.dev
+            .publish_actor(
+                block,
+                ActorEntry {
+                    mode: actor_mode::ACTIVE,
+                    type_index: type_index as u32,
+                    msg_type: vt.msg_type.0,
+                    msg_size: vt.msg_size as u32,
+                },
+            )
+            .map_err(|e| SpawnError::Backend(e.to_string()))?;
+        let entry = s.actors.slot(id).ok_or(SpawnError::TooManyActors {
+            limit: s.actors.capacity(),
+        })?;
+        entry.type_index.store(type_index as u32, Ordering::Release);
+        let start = StartPayload {
+            type_index: type_index as u32,
+            actor_id: id.raw(),
+            msg_type: vt.msg_type.0,
+            msg_size: vt.msg_size as u32,
+            device_id,
+        };
+        if let Some(floor) = clock_floor {
+            // START carries the host clock, which the block adopts: merge the floor into it.
+            let _ = s.hlc.merge(HlcTimestamp::from_raw(floor));
+        }
+        // The block's ring is empty before its START, so this push cannot find it full.
+        if !self.control(block, id, control::START, bytemuck::bytes_of(&start)) {
+            return Err(SpawnError::Backend(
+                "mailbox of a new actor was full".into(),
+            ));
+        }
+        // Dormant -> Initializing -> Active: messages sent from now on queue behind START.
+        let _ = entry.lifecycle.transition(LifecycleState::Initializing);
+        let _ = entry.lifecycle.transition(LifecycleState::Active);
+        Ok(())
+    }
+
     fn check_target(&self, env: &Envelope) -> Result<usize, SendError> {
         let s = &self.shared;
         if s.closing.load(Ordering::Acquire) {
@@ -290,57 +389,12 @@ impl ActorBackend for CudaBackend {
     }
 
     fn spawn(&self, type_index: usize, state: &[u8]) -> Result<ActorId, SpawnError> {
-        let s = &self.shared;
-        if s.closing.load(Ordering::Acquire) {
-            return Err(SpawnError::ShutDown);
-        }
-        let vt = s
-            .types
-            .get(type_index)
-            .ok_or(SpawnError::NotRegistered("<unknown type index>"))?;
-        if state.len() != vt.state_size {
-            return Err(SpawnError::BadState {
-                len: state.len(),
-                expected: vt.state_size,
-            });
-        }
-        let id = s.actors.reserve().ok_or(SpawnError::TooManyActors {
-            limit: s.actors.capacity(),
-        })?;
-        let block = id.raw() as usize;
-        s.dev
-            .write_state(block, state)
+        let id = self.reserve_block(type_index, Some(state.len()))?;
+        self.shared
+            .dev
+            .write_state(id.raw() as usize, state)
             .map_err(|e| SpawnError::Backend(e.to_string()))?;
-        s.dev
-            .publish_actor(
-                block,
-                ActorEntry {
-                    mode: actor_mode::ACTIVE,
-                    type_index: type_index as u32,
-                    msg_type: vt.msg_type.0,
-                    msg_size: vt.msg_size as u32,
-                },
-            )
-            .map_err(|e| SpawnError::Backend(e.to_string()))?;
-        let entry = s.actors.slot(id).ok_or(SpawnError::TooManyActors {
-            limit: s.actors.capacity(),
-        })?;
-        entry.type_index.store(type_index as u32, Ordering::Release);
-        let start = StartPayload {
-            type_index: type_index as u32,
-            actor_id: id.raw(),
-            msg_type: vt.msg_type.0,
-            msg_size: vt.msg_size as u32,
-        };
-        // The block's ring is empty before its START, so this push cannot find it full.
-        if !self.control(block, id, control::START, bytemuck::bytes_of(&start)) {
-            return Err(SpawnError::Backend(
-                "mailbox of a new actor was full".into(),
-            ));
-        }
-        // Dormant -> Initializing -> Active: messages sent from now on queue behind START.
-        let _ = entry.lifecycle.transition(LifecycleState::Initializing);
-        let _ = entry.lifecycle.transition(LifecycleState::Active);
+        self.activate(id, type_index, id.raw(), None)?;
         Ok(id)
     }
 
@@ -632,5 +686,11 @@ fn handle_device_message(s: &Shared, env: &Envelope) {
         if let Some(e) = s.actors.slot(actor) {
             let _ = e.lifecycle.transition(LifecycleState::Terminated);
         }
+    } else if env.has_flag(flags::CONTROL) && env.header.type_id == control::FROZEN {
+        let head = env
+            .payload_bytes()
+            .get(..8)
+            .map(|b| (bytemuck::pod_read_unaligned::<u64>(b), env.header.hlc));
+        lock(&s.frozen).insert(actor.raw(), head);
     }
 }

@@ -14,7 +14,10 @@ use crate::host_ring::{D2hConsumer, Doorbell, H2dProducer};
 use crate::layout::{ActorEntry, BlockStatus, DoorbellSlot, IndexLine, KernelParams, RingSlot};
 use crate::nvrtc::NvrtcCompiler;
 use crate::program::{self, KERNEL_NAME};
+
+mod member;
 use crossbeam_utils::CachePadded;
+pub use member::MemberSlot;
 use ringkernel_core::Envelope;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -72,6 +75,13 @@ pub struct DeviceRuntime {
     state_offset: u64,
     actor_table_offset: u64,
     k2k_tails_offset: u64,
+    k2k_slots_offset: u64,
+    k2k_capacity: u64,
+    /// Multi-GPU member: where its route table and peer directory are (device_mem offsets).
+    member: Option<member::MemberArea>,
+    /// Blocks whose actor migrated away: their inbox's messages moved with it, so they are not
+    /// counted as undelivered at shutdown.
+    handed_over: std::sync::Mutex<Vec<bool>>,
     status: MappedBuffer<BlockStatus>,
     _doorbell_slots: MappedBuffer<DoorbellSlot>,
     _doorbell_head: MappedBuffer<IndexLine>,
@@ -86,6 +96,10 @@ pub struct DeviceRuntime {
     _kernel: Kernel,
     exited: std::sync::atomic::AtomicBool,
     _ctx: Arc<CudaContext>,
+    /// The kernel's parameter block, kept for [`DeviceRuntime::start`].
+    params: KernelParams,
+    started: std::sync::atomic::AtomicBool,
+    per_sm: u32,
 }
 
 fn power_of_two(name: &str, v: u32) -> Result<u64, CudaError> {
@@ -102,11 +116,12 @@ impl DeviceRuntime {
     pub fn launch(
         types: &[ActorVTable],
         config: &CudaConfig,
+        slot: Option<MemberSlot>,
     ) -> Result<(Self, D2hConsumer), CudaError> {
         let h2d_cap = power_of_two("mailbox_capacity", config.mailbox_capacity)?;
         let d2h_cap = power_of_two("reply_capacity", config.reply_capacity)?;
         let k2k_cap = power_of_two("k2k_capacity", config.k2k_capacity)?;
-        let source = program::persistent_source(types, config.fenced_replies)?;
+        let source = program::persistent_source_for(types, config.fenced_replies, slot.is_some())?;
         let ctx = driver::open_context(config.device_ordinal)?;
         let info = driver::device_info(&ctx)?;
         let arch = format!(
@@ -145,8 +160,13 @@ impl DeviceRuntime {
         let k2k_tails_offset = line(state_offset + (n * state_stride) as u64);
         let actor_table_offset = k2k_tails_offset + (n * size_of::<IndexLine>()) as u64;
         let k2k_slots_offset = line(actor_table_offset + (n * size_of::<ActorEntry>()) as u64);
-        let device_bytes = k2k_slots_offset + n as u64 * k2k_cap * size_of::<RingSlot>() as u64;
+        let k2k_end = k2k_slots_offset + n as u64 * k2k_cap * size_of::<RingSlot>() as u64;
+        let member = slot.map(|s| member::MemberArea::after(k2k_end, s));
+        let device_bytes = member.as_ref().map_or(k2k_end, |m| m.end());
         let device_mem = DeviceBuffer::new(&ctx, device_bytes as usize)?;
+        if let Some(m) = &member {
+            m.init(&device_mem)?;
+        }
         // SAFETY: the doorbell buffers live in the returned runtime, which owns the Doorbell.
         let doorbell = unsafe {
             Doorbell::new(
@@ -200,48 +220,80 @@ impl DeviceRuntime {
             k2k_tails: device_mem.ptr() + k2k_tails_offset,
             k2k_capacity: k2k_cap,
             actor_table: device_mem.ptr() + actor_table_offset,
+            peers: member
+                .as_ref()
+                .map_or(0, |m| device_mem.ptr() + m.peers_offset),
+            routes: member
+                .as_ref()
+                .map_or(0, |m| device_mem.ptr() + m.routes_offset),
+            route_count: member.as_ref().map_or(0, |m| m.slot.route_count as u64),
+            gpu_index: member.as_ref().map_or(0, |m| m.slot.gpu_index as u64),
         };
         let copy_stream = Stream::non_blocking(&ctx)?;
         let kernel_stream = Stream::non_blocking(&ctx)?;
-        // SAFETY: `params` matches rk_params (layout.rs, static_asserted on the device); every
-        // address in it belongs to a buffer stored in the returned runtime, which is only dropped
-        // after the kernel exited (or is leaked by the backend if it never does).
-        unsafe { kernel.launch_cooperative(&kernel_stream, blocks + 1, BLOCK_THREADS, &params)? };
-        tracing::info!(
+        let rt = DeviceRuntime {
+            info,
             blocks,
+            state_stride,
+            producers,
+            rung: (0..n)
+                .map(|_| CachePadded::new(AtomicU64::new(0)))
+                .collect(),
+            doorbell,
+            state_offset,
+            actor_table_offset,
+            k2k_tails_offset,
+            k2k_slots_offset,
+            k2k_capacity: k2k_cap,
+            member,
+            handed_over: std::sync::Mutex::new(vec![false; n]),
+            status,
+            _doorbell_slots: doorbell_slots,
+            _doorbell_head: doorbell_head,
+            _h2d_heads: h2d_heads,
+            _h2d_slots: h2d_slots,
+            _d2h_slots: d2h_slots,
+            _d2h_head: d2h_head,
+            device_mem,
+            copy_stream,
+            kernel_stream,
+            _kernel: kernel,
+            exited: std::sync::atomic::AtomicBool::new(false),
+            _ctx: ctx,
+            params,
+            started: std::sync::atomic::AtomicBool::new(false),
             per_sm,
-            device = %info.name,
+        };
+        // A member of a multi-GPU runtime starts once every GPU's memory is allocated.
+        if slot.is_none() {
+            rt.start()?;
+        }
+        Ok((rt, consumer))
+    }
+
+    /// Launches the persistent kernel (once; later calls do nothing).
+    pub fn start(&self) -> Result<(), CudaError> {
+        if self.started.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        // SAFETY: `params` matches rk_params (layout.rs, static_asserted on the device); every
+        // address in it belongs to a buffer stored in `self`, which is only dropped after the
+        // kernel exited (or is leaked by the backend if it never does).
+        unsafe {
+            self._kernel.launch_cooperative(
+                &self.kernel_stream,
+                self.blocks + 1,
+                BLOCK_THREADS,
+                &self.params,
+            )?
+        };
+        tracing::info!(
+            blocks = self.blocks,
+            per_sm = self.per_sm,
+            device = %self.info.name,
             "persistent kernel launched"
         );
-        Ok((
-            DeviceRuntime {
-                info,
-                blocks,
-                state_stride,
-                producers,
-                rung: (0..n)
-                    .map(|_| CachePadded::new(AtomicU64::new(0)))
-                    .collect(),
-                doorbell,
-                state_offset,
-                actor_table_offset,
-                k2k_tails_offset,
-                status,
-                _doorbell_slots: doorbell_slots,
-                _doorbell_head: doorbell_head,
-                _h2d_heads: h2d_heads,
-                _h2d_slots: h2d_slots,
-                _d2h_slots: d2h_slots,
-                _d2h_head: d2h_head,
-                device_mem,
-                copy_stream,
-                kernel_stream,
-                _kernel: kernel,
-                exited: std::sync::atomic::AtomicBool::new(false),
-                _ctx: ctx,
-            },
-            consumer,
-        ))
+        Ok(())
     }
 
     /// Blocks in the grid.
@@ -398,10 +450,18 @@ impl DeviceRuntime {
             self.k2k_tails_offset as usize,
             bytemuck::cast_slice_mut(tails_view),
         )?;
+        let handed_over = self
+            .handed_over
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         Ok(tails
             .iter()
             .enumerate()
-            .map(|(b, t)| t.value.saturating_sub(self.status(b).k2k_consumed))
+            .filter(|(b, _)| !handed_over.get(*b).copied().unwrap_or(false))
+            .map(|(b, t)| {
+                (t.value & !crate::layout::k2k::SEALED).saturating_sub(self.status(b).k2k_consumed)
+            })
             .sum())
     }
 

@@ -38,6 +38,9 @@ use std::fmt::Write as _;
 use std::mem::{align_of, offset_of, size_of};
 
 use bytemuck::{Pod, Zeroable};
+mod multi;
+pub use multi::{route, PeerEntry};
+
 use ringkernel_core::envelope::{ENVELOPE_OFFSETS, ENVELOPE_SIZE, HEADER_SIZE, MAX_PAYLOAD};
 
 /// Envelope words carried by a slot (112 bytes).
@@ -117,7 +120,11 @@ pub struct BlockStatus {
     /// K2K messages `k2k_wait_ns` sums over.
     pub k2k_waited: u64,
     /// Unused; keeps the struct two whole 64-byte lines.
-    pub reserved: [u64; 3],
+    /// Sender id of the last K2K message the block took (`u64::MAX` before the first): sampled
+    /// at each heartbeat, it is how the host estimates who talks to whom (`multi::balance`).
+    pub k2k_last_sender: u64,
+    /// Unused; keeps the struct one 128-byte line.
+    pub reserved: [u64; 2],
 }
 
 /// Everything the persistent kernel needs, passed by value as its only parameter.
@@ -178,6 +185,16 @@ pub struct KernelParams {
     pub k2k_capacity: u64,
     /// Per-block [`ActorEntry`] in device memory: what device senders check before sending.
     pub actor_table: u64,
+    /// Multi-GPU: device address of this GPU's copy of the peer directory
+    /// ([`PeerEntry`] per GPU of the runtime, indexed by GPU), 0 on a single GPU.
+    pub peers: u64,
+    /// Multi-GPU: device address of this GPU's copy of the route table (one `u32` per global
+    /// actor id, see [`route`]), 0 on a single GPU: then K2K targets are block indices.
+    pub routes: u64,
+    /// Entries in the route table.
+    pub route_count: u64,
+    /// This GPU's index in the multi-GPU runtime (0 on a single GPU).
+    pub gpu_index: u64,
 }
 
 /// What device senders may know about an actor block, kept by the block itself in device memory.
@@ -204,6 +221,9 @@ pub mod actor_mode {
     pub const STOPPED: u32 = 3;
     /// Its handler failed.
     pub const FAILED: u32 = 5;
+    /// Frozen for migration to another block (or GPU): device senders get no credit until the
+    /// route points at the new home.
+    pub const MOVED: u32 = 6;
 }
 
 /// Results of `rk_k2k_tell` (device), and its policies when the target's inbox is full.
@@ -218,6 +238,9 @@ pub mod k2k {
     pub const ON_FULL_FAIL: u32 = 0;
     /// Policy: a full inbox makes the message a dead letter (reason `Full`).
     pub const ON_FULL_DEAD_LETTER: u32 = 1;
+    /// Bit of an inbox tail that closes the inbox (migration): no producer claims past it, so
+    /// the tail's value below the bit is the final count of messages the inbox received.
+    pub const SEALED: u64 = 1 << 63;
 }
 
 /// One doorbell: "block `block` has mail". 16 bytes: the stamp and the block share a cache line,
@@ -243,6 +266,13 @@ pub mod control {
     pub const FAILED: u32 = 0xFFFF_0101;
     /// Device→host notice: the actor terminated after a STOP.
     pub const TERMINATED: u32 = 0xFFFF_0102;
+    /// Host→device: after what is queued, freeze the actor for migration (stop taking K2K
+    /// messages, keep the state) and answer [`FROZEN`].
+    pub const MIGRATE: u32 = 0xFFFF_0004;
+    /// Host→device: undo a [`MIGRATE`] (a migration that failed before its route swap).
+    pub const THAW: u32 = 0xFFFF_0005;
+    /// Device→host notice: the actor is frozen. Payload: `u64` K2K inbox head (messages taken).
+    pub const FROZEN: u32 = 0xFFFF_0103;
 }
 
 /// Payload of a START control message.
@@ -257,6 +287,9 @@ pub struct StartPayload {
     pub msg_type: u32,
     /// The message size the actor's handler takes.
     pub msg_size: u32,
+    /// The id device handlers see as the actor's own (`rk_ctx::self_id`, the sender of its K2K
+    /// messages): `actor_id` on one GPU, the runtime-wide id in a multi-GPU runtime.
+    pub device_id: u32,
 }
 
 /// Payload of a reply whose handler failed.
@@ -273,7 +306,8 @@ const _: () = {
     assert!(offset_of!(RingSlot, seq_b) == 120);
     assert!(size_of::<IndexLine>() == 128);
     assert!(size_of::<BlockStatus>() == 128);
-    assert!(size_of::<KernelParams>() == 24 * 8);
+    assert!(size_of::<KernelParams>() == 28 * 8);
+    assert!(size_of::<StartPayload>() == 20);
     assert!(size_of::<ActorEntry>() == 16);
     assert!(size_of::<DoorbellSlot>() == 16);
 };
@@ -358,7 +392,7 @@ pub fn device_header() -> String {
          unsigned long long service_cycles;\n  unsigned long long handler_cycles;\n  \
          unsigned long long reply_cycles;\n  unsigned long long k2k_consumed;\n  \
          unsigned long long k2k_wait_ns;\n  unsigned long long k2k_waited;\n  \
-         unsigned long long reserved[3];\n};\n",
+         unsigned long long k2k_last_sender;\n  unsigned long long reserved[2];\n};\n",
     );
     assert_layout(
         &mut h,
@@ -379,6 +413,7 @@ pub fn device_header() -> String {
             ("k2k_consumed", offset_of!(BlockStatus, k2k_consumed)),
             ("k2k_wait_ns", offset_of!(BlockStatus, k2k_wait_ns)),
             ("k2k_waited", offset_of!(BlockStatus, k2k_waited)),
+            ("k2k_last_sender", offset_of!(BlockStatus, k2k_last_sender)),
         ],
     );
     let params = [
@@ -409,6 +444,10 @@ pub fn device_header() -> String {
         ("k2k_tails", offset_of!(KernelParams, k2k_tails)),
         ("k2k_capacity", offset_of!(KernelParams, k2k_capacity)),
         ("actor_table", offset_of!(KernelParams, actor_table)),
+        ("peers", offset_of!(KernelParams, peers)),
+        ("routes", offset_of!(KernelParams, routes)),
+        ("route_count", offset_of!(KernelParams, route_count)),
+        ("gpu_index", offset_of!(KernelParams, gpu_index)),
     ];
     h.push_str("struct rk_params {\n");
     for (name, _) in params {
@@ -437,7 +476,7 @@ pub fn device_header() -> String {
     );
     h.push_str(
         "struct rk_start_payload {\n  unsigned int type_index;\n  unsigned int actor_id;\n  \
-         unsigned int msg_type;\n  unsigned int msg_size;\n};\n",
+         unsigned int msg_type;\n  unsigned int msg_size;\n  unsigned int device_id;\n};\n",
     );
     assert_layout(
         &mut h,
@@ -449,6 +488,7 @@ pub fn device_header() -> String {
             ("actor_id", offset_of!(StartPayload, actor_id)),
             ("msg_type", offset_of!(StartPayload, msg_type)),
             ("msg_size", offset_of!(StartPayload, msg_size)),
+            ("device_id", offset_of!(StartPayload, device_id)),
         ],
     );
     h.push_str(
@@ -472,6 +512,7 @@ pub fn device_header() -> String {
         ("RK_MODE_ACTIVE", actor_mode::ACTIVE),
         ("RK_MODE_STOPPED", actor_mode::STOPPED),
         ("RK_MODE_FAILED", actor_mode::FAILED),
+        ("RK_MODE_MOVED", actor_mode::MOVED),
         ("RK_K2K_OK", k2k::OK),
         ("RK_K2K_FULL", k2k::FULL),
         ("RK_K2K_DEAD", k2k::DEAD),
@@ -495,6 +536,9 @@ pub fn device_header() -> String {
         ("RK_CTRL_SHUTDOWN", control::SHUTDOWN),
         ("RK_NOTICE_FAILED", control::FAILED),
         ("RK_NOTICE_TERMINATED", control::TERMINATED),
+        ("RK_CTRL_MIGRATE", control::MIGRATE),
+        ("RK_CTRL_THAW", control::THAW),
+        ("RK_NOTICE_FROZEN", control::FROZEN),
     ] {
         let _ = writeln!(h, "#define {name} {value:#010x}u");
     }
@@ -510,6 +554,8 @@ pub fn device_header() -> String {
         let _ = writeln!(h, "#define {name} {value}u");
     }
     let _ = writeln!(h, "#define RK_HOST_ID {}u", u32::MAX);
+    let _ = writeln!(h, "#define RK_K2K_SEALED {:#x}ull", k2k::SEALED);
+    multi::render(&mut h);
     h
 }
 

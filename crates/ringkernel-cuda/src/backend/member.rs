@@ -1,0 +1,92 @@
+//! What a multi-GPU runtime (`crate::multi`) asks of one GPU's backend beyond `ActorBackend`:
+//! freezing an actor for migration, undoing that, retiring a block whose actor moved away.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use ringkernel_core::{ActorId, LifecycleState};
+
+use super::{lock, CudaBackend};
+use crate::device::DeviceRuntime;
+use crate::error::CudaError;
+use crate::layout::control;
+
+impl CudaBackend {
+    /// The device half (addresses, route table, peer directory).
+    pub(crate) fn device(&self) -> &DeviceRuntime {
+        &self.shared.dev
+    }
+
+    /// Bytes of state of registered type `type_index`.
+    pub(crate) fn state_size(&self, type_index: usize) -> Option<usize> {
+        self.shared.types.get(type_index).map(|t| t.state_size)
+    }
+
+    /// Blocks still free for new actors (a block is never reused, also after a migration).
+    pub(crate) fn free_blocks(&self) -> usize {
+        self.shared.actors.free()
+    }
+
+    /// Freezes actor `id` for migration: after the messages already in its mailbox it stops
+    /// taking K2K messages and keeps its state; host sends to it are refused from now on
+    /// (`Draining`). Returns its K2K inbox head (messages taken) and its clock (HLC) once the
+    /// block confirmed.
+    pub(crate) fn freeze(&self, id: ActorId, deadline: Duration) -> Result<(u64, u64), CudaError> {
+        let s = &self.shared;
+        let entry = s
+            .actors
+            .get(id)
+            .ok_or_else(|| CudaError::Config(format!("no actor {id}")))?;
+        entry
+            .lifecycle
+            .transition(LifecycleState::Draining)
+            .map_err(|_| CudaError::Config(format!("actor {id} is not active")))?;
+        lock(&s.frozen).remove(&id.raw());
+        let until = Instant::now() + deadline;
+        while !self.control(id.raw() as usize, id, control::MIGRATE, &[]) {
+            if Instant::now() >= until {
+                let _ = entry.lifecycle.transition(LifecycleState::Active);
+                return Err(CudaError::Config(format!(
+                    "mailbox of actor {id} stayed full for {deadline:?}"
+                )));
+            }
+            std::thread::yield_now();
+        }
+        loop {
+            if let Some(answer) = lock(&s.frozen).remove(&id.raw()) {
+                return answer.ok_or_else(|| {
+                    CudaError::Config(format!("actor {id} was no longer active on the device"))
+                });
+            }
+            if s.finished.load(Ordering::Acquire) || Instant::now() >= until {
+                return Err(CudaError::Config(format!(
+                    "actor {id} did not confirm its freeze within {deadline:?}"
+                )));
+            }
+            std::thread::sleep(Duration::from_micros(20));
+        }
+    }
+
+    /// Undoes [`Self::freeze`]: the actor takes messages again.
+    pub(crate) fn thaw(&self, id: ActorId) -> Result<(), CudaError> {
+        let entry = self
+            .shared
+            .actors
+            .get(id)
+            .ok_or_else(|| CudaError::Config(format!("no actor {id}")))?;
+        if !self.control(id.raw() as usize, id, control::THAW, &[]) {
+            return Err(CudaError::Config(format!("mailbox of actor {id} is full")));
+        }
+        let _ = entry.lifecycle.transition(LifecycleState::Active);
+        Ok(())
+    }
+
+    /// Retires the block of a frozen actor that moved away: it stays `Terminated` here, and
+    /// the messages its inbox held (moved with the actor) are not counted as undelivered.
+    pub(crate) fn retire(&self, id: ActorId) {
+        if let Some(entry) = self.shared.actors.get(id) {
+            let _ = entry.lifecycle.transition(LifecycleState::Terminated);
+        }
+        self.shared.dev.hand_over(id.raw() as usize);
+    }
+}
