@@ -113,6 +113,17 @@ __device__ int rk_peer_handle(PeerState* s, const PeerMsg* m, PeerSummary* r, co
       }
       break;
     }
+    case 12: {  // STREAM: n DATA messages to random peers, each retried until accepted
+      for (unsigned long long i = 0; i < m->n; ++i) {
+        const unsigned t = (unsigned)(rk_peer_rand(s) % s->peers);
+        PeerMsg d = {3u, 0u, (unsigned long long)s->next_seq[t], 0ull};
+        unsigned rc;
+        while ((rc = rk_peer_send(s, ctx, t, d, RK_ON_FULL_FAIL)) == RK_K2K_FULL) {}
+        if (rc != RK_K2K_OK) break;
+        s->next_seq[t]++;
+      }
+      break;
+    }
     default:
       break;
   }

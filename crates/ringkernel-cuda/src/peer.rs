@@ -43,6 +43,9 @@ pub mod kind {
     /// Busy the handler for `seq` ns, then send `n` DATA-kind messages to `target` (to send
     /// after the target has left the kernel).
     pub const LATE: u32 = 11;
+    /// Send `n` DATA-kind messages to random peers, retrying each refused send at once until it
+    /// is accepted (a throughput stream: the peers must drain without sending back).
+    pub const STREAM: u32 = 12;
 }
 
 /// A command or K2K message (24 bytes).

@@ -218,91 +218,107 @@ fn rallies(
     Ok(out)
 }
 
-/// Messages per second of random SPRAY traffic among `ids` until all are received (counters
-/// run on across calls: each call measures its own share).
-fn traffic(b: &MultiGpuBackend, ids: &[ActorId], per: u64) -> Result<f64, BenchError> {
-    let totals = |s: &[PeerSummary]| {
-        s.iter().fold((0, 0, 0, 0), |(p, se, r, e), x| {
-            (
-                p + x.pending,
-                se + x.sent,
-                r + x.received,
-                e + u64::from(x.errors) + u64::from(x.dead),
-            )
-        })
+/// Messages per second of a STREAM of `per` messages from each of `senders` to random
+/// `receivers` (counters run on across calls: each call measures its own share).
+fn stream(
+    b: &MultiGpuBackend,
+    receivers: &[ActorId],
+    senders: &[ActorId],
+    per: u64,
+) -> Result<f64, BenchError> {
+    let received = |b: &MultiGpuBackend| -> Result<(u64, u64), BenchError> {
+        let s = receivers
+            .iter()
+            .map(|&a| ask(b, a, peer_kind::QUERY, 0))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(s.iter().fold((0, 0), |(r, e), x| {
+            (r + x.received, e + u64::from(x.errors) + u64::from(x.dead))
+        }))
     };
-    let base = ids
-        .iter()
-        .map(|&a| ask(b, a, peer_kind::QUERY, 0))
-        .collect::<Result<Vec<_>, _>>()?;
-    let (_, sent0, received0, _) = totals(&base);
+    let (before, _) = received(b)?;
+    let want = per * senders.len() as u64;
     let start = Instant::now();
-    for &a in ids {
-        ask(b, a, peer_kind::SPRAY, per)?;
+    for &a in senders {
+        let m = PeerMsg {
+            kind: peer_kind::STREAM,
+            target: 0,
+            seq: 0,
+            n: per,
+        };
+        b.tell(Envelope::new(ActorId::HOST, a, &m).map_err(b_err("envelope"))?)
+            .map_err(b_err("tell"))?;
     }
     let until = start + Duration::from_secs(60);
     loop {
-        std::thread::sleep(Duration::from_micros(500));
-        let s = ids
-            .iter()
-            .map(|&a| ask(b, a, peer_kind::SPRAY, 0))
-            .collect::<Result<Vec<_>, _>>()?;
-        let (pending, sent, received, errors) = totals(&s);
+        std::thread::sleep(Duration::from_micros(200));
+        let (now, errors) = received(b)?;
         if errors != 0 {
-            return Err(BenchError::bench("traffic", format!("{errors} errors")));
+            return Err(BenchError::bench("stream", format!("{errors} errors")));
         }
-        if pending == 0 && sent == received {
-            let got = received - received0;
-            if got != per * ids.len() as u64 || sent - sent0 != got {
-                return Err(BenchError::bench(
-                    "traffic",
-                    format!("{got} of {} messages arrived", per * ids.len() as u64),
-                ));
+        if now - before >= want {
+            if now - before != want {
+                return Err(BenchError::bench("stream", "more messages than were sent"));
             }
-            return Ok(got as f64 / start.elapsed().as_secs_f64());
+            return Ok(want as f64 / start.elapsed().as_secs_f64());
         }
         if Instant::now() > until {
-            return Err(BenchError::bench("traffic", "did not drain in 60 s"));
+            return Err(BenchError::bench("stream", "did not drain in 60 s"));
         }
     }
 }
 
+/// Bytes a K2K message occupies in an inbox (and crosses the link with): one 128-byte slot.
+const SLOT_BYTES: f64 = 128.0;
+
+/// Receivers 0..half on `rx_gpu` and senders half..2*half on GPU 0 (whose random targets are
+/// the receivers): (receivers, senders).
+fn spawn_stream(
+    b: &MultiGpuBackend,
+    half: u32,
+    rx_gpu: usize,
+) -> Result<(Vec<ActorId>, Vec<ActorId>), BenchError> {
+    let mut all = Vec::new();
+    for i in 0..2 * half {
+        let s = PeerState::new(i, half, 0x0057_2EA0 + u64::from(i));
+        let gpu = if i < half { rx_gpu } else { 0 };
+        let id = b
+            .spawn_placed(0, bytemuck::bytes_of(&s), Placement::Pinned(gpu))
+            .map_err(b_err("spawn"))?;
+        if id.raw() != i {
+            return Err(BenchError::bench("spawn", "peer ids are not 0..n"));
+        }
+        all.push(id);
+    }
+    let senders = all[half as usize..].to_vec();
+    all.truncate(half as usize);
+    Ok((all, senders))
+}
+
+/// Rallies between a peer on GPU 0 and one on `partner_gpu`, then a one-directional stream from
+/// 16 senders on GPU 0 to 16 receivers on `partner_gpu` (each in a fresh runtime).
+fn k2k_pair(c: &MultiBenchConfig, partner_gpu: usize) -> Result<(Vec<f64>, Vec<f64>), BenchError> {
+    const HALF: u32 = 16;
+    let b = runtime(vec![0, 1], 2 * HALF + 1)?;
+    let ids = spawn_peers(&b, 2, |i| if i == 0 { 0 } else { partner_gpu })?;
+    let r = rallies(&b, &ids, c)?;
+    b.shutdown(Duration::from_secs(10))
+        .map_err(b_err("shutdown"))?;
+    drop(b);
+    let b = runtime(vec![0, 1], 2 * HALF + 1)?;
+    let (receivers, senders) = spawn_stream(&b, HALF, partner_gpu)?;
+    let rates = (0..3)
+        .map(|_| stream(&b, &receivers, &senders, c.per_peer))
+        .collect::<Result<Vec<_>, _>>()?;
+    b.shutdown(Duration::from_secs(10))
+        .map_err(b_err("shutdown"))?;
+    Ok((r, rates))
+}
+
 fn k2k_rows(c: &MultiBenchConfig) -> Result<Section, BenchError> {
     eprintln!("multi-gpu-bench: K2K");
-    const PEERS: u32 = 32;
-    let per = c.per_peer;
-    // Cross-GPU: peer 0 on GPU 0, peer 1 on GPU 1; traffic among peers on alternating GPUs.
-    let (cross, cross_rate) = {
-        let b = runtime(vec![0, 1], PEERS / 2 + 1)?;
-        let ids = spawn_peers(&b, 2, |i| i as usize)?;
-        let r = rallies(&b, &ids, c)?;
-        b.shutdown(Duration::from_secs(10))
-            .map_err(b_err("shutdown"))?;
-        let b = runtime(vec![0, 1], PEERS / 2 + 1)?;
-        let ids = spawn_peers(&b, PEERS, |i| (i % 2) as usize)?;
-        let rates = (0..2)
-            .map(|_| traffic(&b, &ids, per))
-            .collect::<Result<Vec<_>, _>>()?;
-        b.shutdown(Duration::from_secs(10))
-            .map_err(b_err("shutdown"))?;
-        (r, rates)
-    };
-    // The same through a multi-GPU member on one GPU (system-scope inbox atomics, routed ids).
-    let (same, same_rate) = {
-        let b = runtime(vec![0, 1], PEERS + 1)?;
-        let ids = spawn_peers(&b, 2, |_| 0)?;
-        let r = rallies(&b, &ids, c)?;
-        b.shutdown(Duration::from_secs(10))
-            .map_err(b_err("shutdown"))?;
-        let b = runtime(vec![0, 1], PEERS + 1)?;
-        let ids = spawn_peers(&b, PEERS, |_| 0)?;
-        let rates = (0..2)
-            .map(|_| traffic(&b, &ids, per))
-            .collect::<Result<Vec<_>, _>>()?;
-        b.shutdown(Duration::from_secs(10))
-            .map_err(b_err("shutdown"))?;
-        (r, rates)
-    };
+    let (cross, cross_rate) = k2k_pair(c, 1)?;
+    let (same, same_rate) = k2k_pair(c, 0)?;
+    let bytes = |r: &[f64]| r.iter().map(|x| x * SLOT_BYTES).collect::<Vec<_>>();
     let mut s = Section::new(
         "K2K across GPUs",
         format!(
@@ -310,12 +326,13 @@ fn k2k_rows(c: &MultiBenchConfig) -> Result<Section, BenchError> {
              (rk_k2k_tell: a route lookup, a system-scope claim of a slot in the target's inbox, \
              the stamped slot written straight into that GPU's memory); the first actor times \
              the rally with its own %globaltimer (the two GPUs' timers are not compared); one-way \
-             = time / (2 x trips), {} rallies. Traffic: {PEERS} Peer actors each send {per} \
-             messages to random peers (64-slot inboxes, credits, per-pair sequence checks), \
-             host-timed until every message arrived, 2 runs; across GPUs the peers alternate \
-             GPUs, so about half the messages cross. 'Same GPU' rows use the same multi-GPU \
-             runtime with every actor on GPU 0.",
-            c.trips, c.runs
+             = time / (2 x trips), {} rallies. Stream: 16 Peer actors on GPU 0 each send {} \
+             messages to random ones of 16 receivers (64-slot inboxes, credits, per-pair sequence \
+             checks; a send refused for lack of credit is retried at once by the sending \
+             handler), host-timed from the commands until every message arrived, 3 runs; bandwidth counts the \
+             128-byte slot each message fills on the receiving GPU. 'Same GPU' rows: the same \
+             multi-GPU runtime with the partner / receivers on GPU 0.",
+            c.trips, c.runs, c.per_peer
         ),
     );
     s.push(Row::new(
@@ -329,14 +346,24 @@ fn k2k_rows(c: &MultiBenchConfig) -> Result<Section, BenchError> {
         &Samples::new(same)?,
     ))
     .push(Row::new(
-        "aggregate, peers on both GPUs",
+        "stream, GPU 0 -> GPU 1",
         Unit::OpsPerSecond,
-        &Samples::new(cross_rate)?,
+        &Samples::new(cross_rate.clone())?,
     ))
     .push(Row::new(
-        "aggregate, peers on one GPU",
+        "stream, same GPU",
         Unit::OpsPerSecond,
-        &Samples::new(same_rate)?,
+        &Samples::new(same_rate.clone())?,
+    ))
+    .push(Row::new(
+        "stream bandwidth, GPU 0 -> GPU 1",
+        Unit::BytesPerSecond,
+        &Samples::new(bytes(&cross_rate))?,
+    ))
+    .push(Row::new(
+        "stream bandwidth, same GPU",
+        Unit::BytesPerSecond,
+        &Samples::new(bytes(&same_rate))?,
     ));
     Ok(s)
 }
