@@ -14,6 +14,9 @@ pub struct ActorEntry {
     pub type_index: AtomicU32,
     /// Host's view of the actor's lifecycle; device notices move it to Failed or Terminated.
     pub lifecycle: AtomicLifecycle,
+    /// The id callers know the actor by: the block index on one GPU, the runtime-wide id in a
+    /// multi-GPU runtime (replies and ask errors carry it).
+    pub public_id: AtomicU32,
 }
 
 /// Every block's entry plus the id counter.

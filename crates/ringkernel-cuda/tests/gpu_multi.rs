@@ -151,6 +151,10 @@ fn two_gpus_relay_chain_crosses_gpus_in_causal_hlc_order() {
     const P: u32 = 8;
     // Alternating GPUs: every hop of the chain crosses NVLink/PCIe.
     let ids = spawn_peers(&b, P, |i| (i + 1) % P, |i| (i % 2) as usize);
+    // Replies name the actor by its runtime-wide id, not its block on its GPU (peer 3 is block
+    // 1 of GPU 1).
+    let env = Envelope::new(ActorId::HOST, ids[3], &msg(kind::QUERY, 0, 0, 0)).unwrap();
+    assert_eq!(b.ask(env).unwrap().wait(T).unwrap().sender(), ids[3]);
     tell(&b, ids[0], msg(kind::RELAY, 0, 0, u64::from(P - 1)));
     let s = wait_until(&b, &ids[1..], |s| s.iter().all(|x| x.received == 1));
     let stamps: Vec<u64> = s.iter().map(|x| x.last_ts).collect();

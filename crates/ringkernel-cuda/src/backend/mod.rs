@@ -125,6 +125,15 @@ impl ReplyReader {
     }
 }
 
+impl Shared {
+    /// The id callers know block `local`'s actor by (itself on one GPU).
+    fn public_id(&self, local: ActorId) -> ActorId {
+        self.actors.slot(local).map_or(local, |e| {
+            ActorId::from_raw(e.public_id.load(Ordering::Acquire))
+        })
+    }
+}
+
 impl ReplyDriver for Shared {
     fn enter(&self) {
         self.drivers.fetch_add(1, Ordering::AcqRel);
@@ -310,6 +319,7 @@ impl CudaBackend {
             limit: s.actors.capacity(),
         })?;
         entry.type_index.store(type_index as u32, Ordering::Release);
+        entry.public_id.store(device_id, Ordering::Release);
         let start = StartPayload {
             type_index: type_index as u32,
             actor_id: id.raw(),
@@ -462,7 +472,7 @@ impl ActorBackend for CudaBackend {
             return Err(SendError::TooManyPendingAsks(s.max_pending));
         }
         let corr = s.next_correlation.fetch_add(1, Ordering::Relaxed);
-        let target = env.receiver();
+        let target = s.public_id(env.receiver());
         let (slot, pending) = reply_pair(target);
         lock(&s.pending).insert(corr, (target, slot));
         env.header.flags = flags::ASK;
@@ -659,6 +669,8 @@ fn handle_device_message(s: &Shared, env: &Envelope) {
             let _ = e.lifecycle.transition(LifecycleState::Failed);
         }
     }
+    // Replies and ask errors name the actor as callers know it.
+    let public = s.public_id(actor);
     if env.has_flag(flags::REPLY) {
         let slot = lock(&s.pending).remove(&env.header.correlation);
         let Some((_, slot)) = slot else {
@@ -673,13 +685,15 @@ fn handle_device_message(s: &Shared, env: &Envelope) {
                 .map(bytemuck::pod_read_unaligned::<FailurePayload>)
                 .map_or(0, |p| p.code);
             ReplyOutcome::Failed(AskError::HandlerFailed {
-                actor,
+                actor: public,
                 error: HandlerError(code),
             })
         } else if env.has_flag(flags::DROPPED) {
-            ReplyOutcome::Failed(AskError::Dropped(actor))
+            ReplyOutcome::Failed(AskError::Dropped(public))
         } else {
-            ReplyOutcome::Reply(*env)
+            let mut reply = *env;
+            reply.header.sender = public.raw();
+            ReplyOutcome::Reply(reply)
         };
         slot.complete(outcome);
     } else if env.has_flag(flags::CONTROL) && env.header.type_id == control::TERMINATED {
