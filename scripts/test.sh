@@ -6,7 +6,7 @@
 #
 # Steps: NVRTC install, rustfmt check, clippy (-D warnings), `cargo test --workspace --no-fail-fast`
 # (every test binary runs even if one fails, so the summary counts them all), the loom
-# model checks of ringkernel-core. Every step runs even if an earlier one failed, so one run shows
+# model checks of ringkernel-core and of the device K2K inbox protocol (ringkernel-cuda). Every step runs even if an earlier one failed, so one run shows
 # everything; the exit status is non-zero if any step failed. The last line is
 # `tests: N passed, M failed`, summed over every `test result:` line of the cargo test runs.
 # GPU test targets (feature `gpu-tests` of ringkernel-cuda) are not run here.
@@ -81,6 +81,9 @@ run_tests "cargo test --workspace" cargo test --workspace --no-fail-fast
 run_tests "loom (ringkernel-core)" env RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 \
     CARGO_TARGET_DIR=target/loom \
     cargo test -p ringkernel-core --release --test loom_rings --test loom_hlc
+run_tests "loom (ringkernel-cuda: K2K inbox and migration hand-over model)" env RUSTFLAGS="--cfg loom" \
+    LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=target/loom \
+    cargo test -p ringkernel-cuda --release --test loom_inbox
 
 # --- summary -------------------------------------------------------------------------------------
 # libtest prints e.g. `test result: ok. 15 passed; 0 failed; 1 ignored; ...` per test binary.

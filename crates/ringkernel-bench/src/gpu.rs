@@ -2,6 +2,7 @@
 //! process and one run on one card (see docs/benchmarks/README.md).
 
 pub mod actors;
+pub mod hopper;
 pub mod multi;
 
 use std::path::{Path, PathBuf};

@@ -432,6 +432,64 @@ impl Kernel {
         })
     }
 
+    /// Launches with `cuLaunchKernelEx`: in thread block clusters of `cluster` blocks along x
+    /// when given (sm_90), and as a cooperative launch (co-resident grid, `grid.sync()`) when
+    /// `cooperative`.
+    ///
+    /// # Safety
+    /// As [`Kernel::launch`].
+    pub unsafe fn launch_ex(
+        &self,
+        stream: &Stream,
+        grid: u32,
+        block: u32,
+        cluster: Option<u32>,
+        cooperative: bool,
+        args: &mut [*mut c_void],
+    ) -> Result<(), CudaError> {
+        check("cuCtxSetCurrent", self.ctx.bind_to_thread())?;
+        let mut attrs: Vec<sys::CUlaunchAttribute> = Vec::with_capacity(2);
+        if let Some(c) = cluster {
+            // SAFETY: an all-zero attribute is a valid value of this plain C struct.
+            let mut a: sys::CUlaunchAttribute = unsafe { std::mem::zeroed() };
+            a.id = sys::CUlaunchAttributeID::CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
+            a.value.clusterDim.x = c;
+            a.value.clusterDim.y = 1;
+            a.value.clusterDim.z = 1;
+            attrs.push(a);
+        }
+        if cooperative {
+            // SAFETY: as above.
+            let mut a: sys::CUlaunchAttribute = unsafe { std::mem::zeroed() };
+            a.id = sys::CUlaunchAttributeID::CU_LAUNCH_ATTRIBUTE_COOPERATIVE;
+            a.value.cooperative = 1;
+            attrs.push(a);
+        }
+        let config = sys::CUlaunchConfig {
+            gridDimX: grid,
+            gridDimY: 1,
+            gridDimZ: 1,
+            blockDimX: block,
+            blockDimY: 1,
+            blockDimZ: 1,
+            sharedMemBytes: 0,
+            hStream: stream.raw(),
+            attrs: attrs.as_mut_ptr(),
+            numAttrs: attrs.len() as u32,
+        };
+        // SAFETY: `config` and `attrs` live across the call (the driver copies them); the
+        // arguments follow the caller's contract.
+        let r = unsafe {
+            sys::cuLaunchKernelEx(
+                &config,
+                self.function,
+                args.as_mut_ptr(),
+                std::ptr::null_mut(),
+            )
+        };
+        check("cuLaunchKernelEx", r.result())
+    }
+
     /// The raw function handle.
     pub fn raw(&self) -> sys::CUfunction {
         self.function

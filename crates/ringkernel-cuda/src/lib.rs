@@ -18,6 +18,7 @@ pub mod multi;
 pub mod nvrtc;
 pub mod peer;
 pub mod program;
+pub mod sync_cost;
 
 pub use backend::CudaBackend;
 pub use config::CudaConfig;

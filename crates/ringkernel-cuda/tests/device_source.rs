@@ -196,3 +196,20 @@ fn multi_gpu_kernel_and_migration_kernels_compile_for_sm90() {
         );
     }
 }
+
+/// The barrier-cost kernels (cluster.sync, grid.sync) compile for sm_90 with cooperative groups.
+#[test]
+fn sync_floor_kernels_compile_for_sm90() {
+    let ptx = compile_sm90("sync_floor.cu", ringkernel_cuda::sync_cost::SYNC_FLOOR_CU);
+    for entry in ["fl_cluster_sync", "fl_grid_sync"] {
+        assert!(
+            ptx.ptx.contains(&format!(".entry {entry}")),
+            "no entry {entry}"
+        );
+    }
+    // The cluster barrier is the hardware one.
+    assert!(
+        ptx.ptx.contains("barrier.cluster"),
+        "cluster.sync did not lower to barrier.cluster"
+    );
+}

@@ -1,0 +1,37 @@
+//! Hopper benchmarks: `hopper-bench [--quick] [--out DIR]` writes DIR/hopper.md and
+//! DIR/hopper.json. Needs an sm_90 NVIDIA GPU; fails loudly otherwise.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use ringkernel_bench::gpu::hopper::{run, HopperBenchConfig};
+
+/// Command-line arguments.
+#[derive(Debug, Parser)]
+#[command(about = "RingKernel Hopper benchmarks (cluster.sync vs grid.sync)")]
+struct Args {
+    /// Small sizes for a smoke run.
+    #[arg(long)]
+    quick: bool,
+    /// Output directory.
+    #[arg(long, default_value = "docs/benchmarks")]
+    out: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&HopperBenchConfig::new(args.quick)).and_then(|r| r.write(&args.out, "hopper")) {
+        Ok((md, _)) => {
+            match std::fs::read_to_string(&md) {
+                Ok(text) => println!("{text}"),
+                Err(e) => eprintln!("wrote {} but cannot read it back: {e}", md.display()),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("hopper-bench failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
