@@ -60,7 +60,9 @@ struct Shared {
     dev: DeviceRuntime,
     types: Vec<ActorVTable>,
     actors: ActorTable,
-    hlc: Hlc,
+    /// The host's clock; shared by every GPU of a multi-GPU runtime, so host sends to actors on
+    /// different GPUs are stamped in one causal order.
+    hlc: Arc<Hlc>,
     pending: Mutex<PendingMap>,
     pending_count: AtomicUsize,
     max_pending: usize,
@@ -166,16 +168,17 @@ impl CudaBackend {
         Self::launch(types, config, None)
     }
 
-    /// [`CudaBackend::new`], as a member of a multi-GPU runtime when `slot` is given.
+    /// [`CudaBackend::new`], as a member of a multi-GPU runtime (with the runtime's host clock)
+    /// when `slot` is given.
     pub(crate) fn launch(
         types: &[ActorVTable],
         config: CudaConfig,
-        slot: Option<MemberSlot>,
+        slot: Option<(MemberSlot, Arc<Hlc>)>,
     ) -> Result<Self, CudaError> {
         if types.is_empty() {
             return Err(CudaError::Config("register at least one actor type".into()));
         }
-        let (dev, consumer) = DeviceRuntime::launch(types, &config, slot)?;
+        let (dev, consumer) = DeviceRuntime::launch(types, &config, slot.as_ref().map(|s| s.0))?;
         let reader = Mutex::new(ReplyReader {
             consumer,
             buf: Vec::with_capacity(256),
@@ -185,7 +188,7 @@ impl CudaBackend {
             dev,
             types: types.to_vec(),
             actors: ActorTable::new(blocks),
-            hlc: Hlc::default(),
+            hlc: slot.map_or_else(|| Arc::new(Hlc::default()), |(_, h)| h),
             pending: Mutex::new(PendingMap::default()),
             pending_count: AtomicUsize::new(0),
             max_pending: config.max_pending_asks,

@@ -1,11 +1,11 @@
 //! [`MultiGpuBackend`]: construction, the route tables, and the `ActorBackend` operations.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
-use std::sync::{RwLock, RwLockReadGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
 use ringkernel_core::{
-    ActorBackend, ActorId, ActorVTable, BackendKind, DeadLetter, DeadLetterCounts, Envelope,
+    ActorBackend, ActorId, ActorVTable, BackendKind, DeadLetter, DeadLetterCounts, Envelope, Hlc,
     LifecycleState, PendingReply, SendError, ShutdownError, ShutdownReport, SpawnError,
 };
 
@@ -144,6 +144,8 @@ impl MultiGpuBackend {
             .collect::<Result<Vec<_>, _>>()?;
         // Route table size: every block of every GPU (blocks are never reused).
         let route_count: usize = blocks.iter().sum();
+        // One host clock for every GPU: host sends are stamped in one causal order.
+        let hlc = Arc::new(Hlc::default());
         let mut members = Vec::with_capacity(ordinals.len());
         for (gpu_index, (&ordinal, tools)) in ordinals.iter().zip(tools).enumerate() {
             let cfg = CudaConfig {
@@ -155,7 +157,7 @@ impl MultiGpuBackend {
                 route_count,
             };
             members.push(Member {
-                backend: CudaBackend::launch(types, cfg, Some(slot))?,
+                backend: CudaBackend::launch(types, cfg, Some((slot, hlc.clone())))?,
                 tools,
                 ordinal,
                 live: AtomicUsize::new(0),
