@@ -400,7 +400,15 @@ impl ActorBackend for MultiGpuBackend {
     }
 
     fn stop(&self, id: ActorId) -> Result<(), SendError> {
-        self.forward(id, |b, local| b.stop(local))
+        let guard = self.route(id)?;
+        let r = (*guard).ok_or(SendError::UnknownActor(id))?;
+        self.members[r.gpu]
+            .backend
+            .stop(r.local)
+            .map_err(|e| rename(e, id))?;
+        // It no longer counts toward its GPU's load (its block stays taken).
+        self.members[r.gpu].live.fetch_sub(1, Ordering::Relaxed);
+        Ok(())
     }
 
     fn state_of(&self, id: ActorId) -> Option<LifecycleState> {
