@@ -79,16 +79,23 @@ __device__ bool rk_run_one(const rk_params& p, rk_actor_regs& a, rk_actor_entry*
       rk_publish_mode(entry, RK_MODE_STOPPED);
     } else if (m.header.type_id == RK_CTRL_MIGRATE) {
       // Freeze for migration: keep the state, stop taking K2K messages (the inbox's rest moves
-      // with the actor), tell the host how far the inbox was taken. An actor that is not active
-      // answers with an empty payload and stays as it is.
+      // with the actor), tell the host how far the inbox was taken, echoing the request's token
+      // (payload word 0) in word 1 so a late answer is never taken for a newer request. An actor
+      // that is not active answers with the token only and stays as it is.
       rk_envelope* r = rk_emit(out, outs, a.actor_id, m, RK_NOTICE_FROZEN, RK_FLAG_CONTROL, &a.clock);
       r->header.receiver = RK_HOST_ID;
+      ((rk_u64*)r->payload)[1] = *(const rk_u64*)m.payload;
+      r->header.payload_len = 16;
       if (a.mode == RK_MODE_ACTIVE) {
         a.mode = RK_MODE_MOVED;
         a.started = 0;
         rk_publish_mode(entry, RK_MODE_MOVED);
-        *(rk_u64*)r->payload = a.k2k_head;
-        r->header.payload_len = 8;
+        ((rk_u64*)r->payload)[0] = a.k2k_head;
+        // The host copies the state (DMA) once it reads this notice: the handler's last state
+        // stores must be visible first.
+        __threadfence_system();
+      } else {
+        ((rk_u64*)r->payload)[0] = ~0ull;
       }
     } else if (m.header.type_id == RK_CTRL_THAW) {
       if (a.mode == RK_MODE_MOVED) {
@@ -173,8 +180,9 @@ __device__ void rk_router(const rk_params& p) {
     rk_load16(ring + (pos & mask), seq, block);
     if (seq == pos + 1) {
       if (block < p.actor_blocks) {
-        cuda::atomic_ref<rk_u64, cuda::thread_scope_device> w(*((rk_u64*)p.wake + 16 * block));
-        w.fetch_add(1, cuda::memory_order_release);
+        // Remote senders bump the same word at system scope in a multi-GPU member.
+        cuda::atomic_ref<rk_u64, RK_K2K_SCOPE> ww(*((rk_u64*)p.wake + 16 * block));
+        ww.fetch_add(1, cuda::memory_order_release);
       }
       ++pos;
       if (pos - published >= 32) {
@@ -352,8 +360,13 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
         if (!rk_k2k_take(k2k, kcap, a.k2k_head, &kin)) break;
         ++a.k2k_head;
         a.last_sender = kin.header.sender;
-        k2k_wait += rk_globaltimer() - kin.header.correlation;
-        ++k2k_waited;
+        // A sender on another GPU stamps with its own clock, which may run ahead of ours:
+        // count only waits that make sense on this clock.
+        const rk_u64 taken_at = rk_globaltimer();
+        if (taken_at >= kin.header.correlation) {
+          k2k_wait += taken_at - kin.header.correlation;
+          ++k2k_waited;
+        }
         rk_run_one(p, a, entry, state, kin, out, &outs);
       }
     }

@@ -69,6 +69,16 @@ pub enum CudaError {
         /// CUDA ordinal of the GPU whose memory it cannot access.
         to: usize,
     },
+    /// Two GPUs of a multi-GPU runtime can access each other's memory but without native
+    /// atomics (PCIe peer-to-peer): handlers' claims on the other GPU's inboxes would not be
+    /// atomic.
+    #[error("GPU {from} has peer access to GPU {to} but no native peer atomics")]
+    NoPeerAtomics {
+        /// CUDA ordinal of the accessing GPU.
+        from: usize,
+        /// CUDA ordinal of the other GPU.
+        to: usize,
+    },
     /// A migration failed; the actor stays where it was (the text says why).
     #[error("migration of actor {actor} failed: {why}")]
     Migration {

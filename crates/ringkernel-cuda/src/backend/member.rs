@@ -28,9 +28,10 @@ impl CudaBackend {
     }
 
     /// Freezes actor `id` for migration: after the messages already in its mailbox it stops
-    /// taking K2K messages and keeps its state; host sends to it are refused from now on
+    /// taking K2K messages and keeps its state; host sends to it are refused meanwhile
     /// (`Draining`). Returns its K2K inbox head (messages taken) and its clock (HLC) once the
-    /// block confirmed.
+    /// block confirmed. When the block does not confirm within `deadline` (a long handler), the
+    /// freeze is undone: a THAW is queued behind the MIGRATE, so the actor runs on either way.
     pub(crate) fn freeze(&self, id: ActorId, deadline: Duration) -> Result<(u64, u64), CudaError> {
         let s = &self.shared;
         let entry = s
@@ -41,9 +42,15 @@ impl CudaBackend {
             .lifecycle
             .transition(LifecycleState::Draining)
             .map_err(|_| CudaError::Config(format!("actor {id} is not active")))?;
-        lock(&s.frozen).remove(&id.raw());
+        // The answer echoes the token, so a late answer to an earlier request is never taken.
+        let token = s.next_correlation.fetch_add(1, Ordering::Relaxed);
         let until = Instant::now() + deadline;
-        while !self.control(id.raw() as usize, id, control::MIGRATE, &[]) {
+        while !self.control(
+            id.raw() as usize,
+            id,
+            control::MIGRATE,
+            &token.to_le_bytes(),
+        ) {
             if Instant::now() >= until {
                 let _ = entry.lifecycle.transition(LifecycleState::Active);
                 return Err(CudaError::Config(format!(
@@ -53,14 +60,31 @@ impl CudaBackend {
             std::thread::yield_now();
         }
         loop {
-            if let Some(answer) = lock(&s.frozen).remove(&id.raw()) {
+            let answer = match lock(&s.frozen).get(&id.raw()) {
+                Some(&(t, answer)) if t == token => Some(answer),
+                _ => None,
+            };
+            if let Some(answer) = answer {
+                lock(&s.frozen).remove(&id.raw());
                 return answer.ok_or_else(|| {
+                    let _ = entry.lifecycle.transition(LifecycleState::Active);
                     CudaError::Config(format!("actor {id} was no longer active on the device"))
                 });
             }
-            if s.finished.load(Ordering::Acquire) || Instant::now() >= until {
+            if s.finished.load(Ordering::Acquire) {
                 return Err(CudaError::Config(format!(
-                    "actor {id} did not confirm its freeze within {deadline:?}"
+                    "the kernel stopped before actor {id} confirmed its freeze"
+                )));
+            }
+            if Instant::now() >= until {
+                // Undo: THAW runs right after the MIGRATE still queued.
+                let thawed = self.thaw(id);
+                return Err(CudaError::Config(format!(
+                    "actor {id} did not confirm its freeze within {deadline:?} (it stays \
+                     where it is{})",
+                    thawed
+                        .err()
+                        .map_or(String::new(), |e| format!("; thaw failed: {e}"))
                 )));
             }
             std::thread::sleep(Duration::from_micros(20));
@@ -74,8 +98,14 @@ impl CudaBackend {
             .actors
             .get(id)
             .ok_or_else(|| CudaError::Config(format!("no actor {id}")))?;
-        if !self.control(id.raw() as usize, id, control::THAW, &[]) {
-            return Err(CudaError::Config(format!("mailbox of actor {id} is full")));
+        let until = Instant::now() + Duration::from_secs(1);
+        while !self.control(id.raw() as usize, id, control::THAW, &[]) {
+            if Instant::now() >= until {
+                return Err(CudaError::Config(format!(
+                    "mailbox of actor {id} stayed full"
+                )));
+            }
+            std::thread::yield_now();
         }
         let _ = entry.lifecycle.transition(LifecycleState::Active);
         Ok(())

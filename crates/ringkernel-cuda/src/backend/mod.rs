@@ -82,10 +82,15 @@ struct Shared {
     dead: Mutex<DeadLetters>,
     /// Whether blocking asks pump the reply ring themselves ([`CudaConfig::caller_drives_replies`]).
     caller_drives: bool,
-    /// Answers to MIGRATE by block: the K2K inbox head of a frozen actor and its clock (the
-    /// notice's HLC), `None` when the actor was not active (see `member.rs`).
-    frozen: Mutex<HashMap<u32, Option<(u64, u64)>>>,
+    /// The latest answer to MIGRATE by block: the request's token, and the K2K inbox head of
+    /// the frozen actor with its clock (the notice's HLC), or `None` when the actor was not
+    /// active (see `member.rs`).
+    frozen: Mutex<HashMap<u32, FrozenAnswer>>,
 }
+
+/// An answer to MIGRATE: the request's token, and (inbox head, clock) of the frozen actor, or
+/// `None` when it was not active.
+type FrozenAnswer = (u64, Option<(u64, u64)>);
 
 /// Dead letters the host holds (the newest [`DEAD_LETTERS_HELD`]) and counts (all).
 #[derive(Debug, Default)]
@@ -526,12 +531,23 @@ impl ActorBackend for CudaBackend {
     }
 
     fn shutdown(&self, deadline: Duration) -> Result<ShutdownReport, ShutdownError> {
+        let until = Instant::now() + deadline;
+        self.begin_shutdown(until)?;
+        let exited = self.wait_shutdown(until);
+        self.shutdown_report(exited, deadline)
+    }
+}
+
+impl CudaBackend {
+    /// Shutdown, step 1: refuse new sends and queue SHUTDOWN behind every block's messages.
+    /// (A multi-GPU runtime runs each step on every GPU before the next step, so no GPU counts
+    /// its undelivered messages while another may still send to it.)
+    pub(crate) fn begin_shutdown(&self, until: Instant) -> Result<(), ShutdownError> {
         if self.shut_down.swap(true, Ordering::AcqRel) {
             return Err(ShutdownError::AlreadyShutDown);
         }
         let s = &self.shared;
         s.closing.store(true, Ordering::Release);
-        let until = Instant::now() + deadline;
         // Every block leaves its loop after the messages queued before its SHUTDOWN.
         for block in 0..s.dev.blocks() as usize {
             while !self.control(block, ActorId::HOST, control::SHUTDOWN, &[]) {
@@ -541,6 +557,13 @@ impl ActorBackend for CudaBackend {
                 std::thread::yield_now();
             }
         }
+        Ok(())
+    }
+
+    /// Shutdown, step 2: wait for the kernel to exit, stop the reply poller, fail the asks
+    /// still waiting.
+    pub(crate) fn wait_shutdown(&self, until: Instant) -> Result<(), ShutdownError> {
+        let s = &self.shared;
         let exited = s.dev.wait_for_exit(until);
         s.finished.store(true, Ordering::Release);
         if let Some(h) = lock(&self.poller).take() {
@@ -549,6 +572,16 @@ impl ActorBackend for CudaBackend {
         // Normally no ask is left (SHUTDOWN follows every accepted message); one still waiting
         // belongs to a message counted in `unconsumed` below, so it is not counted twice.
         fail_all_pending(s);
+        exited
+    }
+
+    /// Shutdown, step 3: what was processed and what was left undelivered.
+    pub(crate) fn shutdown_report(
+        &self,
+        exited: Result<(), ShutdownError>,
+        deadline: Duration,
+    ) -> Result<ShutdownReport, ShutdownError> {
+        let s = &self.shared;
         match exited {
             Ok(()) => {
                 let (_, processed, dropped) = s.dev.counters();
@@ -704,10 +737,14 @@ fn handle_device_message(s: &Shared, env: &Envelope) {
             let _ = e.lifecycle.transition(LifecycleState::Terminated);
         }
     } else if env.has_flag(flags::CONTROL) && env.header.type_id == control::FROZEN {
-        let head = env
-            .payload_bytes()
-            .get(..8)
-            .map(|b| (bytemuck::pod_read_unaligned::<u64>(b), env.header.hlc));
-        lock(&s.frozen).insert(actor.raw(), head);
+        let word = |i: usize| {
+            env.payload_bytes()
+                .get(8 * i..8 * i + 8)
+                .map(bytemuck::pod_read_unaligned::<u64>)
+        };
+        if let (Some(head), Some(token)) = (word(0), word(1)) {
+            let answer = (head != u64::MAX).then_some((head, env.header.hlc));
+            lock(&s.frozen).insert(actor.raw(), (token, answer));
+        }
     }
 }

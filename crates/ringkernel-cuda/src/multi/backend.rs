@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ringkernel_core::{
     ActorBackend, ActorId, ActorVTable, BackendKind, DeadLetter, DeadLetterCounts, Envelope, Hlc,
@@ -101,10 +101,15 @@ impl MultiGpuBackend {
                 return Err(CudaError::Config(format!("GPU {o} listed twice")));
             }
         }
+        // Handlers claim slots of other GPUs' inboxes with atomics, which are atomic across the
+        // link only where the driver reports native peer atomics (NVLink here).
         for &a in &ordinals {
             for &b in &ordinals {
-                if a != b && !topology.link(a, b).is_some_and(|l| l.access) {
-                    return Err(CudaError::NoPeerAccess { from: a, to: b });
+                match topology.link(a, b) {
+                    _ if a == b => {}
+                    Some(l) if l.access && l.native_atomics => {}
+                    Some(l) if l.access => return Err(CudaError::NoPeerAtomics { from: a, to: b }),
+                    _ => return Err(CudaError::NoPeerAccess { from: a, to: b }),
                 }
             }
         }
@@ -170,12 +175,7 @@ impl MultiGpuBackend {
         for m in &members {
             m.backend.device().write_peers(&directory)?;
         }
-        // Every GPU's memory exists: start the kernels.
-        for m in &members {
-            m.backend.device().start()?;
-        }
-        tracing::info!(gpus = ?ordinals, route_count, "multi-GPU runtime launched");
-        Ok(MultiGpuBackend {
+        let runtime = MultiGpuBackend {
             members,
             topology,
             routes: (0..route_count).map(|_| RwLock::new(None)).collect(),
@@ -183,7 +183,19 @@ impl MultiGpuBackend {
             placement: config.placement,
             shut_down: AtomicBool::new(false),
             migrating: std::sync::Mutex::new(()),
-        })
+        };
+        // Every GPU's memory exists: start the kernels. If one fails to start, dropping
+        // `runtime` stops the ones already running before anything is freed.
+        for m in &runtime.members {
+            m.backend.device().start()?;
+        }
+        tracing::info!(gpus = ?ordinals, route_count, "multi-GPU runtime launched");
+        Ok(runtime)
+    }
+
+    /// Whether shutdown has begun.
+    pub(super) fn is_shut_down(&self) -> bool {
+        self.shut_down.load(Ordering::Acquire)
     }
 
     /// GPUs in the runtime.
@@ -262,7 +274,14 @@ impl MultiGpuBackend {
                 .write_route(raw, entry)
                 .map_err(backend_err)?;
         }
-        m.backend.activate(local, type_index, raw, None)?;
+        if let Err(e) = m.backend.activate(local, type_index, raw, None) {
+            // Nobody was told the id yet: take its routes back (best effort; a failed write
+            // leaves a route to a dormant block, which device senders see as unknown anyway).
+            for other in &self.members {
+                let _ = other.backend.device().write_route(raw, route::NONE);
+            }
+            return Err(e);
+        }
         *write(&self.routes[raw as usize]) = Some(Route {
             gpu,
             local,
@@ -421,10 +440,29 @@ impl ActorBackend for MultiGpuBackend {
         if self.shut_down.swap(true, Ordering::AcqRel) {
             return Err(ShutdownError::AlreadyShutDown);
         }
-        let mut report = ShutdownReport::default();
+        // No migration runs from here on (it takes this lock and then sees `shut_down`).
+        drop(self.migrating.lock().unwrap_or_else(|e| e.into_inner()));
+        let until = Instant::now() + deadline;
+        // Every GPU stops before any counts what is left in its inboxes: a handler on one GPU
+        // may send to another until its own kernel has exited.
         let mut first_err = None;
         for m in &self.members {
-            match m.backend.shutdown(deadline) {
+            // A member shut down on its own (through `gpu()`) is simply done already.
+            match m.backend.begin_shutdown(until) {
+                Ok(()) | Err(ShutdownError::AlreadyShutDown) => {}
+                Err(e) => {
+                    first_err.get_or_insert(e);
+                }
+            }
+        }
+        let exits: Vec<_> = self
+            .members
+            .iter()
+            .map(|m| m.backend.wait_shutdown(until))
+            .collect();
+        let mut report = ShutdownReport::default();
+        for (m, exited) in self.members.iter().zip(exits) {
+            match m.backend.shutdown_report(exited, deadline) {
                 Ok(r) => {
                     report.processed += r.processed;
                     report.dropped += r.dropped;

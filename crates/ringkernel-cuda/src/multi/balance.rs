@@ -72,10 +72,12 @@ impl Default for BalanceOptions {
     }
 }
 
-/// Plans moves (see the module docs). Groups of actors joined by traffic of at least
-/// `min_affinity` are first gathered on the GPU that already carries most of their load; then
-/// whole groups move from the heaviest GPU to the lightest while that narrows the gap. Never
-/// plans more moves onto a GPU than `free[gpu]` blocks.
+/// Plans moves (see the module docs). Each group of actors joined by traffic of at least
+/// `min_affinity` that spans GPUs is first gathered, whole or not at all, on the GPU among
+/// those it uses that the gather leaves least loaded (this trades balance for locality and may
+/// widen the spread); then whole groups move from the heaviest GPU to the lightest while that
+/// narrows the gap (this step never widens the spread). Never plans more moves onto a GPU
+/// than `free[gpu]` blocks, never moves an actor twice or to where it is.
 pub fn plan(
     actors: &[ActorLoad],
     traffic: &[Traffic],
@@ -83,6 +85,9 @@ pub fn plan(
     opts: BalanceOptions,
 ) -> Vec<Move> {
     let gpus = free.len();
+    if gpus == 0 {
+        return Vec::new();
+    }
     let index: HashMap<ActorId, usize> =
         actors.iter().enumerate().map(|(i, a)| (a.id, i)).collect();
     // Union-find over strong edges.
@@ -145,15 +150,41 @@ pub fn plan(
         true
     };
 
-    // 1. Gather each group on its heaviest GPU.
+    // 1. Gather each group that spans GPUs on one of the GPUs it already uses: the one left
+    //    least loaded by the gather (ties: the one holding most of the group's load, then the
+    //    lowest), and only if the whole group fits there within the room and move budget.
     for g in &groups {
         let mut by_gpu = vec![0u64; gpus];
+        let mut count = vec![0usize; gpus];
         for &i in g {
-            by_gpu[place[i]] += actors[i].load.max(1);
+            by_gpu[place[i]] += actors[i].load;
+            count[place[i]] += 1;
         }
+        if count.iter().filter(|&&c| c > 0).count() < 2 {
+            continue;
+        }
+        let load_now = {
+            let mut l = vec![0u64; gpus];
+            for (i, a) in actors.iter().enumerate() {
+                l[place[i]] += a.load;
+            }
+            l
+        };
+        let group_load: u64 = by_gpu.iter().sum();
         let home = (0..gpus)
-            .max_by_key(|&k| (by_gpu[k], std::cmp::Reverse(k)))
-            .unwrap_or(0);
+            .filter(|&k| count[k] > 0)
+            .filter(|&k| {
+                let need = g.len() - count[k];
+                need <= room[k] && moves.len() + need <= opts.max_moves
+            })
+            .min_by_key(|&k| {
+                (
+                    load_now[k] + (group_load - by_gpu[k]),
+                    std::cmp::Reverse(by_gpu[k]),
+                    k,
+                )
+            });
+        let Some(home) = home else { continue };
         for &i in g {
             relocate(i, home, &mut place, &mut room, &mut moves);
         }
@@ -377,6 +408,29 @@ mod tests {
     }
 
     #[test]
+    fn gathering_keeps_split_pairs_balanced() {
+        // Four talking pairs, each split across two GPUs: every pair ends up on one GPU, two
+        // pairs per GPU (the gather picks the home the move leaves least loaded).
+        let actors: Vec<_> = (0..8).map(|i| a(i, (i % 2) as usize, 100)).collect();
+        let traffic: Vec<_> = (0..4)
+            .flat_map(|k| [t(2 * k, 2 * k + 1, 50), t(2 * k + 1, 2 * k, 50)])
+            .collect();
+        let moves = plan(&actors, &traffic, &[8, 8], BalanceOptions::default());
+        let gpu = |id: u32| {
+            moves
+                .iter()
+                .find(|m| m.actor.raw() == id)
+                .map_or(actors[id as usize].gpu, |m| m.to_gpu)
+        };
+        for k in 0..4 {
+            assert_eq!(gpu(2 * k), gpu(2 * k + 1), "pair {k}: {moves:?}");
+        }
+        assert_eq!(apply(&actors, &moves, 2), vec![400, 400], "{moves:?}");
+        assert_eq!(moves.len(), 4);
+        assert!(plan(&actors, &traffic, &[], BalanceOptions::default()).is_empty());
+    }
+
+    #[test]
     fn capacity_and_move_limits_hold() {
         let actors: Vec<_> = (0..8).map(|i| a(i, 0, 100)).collect();
         let moves = plan(&actors, &[], &[0, 2], BalanceOptions::default());
@@ -394,6 +448,26 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn plans_with_traffic_stay_within_room_and_move_each_actor_once(
+            raw in prop::collection::vec((0usize..3, 0u64..1000), 1..30),
+            edges in prop::collection::vec((0u32..30, 0u32..30, 0u64..10), 0..40),
+            free in prop::collection::vec(0usize..6, 3),
+        ) {
+            let actors: Vec<_> = raw.iter().enumerate().map(|(i, &(g, l))| a(i as u32, g, l)).collect();
+            let traffic: Vec<_> = edges.iter().map(|&(f, to, w)| t(f, to, w)).collect();
+            let moves = plan(&actors, &traffic, &free, BalanceOptions::default());
+            for (g, room) in free.iter().enumerate() {
+                prop_assert!(moves.iter().filter(|m| m.to_gpu == g).count() <= *room);
+            }
+            let mut ids: Vec<_> = moves.iter().map(|m| m.actor).collect();
+            ids.sort_by_key(|i| i.raw());
+            ids.dedup();
+            prop_assert_eq!(ids.len(), moves.len());
+            prop_assert!(moves.iter().all(|m| actors[m.actor.raw() as usize].gpu != m.to_gpu));
+            prop_assert!(moves.len() <= BalanceOptions::default().max_moves);
+        }
+
         #[test]
         fn plans_never_worsen_balance_or_exceed_room(
             raw in prop::collection::vec((0usize..3, 0u64..1000), 1..40),

@@ -94,6 +94,9 @@ impl MultiGpuBackend {
             .ok_or_else(|| fail("no such actor".into()))?;
         let t0 = Instant::now();
         let _one_at_a_time = self.migrating.lock().unwrap_or_else(|e| e.into_inner());
+        if self.is_shut_down() {
+            return Err(fail("the runtime is shut down".into()));
+        }
         let mut guard = write(lock);
         let r = (*guard).ok_or_else(|| fail("no such actor".into()))?;
         let dst = self
@@ -106,27 +109,44 @@ impl MultiGpuBackend {
         }
         let old_entry = route::encode(r.gpu, r.local.raw())
             .ok_or_else(|| fail("route does not encode".into()))?;
-
-        // 1. Quiesce.
-        self.set_device_route(id, route::MOVING)?;
         let tail_addr = src
             .backend
             .device()
             .inbox_tail_addr(r.local.raw() as usize)?;
+        // Undoes phase 1 as far as it got; every step is tried, the first error is reported.
+        let roll_back = |frozen: bool, cause: CudaError| -> CudaError {
+            let mut errors = Vec::new();
+            if frozen {
+                errors.extend(src.backend.thaw(r.local).err());
+            }
+            errors.extend(src.tools.unseal(tail_addr).err());
+            errors.extend(self.set_device_route(id, old_entry).err());
+            if errors.is_empty() {
+                cause
+            } else {
+                fail(format!(
+                    "{cause}; rolling back also failed (the actor may be unreachable): {}",
+                    errors
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ))
+            }
+        };
+
+        // 1. Quiesce.
+        if let Err(e) = self.set_device_route(id, route::MOVING) {
+            return Err(roll_back(false, e));
+        }
         let received = match src.tools.seal(tail_addr) {
             Ok(t) => t,
-            Err(e) => {
-                self.set_device_route(id, old_entry)?;
-                return Err(e);
-            }
+            Err(e) => return Err(roll_back(false, e)),
         };
         let (head, clock) = match src.backend.freeze(r.local, FREEZE_DEADLINE) {
             Ok(h) => h,
-            Err(e) => {
-                src.tools.unseal(tail_addr)?;
-                self.set_device_route(id, old_entry)?;
-                return Err(e);
-            }
+            // A freeze that failed undid itself (the actor runs on where it was).
+            Err(e) => return Err(roll_back(false, fail(e.to_string()))),
         };
         let quiesce = t0.elapsed();
 
@@ -134,24 +154,38 @@ impl MultiGpuBackend {
         let t1 = Instant::now();
         let moved = match self.transfer(id, r, src, dst, head, received, path) {
             Ok(m) => m,
-            Err(e) => {
-                // Thaw where it was: reopen the inbox, let the block take messages again.
-                src.backend.thaw(r.local)?;
-                src.tools.unseal(tail_addr)?;
-                self.set_device_route(id, old_entry)?;
-                return Err(e);
-            }
+            Err(e) => return Err(roll_back(true, e)),
         };
         let transfer = t1.elapsed();
 
-        // 3. Swap.
+        // 3. Swap. START cannot be refused (a fresh block's mailbox is empty), so a failure
+        // here is a driver error before START was queued: the actor stays where it was.
         let t2 = Instant::now();
-        dst.backend
-            .activate(moved.local, r.type_index, id.raw(), Some(clock))
-            .map_err(|e| fail(e.to_string()))?;
         let new_entry = route::encode(to_gpu, moved.local.raw())
             .ok_or_else(|| fail("route does not encode".into()))?;
-        self.set_device_route(id, new_entry)?;
+        if let Err(e) = dst
+            .backend
+            .activate(moved.local, r.type_index, id.raw(), Some(clock))
+        {
+            return Err(roll_back(true, fail(e.to_string())));
+        }
+        // From here the actor lives in the new block. Routes still MOVING only delay senders,
+        // so a route write that fails is retried rather than undone.
+        let mut attempts = 0;
+        while let Err(e) = self.set_device_route(id, new_entry) {
+            attempts += 1;
+            if attempts == 3 {
+                *guard = Some(Route {
+                    gpu: to_gpu,
+                    local: moved.local,
+                    type_index: r.type_index,
+                });
+                return Err(fail(format!(
+                    "the actor moved to GPU {to_gpu}, but its device routes could not be \
+                     written ({e}): device senders find no credit for it"
+                )));
+            }
+        }
         *guard = Some(Route {
             gpu: to_gpu,
             local: moved.local,
@@ -232,6 +266,12 @@ impl MultiGpuBackend {
         let n = received
             .checked_sub(head)
             .ok_or_else(|| fail(format!("inbox head {head} beyond its tail {received}")))?;
+        if n > dd.k2k_capacity() {
+            return Err(fail(format!(
+                "{n} untaken messages do not fit an inbox of {} slots on the target",
+                dd.k2k_capacity()
+            )));
+        }
         if n > 0 {
             let cap = sd.k2k_capacity();
             let inbox = sd.inbox_addr(r.local.raw() as usize)?;

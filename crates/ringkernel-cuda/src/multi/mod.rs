@@ -15,8 +15,9 @@
 //!   peer to peer with a checksum computed on the target GPU, swap the routes.
 //! - **Load balancing** (`balance.rs`): plans moves from measured load and sampled traffic.
 //!
-//! Requires peer access between every pair of the chosen GPUs
-//! ([`CudaError::NoPeerAccess`](crate::CudaError::NoPeerAccess)
+//! Requires peer access with native peer atomics between every pair of the chosen GPUs
+//! ([`CudaError::NoPeerAccess`](crate::CudaError::NoPeerAccess),
+//! [`CudaError::NoPeerAtomics`](crate::CudaError::NoPeerAtomics)
 //! otherwise): without it a handler could not reach another GPU's inboxes.
 
 mod backend;
