@@ -171,20 +171,12 @@ impl MultiGpuBackend {
         }
         // From here the actor lives in the new block. Routes still MOVING only delay senders,
         // so a route write that fails is retried rather than undone.
-        let mut attempts = 0;
-        while let Err(e) = self.set_device_route(id, new_entry) {
-            attempts += 1;
-            if attempts == 3 {
-                *guard = Some(Route {
-                    gpu: to_gpu,
-                    local: moved.local,
-                    type_index: r.type_index,
-                });
-                return Err(fail(format!(
-                    "the actor moved to GPU {to_gpu}, but its device routes could not be \
-                     written ({e}): device senders find no credit for it"
-                )));
+        let mut routed = self.set_device_route(id, new_entry);
+        for _ in 1..3 {
+            if routed.is_ok() {
+                break;
             }
+            routed = self.set_device_route(id, new_entry);
         }
         *guard = Some(Route {
             gpu: to_gpu,
@@ -195,6 +187,12 @@ impl MultiGpuBackend {
         src.backend.retire(r.local);
         src.live.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         dst.live.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Err(e) = routed {
+            return Err(fail(format!(
+                "the actor moved to GPU {to_gpu} (host sends reach it), but its device routes \
+                 could not be written ({e}): device senders find no credit for it"
+            )));
+        }
         let swap = t2.elapsed();
         tracing::debug!(
             actor = id.raw(),
