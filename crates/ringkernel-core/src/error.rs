@@ -69,4 +69,15 @@ pub enum CoreError {
     /// A ring capacity that is zero, not a power of two, or too large.
     #[error("ring capacity {0} must be a power of two between 1 and 2^32")]
     BadCapacity(usize),
+    /// A supervisor was told about a child it does not have.
+    #[error("supervisor has {children} children, no child {child}")]
+    UnknownChild {
+        /// The index given.
+        child: usize,
+        /// How many children the supervisor has.
+        children: usize,
+    },
+    /// A restart intensity with a zero period (no window to count restarts in).
+    #[error("restart intensity needs a period longer than zero")]
+    ZeroRestartPeriod,
 }

@@ -17,6 +17,7 @@ pub mod message;
 pub mod reply;
 pub mod ring;
 pub mod send;
+pub mod supervision;
 pub mod sync;
 
 pub use actor::{Actor, ActorVTable, Context, CudaHandler, HandlerError};
