@@ -77,6 +77,24 @@ pub enum CoreError {
         /// How many children the supervisor has.
         children: usize,
     },
+    /// Bytes that are not a checkpoint of this format (wrong magic, truncated, malformed).
+    #[error("not a valid checkpoint: {0}")]
+    CheckpointCorrupt(String),
+    /// A checkpoint written by a format version this build does not read.
+    #[error("checkpoint format version {found}, this build reads version {supported}")]
+    CheckpointVersion {
+        /// Version in the bytes.
+        found: u16,
+        /// Version this build reads and writes.
+        supported: u16,
+    },
+    /// A checkpoint whose content digest does not match its bytes (damaged in storage or
+    /// transit).
+    #[error("checkpoint digest mismatch: the bytes were altered")]
+    CheckpointDigest,
+    /// A delta applied to a checkpoint other than the one it was taken against.
+    #[error("delta was taken against a different base checkpoint")]
+    CheckpointBase,
     /// A restart intensity with a zero period (no window to count restarts in).
     #[error("restart intensity needs a period longer than zero")]
     ZeroRestartPeriod,

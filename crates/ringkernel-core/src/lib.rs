@@ -7,6 +7,7 @@
 
 pub mod actor;
 pub mod backend;
+pub mod checkpoint;
 pub mod dead_letter;
 pub mod envelope;
 pub mod error;
