@@ -62,6 +62,20 @@ pub enum SpawnError {
     /// The backend failed (driver error, lost device); the text says how.
     #[error("backend failure: {0}")]
     Backend(String),
+    /// No actor with this id was ever spawned in this runtime.
+    #[error("no actor {0} in this runtime")]
+    UnknownActor(ActorId),
+    /// Only a failed actor restarts; this one is in another state.
+    #[error("{actor} is {state:?}; only a Failed actor restarts")]
+    NotRestartable {
+        /// The actor.
+        actor: ActorId,
+        /// Its state.
+        state: LifecycleState,
+    },
+    /// The backend does not offer this operation (yet); the text names it.
+    #[error("{0} is not supported by this backend")]
+    Unsupported(&'static str),
 }
 
 /// What a shutdown found.
@@ -117,6 +131,15 @@ pub trait ActorBackend: Send + Sync + fmt::Debug {
 
     /// Stops an actor: it processes what is already queued, then terminates.
     fn stop(&self, id: ActorId) -> Result<(), SendError>;
+
+    /// Restarts a `Failed` actor in place: same id, `state` as its new state. Messages sent
+    /// after this returns go to the new incarnation; those still queued from before its failure
+    /// are dropped (asks complete with `Dropped`). A stopped actor does not restart (spawn a new
+    /// one). The default: [`SpawnError::Unsupported`].
+    fn restart(&self, id: ActorId, state: &[u8]) -> Result<(), SpawnError> {
+        let _ = (id, state);
+        Err(SpawnError::Unsupported("restart"))
+    }
 
     /// The actor's lifecycle state, or `None` for an id this runtime never issued.
     fn state_of(&self, id: ActorId) -> Option<LifecycleState>;

@@ -257,6 +257,72 @@ impl ActorBackend for CpuBackend {
         self.shared.ask(env)
     }
 
+    fn restart(&self, id: ActorId, state: &[u8]) -> Result<(), SpawnError> {
+        let shared = &self.shared;
+        if shared.closed.load(Ordering::Acquire) {
+            return Err(SpawnError::ShutDown);
+        }
+        let cell = shared
+            .table
+            .get(id.raw())
+            .ok_or(SpawnError::UnknownActor(id))?;
+        let expected = shared
+            .types
+            .get(cell.type_index)
+            .map_or(0, |vt| vt.state_size);
+        if state.len() != expected {
+            return Err(SpawnError::BadState {
+                len: state.len(),
+                expected,
+            });
+        }
+        let now = cell.lifecycle.load();
+        if now != LifecycleState::Failed {
+            return Err(SpawnError::NotRestartable {
+                actor: id,
+                state: now,
+            });
+        }
+        // Take the hold, so no worker touches the state while it is replaced. A worker that
+        // holds a failed actor only drops its leftovers, so this wait is short.
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        while !cell.try_schedule() {
+            if std::time::Instant::now() >= until {
+                return Err(SpawnError::Backend(format!(
+                    "actor {id} stayed held by a worker for 1 s"
+                )));
+            }
+            std::thread::yield_now();
+        }
+        // Leftovers from before the failure are dropped, as a worker would.
+        let mut leftovers = [<Envelope as bytemuck::Zeroable>::zeroed(); 32];
+        loop {
+            // SAFETY: we hold the actor (rule 2 in cell.rs), so we are the mailbox's only consumer.
+            let n = unsafe { cell.mailbox.pop_batch(&mut leftovers) };
+            if n == 0 {
+                break;
+            }
+            for env in &leftovers[..n] {
+                shared.drop_message(id, env);
+            }
+            shared.queued.fetch_sub(n as u64, Ordering::SeqCst);
+        }
+        // SAFETY: we hold the actor (rule 2), so no other reference to its state exists.
+        unsafe { cell.state_mut() }
+            .bytes_mut()
+            .copy_from_slice(state);
+        // Failed -> Initializing -> Active: sends are accepted again from here.
+        let restarted = cell
+            .lifecycle
+            .transition(LifecycleState::Initializing)
+            .and_then(|_| cell.lifecycle.transition(LifecycleState::Active))
+            .map_err(|e| SpawnError::Backend(e.to_string()));
+        if cell.release_and_recheck() {
+            shared.sched.enqueue(cell.home, id.raw());
+        }
+        restarted.map(|_| ())
+    }
+
     fn stop(&self, id: ActorId) -> Result<(), SendError> {
         if self.shared.closed.load(Ordering::Acquire) {
             return Err(SendError::ShutDown);

@@ -50,6 +50,7 @@ pub use ringkernel_core::{
     DeadLetter, DeadLetterCounts, DeadLetterReason, Envelope, HandlerError, HlcTimestamp,
     LifecycleState, Message, MessageTypeId, SendError, ShutdownError, ShutdownReport, SpawnError,
 };
+pub use ringkernel_core::{checkpoint, supervision};
 pub use ringkernel_cpu::CpuConfig;
 pub use ringkernel_cuda::multi;
 pub use ringkernel_cuda::CudaError;

@@ -88,6 +88,17 @@ impl Runtime {
         Ok(self.actor_ref(id))
     }
 
+    /// Restarts a failed actor in place with `state` (same id, same `ActorRef`s): what a
+    /// supervisor does for a child that failed. Messages sent after this returns reach the new
+    /// incarnation; those queued before the failure were dropped. A stopped actor does not
+    /// restart ([`SpawnError::NotRestartable`]); on the CUDA backend restart is not built yet
+    /// ([`SpawnError::Unsupported`]).
+    pub fn restart<A: Actor>(&self, actor: &ActorRef<A>, state: A::State) -> Result<(), Error> {
+        Ok(self
+            .backend
+            .restart(actor.id(), bytemuck::bytes_of(&state))?)
+    }
+
     fn actor_ref<A: Actor>(&self, id: ActorId) -> ActorRef<A> {
         ActorRef::new(
             self.backend.clone(),

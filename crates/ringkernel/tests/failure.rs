@@ -9,6 +9,7 @@ use std::time::Duration;
 use common::*;
 use ringkernel::prelude::*;
 use ringkernel::Envelope;
+use ringkernel_core::SpawnError;
 
 #[test]
 fn failing_ask_reports_handler_failed_and_actor_is_failed() {
@@ -119,4 +120,51 @@ fn tells_to_a_failing_actor_never_hang_later_asks() {
         }
         other => panic!("unexpected {other:?}"),
     }
+}
+
+#[test]
+fn a_failed_actor_restarts_in_place_with_fresh_state() {
+    let rt = cpu_runtime().register::<Counter>().build().unwrap();
+    let c = rt.spawn::<Counter>(Total::default()).unwrap();
+    c.tell(Add { n: 5 }).unwrap();
+    assert!(c.ask_blocking(Add { n: FAIL }, WAIT).is_err());
+    assert_eq!(c.state(), LifecycleState::Failed);
+    let fresh = Total::default();
+    rt.restart(&c, fresh).unwrap();
+    assert_eq!(c.state(), LifecycleState::Active);
+    // Same id, new state: the old sum is gone.
+    assert_eq!(c.ask_blocking(Add { n: 2 }, WAIT).unwrap().sum, 2);
+    // It can fail and restart again.
+    assert!(c.ask_blocking(Add { n: FAIL }, WAIT).is_err());
+    rt.restart(&c, Total::default()).unwrap();
+    assert_eq!(c.ask_blocking(Add { n: 3 }, WAIT).unwrap().sum, 3);
+}
+
+#[test]
+fn only_failed_actors_restart_and_bad_input_is_typed() {
+    let rt = cpu_runtime().register::<Counter>().build().unwrap();
+    let c = rt.spawn::<Counter>(Total::default()).unwrap();
+    assert!(matches!(
+        rt.restart(&c, Total::default()),
+        Err(Error::Spawn(SpawnError::NotRestartable {
+            actor,
+            state: LifecycleState::Active
+        })) if actor == c.id()
+    ));
+    c.stop().unwrap();
+    assert!(eventually(|| c.state() == LifecycleState::Terminated));
+    assert!(matches!(
+        rt.restart(&c, Total::default()),
+        Err(Error::Spawn(SpawnError::NotRestartable { .. }))
+    ));
+    assert_eq!(
+        rt.backend().restart(ActorId::from_raw(999), &[0; 8]),
+        Err(SpawnError::UnknownActor(ActorId::from_raw(999)))
+    );
+    let d = rt.spawn::<Counter>(Total::default()).unwrap();
+    let _ = d.ask_blocking(Add { n: FAIL }, WAIT);
+    assert!(matches!(
+        rt.backend().restart(d.id(), &[0; 3]),
+        Err(SpawnError::BadState { len: 3, .. })
+    ));
 }
