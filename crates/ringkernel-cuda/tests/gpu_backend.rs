@@ -492,3 +492,24 @@ fn batched_tells_keep_per_sender_fifo() {
     assert_eq!(b.state_of(a), Some(LifecycleState::Active));
     eprintln!("batched FIFO: 4 x {PER} tells in batches of 48, {partial} partial batches");
 }
+
+/// A failed block actor restarts in place (a new START in the running kernel, same id) with a
+/// fresh state; only failed actors restart.
+#[test]
+fn a_failed_actor_restarts_in_place_without_a_relaunch() {
+    let b = backend(CudaConfig::default());
+    let a = spawn(&b, COUNTER, Total { sum: 40, count: 0 });
+    assert!(matches!(
+        b.restart(a, bytemuck::bytes_of(&Total::default())),
+        Err(SpawnError::NotRestartable { .. })
+    ));
+    ask::<Add, Total>(&b, a, Add { n: u64::MAX }).unwrap_err();
+    assert_eq!(b.state_of(a), Some(LifecycleState::Failed));
+    b.restart(a, bytemuck::bytes_of(&Total { sum: 1, count: 0 }))
+        .unwrap();
+    assert_eq!(b.state_of(a), Some(LifecycleState::Active));
+    let r: Total = ask(&b, a, Add { n: 2 }).unwrap();
+    assert_eq!(r, Total { sum: 3, count: 1 });
+    let report = b.shutdown(T).unwrap();
+    assert_eq!(report.dropped, 0);
+}

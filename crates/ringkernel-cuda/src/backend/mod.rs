@@ -500,6 +500,39 @@ impl ActorBackend for CudaBackend {
         }
     }
 
+    fn restart(&self, id: ActorId, state: &[u8]) -> Result<(), SpawnError> {
+        let s = &self.shared;
+        if s.closing.load(Ordering::Acquire) {
+            return Err(SpawnError::ShutDown);
+        }
+        let entry = s.actors.get(id).ok_or(SpawnError::UnknownActor(id))?;
+        let type_index = entry.type_index.load(Ordering::Acquire) as usize;
+        let expected = s.types.get(type_index).map_or(0, |t| t.state_size);
+        if state.len() != expected {
+            return Err(SpawnError::BadState {
+                len: state.len(),
+                expected,
+            });
+        }
+        let now = entry.lifecycle.load();
+        if now != LifecycleState::Failed {
+            return Err(SpawnError::NotRestartable { actor: id, state: now });
+        }
+        // The host saw the failure notice, which the block sends after the handler returned;
+        // a failed block runs no handler, so its state slot is free to overwrite.
+        s.dev
+            .write_state(id.raw() as usize, state)
+            .map_err(|e| SpawnError::Backend(e.to_string()))?;
+        entry
+            .lifecycle
+            .transition(LifecycleState::Initializing)
+            .map_err(|e| SpawnError::Backend(e.to_string()))?;
+        // A new START in the same block: the kernel keeps running, nothing is relaunched.
+        // Messages queued before it (sent before the failure) are dropped by the failed block.
+        let public = entry.public_id.load(Ordering::Acquire);
+        self.activate(id, type_index, public, None)
+    }
+
     fn stop(&self, id: ActorId) -> Result<(), SendError> {
         let s = &self.shared;
         if s.closing.load(Ordering::Acquire) {

@@ -430,6 +430,21 @@ impl ActorBackend for MultiGpuBackend {
         Ok(())
     }
 
+    fn restart(&self, id: ActorId, state: &[u8]) -> Result<(), SpawnError> {
+        let guard = self.route(id).map_err(|_| SpawnError::UnknownActor(id))?;
+        let r = (*guard).ok_or(SpawnError::UnknownActor(id))?;
+        self.members[r.gpu]
+            .backend
+            .restart(r.local, state)
+            .map_err(|e| match e {
+                SpawnError::UnknownActor(_) => SpawnError::UnknownActor(id),
+                SpawnError::NotRestartable { state, .. } => {
+                    SpawnError::NotRestartable { actor: id, state }
+                }
+                other => other,
+            })
+    }
+
     fn state_of(&self, id: ActorId) -> Option<LifecycleState> {
         let guard = self.routes.get(id.raw() as usize).map(read)?;
         let r = (*guard)?;
