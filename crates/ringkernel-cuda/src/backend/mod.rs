@@ -312,6 +312,17 @@ impl CudaBackend {
             .get(type_index)
             .ok_or(SpawnError::NotRegistered("<unknown type index>"))?;
         let block = id.raw() as usize;
+        // Published before START so a device send right after this returns finds the actor
+        // (its messages wait in the inbox until START). Not for a restart: the old incarnation's
+        // block still runs and would take them as a failed actor; there the block publishes the
+        // entry itself when it runs START.
+        let restarting = s
+            .actors
+            .get(id)
+            .is_some_and(|e| e.lifecycle.load() == LifecycleState::Initializing);
+        if restarting {
+            return self.queue_start(id, type_index, device_id, clock_floor);
+        }
         s.dev
             .publish_actor(
                 block,
@@ -323,6 +334,23 @@ impl CudaBackend {
                 },
             )
             .map_err(|e| SpawnError::Backend(e.to_string()))?;
+        self.queue_start(id, type_index, device_id, clock_floor)
+    }
+
+    /// Queues the START of a reserved block's actor and marks it active on the host.
+    fn queue_start(
+        &self,
+        id: ActorId,
+        type_index: usize,
+        device_id: u32,
+        clock_floor: Option<u64>,
+    ) -> Result<(), SpawnError> {
+        let s = &self.shared;
+        let vt = s
+            .types
+            .get(type_index)
+            .ok_or(SpawnError::NotRegistered("<unknown type index>"))?;
+        let block = id.raw() as usize;
         let entry = s.actors.slot(id).ok_or(SpawnError::TooManyActors {
             limit: s.actors.capacity(),
         })?;
@@ -339,11 +367,16 @@ impl CudaBackend {
             // START carries the host clock, which the block adopts: merge the floor into it.
             let _ = s.hlc.merge(HlcTimestamp::from_raw(floor));
         }
-        // The block's ring is empty before its START, so this push cannot find it full.
-        if !self.control(block, id, control::START, bytemuck::bytes_of(&start)) {
-            return Err(SpawnError::Backend(
-                "mailbox of a new actor was full".into(),
-            ));
+        // A new block's ring is empty; a restarted one's may still hold messages from before
+        // the failure, which the failed block drops quickly: wait for room a little.
+        let until = Instant::now() + Duration::from_secs(1);
+        while !self.control(block, id, control::START, bytemuck::bytes_of(&start)) {
+            if Instant::now() >= until {
+                return Err(SpawnError::Backend(format!(
+                    "mailbox of actor {id} stayed full; START not queued"
+                )));
+            }
+            std::thread::yield_now();
         }
         // Dormant -> Initializing -> Active: messages sent from now on queue behind START.
         let _ = entry.lifecycle.transition(LifecycleState::Initializing);
