@@ -333,6 +333,13 @@ const RESERVED: &[&str] = &[
     "warpSize",
 ];
 
+/// Whether `name` can name a function or variable in emitted CUDA C: a C identifier that is
+/// not reserved there and does not use the emitter's `rk_` (or the implementation's `__`)
+/// prefix. Front ends check user names with it to report a clash at the user's tokens.
+pub fn is_usable_identifier(name: &str) -> bool {
+    check_identifier(name).is_ok()
+}
+
 /// A C identifier that is not reserved and does not use the emitter's `rk_` prefix.
 pub(crate) fn check_identifier(name: &str) -> Result<(), IrError> {
     let mut chars = name.chars();

@@ -160,6 +160,13 @@ fn read_items(all: &[syn::Item]) -> Result<(Consts, Vec<KernelItem<'_>>), Vec<Di
     for item in all {
         match item {
             syn::Item::Use(_) => {}
+            syn::Item::Const(c) if c.attrs.iter().any(|a| !is_neutral(a)) => {
+                errors.push(Diagnostic::spanned(
+                    &c.attrs[0],
+                    "unsupported attribute on a kernel `const` (`#[cfg]` would pick a different \
+                     value natively than on the GPU)",
+                ));
+            }
             syn::Item::Const(c) => match const_literal(&c.ty, &c.expr) {
                 Ok(l) => {
                     consts.insert(c.ident.to_string(), l);
@@ -200,9 +207,36 @@ const NEUTRAL_ATTRS: &[&str] = &[
 
 type Signature = (Vec<KernelParam>, Option<ScalarType>);
 
+fn is_neutral(a: &syn::Attribute) -> bool {
+    NEUTRAL_ATTRS.iter().any(|n| a.path().is_ident(n))
+}
+
 fn signature(f: &syn::ItemFn) -> Result<Signature, Diagnostic> {
+    for input in &f.sig.inputs {
+        let attrs = match input {
+            syn::FnArg::Typed(pt) => &pt.attrs,
+            syn::FnArg::Receiver(r) => &r.attrs,
+        };
+        if let Some(a) = attrs.first() {
+            return Err(Diagnostic::spanned(
+                a,
+                "attributes on kernel function parameters are not supported (`#[cfg]` would \
+                 change the native signature but not the GPU one)",
+            ));
+        }
+    }
+    let name = f.sig.ident.to_string();
+    if !ringkernel_ir::verify::is_usable_identifier(&name) {
+        return Err(Diagnostic::spanned(
+            &f.sig.ident,
+            format!(
+                "`{name}` cannot name a GPU function: it is reserved in CUDA C or uses the \
+                 runtime's `rk_`/`__` prefix; rename it"
+            ),
+        ));
+    }
     for a in &f.attrs {
-        if !NEUTRAL_ATTRS.iter().any(|n| a.path().is_ident(n)) {
+        if !is_neutral(a) {
             return Err(Diagnostic::spanned(
                 a,
                 "unsupported attribute on a kernel function (only `doc`, `inline`, `must_use` \

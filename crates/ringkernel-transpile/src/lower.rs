@@ -12,6 +12,7 @@
 //! writes through the pointers; a *probe* takes every input scalar as a parameter and returns one
 //! chosen output scalar, so [`ringkernel_ir::interp`] (scalars only) can run the exact same body.
 
+mod attrs;
 mod call;
 mod expr;
 pub(crate) mod kernel;

@@ -34,6 +34,11 @@ fn rejected(body: &str) -> Vec<Diagnostic> {
 /// `(body, what the message says, the text at the reported position)`.
 const CASES: &[(&str, &str, &str)] = &[
     ("let f = |x: u32| x; Ok(*state)", "closures", "|x"),
+    (
+        "#[cfg(any())] { state.a = 1; } Ok(*state)",
+        "attributes inside a GPU function body",
+        "#[cfg",
+    ),
     ("println!(\"x\"); Ok(*state)", "macros", "println"),
     ("state.a = unsafe { 1 }; Ok(*state)", "`unsafe`", "unsafe"),
     ("let r = &state.a; Ok(*state)", "references", "&state"),

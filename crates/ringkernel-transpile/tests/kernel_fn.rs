@@ -44,6 +44,17 @@ const BODY_CASES: &[(&str, &str, &str)] = &[
     ("let (a, b) = (1, 2); 0.0", "unsupported pattern", "(a, b)"),
     ("Ok(1.0)", "only supported as the handler's result", "Ok"),
     ("let v = x.0; v", "no structs, tuples or fields", "x.0"),
+    // `#[cfg]` removes code natively; the GPU would keep it.
+    (
+        "#[cfg(any())] { y[0] = 1.0; } 0.0",
+        "attributes inside a GPU function body",
+        "#[cfg",
+    ),
+    (
+        "match i { #[cfg(any())] 0 => 1.0, _ => 0.0 }",
+        "attributes inside a GPU function body",
+        "#[cfg",
+    ),
 ];
 
 /// Line and column (1-based line, 0-based column) of `needle` in `text`.
@@ -264,4 +275,41 @@ fn constants_and_the_subset_are_shared_with_handlers() {
         .cuda
         .contains("g_kernel(unsigned long long rk_n, double* rk_p1, unsigned long long rk_p2)"));
     assert!(out.cuda.contains("sqrt("), "{}", out.cuda);
+}
+
+/// Attributes on consts and parameters could make the native and GPU versions differ: refused.
+#[test]
+fn cfg_on_consts_and_parameters_is_refused() {
+    for (src, needle) in [
+        (
+            "#[cfg(any())] const N: usize = 2;\npub fn f(i: u32) {}\n",
+            "unsupported attribute on a kernel `const`",
+        ),
+        (
+            "pub fn f(#[cfg(any())] i: u32, x: &[f32]) {}\n",
+            "attributes on kernel function parameters",
+        ),
+    ] {
+        let d = rejected(src);
+        assert!(d.iter().any(|d| d.message.contains(needle)), "{src}: {d:?}");
+    }
+    // Neutral attributes on a const are fine.
+    assert!(
+        kernel_module("/// doc\n#[allow(dead_code)] const N: u32 = 2;\npub fn f(i: u32) {}\n")
+            .is_ok()
+    );
+}
+
+/// Function names that CUDA C reserves are reported at the name, not as an internal error.
+#[test]
+fn reserved_function_names_are_reported_at_the_name() {
+    for name in ["float", "int", "rk_div_u32"] {
+        let src = format!("pub fn {name}(i: u32) {{}}\n");
+        let d = rejected(&src);
+        assert!(
+            d.iter()
+                .any(|d| d.message.contains("cannot name a GPU function")),
+            "{name}: {d:?}"
+        );
+    }
 }

@@ -45,12 +45,12 @@ pub use runtime::{Runtime, DROP_SHUTDOWN_DEADLINE};
 pub use select::Backend;
 
 pub use ringkernel_core::envelope::flags as envelope_flags;
+pub use ringkernel_core::{checkpoint, supervision};
 pub use ringkernel_core::{
     Actor, ActorBackend, ActorId, AskError, BackendKind, Context, CoreError, CudaHandler,
     DeadLetter, DeadLetterCounts, DeadLetterReason, Envelope, HandlerError, HlcTimestamp,
     LifecycleState, Message, MessageTypeId, SendError, ShutdownError, ShutdownReport, SpawnError,
 };
-pub use ringkernel_core::{checkpoint, supervision};
 pub use ringkernel_cpu::CpuConfig;
 pub use ringkernel_cuda::multi;
 pub use ringkernel_cuda::CudaError;

@@ -549,7 +549,10 @@ impl ActorBackend for CudaBackend {
         }
         let now = entry.lifecycle.load();
         if now != LifecycleState::Failed {
-            return Err(SpawnError::NotRestartable { actor: id, state: now });
+            return Err(SpawnError::NotRestartable {
+                actor: id,
+                state: now,
+            });
         }
         // The host saw the failure notice, which the block sends after the handler returned;
         // a failed block runs no handler, so its state slot is free to overwrite.

@@ -153,6 +153,7 @@ impl Lowerer<'_> {
         ret: Option<ScalarType>,
         out: &mut Vec<Stmt>,
     ) -> Result<()> {
+        super::attrs::reject_body_attributes(b)?;
         match (ret, b.stmts.split_last()) {
             (Some(ty), Some((syn::Stmt::Expr(tail, None), init))) => {
                 self.stmts(init, out)?;

@@ -13,6 +13,7 @@ use crate::literal::scalar_type;
 impl Lowerer<'_> {
     /// The handler body: statements, then the final `Result` expression (if any).
     pub(crate) fn fn_body(&mut self, b: &syn::Block, out: &mut Vec<Stmt>) -> Result<()> {
+        super::attrs::reject_body_attributes(b)?;
         self.result_block(b, out)
     }
 
