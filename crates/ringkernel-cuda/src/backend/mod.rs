@@ -311,21 +311,11 @@ impl CudaBackend {
             .types
             .get(type_index)
             .ok_or(SpawnError::NotRegistered("<unknown type index>"))?;
-        let block = id.raw() as usize;
         // Published before START so a device send right after this returns finds the actor
-        // (its messages wait in the inbox until START). Not for a restart: the old incarnation's
-        // block still runs and would take them as a failed actor; there the block publishes the
-        // entry itself when it runs START.
-        let restarting = s
-            .actors
-            .get(id)
-            .is_some_and(|e| e.lifecycle.load() == LifecycleState::Initializing);
-        if restarting {
-            return self.queue_start(id, type_index, device_id, clock_floor);
-        }
+        // (its messages wait in the inbox until START).
         s.dev
             .publish_actor(
-                block,
+                id.raw() as usize,
                 ActorEntry {
                     mode: actor_mode::ACTIVE,
                     type_index: type_index as u32,
@@ -334,7 +324,7 @@ impl CudaBackend {
                 },
             )
             .map_err(|e| SpawnError::Backend(e.to_string()))?;
-        self.queue_start(id, type_index, device_id, clock_floor)
+        self.queue_start(id, type_index, vt, device_id, clock_floor)
     }
 
     /// Queues the START of a reserved block's actor and marks it active on the host.
@@ -342,14 +332,11 @@ impl CudaBackend {
         &self,
         id: ActorId,
         type_index: usize,
+        vt: &ActorVTable,
         device_id: u32,
         clock_floor: Option<u64>,
     ) -> Result<(), SpawnError> {
         let s = &self.shared;
-        let vt = s
-            .types
-            .get(type_index)
-            .ok_or(SpawnError::NotRegistered("<unknown type index>"))?;
         let block = id.raw() as usize;
         let entry = s.actors.slot(id).ok_or(SpawnError::TooManyActors {
             limit: s.actors.capacity(),
@@ -540,11 +527,14 @@ impl ActorBackend for CudaBackend {
         }
         let entry = s.actors.get(id).ok_or(SpawnError::UnknownActor(id))?;
         let type_index = entry.type_index.load(Ordering::Acquire) as usize;
-        let expected = s.types.get(type_index).map_or(0, |t| t.state_size);
-        if state.len() != expected {
+        let vt = s
+            .types
+            .get(type_index)
+            .ok_or(SpawnError::NotRegistered("<unknown type index>"))?;
+        if state.len() != vt.state_size {
             return Err(SpawnError::BadState {
                 len: state.len(),
-                expected,
+                expected: vt.state_size,
             });
         }
         let now = entry.lifecycle.load();
@@ -565,8 +555,10 @@ impl ActorBackend for CudaBackend {
             .map_err(|e| SpawnError::Backend(e.to_string()))?;
         // A new START in the same block: the kernel keeps running, nothing is relaunched.
         // Messages queued before it (sent before the failure) are dropped by the failed block.
+        // No publish first (unlike `activate`): the failed incarnation would take device
+        // sends as a failed actor; the block publishes its entry itself when it runs START.
         let public = entry.public_id.load(Ordering::Acquire);
-        self.activate(id, type_index, public, None)
+        self.queue_start(id, type_index, vt, public, None)
     }
 
     fn stop(&self, id: ActorId) -> Result<(), SendError> {
