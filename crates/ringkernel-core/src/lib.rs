@@ -7,6 +7,7 @@
 
 pub mod actor;
 pub mod backend;
+pub mod budget;
 pub mod checkpoint;
 pub mod dead_letter;
 pub mod envelope;
@@ -23,6 +24,7 @@ pub mod sync;
 
 pub use actor::{Actor, ActorVTable, Context, CudaHandler, HandlerError};
 pub use backend::{ActorBackend, BackendKind, ShutdownError, ShutdownReport, SpawnError};
+pub use budget::{BudgetError, BudgetLedger, MemoryBudgets, MemoryPolicy, Mitigations, TreeId};
 pub use dead_letter::{DeadLetter, DeadLetterCounts, DeadLetterReason};
 pub use envelope::{Envelope, EnvelopeHeader, MAX_PAYLOAD};
 pub use error::CoreError;
