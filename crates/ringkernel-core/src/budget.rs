@@ -11,14 +11,14 @@
 //!   [`BudgetLedger::observe_device`] sample (`cuMemGetInfo`), clamped to `[0, 1]`. Without a
 //!   global limit or a sample, that part counts as 0.
 //! - **Mitigations** ([`MemoryPolicy`], defaults 0.85 / 0.90 / 0.95): at or above each threshold
-//!   the runtime [refuses spawns](Mitigation::RefuseSpawns), [sheds](Mitigation::ShedLowestPriority)
-//!   the actors of [`BudgetLedger::shed_order`] and [spills](Mitigation::SpillCheckpoints) actor
-//!   state to host checkpoints. The ledger re-evaluates the active set at each
+//!   the runtime [refuses spawns](Mitigation::RefuseSpawns),
+//!   [sheds](Mitigation::ShedLowestPriority) the actors of [`BudgetLedger::shed_order`] and
+//!   [spills](Mitigation::SpillCheckpoints) actor state to host checkpoints. The ledger re-evaluates the active set at each
 //!   [`BudgetLedger::observe_device`] (the sampling tick) and returns a
 //!   [`MemoryEvent::PressureChanged`] when it changes, so callers raise one event per change;
 //!   [`BudgetLedger::mitigations`] answers at any time from the current numbers.
 //!
-//! Priorities are `u8` with 0 the most important, as in the degradation levels. The ledger
+//! Priorities are `u8` with 0 the most important, as in [`crate::degradation`]. The ledger
 //! allocates nothing on the device; backends reserve before they allocate and release after they
 //! free.
 
