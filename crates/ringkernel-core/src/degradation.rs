@@ -14,7 +14,7 @@
 //!   to actors of the lowest priority class present (the largest priority number; 0 is the most
 //!   important) to the dead-letter queue with
 //!   [`DeadLetterReason::Rejected`](crate::DeadLetterReason::Rejected). The runtime reports itself
-//!   not ready.
+//!   not ready ([`crate::health`]).
 //! - [`Critical`](Level::Critical): refuses spawns and admits only control traffic (lifecycle,
 //!   supervision, shutdown) and asks to priority-0 actors, still at a quarter of the rate; every
 //!   other send fails with `Full`.
