@@ -3,14 +3,21 @@
 //! Everything here is shared by the CPU and CUDA backends: actor ids, the [`Message`] trait, the
 //! wire [`Envelope`] (one `#[repr(C)]` layout for host and device), the lock-free rings, the hybrid
 //! logical clock, the lifecycle state machine and the crate's error type. Nothing here touches a GPU.
+//!
+//! The resilience rules are here too, as pure decisions over injected values and `Instant`s:
+//! supervision, checkpoints, memory budgets ([`budget`]), load levels ([`degradation`]) and health
+//! probes ([`health`]).
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod actor;
 pub mod backend;
+pub mod budget;
 pub mod checkpoint;
 pub mod dead_letter;
+pub mod degradation;
 pub mod envelope;
 pub mod error;
+pub mod health;
 pub mod hlc;
 pub mod id;
 pub mod lifecycle;
@@ -23,9 +30,12 @@ pub mod sync;
 
 pub use actor::{Actor, ActorVTable, Context, CudaHandler, HandlerError};
 pub use backend::{ActorBackend, BackendKind, ShutdownError, ShutdownReport, SpawnError};
+pub use budget::{BudgetError, BudgetLedger, MemoryBudgets, MemoryPolicy, Mitigations, TreeId};
 pub use dead_letter::{DeadLetter, DeadLetterCounts, DeadLetterReason};
+pub use degradation::{Admission, DegradationController, FaultRate, Level, Signals, Thresholds};
 pub use envelope::{Envelope, EnvelopeHeader, MAX_PAYLOAD};
 pub use error::CoreError;
+pub use health::{HealthReport, Liveness, NotReady, Readiness, Watchdog};
 pub use hlc::{CachedClock, Hlc, HlcTimestamp, SystemClock};
 pub use id::ActorId;
 pub use lifecycle::{AtomicLifecycle, LifecycleState};
