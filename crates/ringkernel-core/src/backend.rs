@@ -8,14 +8,18 @@
 //! [`ActorVTable`]: crate::actor::ActorVTable
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::dead_letter::{DeadLetter, DeadLetterCounts};
 use crate::envelope::Envelope;
+use crate::events::EventQueue;
+use crate::health::Liveness;
 use crate::id::ActorId;
 use crate::lifecycle::LifecycleState;
 use crate::reply::PendingReply;
 use crate::send::SendError;
+use crate::supervision::Intensity;
 
 /// Which backend runs the actors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,6 +80,58 @@ pub enum SpawnError {
     /// The backend does not offer this operation (yet); the text names it.
     #[error("{0} is not supported by this backend")]
     Unsupported(&'static str),
+    /// An in-place restart policy beyond what the backend can track.
+    #[error("restart policy of {asked} restarts per period; this backend tracks at most {max}")]
+    RestartPolicy {
+        /// Restarts per period asked for.
+        asked: u32,
+        /// The most the backend tracks.
+        max: u32,
+    },
+}
+
+/// How to spawn an actor, beyond its type and state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SpawnOptions {
+    /// Restart the actor in place, where it runs (on the GPU: inside the persistent kernel,
+    /// with no host round trip), when a handler fails: its initial state is restored and it
+    /// takes the messages queued behind the one that failed. At most `max_restarts` within
+    /// `period`; the next failure leaves it `Failed` (and a supervisor takes over). `None`: a
+    /// failure leaves the actor `Failed` at once.
+    pub restart: Option<Intensity>,
+    /// Shedding priority, 0 the most important (kept longest under load or memory pressure).
+    pub priority: u8,
+}
+
+impl SpawnOptions {
+    /// With an in-place restart policy.
+    pub fn restart(mut self, intensity: Intensity) -> Self {
+        self.restart = Some(intensity);
+        self
+    }
+
+    /// With a shedding priority (0 the most important).
+    pub fn priority(mut self, priority: u8) -> Self {
+        self.priority = priority;
+        self
+    }
+}
+
+/// What a backend can tell about its load and condition, sampled by the runtime's monitor.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BackendSignals {
+    /// The fullest mailbox's fill, 0 to 1.
+    pub max_queue_fill: f64,
+    /// Device memory `(free, total)` in bytes, where there is a device.
+    pub device_memory: Option<(u64, u64)>,
+    /// Bytes this backend allocated on the device (or host, for the CPU backend) for actors.
+    pub allocated: u64,
+    /// Heartbeat liveness, where the backend has heartbeats.
+    pub liveness: Option<Liveness>,
+    /// Actors whose current handler has run longer than the backend's watchdog deadline, with
+    /// how long.
+    pub hung: Vec<(ActorId, Duration)>,
 }
 
 /// What a shutdown found.
@@ -113,6 +169,19 @@ pub trait ActorBackend: Send + Sync + fmt::Debug {
     /// Spawns an actor of the registered type at `type_index` with `state` as its initial state.
     fn spawn(&self, type_index: usize, state: &[u8]) -> Result<ActorId, SpawnError>;
 
+    /// [`ActorBackend::spawn`] with options. The default accepts only the default options.
+    fn spawn_with(
+        &self,
+        type_index: usize,
+        state: &[u8],
+        options: &SpawnOptions,
+    ) -> Result<ActorId, SpawnError> {
+        if options.restart.is_some() {
+            return Err(SpawnError::Unsupported("in-place restart policy"));
+        }
+        self.spawn(type_index, state)
+    }
+
     /// Enqueues `env` for `env.receiver()`; returns once accepted (not once processed).
     fn tell(&self, env: Envelope) -> Result<(), SendError>;
 
@@ -132,10 +201,11 @@ pub trait ActorBackend: Send + Sync + fmt::Debug {
     /// Stops an actor: it processes what is already queued, then terminates.
     fn stop(&self, id: ActorId) -> Result<(), SendError>;
 
-    /// Restarts a `Failed` actor in place: same id, `state` as its new state. Messages sent
-    /// after this returns go to the new incarnation; those still queued from before its failure
-    /// are dropped (asks complete with `Dropped`). A stopped actor does not restart (spawn a new
-    /// one). The default: [`SpawnError::Unsupported`].
+    /// Restarts a `Failed` or `Terminated` actor in place: same id, `state` as its new state.
+    /// Messages sent after this returns go to the new incarnation; those still queued from
+    /// before its failure are dropped (asks complete with `Dropped`). An actor that is still
+    /// running is not restarted: stop it first (a supervisor does). The default:
+    /// [`SpawnError::Unsupported`].
     fn restart(&self, id: ActorId, state: &[u8]) -> Result<(), SpawnError> {
         let _ = (id, state);
         Err(SpawnError::Unsupported("restart"))
@@ -157,6 +227,17 @@ pub trait ActorBackend: Send + Sync + fmt::Debug {
     /// Dead letters recorded since the backend started, by reason.
     fn dead_letter_counts(&self) -> DeadLetterCounts {
         DeadLetterCounts::default()
+    }
+
+    /// The queue this backend pushes its [`ActorEvent`](crate::events::ActorEvent)s into, or
+    /// `None` for a backend that raises none.
+    fn events(&self) -> Option<Arc<EventQueue>> {
+        None
+    }
+
+    /// The backend's load and condition now. The default knows nothing.
+    fn signals(&self) -> BackendSignals {
+        BackendSignals::default()
     }
 }
 

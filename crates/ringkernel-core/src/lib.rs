@@ -16,6 +16,7 @@ pub mod checkpoint;
 pub mod dead_letter;
 pub mod degradation;
 pub mod envelope;
+pub mod events;
 pub mod error;
 pub mod health;
 pub mod hlc;
@@ -29,11 +30,15 @@ pub mod supervision;
 pub mod sync;
 
 pub use actor::{Actor, ActorVTable, Context, CudaHandler, HandlerError};
-pub use backend::{ActorBackend, BackendKind, ShutdownError, ShutdownReport, SpawnError};
+pub use backend::{
+    ActorBackend, BackendKind, BackendSignals, ShutdownError, ShutdownReport, SpawnError,
+    SpawnOptions,
+};
 pub use budget::{BudgetError, BudgetLedger, MemoryBudgets, MemoryPolicy, Mitigations, TreeId};
 pub use dead_letter::{DeadLetter, DeadLetterCounts, DeadLetterReason};
 pub use degradation::{Admission, DegradationController, FaultRate, Level, Signals, Thresholds};
 pub use envelope::{Envelope, EnvelopeHeader, MAX_PAYLOAD};
+pub use events::{ActorEvent, EventQueue};
 pub use error::CoreError;
 pub use health::{HealthReport, Liveness, NotReady, Readiness, Watchdog};
 pub use hlc::{CachedClock, Hlc, HlcTimestamp, SystemClock};

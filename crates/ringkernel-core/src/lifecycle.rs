@@ -2,14 +2,15 @@
 //!
 //! ```text
 //! Dormant ─► Initializing ─► Active ⇄ Draining ─► Terminated
-//!                 │             │         │
-//!                 └──────► Failed ◄───────┘
-//!                            │
-//!                            └─► Initializing   (restart by a supervisor)
+//!                 │             │         │            │
+//!                 └──────► Failed ◄───────┘            │
+//!                            │                         │
+//!                            └─► Initializing ◄────────┘  (restart by a supervisor)
 //! ```
 //!
-//! `Terminated` is final. `Failed` is final unless a supervisor restarts the actor, which goes
-//! through `Initializing` again. The state is one byte so the device can hold it in an actor slot;
+//! `Terminated` and `Failed` are final unless a supervisor restarts the actor in place (same id),
+//! which goes through `Initializing` again: a failed child, or a sibling the supervisor stopped
+//! for a one-for-all or rest-for-one restart. The state is one byte so the device can hold it in an actor slot;
 //! [`AtomicLifecycle`] moves it with compare-and-swap so two racing transitions cannot both win.
 
 use crate::error::CoreError;
@@ -48,6 +49,7 @@ impl LifecycleState {
                 | (Draining, Terminated)
                 | (Draining, Failed)
                 | (Failed, Initializing)
+                | (Terminated, Initializing)
         )
     }
 
@@ -148,9 +150,13 @@ mod tests {
     }
 
     #[test]
-    fn terminated_is_final() {
+    fn terminated_only_restarts() {
         for to in ALL {
-            assert!(!Terminated.can_transition_to(to), "Terminated -> {to:?}");
+            assert_eq!(
+                Terminated.can_transition_to(to),
+                to == Initializing,
+                "Terminated -> {to:?}"
+            );
         }
     }
 
@@ -174,7 +180,7 @@ mod tests {
             .flat_map(|&a| ALL.iter().map(move |&b| (a, b)))
             .filter(|&(a, b)| a.can_transition_to(b))
             .count();
-        assert_eq!(allowed, 9);
+        assert_eq!(allowed, 10);
         assert!(Failed.can_transition_to(Initializing));
         assert!(!Active.can_transition_to(Terminated));
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use ringkernel_core::{
     Actor, ActorBackend, ActorId, BackendKind, DeadLetter, DeadLetterCounts, LifecycleState,
-    ShutdownError, ShutdownReport, SpawnError,
+    ShutdownError, ShutdownReport, SpawnError, SpawnOptions,
 };
 
 use crate::actor_ref::ActorRef;
@@ -80,19 +80,37 @@ impl Runtime {
 
     /// Spawns an actor of registered type `A` with `state` as its initial state.
     pub fn spawn<A: Actor>(&self, state: A::State) -> Result<ActorRef<A>, Error> {
-        let type_index = *self
-            .index
-            .get(&TypeId::of::<A>())
-            .ok_or(SpawnError::NotRegistered(A::NAME))?;
-        let id = self.backend.spawn(type_index, bytemuck::bytes_of(&state))?;
+        self.spawn_with(state, SpawnOptions::default())
+    }
+
+    /// [`Runtime::spawn`] with options: an in-place restart policy (the backend restores the
+    /// initial state and carries on when a handler fails, up to the policy's intensity: on the
+    /// GPU inside the persistent kernel) and a shedding priority.
+    pub fn spawn_with<A: Actor>(
+        &self,
+        state: A::State,
+        options: SpawnOptions,
+    ) -> Result<ActorRef<A>, Error> {
+        let type_index = self.type_index::<A>()?;
+        let id = self
+            .backend
+            .spawn_with(type_index, bytemuck::bytes_of(&state), &options)?;
         Ok(self.actor_ref(id))
     }
 
-    /// Restarts a failed actor in place with `state` (same id, same `ActorRef`s): what a
-    /// supervisor does for a child that failed. Messages sent after this returns reach the new
-    /// incarnation; those queued before the failure were dropped. A stopped actor does not
-    /// restart ([`SpawnError::NotRestartable`]); on the CUDA backend restart is not built yet
-    /// ([`SpawnError::Unsupported`]).
+    /// The registration index of actor type `A`.
+    pub(crate) fn type_index<A: Actor>(&self) -> Result<usize, SpawnError> {
+        self.index
+            .get(&TypeId::of::<A>())
+            .copied()
+            .ok_or(SpawnError::NotRegistered(A::NAME))
+    }
+
+    /// Restarts a failed or stopped (`Terminated`) actor in place with `state` (same id, same
+    /// `ActorRef`s): what a supervisor does for a child that failed, and for the siblings it
+    /// stopped. Messages sent after this returns reach the new incarnation; those queued before
+    /// the failure were dropped. A running actor is not restarted
+    /// ([`SpawnError::NotRestartable`]): stop it first.
     pub fn restart<A: Actor>(&self, actor: &ActorRef<A>, state: A::State) -> Result<(), Error> {
         Ok(self
             .backend
