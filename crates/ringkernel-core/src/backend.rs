@@ -90,6 +90,11 @@ pub enum SpawnError {
     },
 }
 
+/// Most in-place restarts per period a restart policy may ask for, on every backend (a GPU block
+/// keeps the times of its last this many restarts; the CPU backend holds itself to the same
+/// bound so a program that runs on one runs on the other).
+pub const MAX_IN_PLACE_RESTARTS: u32 = 8;
+
 /// How to spawn an actor, beyond its type and state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -98,7 +103,8 @@ pub struct SpawnOptions {
     /// with no host round trip), when a handler fails: its initial state is restored and it
     /// takes the messages queued behind the one that failed. At most `max_restarts` within
     /// `period`; the next failure leaves it `Failed` (and a supervisor takes over). `None`: a
-    /// failure leaves the actor `Failed` at once.
+    /// failure leaves the actor `Failed` at once. At most [`MAX_IN_PLACE_RESTARTS`] restarts
+    /// per period ([`SpawnError::RestartPolicy`] otherwise).
     pub restart: Option<Intensity>,
     /// Shedding priority, 0 the most important (kept longest under load or memory pressure).
     pub priority: u8,

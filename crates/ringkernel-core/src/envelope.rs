@@ -44,6 +44,9 @@ pub mod flags {
     /// Device→host: an undelivered message (a dead letter); the reason is in the bits at
     /// [`DEAD_REASON_SHIFT`] (see `DeadLetterReason`).
     pub const DEAD_LETTER: u16 = 1 << 5;
+    /// With [`FAILED`]: the handler failed, and the backend restarted the actor in place by its
+    /// restart policy (it is active again); without this bit a failure leaves the actor failed.
+    pub const RESTARTED: u16 = 1 << 6;
     /// Where a dead letter's reason code sits in the flags.
     pub const DEAD_REASON_SHIFT: u16 = 8;
     /// Width mask of the reason code (after shifting).

@@ -1,5 +1,7 @@
 //! [`CpuBackend`]: the [`ActorBackend`] contract on worker threads.
 
+use ringkernel_core::backend::MAX_IN_PLACE_RESTARTS;
+use ringkernel_core::events::EventQueue;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -7,14 +9,16 @@ use std::time::{Duration, Instant};
 
 use crossbeam_utils::CachePadded;
 use ringkernel_core::{
-    ActorBackend, ActorId, ActorVTable, AskError, BackendKind, Envelope, Hlc, LifecycleState,
-    PendingReply, ReplyOutcome, SendError, ShutdownError, ShutdownReport, SpawnError,
+    ActorBackend, ActorId, ActorVTable, AskError, BackendKind, BackendSignals, Envelope, Hlc,
+    LifecycleState, PendingReply, ReplyOutcome, SendError, ShutdownError, ShutdownReport,
+    SpawnError, SpawnOptions,
 };
 
 use crate::asks::PendingAsks;
 use crate::cell::ActorCell;
 use crate::config::CpuConfig;
 use crate::error::CpuError;
+use crate::restart::InPlace;
 use crate::sched::Scheduler;
 use crate::shared::Shared;
 use crate::table::ActorTable;
@@ -78,6 +82,9 @@ impl CpuBackend {
                 .collect(),
             dropped: AtomicU64::new(0),
             alive: AtomicUsize::new(0),
+            events: Arc::default(),
+            running: (0..workers).map(|_| CachePadded::default()).collect(),
+            epoch: Instant::now(),
             config,
         });
         let backend = CpuBackend {
@@ -208,7 +215,24 @@ impl ActorBackend for CpuBackend {
     }
 
     fn spawn(&self, type_index: usize, state: &[u8]) -> Result<ActorId, SpawnError> {
+        self.spawn_with(type_index, state, &SpawnOptions::default())
+    }
+
+    fn spawn_with(
+        &self,
+        type_index: usize,
+        state: &[u8],
+        options: &SpawnOptions,
+    ) -> Result<ActorId, SpawnError> {
         let shared = &self.shared;
+        if let Some(i) = options.restart {
+            if i.max_restarts > MAX_IN_PLACE_RESTARTS {
+                return Err(SpawnError::RestartPolicy {
+                    asked: i.max_restarts,
+                    max: MAX_IN_PLACE_RESTARTS,
+                });
+            }
+        }
         if shared.closed.load(Ordering::Acquire) {
             return Err(SpawnError::ShutDown);
         }
@@ -227,7 +251,7 @@ impl ActorBackend for CpuBackend {
         let id = ActorId::from_raw(idx);
         // Cannot truncate: a registered message fits MAX_PAYLOAD (80) bytes.
         let msg_len = vt.msg_size as u16;
-        let cell = ActorCell::new(
+        let mut cell = ActorCell::new(
             id,
             type_index,
             vt.msg_type.0,
@@ -237,6 +261,10 @@ impl ActorBackend for CpuBackend {
             shared.config.mailbox_capacity,
         )
         .map_err(|e| SpawnError::Backend(e.to_string()))?;
+        cell.restart = options
+            .restart
+            .filter(|i| i.max_restarts > 0 && !i.period.is_zero())
+            .map(|i| Mutex::new(InPlace::new(i, state)));
         // Dormant -> Initializing -> Active: on the CPU, initializing is the state copy above.
         cell.lifecycle
             .transition(LifecycleState::Initializing)
@@ -277,14 +305,14 @@ impl ActorBackend for CpuBackend {
             });
         }
         let now = cell.lifecycle.load();
-        if now != LifecycleState::Failed {
+        if !matches!(now, LifecycleState::Failed | LifecycleState::Terminated) {
             return Err(SpawnError::NotRestartable {
                 actor: id,
                 state: now,
             });
         }
         // Take the hold, so no worker touches the state while it is replaced. A worker that
-        // holds a failed actor only drops its leftovers, so this wait is short.
+        // holds a failed (or terminated) actor only drops its leftovers, so this wait is short.
         let until = std::time::Instant::now() + std::time::Duration::from_secs(1);
         while !cell.try_schedule() {
             if std::time::Instant::now() >= until {
@@ -311,7 +339,11 @@ impl ActorBackend for CpuBackend {
         unsafe { cell.state_mut() }
             .bytes_mut()
             .copy_from_slice(state);
-        // Failed -> Initializing -> Active: sends are accepted again from here.
+        // An in-place restart now restores what the actor was last started with.
+        if let Some(r) = &cell.restart {
+            r.lock().unwrap_or_else(|e| e.into_inner()).reset(state);
+        }
+        // Failed (or Terminated) -> Initializing -> Active: sends are accepted again from here.
         let restarted = cell
             .lifecycle
             .transition(LifecycleState::Initializing)
@@ -338,6 +370,44 @@ impl ActorBackend for CpuBackend {
             }
             Err(_) if cell.lifecycle.load() == LifecycleState::Draining => Ok(()),
             Err(_) => Err(SendError::Stopped(id)),
+        }
+    }
+
+    fn events(&self) -> Option<Arc<EventQueue>> {
+        Some(self.shared.events.clone())
+    }
+
+    fn signals(&self) -> BackendSignals {
+        let s = &self.shared;
+        let mut fill: f64 = 0.0;
+        let mut allocated = 0u64;
+        for cell in s.table.iter() {
+            let cap = cell.mailbox.capacity().max(1);
+            fill = fill.max(cell.mailbox.len() as f64 / cap as f64);
+            let state = s.types.get(cell.type_index).map_or(0, |vt| vt.state_size);
+            allocated += (state + cap * std::mem::size_of::<Envelope>()) as u64;
+        }
+        let now_ns = s.epoch.elapsed().as_nanos() as u64 + 1;
+        let hung = s
+            .running
+            .iter()
+            .filter_map(|r| {
+                let since = r.since_ns.load(Ordering::Acquire);
+                let running_for = Duration::from_nanos(now_ns.saturating_sub(since));
+                (since != 0 && running_for >= s.config.watchdog).then(|| {
+                    (
+                        ActorId::from_raw(r.actor.load(Ordering::Relaxed)),
+                        running_for,
+                    )
+                })
+            })
+            .collect();
+        BackendSignals {
+            max_queue_fill: fill,
+            device_memory: None,
+            allocated,
+            liveness: None,
+            hung,
         }
     }
 

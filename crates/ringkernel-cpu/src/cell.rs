@@ -12,12 +12,15 @@
 
 use std::cell::UnsafeCell;
 use std::sync::atomic::{fence, AtomicBool, Ordering};
+use std::sync::Mutex;
 
 use crossbeam_utils::CachePadded;
 use ringkernel_core::actor::StateBuf;
 use ringkernel_core::{ActorId, AtomicLifecycle, CoreError, Envelope};
 
 use ringkernel_core::ring::mpsc::MpscRing;
+
+use crate::restart::InPlace;
 
 #[derive(Debug)]
 pub(crate) struct ActorCell {
@@ -36,6 +39,9 @@ pub(crate) struct ActorCell {
     scheduled: CachePadded<AtomicBool>,
     /// Touched only by the holder (rule 2).
     state: UnsafeCell<StateBuf>,
+    /// The in-place restart policy and image, if spawned with one (locked only on a failure
+    /// and on a host restart).
+    pub(crate) restart: Option<Mutex<InPlace>>,
 }
 
 // SAFETY: every field but `state` is Sync. `state` is only accessed through `state_mut`, whose
@@ -63,6 +69,7 @@ impl ActorCell {
             mailbox: MpscRing::new(mailbox_capacity)?,
             scheduled: CachePadded::new(AtomicBool::new(false)),
             state: UnsafeCell::new(StateBuf::from_bytes(state)),
+            restart: None,
         })
     }
 

@@ -19,6 +19,9 @@ pub struct CpuConfig {
     pub max_pending_asks: usize,
     /// Actors one backend can ever spawn (ids are never reused). Default 65,536.
     pub max_actors: usize,
+    /// How long one handler call may run before `signals()` reports its actor as hung.
+    /// Default 1 s.
+    pub watchdog: std::time::Duration,
 }
 
 impl Default for CpuConfig {
@@ -28,6 +31,7 @@ impl Default for CpuConfig {
             mailbox_capacity: 1024,
             max_pending_asks: 1 << 16,
             max_actors: 1 << 16,
+            watchdog: std::time::Duration::from_secs(1),
         }
     }
 }
@@ -53,6 +57,12 @@ impl CpuConfig {
     /// Sets the bound on asks in flight.
     pub fn with_max_pending_asks(mut self, n: usize) -> Self {
         self.max_pending_asks = n;
+        self
+    }
+
+    /// Sets the watchdog deadline for one handler call.
+    pub fn with_watchdog(mut self, deadline: std::time::Duration) -> Self {
+        self.watchdog = deadline;
         self
     }
 

@@ -6,6 +6,7 @@
 //! - `cell`: one actor (state, lifecycle, MPSC mailbox, scheduled flag) and its ownership rules.
 //! - `sched`: per-worker ready rings and parking.
 //! - `worker`: the worker loop (batching, draining, failure handling).
+//! - `restart`: in-place restarts by an actor's restart policy.
 //! - `asks`: correlation table for pending asks.
 //! - `shared`: the lock-free send path.
 //! - [`backend`]: [`CpuBackend`], the `ActorBackend` implementation, and shutdown.
@@ -16,6 +17,7 @@ pub mod backend;
 mod cell;
 pub mod config;
 pub mod error;
+mod restart;
 mod sched;
 mod shared;
 mod table;

@@ -6,11 +6,13 @@
 //! clock per runtime is the contract) and the `queued` count, which shutdown needs to know when
 //! every accepted message is accounted for (see `close_gate`). Tells allocate nothing.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 use ringkernel_core::envelope::flags;
+use ringkernel_core::events::EventQueue;
 use ringkernel_core::{
     ActorId, ActorVTable, AskError, Envelope, Hlc, PendingReply, ReplyOutcome, SendError,
 };
@@ -43,6 +45,21 @@ pub(crate) struct Shared {
     pub(crate) dropped: AtomicU64,
     /// Workers that have not exited yet.
     pub(crate) alive: AtomicUsize,
+    /// Failures, in-place restarts and terminations, for supervisors.
+    pub(crate) events: Arc<EventQueue>,
+    /// Per worker: the handler call it is in, for the watchdog.
+    pub(crate) running: Box<[CachePadded<Running>]>,
+    /// Time zero of [`Running::since_ns`].
+    pub(crate) epoch: Instant,
+}
+
+/// The handler call a worker is in: `since_ns` is when it began, in ns after [`Shared::epoch`]
+/// plus one (0: none). The worker writes both around each call (relaxed: the watchdog only
+/// needs a recent view), the watchdog reads them.
+#[derive(Debug, Default)]
+pub(crate) struct Running {
+    pub(crate) actor: AtomicU32,
+    pub(crate) since_ns: AtomicU64,
 }
 
 impl Shared {

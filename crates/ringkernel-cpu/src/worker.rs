@@ -10,7 +10,9 @@
 //!    requeued rather than spun on (a producer may be between claiming and publishing a slot).
 //!
 //! A handler that panics is treated like one that returned an error, with code [`PANIC_CODE`]:
-//! the actor's state may be half-updated, and a `Failed` actor never runs again.
+//! the actor's state may be half-updated. If the actor has a restart policy that allows it, its
+//! initial state is restored and it stays `Active` (event `Restarted`); otherwise it is
+//! `Failed` (event `Failed`) and runs again only if restarted.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
@@ -19,6 +21,7 @@ use std::time::{Duration, Instant};
 use bytemuck::Zeroable;
 use ringkernel_core::actor::HandleFailure;
 use ringkernel_core::envelope::flags;
+use ringkernel_core::events::ActorEvent;
 use ringkernel_core::{AskError, Context, Envelope, HandlerError, LifecycleState, ReplyOutcome};
 
 use crate::cell::ActorCell;
@@ -80,7 +83,7 @@ fn run_actor(shared: &Shared, me: usize, cell: &ActorCell, msgs: &mut [Envelope;
         if n > 0 {
             let mut done = 0u64;
             for env in &msgs[..n] {
-                if deliver(shared, cell, env) {
+                if deliver(shared, me, cell, env) {
                     done += 1;
                 }
             }
@@ -97,7 +100,15 @@ fn run_actor(shared: &Shared, me: usize, cell: &ActorCell, msgs: &mut [Envelope;
         if cell.lifecycle.load() == LifecycleState::Draining {
             // Nothing queued: the stop is complete. A racing send that got in before `Draining`
             // was visible is dropped by the next pop (the actor is then Terminated).
-            let _ = cell.lifecycle.transition(LifecycleState::Terminated);
+            if cell
+                .lifecycle
+                .transition(LifecycleState::Terminated)
+                .is_ok()
+            {
+                shared
+                    .events
+                    .push(ActorEvent::Terminated { actor: cell.id });
+            }
         }
         if cell.release_and_recheck() {
             shared.sched.enqueue(cell.home, cell.id.raw());
@@ -107,7 +118,7 @@ fn run_actor(shared: &Shared, me: usize, cell: &ActorCell, msgs: &mut [Envelope;
 }
 
 /// Runs or drops one message; returns whether a handler ran.
-fn deliver(shared: &Shared, cell: &ActorCell, env: &Envelope) -> bool {
+fn deliver(shared: &Shared, me: usize, cell: &ActorCell, env: &Envelope) -> bool {
     if shared.stopping.load(Ordering::Relaxed) || cell.lifecycle.load().is_stopped() {
         shared.drop_message(cell.id, env);
         return false;
@@ -129,10 +140,15 @@ fn deliver(shared: &Shared, cell: &ActorCell, env: &Envelope) -> bool {
     };
     // SAFETY: this worker holds the actor for the whole call (see run_actor).
     let state = unsafe { cell.state_mut() };
+    let running = &shared.running[me];
+    running.actor.store(cell.id.raw(), Ordering::Relaxed);
+    let began = shared.epoch.elapsed().as_nanos() as u64 + 1;
+    running.since_ns.store(began, Ordering::Release);
     let result = catch_unwind(AssertUnwindSafe(|| {
         (vt.handle)(state.bytes_mut(), env, &ctx)
     }))
     .unwrap_or(Err(HandleFailure::Handler(HandlerError(PANIC_CODE))));
+    running.since_ns.store(0, Ordering::Relaxed);
     match result {
         Ok(mut reply) => {
             if env.has_flag(flags::ASK) {
@@ -145,8 +161,30 @@ fn deliver(shared: &Shared, cell: &ActorCell, env: &Envelope) -> bool {
             }
         }
         Err(HandleFailure::Handler(error)) => {
-            let _ = cell.lifecycle.transition(LifecycleState::Failed);
-            tracing::warn!(actor = %cell.id, code = error.0, "handler failed; actor is now Failed");
+            let restored = cell.restart.as_ref().is_some_and(|r| {
+                let mut r = r.lock().unwrap_or_else(|e| e.into_inner());
+                match r.take(Instant::now()) {
+                    Some(image) => {
+                        state.bytes_mut().copy_from_slice(image);
+                        true
+                    }
+                    None => false,
+                }
+            });
+            if restored {
+                tracing::debug!(actor = %cell.id, code = error.0, "handler failed; restarted in place");
+                shared.events.push(ActorEvent::Restarted {
+                    actor: cell.id,
+                    error,
+                });
+            } else {
+                let _ = cell.lifecycle.transition(LifecycleState::Failed);
+                tracing::warn!(actor = %cell.id, code = error.0, "handler failed; actor is now Failed");
+                shared.events.push(ActorEvent::Failed {
+                    actor: cell.id,
+                    error,
+                });
+            }
             shared.complete(
                 env,
                 ReplyOutcome::Failed(AskError::HandlerFailed {

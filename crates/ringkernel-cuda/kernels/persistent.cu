@@ -43,7 +43,36 @@ struct rk_actor_regs {
   // (messages taken) and the sender of the last K2K message (sampled for traffic estimates).
   rk_u32 device_id;
   rk_u64 k2k_head, last_sender;
+  // In-place restart policy (from START) and the %globaltimer times of the last RK_MAX_RESTARTS
+  // restarts (0: none), a ring indexed by the restart count.
+  rk_u32 restart_max, restart_period_ms, restarts;
+  rk_u64 restart_at[RK_MAX_RESTARTS];
 };
+
+// Whether the policy allows one more in-place restart now; if so, counts it. The ring holds the
+// last RK_MAX_RESTARTS restart times and restart_max <= RK_MAX_RESTARTS, so counting the ring's
+// times inside the window counts every restart inside it up to restart_max: exact.
+__device__ bool rk_take_restart(rk_actor_regs& a) {
+  if (a.restart_max == 0) return false;
+  const rk_u64 now = rk_globaltimer();
+  const rk_u64 period = (rk_u64)a.restart_period_ms * 1000000ull;
+  rk_u32 recent = 0;
+  for (rk_u32 i = 0; i < RK_MAX_RESTARTS; ++i) {
+    if (a.restart_at[i] != 0 && now - a.restart_at[i] < period) ++recent;
+  }
+  if (recent >= a.restart_max) return false;
+  a.restart_at[a.restarts % RK_MAX_RESTARTS] = now;
+  ++a.restarts;
+  return true;
+}
+
+// Restores the restart image over the state (lane 0; both 16-byte aligned, stride a multiple of
+// 16). The failed handler's partial stores are overwritten; nothing else reads the state now.
+__device__ void rk_restore_image(const rk_params& p, void* state) {
+  const uint4* src = (const uint4*)((const unsigned char*)state + p.actor_blocks * p.state_stride);
+  uint4* dst = (uint4*)state;
+  for (rk_u64 i = 0; i < p.state_stride / 16; ++i) dst[i] = src[i];
+}
 
 // Publishes the actor's mode for device senders (release: the other fields first).
 __device__ __forceinline__ void rk_publish_mode(rk_actor_entry* e, rk_u32 mode) {
@@ -62,6 +91,11 @@ __device__ bool rk_run_one(const rk_params& p, rk_actor_regs& a, rk_actor_entry*
       a.type_index = sp->type_index;
       a.actor_id = sp->actor_id;
       a.device_id = sp->device_id;
+      // A new incarnation: its own restart policy, a fresh window.
+      a.restart_max = sp->restart_max;
+      a.restart_period_ms = sp->restart_period_ms;
+      a.restarts = 0;
+      for (rk_u32 i = 0; i < RK_MAX_RESTARTS; ++i) a.restart_at[i] = 0;
       // START carries the host clock: a migrated actor resumes past where its clock left off.
       if (m.header.hlc > a.clock) a.clock = m.header.hlc;
       a.mode = RK_MODE_ACTIVE;
@@ -144,9 +178,18 @@ __device__ bool rk_run_one(const rk_params& p, rk_actor_regs& a, rk_actor_entry*
   }
   ++a.processed;
   if (rc != 0) {
-    a.mode = RK_MODE_FAILED;
-    rk_publish_mode(entry, RK_MODE_FAILED);
-    const unsigned short f = is_ask ? (RK_FLAG_REPLY | RK_FLAG_FAILED) : (RK_FLAG_CONTROL | RK_FLAG_FAILED);
+    // Restart in place when the policy allows: restore the image and stay active, so the
+    // messages queued behind this one run on the fresh state; the notice (or the failed ask's
+    // reply) carries RESTARTED. Otherwise the actor fails.
+    const bool restarted = rk_take_restart(a);
+    if (restarted) {
+      rk_restore_image(p, state);
+    } else {
+      a.mode = RK_MODE_FAILED;
+      rk_publish_mode(entry, RK_MODE_FAILED);
+    }
+    const unsigned short f = (is_ask ? (RK_FLAG_REPLY | RK_FLAG_FAILED) : (RK_FLAG_CONTROL | RK_FLAG_FAILED)) |
+                             (restarted ? RK_FLAG_RESTARTED : 0u);
     rk_envelope* e = rk_emit(out, outs, a.actor_id, m, is_ask ? m.header.type_id : RK_NOTICE_FAILED, f, &a.clock);
     e->header.receiver = is_ask ? m.header.sender : RK_HOST_ID;
     *(rk_u32*)e->payload = (rk_u32)rc;
@@ -222,7 +265,7 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
 
   // Lane 0's bookkeeping (other lanes keep copies they never read). Each block actor is its own
   // HLC node (a register): no device-wide atomic per message.
-  rk_actor_regs a = {RK_MODE_DORMANT, 0, 0, 0, 0, 0, 0, 0, 0, 0, ~0ull};
+  rk_actor_regs a = {RK_MODE_DORMANT, 0, 0, 0, 0, 0, 0, 0, 0, 0, ~0ull, 0, 0, 0, {}};
   rk_u64 idle_polls = 0, last_beat = 0, service = 0, k2k_wait = 0, k2k_waited = 0;
   rk_u64 handler_cycles = 0, reply_cycles = 0;
   rk_u64 sleep_epoch = 0, wake_seen = 0;

@@ -3,7 +3,7 @@
 //! Actor `id` lives in block `id`: ids are handed out once, in order, and a block serves one actor
 //! for the runtime's life, so lookups are an index and the send path takes no lock.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use ringkernel_core::{ActorId, AtomicLifecycle, LifecycleState};
 
@@ -17,6 +17,19 @@ pub struct ActorEntry {
     /// The id callers know the actor by: the block index on one GPU, the runtime-wide id in a
     /// multi-GPU runtime (replies and ask errors carry it).
     pub public_id: AtomicU32,
+    /// In-place restart policy, `max_restarts << 32 | period_ms` (0: none); sent with every
+    /// START of the block, so a host restart keeps it.
+    pub restart_policy: AtomicU64,
+}
+
+/// Packs an in-place restart policy for [`ActorEntry::restart_policy`].
+pub fn pack_policy(max_restarts: u32, period_ms: u32) -> u64 {
+    (u64::from(max_restarts) << 32) | u64::from(period_ms)
+}
+
+/// Unpacks [`ActorEntry::restart_policy`]: (max_restarts, period_ms).
+pub fn unpack_policy(word: u64) -> (u32, u32) {
+    ((word >> 32) as u32, word as u32)
 }
 
 /// Every block's entry plus the id counter.

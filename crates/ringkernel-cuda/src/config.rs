@@ -28,6 +28,9 @@ pub struct CudaConfig {
     pub max_backoff: Duration,
     /// How often each block writes its heartbeat.
     pub heartbeat: Duration,
+    /// How long a block's heartbeat may stay unchanged before the watchdog reports its actor's
+    /// handler as hung (in `signals()`; the GPU cannot preempt it).
+    pub watchdog: Duration,
     /// Asks that may wait for replies at once.
     pub max_pending_asks: usize,
     /// Write each reply's stamps after a system fence instead of hashing them into one store
@@ -51,6 +54,7 @@ impl Default for CudaConfig {
             hot_window: Duration::from_micros(200),
             max_backoff: Duration::from_nanos(512),
             heartbeat: Duration::from_millis(1),
+            watchdog: Duration::from_secs(1),
             max_pending_asks: 1 << 16,
             fenced_replies: false,
             caller_drives_replies: true,

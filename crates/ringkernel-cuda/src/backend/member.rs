@@ -23,6 +23,28 @@ impl CudaBackend {
     }
 
     /// Blocks still free for new actors (a block is never reused, also after a migration).
+    /// Block `id`'s packed in-place restart policy (0: none).
+    pub(crate) fn restart_policy(&self, id: ActorId) -> u64 {
+        self.shared
+            .actors
+            .slot(id)
+            .map_or(0, |e| e.restart_policy.load(Ordering::Acquire))
+    }
+
+    /// Gives block `id` a restart image and policy (a migrated actor keeps its own).
+    pub(crate) fn set_restart(
+        &self,
+        id: ActorId,
+        image: &[u8],
+        policy: u64,
+    ) -> Result<(), CudaError> {
+        self.shared.dev.write_image(id.raw() as usize, image)?;
+        if let Some(e) = self.shared.actors.slot(id) {
+            e.restart_policy.store(policy, Ordering::Release);
+        }
+        Ok(())
+    }
+
     pub(crate) fn free_blocks(&self) -> usize {
         self.shared.actors.free()
     }

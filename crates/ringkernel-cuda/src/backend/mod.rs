@@ -12,22 +12,26 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use ringkernel_core::envelope::flags;
+use ringkernel_core::events::{ActorEvent, EventQueue};
 use ringkernel_core::reply::{reply_pair, ReplyDriver, ReplyOutcome, ReplySlot};
 use ringkernel_core::{
-    ActorBackend, ActorId, ActorVTable, AskError, BackendKind, DeadLetter, DeadLetterCounts,
-    DeadLetterReason, Envelope, HandlerError, Hlc, HlcTimestamp, LifecycleState, PendingReply,
-    SendError, ShutdownError, ShutdownReport, SpawnError,
+    ActorBackend, ActorId, ActorVTable, AskError, BackendKind, BackendSignals, DeadLetter,
+    DeadLetterCounts, DeadLetterReason, Envelope, HandlerError, Hlc, HlcTimestamp, LifecycleState,
+    PendingReply, SendError, ShutdownError, ShutdownReport, SpawnError, SpawnOptions,
 };
 
-use crate::actors::ActorTable;
+use crate::actors::{pack_policy, unpack_policy, ActorTable};
 use crate::config::CudaConfig;
 use crate::device::MemberSlot;
 use crate::device::{DeviceRuntime, KernelHealth};
 use crate::error::CudaError;
 use crate::host_ring::D2hConsumer;
-use crate::layout::{actor_mode, control, ActorEntry, FailurePayload, StartPayload};
+use crate::layout::{
+    actor_mode, control, ActorEntry, FailurePayload, StartPayload, MAX_DEVICE_RESTARTS,
+};
 
 mod member;
+mod watch;
 
 /// Asks waiting for replies, by correlation id.
 type PendingMap = HashMap<u64, (ActorId, Arc<ReplySlot>), BuildHasherDefault<CorrelationHasher>>;
@@ -86,6 +90,11 @@ struct Shared {
     /// the frozen actor with its clock (the notice's HLC), or `None` when the actor was not
     /// active (see `member.rs`).
     frozen: Mutex<HashMap<u32, FrozenAnswer>>,
+    /// Failures, in-place restarts and terminations, for supervisors (shared by every GPU of a
+    /// multi-GPU runtime, with public ids).
+    events: Arc<EventQueue>,
+    /// The heartbeat watch behind [`ActorBackend::signals`].
+    watch: Mutex<watch::Watch>,
 }
 
 /// An answer to MIGRATE: the request's token, and (inbox head, clock) of the frozen actor, or
@@ -178,7 +187,7 @@ impl CudaBackend {
     pub(crate) fn launch(
         types: &[ActorVTable],
         config: CudaConfig,
-        slot: Option<(MemberSlot, Arc<Hlc>)>,
+        slot: Option<(MemberSlot, Arc<Hlc>, Arc<EventQueue>)>,
     ) -> Result<Self, CudaError> {
         if types.is_empty() {
             return Err(CudaError::Config("register at least one actor type".into()));
@@ -189,11 +198,16 @@ impl CudaBackend {
             buf: Vec::with_capacity(256),
         });
         let blocks = dev.blocks() as usize;
+        let (hlc, events) = match slot {
+            Some((_, hlc, events)) => (hlc, events),
+            None => (Arc::default(), Arc::default()),
+        };
+        let watch = Mutex::new(watch::Watch::new(config.watchdog, config.heartbeat));
         let shared = Arc::new(Shared {
             dev,
             types: types.to_vec(),
             actors: ActorTable::new(blocks),
-            hlc: slot.map_or_else(|| Arc::new(Hlc::default()), |(_, h)| h),
+            hlc,
             pending: Mutex::new(PendingMap::default()),
             pending_count: AtomicUsize::new(0),
             max_pending: config.max_pending_asks,
@@ -206,6 +220,8 @@ impl CudaBackend {
             dead: Mutex::new(DeadLetters::default()),
             caller_drives: config.caller_drives_replies,
             frozen: Mutex::new(HashMap::new()),
+            events,
+            watch,
         });
         let poller_shared = shared.clone();
         let poller = std::thread::Builder::new()
@@ -343,12 +359,16 @@ impl CudaBackend {
         })?;
         entry.type_index.store(type_index as u32, Ordering::Release);
         entry.public_id.store(device_id, Ordering::Release);
+        let (restart_max, restart_period_ms) =
+            unpack_policy(entry.restart_policy.load(Ordering::Acquire));
         let start = StartPayload {
             type_index: type_index as u32,
             actor_id: id.raw(),
             msg_type: vt.msg_type.0,
             msg_size: vt.msg_size as u32,
             device_id,
+            restart_max,
+            restart_period_ms,
         };
         if let Some(floor) = clock_floor {
             // START carries the host clock, which the block adopts: merge the floor into it.
@@ -368,6 +388,30 @@ impl CudaBackend {
         // Dormant -> Initializing -> Active: messages sent from now on queue behind START.
         let _ = entry.lifecycle.transition(LifecycleState::Initializing);
         let _ = entry.lifecycle.transition(LifecycleState::Active);
+        Ok(())
+    }
+
+    /// Writes a reserved (or failed/stopped) block's state, and its restart image and policy
+    /// (`policy`: a packed [`ActorEntry::restart_policy`](crate::actors::ActorEntry), `None`
+    /// for none).
+    pub(crate) fn place_state(
+        &self,
+        id: ActorId,
+        state: &[u8],
+        policy: Option<u64>,
+    ) -> Result<(), SpawnError> {
+        let s = &self.shared;
+        let block = id.raw() as usize;
+        let backend = |e: CudaError| SpawnError::Backend(e.to_string());
+        s.dev.write_state(block, state).map_err(backend)?;
+        if policy.is_some() {
+            s.dev.write_image(block, state).map_err(backend)?;
+        }
+        if let Some(entry) = s.actors.slot(id) {
+            entry
+                .restart_policy
+                .store(policy.unwrap_or(0), Ordering::Release);
+        }
         Ok(())
     }
 
@@ -427,11 +471,18 @@ impl ActorBackend for CudaBackend {
     }
 
     fn spawn(&self, type_index: usize, state: &[u8]) -> Result<ActorId, SpawnError> {
+        self.spawn_with(type_index, state, &SpawnOptions::default())
+    }
+
+    fn spawn_with(
+        &self,
+        type_index: usize,
+        state: &[u8],
+        options: &SpawnOptions,
+    ) -> Result<ActorId, SpawnError> {
+        let policy = device_policy(options)?;
         let id = self.reserve_block(type_index, Some(state.len()))?;
-        self.shared
-            .dev
-            .write_state(id.raw() as usize, state)
-            .map_err(|e| SpawnError::Backend(e.to_string()))?;
+        self.place_state(id, state, policy)?;
         self.activate(id, type_index, id.raw(), None)?;
         Ok(id)
     }
@@ -538,17 +589,18 @@ impl ActorBackend for CudaBackend {
             });
         }
         let now = entry.lifecycle.load();
-        if now != LifecycleState::Failed {
+        if !matches!(now, LifecycleState::Failed | LifecycleState::Terminated) {
             return Err(SpawnError::NotRestartable {
                 actor: id,
                 state: now,
             });
         }
-        // The host saw the failure notice, which the block sends after the handler returned;
-        // a failed block runs no handler, so its state slot is free to overwrite.
-        s.dev
-            .write_state(id.raw() as usize, state)
-            .map_err(|e| SpawnError::Backend(e.to_string()))?;
+        // The host saw the failure (or termination) notice, which the block sends after its
+        // last handler returned; a failed or stopped block runs no handler, so its state slot
+        // (and restart image) are free to overwrite. The image becomes the new state: an
+        // in-place restart restores what the actor was last started with.
+        let policy = entry.restart_policy.load(Ordering::Acquire);
+        self.place_state(id, state, (policy != 0).then_some(policy))?;
         entry
             .lifecycle
             .transition(LifecycleState::Initializing)
@@ -581,6 +633,32 @@ impl ActorBackend for CudaBackend {
 
     fn state_of(&self, id: ActorId) -> Option<LifecycleState> {
         self.shared.actors.get(id).map(|e| e.lifecycle.load())
+    }
+
+    fn events(&self) -> Option<Arc<EventQueue>> {
+        Some(self.shared.events.clone())
+    }
+
+    fn signals(&self) -> BackendSignals {
+        let s = &self.shared;
+        let beats = s.dev.heartbeats();
+        let (liveness, stalled) = lock(&s.watch).observe(&beats, Instant::now());
+        let hung = stalled
+            .into_iter()
+            .filter(|(b, _)| {
+                s.actors
+                    .slot(ActorId::from_raw(*b as u32))
+                    .is_some_and(|e| e.lifecycle.load() != LifecycleState::Dormant)
+            })
+            .map(|(b, d)| (s.public_id(ActorId::from_raw(b as u32)), d))
+            .collect();
+        BackendSignals {
+            max_queue_fill: s.dev.max_mailbox_fill(),
+            device_memory: s.dev.memory_info().ok(),
+            allocated: s.dev.allocated_bytes(),
+            liveness: Some(liveness),
+            hung,
+        }
     }
 
     fn drain_dead_letters(&self) -> Vec<DeadLetter> {
@@ -678,6 +756,27 @@ impl Drop for CudaBackend {
     }
 }
 
+/// The packed device restart policy of `options` (`None`: none), or why the kernel cannot track it.
+pub(crate) fn device_policy(options: &SpawnOptions) -> Result<Option<u64>, SpawnError> {
+    let Some(intensity) = options.restart else {
+        return Ok(None);
+    };
+    if intensity.max_restarts > MAX_DEVICE_RESTARTS {
+        return Err(SpawnError::RestartPolicy {
+            asked: intensity.max_restarts,
+            max: MAX_DEVICE_RESTARTS,
+        });
+    }
+    if intensity.max_restarts == 0 {
+        return Ok(None);
+    }
+    // At least 1 ms (a zero window would allow every restart), at most u32::MAX ms (~49 days).
+    let ms = u32::try_from(intensity.period.as_millis())
+        .unwrap_or(u32::MAX)
+        .max(1);
+    Ok(Some(pack_policy(intensity.max_restarts, ms)))
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -761,13 +860,26 @@ fn handle_device_message(s: &Shared, env: &Envelope) {
     }
     let actor = env.sender();
     let failed = env.has_flag(flags::FAILED);
+    // Replies, ask errors and events name the actor as callers know it.
+    let public = s.public_id(actor);
     if failed {
-        if let Some(e) = s.actors.slot(actor) {
-            let _ = e.lifecycle.transition(LifecycleState::Failed);
+        let error = HandlerError(failure_code(env));
+        if env.has_flag(flags::RESTARTED) {
+            // Restarted in place by its policy: still active.
+            s.events.push(ActorEvent::Restarted {
+                actor: public,
+                error,
+            });
+        } else {
+            if let Some(e) = s.actors.slot(actor) {
+                let _ = e.lifecycle.transition(LifecycleState::Failed);
+            }
+            s.events.push(ActorEvent::Failed {
+                actor: public,
+                error,
+            });
         }
     }
-    // Replies and ask errors name the actor as callers know it.
-    let public = s.public_id(actor);
     if env.has_flag(flags::REPLY) {
         let slot = lock(&s.pending).remove(&env.header.correlation);
         let Some((_, slot)) = slot else {
@@ -776,14 +888,9 @@ fn handle_device_message(s: &Shared, env: &Envelope) {
         };
         s.pending_count.fetch_sub(1, Ordering::AcqRel);
         let outcome = if failed {
-            let code = env
-                .payload_bytes()
-                .get(..std::mem::size_of::<FailurePayload>())
-                .map(bytemuck::pod_read_unaligned::<FailurePayload>)
-                .map_or(0, |p| p.code);
             ReplyOutcome::Failed(AskError::HandlerFailed {
                 actor: public,
-                error: HandlerError(code),
+                error: HandlerError(failure_code(env)),
             })
         } else if env.has_flag(flags::DROPPED) {
             ReplyOutcome::Failed(AskError::Dropped(public))
@@ -797,6 +904,7 @@ fn handle_device_message(s: &Shared, env: &Envelope) {
         if let Some(e) = s.actors.slot(actor) {
             let _ = e.lifecycle.transition(LifecycleState::Terminated);
         }
+        s.events.push(ActorEvent::Terminated { actor: public });
     } else if env.has_flag(flags::CONTROL) && env.header.type_id == control::FROZEN {
         let word = |i: usize| {
             env.payload_bytes()
@@ -808,4 +916,12 @@ fn handle_device_message(s: &Shared, env: &Envelope) {
             lock(&s.frozen).insert(actor.raw(), (token, answer));
         }
     }
+}
+
+/// The handler's error code in a failure notice or failed reply (0 if the payload is short).
+fn failure_code(env: &Envelope) -> u32 {
+    env.payload_bytes()
+        .get(..std::mem::size_of::<FailurePayload>())
+        .map(bytemuck::pod_read_unaligned::<FailurePayload>)
+        .map_or(0, |p| p.code)
 }

@@ -157,7 +157,8 @@ impl DeviceRuntime {
         // Device memory: control lines | wake words | states | K2K tails | actor table | K2K slots.
         let line = |x: u64| x.div_ceil(128) * 128;
         let state_offset = WAKE_OFFSET + WAKE_STRIDE * n as u64;
-        let k2k_tails_offset = line(state_offset + (n * state_stride) as u64);
+        // States, then their restart images (see `KernelParams::state_pool`).
+        let k2k_tails_offset = line(state_offset + (2 * n * state_stride) as u64);
         let actor_table_offset = k2k_tails_offset + (n * size_of::<IndexLine>()) as u64;
         let k2k_slots_offset = line(actor_table_offset + (n * size_of::<ActorEntry>()) as u64);
         let k2k_end = k2k_slots_offset + n as u64 * k2k_cap * size_of::<RingSlot>() as u64;
@@ -382,6 +383,80 @@ impl DeviceRuntime {
         }
         let dst = self.device_mem.ptr() + self.state_offset + (b * self.state_stride) as u64;
         self.copy_stream.copy_to_device(dst, state)
+    }
+
+    /// Copies block `b`'s restart image: the state an in-place restart restores (see
+    /// `KernelParams::state_pool`). Written before START, like the state.
+    pub fn write_image(&self, b: usize, state: &[u8]) -> Result<(), CudaError> {
+        if b >= self.blocks as usize || state.len() > self.state_stride {
+            return Err(CudaError::Config(format!(
+                "restart image of {} bytes for block {b} does not fit",
+                state.len()
+            )));
+        }
+        if state.is_empty() {
+            return Ok(());
+        }
+        let slot = self.blocks as usize + b;
+        let dst = self.device_mem.ptr() + self.state_offset + (slot * self.state_stride) as u64;
+        self.copy_stream.copy_to_device(dst, state)
+    }
+
+    /// Reads `len` bytes of block `b`'s restart image (to move it with a migrated actor).
+    pub fn read_image(&self, b: usize, len: usize) -> Result<Vec<u8>, CudaError> {
+        if b >= self.blocks as usize || len > self.state_stride {
+            return Err(CudaError::Config(format!(
+                "restart image of {len} bytes for block {b} does not exist"
+            )));
+        }
+        let mut out = vec![0u8; len];
+        if len > 0 {
+            let slot = self.blocks as usize + b;
+            let src = self.device_mem.ptr() + self.state_offset + (slot * self.state_stride) as u64;
+            self.copy_stream.copy_from_device(&mut out, src)?;
+        }
+        Ok(out)
+    }
+
+    /// Every block's last heartbeat time (`%globaltimer` ns, 0 before its first) and whether it
+    /// has left the loop.
+    pub fn heartbeats(&self) -> Vec<(u64, bool)> {
+        (0..self.blocks as usize)
+            .map(|b| {
+                let s = self.status(b);
+                (s.heartbeat_ns, s.exited != 0)
+            })
+            .collect()
+    }
+
+    /// The fullest host→device mailbox's fill, 0 to 1 (messages the host queued and the block
+    /// has not taken yet, over the capacity).
+    pub fn max_mailbox_fill(&self) -> f64 {
+        self.producers
+            .iter()
+            .map(|p| {
+                let queued = p.tail().saturating_sub(p.consumer_index());
+                queued as f64 / p.capacity().max(1) as f64
+            })
+            .fold(0.0, f64::max)
+    }
+
+    /// Free and total memory of the device, from `cuMemGetInfo` (binds the context to the
+    /// calling thread).
+    pub fn memory_info(&self) -> Result<(u64, u64), CudaError> {
+        driver::check("cuCtxSetCurrent", self._ctx.bind_to_thread())?;
+        let (free, total) = driver::check("cuMemGetInfo", self._ctx.mem_get_info())?;
+        Ok((free as u64, total as u64))
+    }
+
+    /// Bytes this runtime allocated: device memory plus mapped host memory.
+    pub fn allocated_bytes(&self) -> u64 {
+        let mapped = |len: usize, size: usize| (len * size) as u64;
+        self.device_mem.bytes() as u64
+            + mapped(self._h2d_slots.len(), size_of::<RingSlot>())
+            + mapped(self._d2h_slots.len(), size_of::<RingSlot>())
+            + mapped(self.status.len(), size_of::<BlockStatus>())
+            + mapped(self._doorbell_slots.len(), size_of::<DoorbellSlot>())
     }
 
     fn status(&self, b: usize) -> BlockStatus {

@@ -146,7 +146,10 @@ pub struct KernelParams {
     pub d2h_tail: u64,
     /// Device-memory cache of `d2h_head`, refreshed only when the ring looks full.
     pub d2h_head_cache: u64,
-    /// Actor state pool in device memory: `blocks * state_stride` bytes.
+    /// Actor state pool in device memory: `2 * blocks * state_stride` bytes. Block `b`'s state
+    /// is at `b * state_stride`; its restart image (the initial state an in-place restart
+    /// restores, written by the host at spawn when the actor has a restart policy) at
+    /// `(blocks + b) * state_stride`.
     pub state_pool: u64,
     /// Per-block [`BlockStatus`] in mapped memory.
     pub status: u64,
@@ -290,7 +293,15 @@ pub struct StartPayload {
     /// The id device handlers see as the actor's own (`rk_ctx::self_id`, the sender of its K2K
     /// messages): `actor_id` on one GPU, the runtime-wide id in a multi-GPU runtime.
     pub device_id: u32,
+    /// In-place restarts allowed within `restart_period_ms` (0: a failure leaves the actor
+    /// failed; at most [`MAX_DEVICE_RESTARTS`]).
+    pub restart_max: u32,
+    /// The restart window, in ms.
+    pub restart_period_ms: u32,
 }
+
+/// Most in-place restarts per window a block tracks (it keeps the times of its last this many).
+pub const MAX_DEVICE_RESTARTS: u32 = ringkernel_core::backend::MAX_IN_PLACE_RESTARTS;
 
 /// Payload of a reply whose handler failed.
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
@@ -307,7 +318,7 @@ const _: () = {
     assert!(size_of::<IndexLine>() == 128);
     assert!(size_of::<BlockStatus>() == 128);
     assert!(size_of::<KernelParams>() == 28 * 8);
-    assert!(size_of::<StartPayload>() == 20);
+    assert!(size_of::<StartPayload>() == 28);
     assert!(size_of::<ActorEntry>() == 16);
     assert!(size_of::<DoorbellSlot>() == 16);
 };
@@ -476,7 +487,8 @@ pub fn device_header() -> String {
     );
     h.push_str(
         "struct rk_start_payload {\n  unsigned int type_index;\n  unsigned int actor_id;\n  \
-         unsigned int msg_type;\n  unsigned int msg_size;\n  unsigned int device_id;\n};\n",
+         unsigned int msg_type;\n  unsigned int msg_size;\n  unsigned int device_id;\n  \
+         unsigned int restart_max;\n  unsigned int restart_period_ms;\n};\n",
     );
     assert_layout(
         &mut h,
@@ -489,6 +501,11 @@ pub fn device_header() -> String {
             ("msg_type", offset_of!(StartPayload, msg_type)),
             ("msg_size", offset_of!(StartPayload, msg_size)),
             ("device_id", offset_of!(StartPayload, device_id)),
+            ("restart_max", offset_of!(StartPayload, restart_max)),
+            (
+                "restart_period_ms",
+                offset_of!(StartPayload, restart_period_ms),
+            ),
         ],
     );
     h.push_str(
@@ -518,6 +535,7 @@ pub fn device_header() -> String {
         ("RK_K2K_DEAD", k2k::DEAD),
         ("RK_ON_FULL_FAIL", k2k::ON_FULL_FAIL),
         ("RK_ON_FULL_DEAD_LETTER", k2k::ON_FULL_DEAD_LETTER),
+        ("RK_MAX_RESTARTS", MAX_DEVICE_RESTARTS),
     ] {
         let _ = writeln!(h, "#define {name} {value}u");
     }
@@ -550,6 +568,7 @@ pub fn device_header() -> String {
         ("RK_FLAG_DROPPED", flags::DROPPED),
         ("RK_FLAG_CONTROL", flags::CONTROL),
         ("RK_FLAG_DEAD_LETTER", flags::DEAD_LETTER),
+        ("RK_FLAG_RESTARTED", flags::RESTARTED),
     ] {
         let _ = writeln!(h, "#define {name} {value}u");
     }

@@ -4,9 +4,11 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
+use ringkernel_core::events::EventQueue;
 use ringkernel_core::{
-    ActorBackend, ActorId, ActorVTable, BackendKind, DeadLetter, DeadLetterCounts, Envelope, Hlc,
-    LifecycleState, PendingReply, SendError, ShutdownError, ShutdownReport, SpawnError,
+    ActorBackend, ActorId, ActorVTable, BackendKind, BackendSignals, DeadLetter, DeadLetterCounts,
+    Envelope, Hlc, LifecycleState, PendingReply, SendError, ShutdownError, ShutdownReport,
+    SpawnError, SpawnOptions,
 };
 
 use super::placement::{self, GpuLoad, Placement};
@@ -71,6 +73,8 @@ pub struct MultiGpuBackend {
     shut_down: AtomicBool,
     /// Held by a migration from start to end: they share each GPU's staging buffers.
     pub(super) migrating: std::sync::Mutex<()>,
+    /// Every GPU's actor events, with runtime-wide ids.
+    events: Arc<EventQueue>,
 }
 
 impl MultiGpuBackend {
@@ -151,6 +155,7 @@ impl MultiGpuBackend {
         let route_count: usize = blocks.iter().sum();
         // One host clock for every GPU: host sends are stamped in one causal order.
         let hlc = Arc::new(Hlc::default());
+        let events = Arc::new(EventQueue::default());
         let mut members = Vec::with_capacity(ordinals.len());
         for (gpu_index, (&ordinal, tools)) in ordinals.iter().zip(tools).enumerate() {
             let cfg = CudaConfig {
@@ -162,7 +167,11 @@ impl MultiGpuBackend {
                 route_count,
             };
             members.push(Member {
-                backend: CudaBackend::launch(types, cfg, Some((slot, hlc.clone())))?,
+                backend: CudaBackend::launch(
+                    types,
+                    cfg,
+                    Some((slot, hlc.clone(), events.clone())),
+                )?,
                 tools,
                 ordinal,
                 live: AtomicUsize::new(0),
@@ -183,6 +192,7 @@ impl MultiGpuBackend {
             placement: config.placement,
             shut_down: AtomicBool::new(false),
             migrating: std::sync::Mutex::new(()),
+            events,
         };
         // Every GPU's memory exists: start the kernels. If one fails to start, dropping
         // `runtime` stops the ones already running before anything is freed.
@@ -242,6 +252,19 @@ impl MultiGpuBackend {
         state: &[u8],
         placement: Placement,
     ) -> Result<ActorId, SpawnError> {
+        self.spawn_placed_with(type_index, state, placement, &SpawnOptions::default())
+    }
+
+    /// [`Self::spawn_placed`] with options (an in-place restart policy moves with the actor
+    /// when it migrates).
+    pub fn spawn_placed_with(
+        &self,
+        type_index: usize,
+        state: &[u8],
+        placement: Placement,
+        options: &SpawnOptions,
+    ) -> Result<ActorId, SpawnError> {
+        let policy = crate::backend::device_policy(options)?;
         if self.shut_down.load(Ordering::Acquire) {
             return Err(SpawnError::ShutDown);
         }
@@ -260,10 +283,7 @@ impl MultiGpuBackend {
         }
         let id = ActorId::from_raw(raw);
         let backend_err = |e: CudaError| SpawnError::Backend(e.to_string());
-        m.backend
-            .device()
-            .write_state(local.raw() as usize, state)
-            .map_err(backend_err)?;
+        m.backend.place_state(local, state, policy)?;
         let entry = route::encode(gpu, local.raw())
             .ok_or_else(|| SpawnError::Backend(format!("block {local} does not fit a route")))?;
         // Device routes first: a handler may send to the id as soon as anyone knows it.
@@ -381,6 +401,15 @@ impl ActorBackend for MultiGpuBackend {
         self.spawn_placed(type_index, state, self.placement)
     }
 
+    fn spawn_with(
+        &self,
+        type_index: usize,
+        state: &[u8],
+        options: &SpawnOptions,
+    ) -> Result<ActorId, SpawnError> {
+        self.spawn_placed_with(type_index, state, self.placement, options)
+    }
+
     fn tell(&self, mut env: Envelope) -> Result<(), SendError> {
         let id = env.receiver();
         self.forward(id, |b, local| {
@@ -433,9 +462,16 @@ impl ActorBackend for MultiGpuBackend {
     fn restart(&self, id: ActorId, state: &[u8]) -> Result<(), SpawnError> {
         let guard = self.route(id).map_err(|_| SpawnError::UnknownActor(id))?;
         let r = (*guard).ok_or(SpawnError::UnknownActor(id))?;
-        self.members[r.gpu]
-            .backend
+        let m = &self.members[r.gpu];
+        let was = m.backend.state_of(r.local);
+        m.backend
             .restart(r.local, state)
+            .inspect(|()| {
+                // A stopped actor counts toward its GPU's load again.
+                if was == Some(LifecycleState::Terminated) {
+                    m.live.fetch_add(1, Ordering::Relaxed);
+                }
+            })
             .map_err(|e| match e {
                 SpawnError::UnknownActor(_) => SpawnError::UnknownActor(id),
                 SpawnError::NotRestartable { state, .. } => {
@@ -500,6 +536,39 @@ impl ActorBackend for MultiGpuBackend {
             .flat_map(|m| m.backend.drain_dead_letters())
             .collect();
         all.sort_by_key(|d| d.recorded.raw());
+        all
+    }
+
+    fn events(&self) -> Option<Arc<EventQueue>> {
+        Some(self.events.clone())
+    }
+
+    fn signals(&self) -> BackendSignals {
+        let mut all = BackendSignals::default();
+        let mut live = ringkernel_core::health::Liveness::default();
+        for m in &self.members {
+            let s = m.backend.signals();
+            all.max_queue_fill = all.max_queue_fill.max(s.max_queue_fill);
+            // The GPU with the least free memory, relatively, speaks for the runtime.
+            all.device_memory = match (all.device_memory, s.device_memory) {
+                (Some((f0, t0)), Some((f1, t1))) => Some(
+                    if (f1 as f64 / t1.max(1) as f64) < (f0 as f64 / t0.max(1) as f64) {
+                        (f1, t1)
+                    } else {
+                        (f0, t0)
+                    },
+                ),
+                (a, b) => a.or(b),
+            };
+            all.allocated += s.allocated;
+            if let Some(l) = s.liveness {
+                live.live_blocks += l.live_blocks;
+                live.blocks += l.blocks;
+                live.exited_blocks += l.exited_blocks;
+            }
+            all.hung.extend(s.hung);
+        }
+        all.liveness = Some(live);
         all
     }
 

@@ -163,6 +163,16 @@ impl MultiGpuBackend {
         let t2 = Instant::now();
         let new_entry = route::encode(to_gpu, moved.local.raw())
             .ok_or_else(|| fail("route does not encode".into()))?;
+        // The restart image and policy move too (host-staged: it is at most one state).
+        let policy = src.backend.restart_policy(r.local);
+        if policy != 0 {
+            let len = src.backend.state_size(r.type_index).unwrap_or(0);
+            let image = src.backend.device().read_image(r.local.raw() as usize, len);
+            if let Err(e) = image.and_then(|img| dst.backend.set_restart(moved.local, &img, policy))
+            {
+                return Err(roll_back(true, e));
+            }
+        }
         if let Err(e) = dst
             .backend
             .activate(moved.local, r.type_index, id.raw(), Some(clock))
