@@ -4,6 +4,7 @@
 pub mod actors;
 pub mod hopper;
 pub mod multi;
+pub mod resilience;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

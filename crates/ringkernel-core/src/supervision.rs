@@ -102,6 +102,11 @@ impl Supervisor {
         self.strategy
     }
 
+    /// The restart intensity.
+    pub fn intensity(&self) -> Intensity {
+        self.intensity
+    }
+
     /// Children, in start order.
     pub fn children(&self) -> usize {
         self.children

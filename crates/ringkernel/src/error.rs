@@ -100,4 +100,28 @@ pub enum Error {
     /// The runtime is shut down; its registry is closed.
     #[error("the runtime is shut down: its name registry is closed")]
     RegistryClosed,
+    /// A supervision tree has no child at this path.
+    #[error("no child {0:?} in this supervision tree")]
+    UnknownChild(String),
+    /// A supervision tree's child is another actor type.
+    #[error("child {path:?} is a `{found}`, not a `{expected}`")]
+    ChildTypeMismatch {
+        /// The child's path.
+        path: String,
+        /// The type asked for.
+        expected: &'static str,
+        /// The child's type.
+        found: &'static str,
+    },
+    /// A supervisor spec names a child badly.
+    #[error("invalid child name {name:?}: {reason}")]
+    InvalidChildName {
+        /// The name (or path).
+        name: String,
+        /// Which rule it breaks.
+        reason: &'static str,
+    },
+    /// The backend raises no lifecycle events, so nothing can be supervised on it.
+    #[error("the {0} backend raises no lifecycle events; it cannot be supervised")]
+    NoEvents(ringkernel_core::BackendKind),
 }

@@ -36,6 +36,7 @@ pub mod prelude;
 pub mod registry;
 pub mod runtime;
 mod select;
+pub mod supervisor;
 
 pub use actor_ref::ActorRef;
 pub use builder::{RuntimeBuilder, DEFAULT_ASK_TIMEOUT};
@@ -43,13 +44,16 @@ pub use error::Error;
 pub use registry::RegistryEntry;
 pub use runtime::{Runtime, DROP_SHUTDOWN_DEADLINE};
 pub use select::Backend;
+pub use supervisor::{Supervision, SupervisionEvent, SupervisorSpec};
 
 pub use ringkernel_core::envelope::flags as envelope_flags;
+pub use ringkernel_core::events::ActorEvent;
 pub use ringkernel_core::{checkpoint, supervision};
 pub use ringkernel_core::{
     Actor, ActorBackend, ActorId, AskError, BackendKind, Context, CoreError, CudaHandler,
     DeadLetter, DeadLetterCounts, DeadLetterReason, Envelope, HandlerError, HlcTimestamp,
     LifecycleState, Message, MessageTypeId, SendError, ShutdownError, ShutdownReport, SpawnError,
+    SpawnOptions,
 };
 pub use ringkernel_cpu::CpuConfig;
 pub use ringkernel_cuda::multi;

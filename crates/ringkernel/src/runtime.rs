@@ -15,6 +15,7 @@ use crate::actor_ref::ActorRef;
 use crate::builder::RuntimeBuilder;
 use crate::error::Error;
 use crate::registry::{Owner, Registry, RegistryEntry};
+use crate::supervisor::{Hub, Supervision, SupervisorSpec};
 
 /// Deadline of the shutdown a [`Runtime`] performs when dropped without an explicit one.
 pub const DROP_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
@@ -34,6 +35,8 @@ pub struct Runtime {
     ask_timeout: Duration,
     fallback_reason: Option<String>,
     multi: Option<Arc<ringkernel_cuda::MultiGpuBackend>>,
+    /// The supervision thread, started by the first `supervise`.
+    hub: std::sync::OnceLock<Option<Hub>>,
 }
 
 impl fmt::Debug for Runtime {
@@ -66,6 +69,7 @@ impl Runtime {
             ask_timeout,
             fallback_reason,
             multi,
+            hub: std::sync::OnceLock::new(),
         }
     }
 
@@ -104,6 +108,57 @@ impl Runtime {
             .get(&TypeId::of::<A>())
             .copied()
             .ok_or(SpawnError::NotRegistered(A::NAME))
+    }
+
+    /// Starts a supervision tree: spawns `spec`'s actors (depth first, in start order) and
+    /// supervises them from now on (see [`crate::supervisor`]). Fails with the first spawn
+    /// error (the actors spawned so far are stopped), [`Error::InvalidChildName`], or
+    /// [`Error::NoEvents`] on a backend that raises no lifecycle events.
+    pub fn supervise(&self, spec: SupervisorSpec) -> Result<Supervision, Error> {
+        let hub = self.hub()?;
+        let mut spawn = |type_id: TypeId,
+                         name: &'static str,
+                         state: &[u8],
+                         options: &SpawnOptions|
+         -> Result<ActorId, Error> {
+            let type_index = *self
+                .index
+                .get(&type_id)
+                .ok_or(SpawnError::NotRegistered(name))?;
+            Ok(self.backend.spawn_with(type_index, state, options)?)
+        };
+        let tree = crate::supervisor::tree_build(spec, self.backend.as_ref(), &mut spawn)?;
+        let idx = hub.add(tree);
+        Ok(Supervision::new(
+            hub.shared().clone(),
+            idx,
+            self.backend.clone(),
+            self.ask_timeout,
+            self.registry.clone(),
+        ))
+    }
+
+    fn hub(&self) -> Result<&Hub, Error> {
+        let hub = self
+            .hub
+            .get_or_init(|| match Hub::start(self.backend.clone()) {
+                Ok(h) => h,
+                Err(e) => {
+                    tracing::error!("cannot start the supervision thread: {e}");
+                    None
+                }
+            });
+        hub.as_ref().ok_or(Error::NoEvents(self.backend.kind()))
+    }
+
+    /// Lifecycle events (failures, in-place restarts, terminations, hung handlers) of actors
+    /// outside every supervision tree, oldest first; the supervision thread consumes the
+    /// events of supervised actors.
+    pub fn actor_events(&self) -> Vec<ringkernel_core::events::ActorEvent> {
+        match self.hub.get() {
+            Some(Some(hub)) => hub.take_other(),
+            _ => self.backend.events().map(|q| q.drain()).unwrap_or_default(),
+        }
     }
 
     /// Restarts a failed or stopped (`Terminated`) actor in place with `state` (same id, same
@@ -172,6 +227,10 @@ impl Runtime {
     /// [`Error::RegistryClosed`].
     pub fn shutdown(&self, deadline: Duration) -> Result<ShutdownReport, Error> {
         self.registry.close();
+        // No supervisor restarts anything while the backend stops.
+        if let Some(Some(hub)) = self.hub.get() {
+            hub.stop();
+        }
         Ok(self.backend.shutdown(deadline)?)
     }
 

@@ -96,3 +96,34 @@ impl Actor for Sink {
         })
     }
 }
+
+/// [`Adder`] whose handler fails (code 7) on `n == 0`: the restart benchmarks' actor.
+#[derive(Debug)]
+pub struct Flaky;
+impl Actor for Flaky {
+    const NAME: &'static str = "bench-flaky";
+    type State = Tally;
+    type Msg = Add;
+    type Reply = Tally;
+    fn handle(s: &mut Tally, m: &Add, _c: &Context) -> Result<Tally, HandlerError> {
+        if m.n == 0 {
+            return Err(HandlerError(7));
+        }
+        s.sum = s.sum.wrapping_add(m.n);
+        s.count += 1;
+        Ok(*s)
+    }
+    fn cuda_handler() -> Option<CudaHandler> {
+        Some(CudaHandler {
+            function: "bench_flaky",
+            state_type: "Tally",
+            msg_type: "Add",
+            reply_type: "Tally",
+            struct_defs: DEFS,
+            source:
+                "__device__ int bench_flaky(Tally* s, const Add* m, Tally* r, const rk_ctx* c) {\n\
+                     if (m->n == 0) return 7;\n\
+                     s->sum += m->n; s->count += 1; *r = *s; return 0; }",
+        })
+    }
+}
