@@ -15,6 +15,7 @@ use crate::actor_ref::ActorRef;
 use crate::builder::RuntimeBuilder;
 use crate::error::Error;
 use crate::registry::{Owner, Registry, RegistryEntry};
+use crate::resilience::Resilience;
 
 /// Deadline of the shutdown a [`Runtime`] performs when dropped without an explicit one.
 pub const DROP_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
@@ -34,6 +35,8 @@ pub struct Runtime {
     ask_timeout: Duration,
     fallback_reason: Option<String>,
     multi: Option<Arc<ringkernel_cuda::MultiGpuBackend>>,
+    /// Budgets, degradation and health ([`crate::resilience`]).
+    resilience: Resilience,
 }
 
 impl fmt::Debug for Runtime {
@@ -58,6 +61,7 @@ impl Runtime {
         ask_timeout: Duration,
         fallback_reason: Option<String>,
         multi: Option<Arc<ringkernel_cuda::MultiGpuBackend>>,
+        resilience: Resilience,
     ) -> Self {
         Runtime {
             backend,
@@ -66,7 +70,13 @@ impl Runtime {
             ask_timeout,
             fallback_reason,
             multi,
+            resilience,
         }
+    }
+
+    /// The monitor and its thread.
+    pub(crate) fn resilience(&self) -> &Resilience {
+        &self.resilience
     }
 
     /// The multi-GPU operations of a runtime built with [`Backend::MultiCuda`](crate::Backend):
@@ -86,15 +96,21 @@ impl Runtime {
     /// [`Runtime::spawn`] with options: an in-place restart policy (the backend restores the
     /// initial state and carries on when a handler fails, up to the policy's intensity: on the
     /// GPU inside the persistent kernel) and a shedding priority.
+    ///
+    /// Refused before the backend is asked with [`Error::Budget`] or [`Error::Overloaded`]
+    /// (memory budgets and pressure, degradation level: see [`crate::resilience`]).
     pub fn spawn_with<A: Actor>(
         &self,
         state: A::State,
         options: SpawnOptions,
     ) -> Result<ActorRef<A>, Error> {
         let type_index = self.type_index::<A>()?;
-        let id = self
-            .backend
-            .spawn_with(type_index, bytemuck::bytes_of(&state), &options)?;
+        let id = self.resilience.monitor().spawn(
+            type_index,
+            bytemuck::bytes_of(&state),
+            &options,
+            None,
+        )?;
         Ok(self.actor_ref(id))
     }
 
@@ -112,17 +128,19 @@ impl Runtime {
     /// the failure were dropped. A running actor is not restarted
     /// ([`SpawnError::NotRestartable`]): stop it first.
     pub fn restart<A: Actor>(&self, actor: &ActorRef<A>, state: A::State) -> Result<(), Error> {
-        Ok(self
-            .backend
-            .restart(actor.id(), bytemuck::bytes_of(&state))?)
+        self.backend
+            .restart(actor.id(), bytemuck::bytes_of(&state))?;
+        self.resilience.monitor().restarted(actor.id());
+        Ok(())
     }
 
-    fn actor_ref<A: Actor>(&self, id: ActorId) -> ActorRef<A> {
+    pub(crate) fn actor_ref<A: Actor>(&self, id: ActorId) -> ActorRef<A> {
         ActorRef::new(
             self.backend.clone(),
             id,
             self.ask_timeout,
             self.registry.clone(),
+            self.resilience.monitor().clone(),
         )
     }
 
@@ -172,6 +190,7 @@ impl Runtime {
     /// [`Error::RegistryClosed`].
     pub fn shutdown(&self, deadline: Duration) -> Result<ShutdownReport, Error> {
         self.registry.close();
+        self.resilience.stop();
         Ok(self.backend.shutdown(deadline)?)
     }
 
@@ -246,6 +265,7 @@ impl Runtime {
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.registry.close();
+        self.resilience.stop();
         match self.backend.shutdown(DROP_SHUTDOWN_DEADLINE) {
             Ok(report) => tracing::debug!(?report, "runtime shut down on drop"),
             Err(ShutdownError::AlreadyShutDown) => {}
