@@ -187,7 +187,8 @@ impl Runtime {
     /// `ShutdownError::AlreadyShutDown`.
     ///
     /// The name registry closes first: from then on its calls fail with
-    /// [`Error::RegistryClosed`].
+    /// [`Error::RegistryClosed`]. The resilience monitor stops sampling (its last health report,
+    /// level and events stay readable).
     pub fn shutdown(&self, deadline: Duration) -> Result<ShutdownReport, Error> {
         self.registry.close();
         self.resilience.stop();
