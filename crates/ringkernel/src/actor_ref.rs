@@ -11,6 +11,7 @@ use ringkernel_core::{
 };
 
 use crate::registry::Registry;
+use crate::resilience::Monitor;
 
 /// A handle to an actor of type `A`. Cheap to clone; `Send + Sync` whatever `A` is.
 pub struct ActorRef<A: Actor> {
@@ -19,6 +20,8 @@ pub struct ActorRef<A: Actor> {
     ask_timeout: Duration,
     /// The runtime's name registry: `stop` removes the actor's names from it.
     registry: Arc<Registry>,
+    /// The runtime's admission gate: every send passes [`Monitor::admit`].
+    gate: Arc<Monitor>,
     _actor: PhantomData<fn() -> A>,
 }
 
@@ -29,6 +32,7 @@ impl<A: Actor> Clone for ActorRef<A> {
             id: self.id,
             ask_timeout: self.ask_timeout,
             registry: self.registry.clone(),
+            gate: self.gate.clone(),
             _actor: PhantomData,
         }
     }
@@ -49,12 +53,14 @@ impl<A: Actor> ActorRef<A> {
         id: ActorId,
         ask_timeout: Duration,
         registry: Arc<Registry>,
+        gate: Arc<Monitor>,
     ) -> Self {
         ActorRef {
             backend,
             id,
             ask_timeout,
             registry,
+            gate,
             _actor: PhantomData,
         }
     }
@@ -86,16 +92,27 @@ impl<A: Actor> ActorRef<A> {
     }
 
     /// Sends `msg` without waiting; returns once the backend accepted it (not once processed).
+    ///
+    /// Under load (degradation level `Throttled` and above) a send the runtime does not admit,
+    /// or sheds for the actor's priority, fails with `SendError::Full` as a full mailbox does:
+    /// back off and retry. See [`crate::resilience`].
     pub fn tell(&self, msg: A::Msg) -> Result<(), SendError> {
-        self.backend.tell(self.envelope(&msg)?)
+        let env = self.envelope(&msg)?;
+        self.gate.admit(self.id, 1)?;
+        self.backend.tell(env)
     }
 
     /// Sends `msgs` in order, as batches where the backend supports it (on the GPU: one ring
     /// claim and one wake-up check per batch instead of per message). Returns how many were
     /// accepted: all of them, or fewer when the mailbox filled up — retry the rest then. Fails
     /// only when none was accepted. Per-sender FIFO holds within and across batches.
+    ///
+    /// Under load the runtime may admit only a prefix (fewer accepted), or none (`Full`), as
+    /// for [`tell`](Self::tell).
     pub fn tell_batch(&self, msgs: &[A::Msg]) -> Result<usize, SendError> {
         const CHUNK: usize = 64;
+        let admitted = self.gate.admit(self.id, msgs.len())?;
+        let msgs = msgs.get(..admitted).unwrap_or(msgs);
         let mut sent = 0;
         let mut envs = Vec::with_capacity(CHUNK.min(msgs.len()));
         for chunk in msgs.chunks(CHUNK) {
@@ -119,11 +136,14 @@ impl<A: Actor> ActorRef<A> {
 
     /// Sends `msg` as a request and returns the handle that yields the raw reply.
     fn request(&self, msg: A::Msg) -> Result<PendingReply, SendError> {
-        self.backend.ask(self.envelope(&msg)?)
+        let env = self.envelope(&msg)?;
+        self.gate.admit(self.id, 1)?;
+        self.backend.ask(env)
     }
 
     /// Asks with the runtime's default timeout (see
-    /// [`RuntimeBuilder::ask_timeout`](crate::RuntimeBuilder::ask_timeout)).
+    /// [`RuntimeBuilder::ask_timeout`](crate::RuntimeBuilder::ask_timeout)). Under load the
+    /// request may be refused with `SendError::Full`, as for [`tell`](Self::tell).
     pub async fn ask(&self, msg: A::Msg) -> Result<A::Reply, AskError> {
         self.ask_timeout(msg, self.ask_timeout).await
     }

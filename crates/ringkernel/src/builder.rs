@@ -2,12 +2,16 @@
 
 use std::any::TypeId;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
-use ringkernel_core::{Actor, ActorVTable};
+use ringkernel_core::envelope::ENVELOPE_SIZE;
+use ringkernel_core::health::Watchdog;
+use ringkernel_core::{Actor, ActorBackend, ActorVTable, MemoryBudgets, MemoryPolicy, Thresholds};
 use ringkernel_cpu::CpuConfig;
 
 use crate::error::Error;
+use crate::resilience::{Resilience, ResilienceConfig};
 use crate::runtime::Runtime;
 use crate::select::{self, Backend};
 
@@ -31,6 +35,7 @@ pub struct RuntimeBuilder {
     error: Option<Error>,
     cpu: CpuConfig,
     ask_timeout: Duration,
+    resilience: ResilienceConfig,
 }
 
 impl Default for RuntimeBuilder {
@@ -42,6 +47,7 @@ impl Default for RuntimeBuilder {
             error: None,
             cpu: CpuConfig::default(),
             ask_timeout: DEFAULT_ASK_TIMEOUT,
+            resilience: ResilienceConfig::default(),
         }
     }
 }
@@ -110,18 +116,104 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Memory budgets per actor, per tree and global (default: none); see
+    /// [`crate::resilience`] for what an actor books.
+    pub fn memory_budgets(mut self, budgets: MemoryBudgets) -> Self {
+        self.resilience.budgets = budgets;
+        self
+    }
+
+    /// Memory pressure at which spawns are refused, actors shed and checkpoints spilled
+    /// (default [`MemoryPolicy::default`]).
+    pub fn memory_policy(mut self, policy: MemoryPolicy) -> Self {
+        self.resilience.policy = policy;
+        self
+    }
+
+    /// Degradation thresholds, and how long the signals must stay calm before the level steps
+    /// down one (defaults: [`Thresholds::default`], 1 s).
+    pub fn degradation(mut self, thresholds: Thresholds, hold: Duration) -> Self {
+        self.resilience.thresholds = thresholds;
+        self.resilience.hold = hold;
+        self
+    }
+
+    /// Host sends admitted per second from `Throttled` up (a quarter of it from `Shedding`), and
+    /// the burst (defaults 100,000 and 10,000). Checked by [`build`](Self::build).
+    pub fn admission(mut self, rate_per_s: f64, burst: u32) -> Self {
+        self.resilience.admission_rate = rate_per_s;
+        self.resilience.admission_burst = burst;
+        self
+    }
+
+    /// How often the monitor samples the backend (default 10 ms, at least 100 µs).
+    pub fn monitor_interval(mut self, interval: Duration) -> Self {
+        self.resilience.interval = interval;
+        self
+    }
+
+    /// How long a handler may run before it counts as hung (default zero: every handler the
+    /// backend reports as long-running).
+    pub fn watchdog(mut self, deadline: Duration) -> Self {
+        self.resilience.watchdog = Watchdog { deadline };
+        self
+    }
+
+    /// Whether the monitor stops actors, lowest priority first, while memory pressure calls for
+    /// shedding (default false: the mitigation is only reported).
+    pub fn shed_actors_under_memory_pressure(mut self, shed: bool) -> Self {
+        self.resilience.shed_actors = shed;
+        self
+    }
+
     /// Builds the backend and starts it.
     pub fn build(self) -> Result<Runtime, Error> {
         if let Some(e) = self.error {
             return Err(e);
         }
-        let chosen = select::build(self.backend, &self.types, self.cpu)?;
+        let chosen = select::build(self.backend, &self.types, self.cpu.clone())?;
+        self.finish(chosen.backend, chosen.fallback_reason, chosen.multi)
+    }
+
+    /// Builds the runtime over a backend built elsewhere (another backend, a test double). It
+    /// must serve the registered actor types by registration index; the
+    /// [`backend`](Self::backend) choice and the CPU settings other than
+    /// [`mailbox_capacity`](Self::mailbox_capacity) (used for memory accounting) are ignored.
+    pub fn build_with_backend(self, backend: Arc<dyn ActorBackend>) -> Result<Runtime, Error> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        self.finish(backend, None, None)
+    }
+
+    fn finish(
+        self,
+        backend: Arc<dyn ActorBackend>,
+        fallback_reason: Option<String>,
+        multi: Option<Arc<ringkernel_cuda::MultiGpuBackend>>,
+    ) -> Result<Runtime, Error> {
+        let mailbox = (self.cpu.mailbox_capacity as u64).saturating_mul(ENVELOPE_SIZE as u64);
+        let type_bytes = self
+            .types
+            .iter()
+            .map(|t| (t.state_size as u64).saturating_add(mailbox))
+            .collect();
+        let resilience = Resilience::start(self.resilience, backend.clone(), type_bytes);
+        let resilience = match resilience {
+            Ok(r) => r,
+            Err(e) => {
+                // The backend is running: stop it before reporting.
+                let _ = backend.shutdown(crate::runtime::DROP_SHUTDOWN_DEADLINE);
+                return Err(e);
+            }
+        };
         Ok(Runtime::new(
-            chosen.backend,
+            backend,
             self.index,
             self.ask_timeout,
-            chosen.fallback_reason,
-            chosen.multi,
+            fallback_reason,
+            multi,
+            resilience,
         ))
     }
 }

@@ -1,6 +1,9 @@
 //! The facade's error type: one enum wrapping each lower layer's error with context.
 
-use ringkernel_core::{ActorId, CoreError, LifecycleState, ShutdownError, SpawnError};
+use ringkernel_core::degradation::DegradationError;
+use ringkernel_core::{
+    ActorId, BudgetError, CoreError, Level, LifecycleState, ShutdownError, SpawnError,
+};
 use ringkernel_cpu::CpuError;
 use ringkernel_cuda::CudaError;
 
@@ -124,4 +127,17 @@ pub enum Error {
     /// The backend raises no lifecycle events, so nothing can be supervised on it.
     #[error("the {0} backend raises no lifecycle events; it cannot be supervised")]
     NoEvents(ringkernel_core::BackendKind),
+    /// A spawn was refused by a memory budget, or by memory pressure
+    /// ([`BudgetError::SpawnsRefused`]); the backend was not asked. See [`crate::resilience`].
+    #[error("spawn refused: {0}")]
+    Budget(#[from] BudgetError),
+    /// A spawn was refused at this degradation level (`Critical`); the backend was not asked.
+    #[error("spawn refused: runtime is at degradation level {0}")]
+    Overloaded(Level),
+    /// A degradation or admission setting of the builder is invalid.
+    #[error("invalid resilience setting: {0}")]
+    Degradation(#[from] DegradationError),
+    /// The resilience monitor's thread could not be started.
+    #[error("cannot start the resilience monitor: {0}")]
+    Monitor(#[source] std::io::Error),
 }

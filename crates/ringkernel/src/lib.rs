@@ -34,6 +34,7 @@ pub mod builder;
 pub mod error;
 pub mod prelude;
 pub mod registry;
+pub mod resilience;
 pub mod runtime;
 mod select;
 pub mod supervisor;
@@ -42,18 +43,20 @@ pub use actor_ref::ActorRef;
 pub use builder::{RuntimeBuilder, DEFAULT_ASK_TIMEOUT};
 pub use error::Error;
 pub use registry::RegistryEntry;
+pub use resilience::ResilienceEvent;
 pub use runtime::{Runtime, DROP_SHUTDOWN_DEADLINE};
 pub use select::Backend;
 pub use supervisor::{Supervision, SupervisionEvent, SupervisorSpec};
 
 pub use ringkernel_core::envelope::flags as envelope_flags;
 pub use ringkernel_core::events::ActorEvent;
-pub use ringkernel_core::{checkpoint, supervision};
+pub use ringkernel_core::{budget, checkpoint, degradation, health, supervision};
 pub use ringkernel_core::{
-    Actor, ActorBackend, ActorId, AskError, BackendKind, Context, CoreError, CudaHandler,
-    DeadLetter, DeadLetterCounts, DeadLetterReason, Envelope, HandlerError, HlcTimestamp,
-    LifecycleState, Message, MessageTypeId, SendError, ShutdownError, ShutdownReport, SpawnError,
-    SpawnOptions,
+    Actor, ActorBackend, ActorId, AskError, BackendKind, BackendSignals, BudgetError, Context,
+    CoreError, CudaHandler, DeadLetter, DeadLetterCounts, DeadLetterReason, Envelope, EventQueue,
+    HandlerError, HealthReport, HlcTimestamp, Level, LifecycleState, MemoryBudgets, MemoryPolicy,
+    Message, MessageTypeId, NotReady, SendError, ShutdownError, ShutdownReport, SpawnError,
+    SpawnOptions, Thresholds, TreeId,
 };
 pub use ringkernel_cpu::CpuConfig;
 pub use ringkernel_cuda::multi;

@@ -4,6 +4,7 @@
 
 pub use crate::{
     gpu_actor, Actor, ActorId, ActorRef, AskError, Backend, BackendKind, Context, CudaHandler,
-    DeadLetter, DeadLetterReason, Error, HandlerError, LifecycleState, Message, MessageTypeId,
-    RegistryEntry, Runtime, SendError,
+    DeadLetter, DeadLetterReason, Error, HandlerError, HealthReport, Level, LifecycleState,
+    MemoryBudgets, Message, MessageTypeId, RegistryEntry, ResilienceEvent, Runtime, SendError,
+    SpawnOptions,
 };

@@ -15,6 +15,7 @@ use crate::actor_ref::ActorRef;
 use crate::builder::RuntimeBuilder;
 use crate::error::Error;
 use crate::registry::{Owner, Registry, RegistryEntry};
+use crate::resilience::Resilience;
 use crate::supervisor::{Hub, Supervision, SupervisorSpec};
 
 /// Deadline of the shutdown a [`Runtime`] performs when dropped without an explicit one.
@@ -37,6 +38,8 @@ pub struct Runtime {
     multi: Option<Arc<ringkernel_cuda::MultiGpuBackend>>,
     /// The supervision thread, started by the first `supervise`.
     hub: std::sync::OnceLock<Option<Hub>>,
+    /// Budgets, degradation and health ([`crate::resilience`]).
+    resilience: Resilience,
 }
 
 impl fmt::Debug for Runtime {
@@ -61,6 +64,7 @@ impl Runtime {
         ask_timeout: Duration,
         fallback_reason: Option<String>,
         multi: Option<Arc<ringkernel_cuda::MultiGpuBackend>>,
+        resilience: Resilience,
     ) -> Self {
         Runtime {
             backend,
@@ -70,7 +74,13 @@ impl Runtime {
             fallback_reason,
             multi,
             hub: std::sync::OnceLock::new(),
+            resilience,
         }
+    }
+
+    /// The monitor and its thread.
+    pub(crate) fn resilience(&self) -> &Resilience {
+        &self.resilience
     }
 
     /// The multi-GPU operations of a runtime built with [`Backend::MultiCuda`](crate::Backend):
@@ -90,15 +100,21 @@ impl Runtime {
     /// [`Runtime::spawn`] with options: an in-place restart policy (the backend restores the
     /// initial state and carries on when a handler fails, up to the policy's intensity: on the
     /// GPU inside the persistent kernel) and a shedding priority.
+    ///
+    /// Refused before the backend is asked with [`Error::Budget`] or [`Error::Overloaded`]
+    /// (memory budgets and pressure, degradation level: see [`crate::resilience`]).
     pub fn spawn_with<A: Actor>(
         &self,
         state: A::State,
         options: SpawnOptions,
     ) -> Result<ActorRef<A>, Error> {
         let type_index = self.type_index::<A>()?;
-        let id = self
-            .backend
-            .spawn_with(type_index, bytemuck::bytes_of(&state), &options)?;
+        let id = self.resilience.monitor().spawn(
+            type_index,
+            bytemuck::bytes_of(&state),
+            &options,
+            None,
+        )?;
         Ok(self.actor_ref(id))
     }
 
@@ -125,7 +141,10 @@ impl Runtime {
                 .index
                 .get(&type_id)
                 .ok_or(SpawnError::NotRegistered(name))?;
-            Ok(self.backend.spawn_with(type_index, state, options)?)
+            // Through the monitor: budgets and the degradation level apply to trees too.
+            self.resilience
+                .monitor()
+                .spawn(type_index, state, options, None)
         };
         let tree = crate::supervisor::tree_build(spec, self.backend.as_ref(), &mut spawn)?;
         let idx = hub.add(tree);
@@ -139,15 +158,15 @@ impl Runtime {
     }
 
     fn hub(&self) -> Result<&Hub, Error> {
-        let hub = self
-            .hub
-            .get_or_init(|| match Hub::start(self.backend.clone()) {
+        let hub = self.hub.get_or_init(|| {
+            match Hub::start(self.backend.clone(), self.resilience.monitor().clone()) {
                 Ok(h) => h,
                 Err(e) => {
                     tracing::error!("cannot start the supervision thread: {e}");
                     None
                 }
-            });
+            }
+        });
         hub.as_ref().ok_or(Error::NoEvents(self.backend.kind()))
     }
 
@@ -167,17 +186,19 @@ impl Runtime {
     /// the failure were dropped. A running actor is not restarted
     /// ([`SpawnError::NotRestartable`]): stop it first.
     pub fn restart<A: Actor>(&self, actor: &ActorRef<A>, state: A::State) -> Result<(), Error> {
-        Ok(self
-            .backend
-            .restart(actor.id(), bytemuck::bytes_of(&state))?)
+        self.backend
+            .restart(actor.id(), bytemuck::bytes_of(&state))?;
+        self.resilience.monitor().restarted(actor.id());
+        Ok(())
     }
 
-    fn actor_ref<A: Actor>(&self, id: ActorId) -> ActorRef<A> {
+    pub(crate) fn actor_ref<A: Actor>(&self, id: ActorId) -> ActorRef<A> {
         ActorRef::new(
             self.backend.clone(),
             id,
             self.ask_timeout,
             self.registry.clone(),
+            self.resilience.monitor().clone(),
         )
     }
 
@@ -224,13 +245,15 @@ impl Runtime {
     /// `ShutdownError::AlreadyShutDown`.
     ///
     /// The name registry closes first: from then on its calls fail with
-    /// [`Error::RegistryClosed`].
+    /// [`Error::RegistryClosed`]. The resilience monitor stops sampling (its last health report,
+    /// level and events stay readable).
     pub fn shutdown(&self, deadline: Duration) -> Result<ShutdownReport, Error> {
         self.registry.close();
         // No supervisor restarts anything while the backend stops.
         if let Some(Some(hub)) = self.hub.get() {
             hub.stop();
         }
+        self.resilience.stop();
         Ok(self.backend.shutdown(deadline)?)
     }
 
@@ -305,6 +328,7 @@ impl Runtime {
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.registry.close();
+        self.resilience.stop();
         match self.backend.shutdown(DROP_SHUTDOWN_DEADLINE) {
             Ok(report) => tracing::debug!(?report, "runtime shut down on drop"),
             Err(ShutdownError::AlreadyShutDown) => {}

@@ -176,6 +176,7 @@ impl Supervision {
             id,
             self.ask_timeout,
             self.registry.clone(),
+            self.hub.monitor().clone(),
         ))
     }
 

@@ -29,6 +29,10 @@ fn public_types_are_send_and_sync() {
     send::<ringkernel::CpuConfig>();
     send::<ringkernel_core::PendingReply>();
     unpin::<ringkernel_core::PendingReply>();
+    send::<ResilienceEvent>();
+    sync::<ResilienceEvent>();
+    send::<HealthReport>();
+    sync::<HealthReport>();
 }
 
 #[test]

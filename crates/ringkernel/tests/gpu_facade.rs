@@ -278,3 +278,94 @@ fn multi_gpu_runtime_migrates_an_actor_through_the_public_api() {
     assert_eq!((after.cents, after.deposits), (100, 12));
     rt.shutdown(T).unwrap();
 }
+
+#[test]
+fn a_supervision_tree_restarts_gpu_actors_in_the_kernel_and_from_the_host() {
+    use ringkernel::supervision::{Intensity, Strategy};
+    use ringkernel::{SpawnOptions, SupervisionEvent, SupervisorSpec};
+    let rt = runtime(Backend::Cuda);
+    let in_kernel = SpawnOptions::default().restart(Intensity {
+        max_restarts: 1,
+        period: Duration::from_secs(60),
+    });
+    let spec = SupervisorSpec::new(Strategy::OneForAll)
+        .max_restarts(5, Duration::from_secs(60))
+        .actor_with::<Account>(
+            "checking",
+            Balance {
+                cents: 100,
+                deposits: 0,
+            },
+            in_kernel,
+        )
+        .actor::<Account>(
+            "savings",
+            Balance {
+                cents: 500,
+                deposits: 0,
+            },
+        );
+    let s = rt.supervise(spec).unwrap();
+    let checking = s.actor::<Account>("checking").unwrap();
+    let savings = s.actor::<Account>("savings").unwrap();
+    let t = Duration::from_secs(10);
+    savings.ask_blocking(Deposit { cents: 1 }, t).unwrap();
+    // First failure: restarted inside the kernel by its policy; the supervisor only logs it.
+    checking.tell(Deposit { cents: -1 }).unwrap();
+    let r = checking.ask_blocking(Deposit { cents: 5 }, t).unwrap();
+    assert_eq!(
+        r,
+        Balance {
+            cents: 105,
+            deposits: 1
+        }
+    );
+    let wait_log = |n: usize| {
+        let until = std::time::Instant::now() + t;
+        while s.log().len() < n {
+            assert!(std::time::Instant::now() < until, "log: {:?}", s.log());
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        s.log()
+    };
+    assert!(matches!(
+        wait_log(1)[0],
+        SupervisionEvent::RestartedInPlace { .. }
+    ));
+    assert_eq!(
+        savings.ask_blocking(Deposit { cents: 0 }, t).unwrap().cents,
+        501
+    );
+    // Second failure: the policy is spent; one_for_all restarts both from the host (same ids,
+    // initial states, same kernel).
+    checking.tell(Deposit { cents: -1 }).unwrap();
+    let log = wait_log(2);
+    assert_eq!(
+        log[1],
+        SupervisionEvent::Restarted {
+            supervisor: String::new(),
+            failed: "checking".into(),
+            restarted: vec!["checking".into(), "savings".into()],
+        }
+    );
+    assert_eq!(
+        checking
+            .ask_blocking(Deposit { cents: 0 }, t)
+            .unwrap()
+            .cents,
+        100
+    );
+    assert_eq!(
+        savings.ask_blocking(Deposit { cents: 0 }, t).unwrap().cents,
+        500
+    );
+    // The restarted incarnation has its in-kernel policy again.
+    checking.tell(Deposit { cents: -1 }).unwrap();
+    assert!(matches!(
+        wait_log(3)[2],
+        SupervisionEvent::RestartedInPlace { .. }
+    ));
+    s.stop();
+    assert_eq!(checking.state(), LifecycleState::Terminated);
+    rt.shutdown(t).unwrap();
+}

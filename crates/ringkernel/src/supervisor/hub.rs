@@ -13,6 +13,7 @@ use ringkernel_core::events::{ActorEvent, EventQueue};
 use ringkernel_core::{ActorBackend, LifecycleState};
 
 use super::tree::Tree;
+use crate::resilience::Monitor;
 
 /// Events kept for `actor_events` before the oldest go.
 const OTHER_CAPACITY: usize = 4096;
@@ -24,6 +25,8 @@ pub(crate) struct HubShared {
     closing: AtomicBool,
     backend: Arc<dyn ActorBackend>,
     events: Arc<EventQueue>,
+    /// Books the memory of restarted actors again.
+    monitor: Arc<Monitor>,
 }
 
 #[derive(Debug, Default)]
@@ -35,6 +38,11 @@ struct HubState {
 impl HubShared {
     fn lock(&self) -> MutexGuard<'_, HubState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The monitor sends pass through.
+    pub(crate) fn monitor(&self) -> &Arc<Monitor> {
+        &self.monitor
     }
 
     /// Runs `f` on tree `idx` under the lock.
@@ -66,6 +74,9 @@ impl HubShared {
             ActorEvent::Restarted { error, .. } => tree.on_in_place_restart(actor, error),
             _ => {}
         }
+        for id in tree.restarted.drain(..) {
+            self.monitor.restarted(id);
+        }
     }
 }
 
@@ -78,7 +89,10 @@ pub(crate) struct Hub {
 
 impl Hub {
     /// Starts the thread on `backend`'s events; `None` if the backend raises none.
-    pub(crate) fn start(backend: Arc<dyn ActorBackend>) -> Result<Option<Hub>, std::io::Error> {
+    pub(crate) fn start(
+        backend: Arc<dyn ActorBackend>,
+        monitor: Arc<Monitor>,
+    ) -> Result<Option<Hub>, std::io::Error> {
         let Some(events) = backend.events() else {
             return Ok(None);
         };
@@ -87,6 +101,7 @@ impl Hub {
             closing: AtomicBool::new(false),
             backend,
             events,
+            monitor,
         });
         let s = shared.clone();
         let thread = std::thread::Builder::new()

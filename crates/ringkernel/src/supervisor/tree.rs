@@ -64,6 +64,8 @@ pub(crate) struct Tree {
     pub(crate) log: VecDeque<SupervisionEvent>,
     /// Set by [`Tree::stop_all`] and when the root gives up: failures are not handled any more.
     pub(crate) down: bool,
+    /// Actors restarted since the hub last looked (it books their memory again).
+    pub(crate) restarted: Vec<ActorId>,
 }
 
 impl Tree {
@@ -256,8 +258,9 @@ impl Tree {
                     }
                     _ => restart(backend, id, state),
                 };
-                if let Err(why) = result {
-                    self.record(SupervisionEvent::RestartFailed { child: path, why });
+                match result {
+                    Ok(()) => self.restarted.push(id),
+                    Err(why) => self.record(SupervisionEvent::RestartFailed { child: path, why }),
                 }
             }
             Child::Node(n) => {
