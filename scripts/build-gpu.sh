@@ -40,3 +40,8 @@ rm -f "$json"
 strip gpu-bin/* 2>/dev/null || true
 cp scripts/run-gpu.sh "$out/"
 du -sh "$out"
+# The commit these binaries were built from (run-gpu.sh exports it for the benchmark reports).
+{
+  echo "RINGKERNEL_BUILD_COMMIT=$(git rev-parse --short HEAD)"
+  if [[ -n $(git status --porcelain --untracked-files=no) ]]; then echo "RINGKERNEL_BUILD_DIRTY=1"; else echo "RINGKERNEL_BUILD_DIRTY=0"; fi
+} > "$out/BUILD"

@@ -16,6 +16,8 @@ export RINGKERNEL_CACHE_DIR=${RINGKERNEL_CACHE_DIR:-/tmp/ringkernel-ptx}
 # Never NVLink multicast (it can take a shared host's GPUs out of service); we use no NCCL, but
 # keep the switch set for anything that does.
 export NCCL_NVLS_ENABLE=0
+# The commit the binaries were built from (written by build-gpu.sh), for the benchmark reports.
+if [[ -f $bin/BUILD ]]; then set -a; source "$bin/BUILD"; set +a; fi
 gpus=$(nvidia-smi -L | grep -c '^GPU')
 # Tests that need two GPUs are named two_gpus_*.
 two=()

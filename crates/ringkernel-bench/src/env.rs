@@ -57,13 +57,21 @@ impl Environment {
             cpu_available: std::thread::available_parallelism().map_or(0, |n| n.get()),
             gpu,
             utc: utc_now_iso8601(),
-            git_commit: run_stdout("git", &["rev-parse", "--short", "HEAD"]),
-            git_dirty: Command::new("git")
-                .args(["status", "--porcelain", "--untracked-files=no"])
-                .output()
+            // Binaries built by scripts/build-gpu.sh run elsewhere, where the checkout's git
+            // state need not match what was built: the build records its commit, run-gpu.sh
+            // exports it.
+            git_commit: std::env::var("RINGKERNEL_BUILD_COMMIT")
                 .ok()
-                .filter(|o| o.status.success())
-                .map(|o| !o.stdout.is_empty()),
+                .or_else(|| run_stdout("git", &["rev-parse", "--short", "HEAD"])),
+            git_dirty: match std::env::var("RINGKERNEL_BUILD_DIRTY") {
+                Ok(v) => Some(v == "1"),
+                Err(_) => Command::new("git")
+                    .args(["status", "--porcelain", "--untracked-files=no"])
+                    .output()
+                    .ok()
+                    .filter(|o| o.status.success())
+                    .map(|o| !o.stdout.is_empty()),
+            },
             build_profile: if cfg!(debug_assertions) {
                 "debug".into()
             } else {

@@ -87,6 +87,11 @@ __device__ bool rk_run_one(const rk_params& p, rk_actor_regs& a, rk_actor_entry*
   const bool is_ask = (m.header.flags & RK_FLAG_ASK) != 0;
   if (m.header.flags & RK_FLAG_CONTROL) {
     if (m.header.type_id == RK_CTRL_START) {
+      // The host wrote the state (and restart image) by DMA before queueing START. This SM's L1
+      // may still hold lines of them from an earlier incarnation (a restart reuses the block),
+      // and L1 is not coherent with DMA: an acquire fence at system scope invalidates it, so
+      // the handlers below read what the host wrote.
+      cuda::atomic_thread_fence(cuda::memory_order_acquire, cuda::thread_scope_system);
       const rk_start_payload* sp = (const rk_start_payload*)m.payload;
       a.type_index = sp->type_index;
       a.actor_id = sp->actor_id;

@@ -123,6 +123,30 @@ fn a_failed_handler_restarts_inside_the_kernel_and_the_queue_behind_it_runs_on_t
 }
 
 #[test]
+fn repeated_in_place_restarts_each_restore_the_image() {
+    let b = backend(CudaConfig::default());
+    let a = b
+        .spawn_with(
+            COUNTER,
+            bytemuck::bytes_of(&Total { sum: 50, count: 0 }),
+            &policy(8, Duration::from_millis(1)),
+        )
+        .unwrap();
+    for i in 0..200 {
+        // Work on the state first, so a restore has something to undo.
+        for _ in 0..3 {
+            tell(&b, a, Add { n: 1 });
+        }
+        tell(&b, a, FAIL);
+        let r = ask(&b, a, Add { n: 2 }).unwrap();
+        assert_eq!(r, Total { sum: 52, count: 1 }, "iteration {i}");
+        // At most 8 restarts per 1 ms window.
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    assert_eq!(b.state_of(a), Some(LifecycleState::Active));
+}
+
+#[test]
 fn the_restart_window_slides() {
     let b = backend(CudaConfig::default());
     let a = b

@@ -80,7 +80,7 @@ fn expect_fresh(r: Result<Tally, AskError>) -> Result<(), BenchError> {
         Ok(t) if t.count == 1 => Ok(()),
         Ok(t) => Err(BenchError::bench(
             "restart",
-            format!("state not restored: count {} after a restart", t.count),
+            format!("state not restored: {t:?} after a restart (expected count 1)"),
         )),
         Err(e) => Err(BenchError::bench("ask", e)),
     }

@@ -267,6 +267,35 @@ impl<T: Copy + Send> MpscRing<T> {
         }
         n
     }
+    /// Copies the items a [`pop_batch`](Self::pop_batch) would take now, oldest first, into
+    /// `out` (appending), without taking them: a snapshot of the mailbox for a checkpoint.
+    /// Returns how many were copied.
+    ///
+    /// # Safety
+    ///
+    /// The same duties as [`pop`](Self::pop): the caller is the ring's one consumer for the
+    /// duration of the call (no slot it reads can be freed and refilled meanwhile).
+    pub unsafe fn peek_into(&self, out: &mut Vec<T>) -> usize {
+        let cap = self.mask + 1;
+        // Relaxed: as in `pop`.
+        let mut head = self.head.load(Ordering::Relaxed);
+        let mut n = 0usize;
+        while (n as u64) < cap {
+            let slot = self.slot(head);
+            // Acquire: as in `pop`.
+            if slot.stamp.load(Ordering::Acquire) != head.wrapping_add(1) {
+                break;
+            }
+            out.push(slot.value.with(|p| {
+                // SAFETY: as in `pop`: the slot holds the initialised item of `head`; only the
+                // consumer (us, duty 1) could free it, so no producer overwrites it meanwhile.
+                unsafe { p.read().assume_init() }
+            }));
+            head = next_stamp(head, cap);
+            n += 1;
+        }
+        n
+    }
 }
 
 impl<T> MpscRing<T> {
@@ -454,6 +483,27 @@ mod tests {
         clone::<MpscProducer<u64>>();
         send::<MpscConsumer<u64>>();
         <MpscConsumer<u64> as AmbiguousIfSync<_>>::check();
+    }
+
+    #[test]
+    fn peek_copies_without_taking_across_the_wrap() {
+        let r = MpscRing::<u64>::new(4).unwrap();
+        let mut out = Vec::new();
+        // SAFETY (all unsafe calls below): this test thread is the only consumer.
+        assert_eq!(unsafe { r.peek_into(&mut out) }, 0);
+        for v in 0..3 {
+            r.push(v).unwrap();
+        }
+        assert_eq!(unsafe { r.pop() }, Some(0));
+        for v in 3..5 {
+            r.push(v).unwrap();
+        }
+        // Full (1, 2, 3, 4), wrapped.
+        assert_eq!(unsafe { r.peek_into(&mut out) }, 4);
+        assert_eq!(out, vec![1, 2, 3, 4]);
+        let mut all = [0u64; 8];
+        assert_eq!(unsafe { r.pop_batch(&mut all) }, 4, "peek took nothing");
+        assert_eq!(&all[..4], &[1, 2, 3, 4]);
     }
 
     #[test]
