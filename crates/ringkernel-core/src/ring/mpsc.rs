@@ -488,20 +488,26 @@ mod tests {
     #[test]
     fn peek_copies_without_taking_across_the_wrap() {
         let r = MpscRing::<u64>::new(4).unwrap();
-        let mut out = Vec::new();
-        // SAFETY (all unsafe calls below): this test thread is the only consumer.
-        assert_eq!(unsafe { r.peek_into(&mut out) }, 0);
+        let peek = |r: &MpscRing<u64>| {
+            let mut out = Vec::new();
+            // SAFETY: this test thread is the ring's only consumer.
+            let n = unsafe { r.peek_into(&mut out) };
+            assert_eq!(n, out.len());
+            out
+        };
+        assert!(peek(&r).is_empty());
         for v in 0..3 {
             r.push(v).unwrap();
         }
+        // SAFETY: as above.
         assert_eq!(unsafe { r.pop() }, Some(0));
         for v in 3..5 {
             r.push(v).unwrap();
         }
         // Full (1, 2, 3, 4), wrapped.
-        assert_eq!(unsafe { r.peek_into(&mut out) }, 4);
-        assert_eq!(out, vec![1, 2, 3, 4]);
+        assert_eq!(peek(&r), vec![1, 2, 3, 4]);
         let mut all = [0u64; 8];
+        // SAFETY: as above.
         assert_eq!(unsafe { r.pop_batch(&mut all) }, 4, "peek took nothing");
         assert_eq!(&all[..4], &[1, 2, 3, 4]);
     }
