@@ -2,6 +2,7 @@
 //! process and one run on one card (see docs/benchmarks/README.md).
 
 pub mod actors;
+pub mod checkpoints;
 pub mod hopper;
 pub mod multi;
 pub mod resilience;

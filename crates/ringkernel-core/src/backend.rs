@@ -11,6 +11,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::checkpoint::ActorSnapshot;
 use crate::dead_letter::{DeadLetter, DeadLetterCounts};
 use crate::envelope::Envelope;
 use crate::events::EventQueue;
@@ -88,6 +89,27 @@ pub enum SpawnError {
         /// The most the backend tracks.
         max: u32,
     },
+}
+
+/// Why a snapshot of live actors failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SnapshotError {
+    /// The backend cannot take snapshots (the text says what is missing).
+    #[error("{0} is not supported by this backend")]
+    Unsupported(&'static str),
+    /// No such actor, or it was never started.
+    #[error("no actor {0} to snapshot")]
+    UnknownActor(ActorId),
+    /// The runtime is shutting down.
+    #[error("runtime is shut down")]
+    ShutDown,
+    /// The actor did not answer in time (its handler may be hung).
+    #[error("actor {0} did not answer the snapshot request in time")]
+    Timeout(ActorId),
+    /// The backend failed; the text says how.
+    #[error("backend failure: {0}")]
+    Backend(String),
 }
 
 /// Most in-place restarts per period a restart policy may ask for, on every backend (a GPU block
@@ -233,6 +255,33 @@ pub trait ActorBackend: Send + Sync + fmt::Debug {
     /// Dead letters recorded since the backend started, by reason.
     fn dead_letter_counts(&self) -> DeadLetterCounts {
         DeadLetterCounts::default()
+    }
+
+    /// Every actor this backend has spawned (in any lifecycle state but `Dormant`), by id.
+    fn actors(&self) -> Vec<ActorId> {
+        Vec::new()
+    }
+
+    /// The registration index of `id`'s type, or `None` for an id this runtime never issued.
+    fn type_index_of(&self, id: ActorId) -> Option<usize> {
+        let _ = id;
+        None
+    }
+
+    /// Snapshots live actors without stopping them: each actor's state after exactly the
+    /// messages queued before the request, and the messages other actors had sent it and it
+    /// had not taken yet. The default: [`SnapshotError::Unsupported`].
+    fn snapshot(&self, ids: &[ActorId]) -> Result<Vec<ActorSnapshot>, SnapshotError> {
+        let _ = ids;
+        Err(SnapshotError::Unsupported("snapshots"))
+    }
+
+    /// Restores `snapshot` into this runtime as actor `snapshot.id` of the type registered at
+    /// `type_index` (the id must not be taken yet): its state, then its saved messages, queued
+    /// before anything sent after this returns. The default: [`SpawnError::Unsupported`].
+    fn restore(&self, type_index: usize, snapshot: &ActorSnapshot) -> Result<(), SpawnError> {
+        let _ = (type_index, snapshot);
+        Err(SpawnError::Unsupported("restore"))
     }
 
     /// The queue this backend pushes its [`ActorEvent`](crate::events::ActorEvent)s into, or

@@ -31,8 +31,8 @@ pub mod sync;
 
 pub use actor::{Actor, ActorVTable, Context, CudaHandler, HandlerError};
 pub use backend::{
-    ActorBackend, BackendKind, BackendSignals, ShutdownError, ShutdownReport, SpawnError,
-    SpawnOptions,
+    ActorBackend, BackendKind, BackendSignals, ShutdownError, ShutdownReport, SnapshotError,
+    SpawnError, SpawnOptions,
 };
 pub use budget::{BudgetError, BudgetLedger, MemoryBudgets, MemoryPolicy, Mitigations, TreeId};
 pub use dead_letter::{DeadLetter, DeadLetterCounts, DeadLetterReason};

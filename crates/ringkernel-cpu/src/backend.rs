@@ -1,6 +1,7 @@
 //! [`CpuBackend`]: the [`ActorBackend`] contract on worker threads.
 
 use ringkernel_core::backend::MAX_IN_PLACE_RESTARTS;
+use ringkernel_core::checkpoint::ActorSnapshot;
 use ringkernel_core::events::EventQueue;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,7 +12,7 @@ use crossbeam_utils::CachePadded;
 use ringkernel_core::{
     ActorBackend, ActorId, ActorVTable, AskError, BackendKind, BackendSignals, Envelope, Hlc,
     LifecycleState, PendingReply, ReplyOutcome, SendError, ShutdownError, ShutdownReport,
-    SpawnError, SpawnOptions,
+    SnapshotError, SpawnError, SpawnOptions,
 };
 
 use crate::asks::PendingAsks;
@@ -26,6 +27,9 @@ use crate::worker;
 
 /// Deadline used when a backend is dropped without an explicit shutdown.
 pub const DROP_DEADLINE: Duration = Duration::from_secs(2);
+
+/// How long a snapshot waits to hold a busy actor.
+const SNAPSHOT_DEADLINE: Duration = Duration::from_secs(5);
 
 /// The CPU backend: actors run their native handlers on a pool of worker threads.
 ///
@@ -147,6 +151,117 @@ impl CpuBackend {
         Some(unsafe { cell.state_bytes() })
     }
 
+    /// Spawns at the next id, or at exactly `at` (a restore).
+    fn spawn_at(
+        &self,
+        type_index: usize,
+        state: &[u8],
+        options: &SpawnOptions,
+        at: Option<ActorId>,
+    ) -> Result<ActorId, SpawnError> {
+        let shared = &self.shared;
+        if let Some(i) = options.restart {
+            if i.max_restarts > MAX_IN_PLACE_RESTARTS {
+                return Err(SpawnError::RestartPolicy {
+                    asked: i.max_restarts,
+                    max: MAX_IN_PLACE_RESTARTS,
+                });
+            }
+        }
+        if shared.closed.load(Ordering::Acquire) {
+            return Err(SpawnError::ShutDown);
+        }
+        let vt = shared.types.get(type_index).ok_or_else(|| {
+            SpawnError::Backend(format!("no actor type registered at index {type_index}"))
+        })?;
+        if state.len() != vt.state_size {
+            return Err(SpawnError::BadState {
+                len: state.len(),
+                expected: vt.state_size,
+            });
+        }
+        let idx = match at {
+            None => shared.table.reserve().ok_or(SpawnError::TooManyActors {
+                limit: shared.table.limit(),
+            })?,
+            Some(id) if shared.table.reserve_exact(id.raw()) => id.raw(),
+            Some(id) => {
+                return Err(SpawnError::Backend(format!(
+                    "actor id {id} is taken (or beyond max_actors) in this runtime"
+                )))
+            }
+        };
+        let id = ActorId::from_raw(idx);
+        // Cannot truncate: a registered message fits MAX_PAYLOAD (80) bytes.
+        let msg_len = vt.msg_size as u16;
+        let mut cell = ActorCell::new(
+            id,
+            type_index,
+            vt.msg_type.0,
+            msg_len,
+            idx as usize % shared.sched.workers(),
+            state,
+            shared.config.mailbox_capacity,
+        )
+        .map_err(|e| SpawnError::Backend(e.to_string()))?;
+        cell.restart = options
+            .restart
+            .filter(|i| i.max_restarts > 0 && !i.period.is_zero())
+            .map(|i| Mutex::new(InPlace::new(i, state)));
+        // Dormant -> Initializing -> Active: on the CPU, initializing is the state copy above.
+        cell.lifecycle
+            .transition(LifecycleState::Initializing)
+            .and_then(|_| cell.lifecycle.transition(LifecycleState::Active))
+            .map_err(|e| SpawnError::Backend(e.to_string()))?;
+        shared
+            .table
+            .insert(idx, cell)
+            .ok_or_else(|| SpawnError::Backend(format!("actor table has no slot {idx}")))?;
+        Ok(id)
+    }
+
+    /// A snapshot of one actor: its state and the messages queued for it, taken while this
+    /// thread holds the actor (no worker runs it meanwhile; see `cell.rs`).
+    fn snapshot_one(&self, id: ActorId) -> Result<ActorSnapshot, SnapshotError> {
+        let shared = &self.shared;
+        if shared.closed.load(Ordering::Acquire) {
+            return Err(SnapshotError::ShutDown);
+        }
+        let cell = shared
+            .table
+            .get(id.raw())
+            .ok_or(SnapshotError::UnknownActor(id))?;
+        let type_name = shared
+            .types
+            .get(cell.type_index)
+            .map_or("", |vt| vt.name)
+            .to_owned();
+        // A worker gives the hold up when the actor's mailbox runs empty, so under unbroken
+        // traffic this can wait; it gives up after the deadline.
+        let until = Instant::now() + SNAPSHOT_DEADLINE;
+        while !cell.try_schedule() {
+            if Instant::now() >= until {
+                return Err(SnapshotError::Timeout(id));
+            }
+            std::thread::yield_now();
+        }
+        // SAFETY: we hold the actor (rule 2 in cell.rs): no worker touches its state, and we
+        // are its mailbox's only consumer until the release below.
+        let state = unsafe { cell.state_bytes() };
+        let mut mailbox = Vec::new();
+        // SAFETY: as above.
+        unsafe { cell.mailbox.peek_into(&mut mailbox) };
+        if cell.release_and_recheck() {
+            shared.sched.enqueue(cell.home, id.raw());
+        }
+        Ok(ActorSnapshot {
+            id,
+            type_name,
+            state,
+            mailbox,
+        })
+    }
+
     fn cell(&self, id: ActorId) -> Result<&ActorCell, SendError> {
         self.shared
             .table
@@ -224,57 +339,38 @@ impl ActorBackend for CpuBackend {
         state: &[u8],
         options: &SpawnOptions,
     ) -> Result<ActorId, SpawnError> {
-        let shared = &self.shared;
-        if let Some(i) = options.restart {
-            if i.max_restarts > MAX_IN_PLACE_RESTARTS {
-                return Err(SpawnError::RestartPolicy {
-                    asked: i.max_restarts,
-                    max: MAX_IN_PLACE_RESTARTS,
-                });
-            }
-        }
-        if shared.closed.load(Ordering::Acquire) {
-            return Err(SpawnError::ShutDown);
-        }
-        let vt = shared.types.get(type_index).ok_or_else(|| {
-            SpawnError::Backend(format!("no actor type registered at index {type_index}"))
-        })?;
-        if state.len() != vt.state_size {
-            return Err(SpawnError::BadState {
-                len: state.len(),
-                expected: vt.state_size,
-            });
-        }
-        let idx = shared.table.reserve().ok_or(SpawnError::TooManyActors {
-            limit: shared.table.limit(),
-        })?;
-        let id = ActorId::from_raw(idx);
-        // Cannot truncate: a registered message fits MAX_PAYLOAD (80) bytes.
-        let msg_len = vt.msg_size as u16;
-        let mut cell = ActorCell::new(
-            id,
+        self.spawn_at(type_index, state, options, None)
+    }
+
+    fn actors(&self) -> Vec<ActorId> {
+        self.shared.table.iter().map(|c| c.id).collect()
+    }
+
+    fn type_index_of(&self, id: ActorId) -> Option<usize> {
+        self.shared.table.get(id.raw()).map(|c| c.type_index)
+    }
+
+    fn snapshot(&self, ids: &[ActorId]) -> Result<Vec<ActorSnapshot>, SnapshotError> {
+        ids.iter().map(|&id| self.snapshot_one(id)).collect()
+    }
+
+    fn restore(&self, type_index: usize, snapshot: &ActorSnapshot) -> Result<(), SpawnError> {
+        let id = self.spawn_at(
             type_index,
-            vt.msg_type.0,
-            msg_len,
-            idx as usize % shared.sched.workers(),
-            state,
-            shared.config.mailbox_capacity,
-        )
-        .map_err(|e| SpawnError::Backend(e.to_string()))?;
-        cell.restart = options
-            .restart
-            .filter(|i| i.max_restarts > 0 && !i.period.is_zero())
-            .map(|i| Mutex::new(InPlace::new(i, state)));
-        // Dormant -> Initializing -> Active: on the CPU, initializing is the state copy above.
-        cell.lifecycle
-            .transition(LifecycleState::Initializing)
-            .and_then(|_| cell.lifecycle.transition(LifecycleState::Active))
-            .map_err(|e| SpawnError::Backend(e.to_string()))?;
-        shared
-            .table
-            .insert(idx, cell)
-            .ok_or_else(|| SpawnError::Backend(format!("actor table has no slot {idx}")))?;
-        Ok(id)
+            &snapshot.state,
+            &SpawnOptions::default(),
+            Some(snapshot.id),
+        )?;
+        for env in &snapshot.mailbox {
+            let mut e = *env;
+            e.header.receiver = id.raw();
+            e.header.flags = 0;
+            e.header.correlation = 0;
+            self.shared.push_restored(e).map_err(|err| {
+                SpawnError::Backend(format!("restoring a message of {id}: {err}"))
+            })?;
+        }
+        Ok(())
     }
 
     fn tell(&self, env: Envelope) -> Result<(), SendError> {

@@ -107,6 +107,26 @@ impl Shared {
         Ok(())
     }
 
+    /// Enqueues a restored message as it was (sender and stamp kept; the clock merges the
+    /// stamp so later stamps follow it).
+    pub(crate) fn push_restored(&self, env: Envelope) -> Result<(), SendError> {
+        let cell = self.admit(&env)?;
+        let _ = self.hlc.merge(env.timestamp());
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        if self.closed.load(Ordering::SeqCst) {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            return Err(SendError::ShutDown);
+        }
+        if let Err(PushError::Full(_)) = cell.mailbox.push(env) {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            return Err(SendError::Full(cell.id));
+        }
+        if cell.try_schedule() {
+            self.sched.enqueue(cell.home, cell.id.raw());
+        }
+        Ok(())
+    }
+
     pub(crate) fn tell(&self, mut env: Envelope) -> Result<(), SendError> {
         let cell = self.admit(&env)?;
         env.header.flags &= !(flags::ASK | flags::REPLY | flags::FAILED);

@@ -52,6 +52,19 @@ impl ActorTable {
             .map(|n| n as u32)
     }
 
+    /// Reserves exactly `idx` (for a restore): only if no id at or above it was handed out yet;
+    /// the ids skipped stay unused.
+    pub(crate) fn reserve_exact(&self, idx: u32) -> bool {
+        let i = idx as usize;
+        i < self.max
+            && self
+                .next
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                    (n <= i).then_some(i + 1)
+                })
+                .is_ok()
+    }
+
     /// Ids reserved so far (every id below this was handed out or is being filled).
     pub(crate) fn reserved(&self) -> usize {
         self.next.load(Ordering::Acquire)

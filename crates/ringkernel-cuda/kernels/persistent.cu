@@ -79,9 +79,15 @@ __device__ __forceinline__ void rk_publish_mode(rk_actor_entry* e, rk_u32 mode) 
   cuda::atomic_ref<rk_u32, cuda::thread_scope_device>(e->mode).store(mode, cuda::memory_order_release);
 }
 
-// Runs one message on lane 0: control, handler, reply or notice into `out`. Returns true for
-// SHUTDOWN (the block leaves after this message).
-__device__ bool rk_run_one(const rk_params& p, rk_actor_regs& a, rk_actor_entry* entry,
+// What rk_run_one asks of the block after a message.
+#define RK_RUN_ON 0
+#define RK_RUN_SHUTDOWN 1
+#define RK_RUN_SNAPSHOT 2
+
+// Runs one message on lane 0: control, handler, reply or notice into `out`. Returns RK_RUN_ON,
+// RK_RUN_SHUTDOWN (the block leaves after this message) or RK_RUN_SNAPSHOT (the warp copies the
+// state before the next message; the SNAPSHOTTED notice is the last envelope in `out`).
+__device__ int rk_run_one(const rk_params& p, rk_actor_regs& a, rk_actor_entry* entry,
                            void* state, const rk_envelope& m, rk_envelope* out, rk_u32* outs) {
   ++a.consumed;
   const bool is_ask = (m.header.flags & RK_FLAG_ASK) != 0;
@@ -142,10 +148,18 @@ __device__ bool rk_run_one(const rk_params& p, rk_actor_regs& a, rk_actor_entry*
         a.started = 1;
         rk_publish_mode(entry, RK_MODE_ACTIVE);
       }
+    } else if (m.header.type_id == RK_CTRL_SNAPSHOT) {
+      rk_envelope* r = rk_emit(out, outs, a.actor_id, m, RK_NOTICE_SNAPSHOTTED, RK_FLAG_CONTROL, &a.clock);
+      r->header.receiver = RK_HOST_ID;
+      r->header.payload_len = 24;
+      ((rk_u64*)r->payload)[0] = *(const rk_u64*)m.payload;
+      ((rk_u64*)r->payload)[1] = a.k2k_head;
+      ((rk_u64*)r->payload)[2] = ~0ull;  // the copy fills in the count
+      return p.snap_pool != 0 ? RK_RUN_SNAPSHOT : RK_RUN_ON;
     } else if (m.header.type_id == RK_CTRL_SHUTDOWN) {
-      return true;
+      return RK_RUN_SHUTDOWN;
     }
-    return false;
+    return RK_RUN_ON;
   }
   const bool from_device = m.header.sender != RK_HOST_ID;
   if (a.mode != RK_MODE_ACTIVE) {
@@ -158,7 +172,7 @@ __device__ bool rk_run_one(const rk_params& p, rk_actor_regs& a, rk_actor_entry*
       *d = m;
       d->header.flags = RK_DEAD_STOPPED;
     }
-    return false;
+    return RK_RUN_ON;
   }
   rk_ctx ctx;
   ctx.self_id = a.device_id;
@@ -179,7 +193,7 @@ __device__ bool rk_run_one(const rk_params& p, rk_actor_regs& a, rk_actor_entry*
       *d = m;
       d->header.flags = RK_DEAD_REJECTED;
     }
-    return false;
+    return RK_RUN_ON;
   }
   ++a.processed;
   if (rc != 0) {
@@ -199,7 +213,7 @@ __device__ bool rk_run_one(const rk_params& p, rk_actor_regs& a, rk_actor_entry*
     e->header.receiver = is_ask ? m.header.sender : RK_HOST_ID;
     *(rk_u32*)e->payload = (rk_u32)rc;
     e->header.payload_len = 4;
-    return false;
+    return RK_RUN_ON;
   }
   if (is_ask) {
     r->header.sender = a.actor_id;
@@ -210,7 +224,7 @@ __device__ bool rk_run_one(const rk_params& p, rk_actor_regs& a, rk_actor_entry*
     r->header.hlc = rk_hlc_local(&a.clock, 0);
     ++*outs;
   }
-  return false;
+  return RK_RUN_ON;
 }
 
 // The router: the last block of the grid. Lane 0 drains the doorbell ring (host -> device, mapped)
@@ -389,12 +403,19 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
     __syncwarp();
 
     // 3. Lane 0 runs the host batch in ring order, then up to RK_WINDOW K2K messages.
-    rk_u32 outs = 0, i = 0, stop = 0;
+    rk_u32 outs = 0, i = 0, stop = 0, snap = 0;
     const long long handlers_from = clock64();
     if (lane == 0) {
       for (; i < n; ++i) {
-        if (rk_run_one(p, a, entry, state, in[i], out, &outs)) {
+        const int run = rk_run_one(p, a, entry, state, in[i], out, &outs);
+        if (run == RK_RUN_SHUTDOWN) {
           stop = 1;
+          ++i;
+          break;
+        }
+        if (run == RK_RUN_SNAPSHOT) {
+          // The cut: nothing after the request runs before the copy below.
+          snap = outs;
           ++i;
           break;
         }
@@ -403,7 +424,7 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
       // slot is freed for the next lap by the take, before the handler runs on the copy.
       // Not before START: the host publishes the actor for device senders before it queues
       // START, so K2K messages can arrive first; they wait in the inbox until the actor runs.
-      for (rk_u32 j = 0; kready && a.started && !stop && j < RK_WINDOW; ++j) {
+      for (rk_u32 j = 0; kready && a.started && !stop && !snap && j < RK_WINDOW; ++j) {
         if (j > 0 && !rk_k2k_peek(k2k, kcap, a.k2k_head)) break;
         if (!rk_k2k_take(k2k, kcap, a.k2k_head, &kin)) break;
         ++a.k2k_head;
@@ -419,6 +440,26 @@ extern "C" __global__ void __launch_bounds__(32) rk_persistent(rk_params p) {
       }
     }
     __syncwarp();
+
+    // 3b. SNAPSHOT: the warp copies the state into the block's slot, lane 0 the inbox's
+    //     published, untaken messages behind it; the count goes into the notice (out[snap - 1]),
+    //     which leaves only after a system fence, so the host's copy sees every byte.
+    const rk_u32 snapped = __shfl_sync(RK_FULL_MASK, snap, 0);
+    if (snapped) {
+      unsigned char* slot = (unsigned char*)p.snap_pool +
+                            (rk_u64)b * (p.state_stride + kcap * sizeof(rk_envelope));
+      const uint4* from = (const uint4*)state;
+      uint4* to = (uint4*)slot;
+      for (rk_u64 q = lane; q < p.state_stride / 16; q += 32) to[q] = from[q];
+      if (lane == 0) {
+        rk_envelope* msgs = (rk_envelope*)(slot + p.state_stride);
+        rk_u64 copied = 0;
+        while (copied < kcap && rk_k2k_read(k2k, kcap, a.k2k_head + copied, &msgs[copied])) ++copied;
+        ((rk_u64*)out[snapped - 1].payload)[2] = copied;
+      }
+      __threadfence_system();
+      __syncwarp();
+    }
 
     // 4. Replies and notices to the host, then publish how far this block consumed.
     const long long replies_from = clock64();

@@ -338,6 +338,24 @@ __device__ bool rk_k2k_take(rk_slot* inbox, rk_u64 cap, rk_u64 head, rk_envelope
   return true;
 }
 
+// Copies the message at `head` into `out` if the whole slot has arrived, without taking it (a
+// snapshot of the inbox: only the block's own lane 0 takes, and it is the caller).
+__device__ bool rk_k2k_read(const rk_slot* inbox, rk_u64 cap, rk_u64 head, rk_envelope* out) {
+  const rk_slot* s = inbox + (head & (cap - 1));
+  const rk_u64 stamp = 2 * (head / cap) + 1;
+  rk_u64 w[RK_ENVELOPE_WORDS];
+  rk_u64 a, b;
+  rk_load16(s, a, w[0]);
+#pragma unroll
+  for (int i = 1; i < 7; ++i) rk_load16((const char*)s + 16 * i, w[2 * i - 1], w[2 * i]);
+  rk_load16((const char*)s + 112, w[13], b);
+  if (a != stamp || b != (stamp ^ rk_envelope_hash(w))) return false;
+  rk_u64* o = (rk_u64*)out;
+#pragma unroll
+  for (int i = 0; i < RK_ENVELOPE_WORDS; ++i) o[i] = w[i];
+  return true;
+}
+
 // The context of the handler running now on this block (set by the persistent kernel before each
 // dispatch), for sends that do not take it as an argument: rk_k2k_tell_u64, which the transpiler's
 // `k2k_tell_u64` intrinsic maps to.

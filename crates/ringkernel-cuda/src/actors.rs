@@ -67,6 +67,39 @@ impl ActorTable {
         ((id as usize) < self.entries.len()).then(|| ActorId::from_raw(id))
     }
 
+    /// Reserves exactly `id` (for a restore): succeeds only if no id at or above it was handed
+    /// out yet; the ids skipped stay unused.
+    pub fn reserve_exact(&self, id: ActorId) -> bool {
+        if id.raw() as usize >= self.entries.len() {
+            return false;
+        }
+        let mut next = self.next.load(Ordering::Relaxed);
+        loop {
+            if next > id.raw() {
+                return false;
+            }
+            match self.next.compare_exchange(
+                next,
+                id.raw() + 1,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => next = now,
+            }
+        }
+    }
+
+    /// Every started actor's id.
+    pub fn started(&self) -> Vec<ActorId> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.lifecycle.load() != LifecycleState::Dormant)
+            .map(|(i, _)| ActorId::from_raw(i as u32))
+            .collect()
+    }
+
     /// The entry of a spawned actor (`None` for ids never issued).
     pub fn get(&self, id: ActorId) -> Option<&ActorEntry> {
         let e = self.entries.get(id.raw() as usize)?;

@@ -31,6 +31,9 @@ pub struct CudaConfig {
     /// How long a block's heartbeat may stay unchanged before the watchdog reports its actor's
     /// handler as hung (in `signals()`; the GPU cannot preempt it).
     pub watchdog: Duration,
+    /// Give every block a snapshot slot in device memory (its state size plus its K2K inbox),
+    /// so live actors can be snapshotted (`ActorBackend::snapshot`). Default on.
+    pub snapshots: bool,
     /// Asks that may wait for replies at once.
     pub max_pending_asks: usize,
     /// Write each reply's stamps after a system fence instead of hashing them into one store
@@ -55,6 +58,7 @@ impl Default for CudaConfig {
             max_backoff: Duration::from_nanos(512),
             heartbeat: Duration::from_millis(1),
             watchdog: Duration::from_secs(1),
+            snapshots: true,
             max_pending_asks: 1 << 16,
             fenced_replies: false,
             caller_drives_replies: true,

@@ -392,3 +392,48 @@ fn k2k_messages_left_in_inboxes_at_shutdown_are_reported_dropped() {
     let report = b.shutdown(T).unwrap();
     assert_eq!(report.dropped, 3, "{report:?}");
 }
+
+#[test]
+fn a_live_snapshot_saves_the_untaken_inbox_and_a_restore_delivers_it() {
+    let b = backend(CudaConfig::default());
+    let ids = spawn_peers(&b, 2, |i| 1 - i);
+    let (target, sender) = (ids[0], ids[1]);
+    // Keep the target's handler busy, let the sender fill its inbox, then ask for a snapshot:
+    // the request queues behind the spin, and the block reaches it before taking the inbox
+    // (it looked at the inbox before the spin began), so the 10 messages are untaken.
+    tell(&b, target, msg(kind::SPIN, 0, 0, 300_000_000));
+    std::thread::sleep(Duration::from_millis(20));
+    let s = ask(&b, sender, msg(kind::BURST, target.raw(), 0, 10));
+    assert_eq!(s.sent, 10, "{s:?}");
+    std::thread::sleep(Duration::from_millis(20));
+    let snaps = b.snapshot(&[target, sender]).unwrap();
+    assert_eq!(snaps.len(), 2);
+    let t = &snaps[0];
+    assert_eq!((t.id, t.type_name.as_str()), (target, "k2k-peer"));
+    assert_eq!(t.mailbox.len(), 10, "the untaken inbox messages");
+    for (seq, env) in t.mailbox.iter().enumerate() {
+        assert_eq!(env.sender(), sender);
+        assert_eq!(env.read::<PeerMsg>().unwrap().seq, seq as u64);
+    }
+    let state: PeerState = bytemuck::pod_read_unaligned(&t.state);
+    assert_eq!(
+        state.sum.received, 0,
+        "the cut is before the inbox messages"
+    );
+    // The original takes them right after the snapshot: nothing was lost or taken twice.
+    let live = wait_until(&b, &[target], T, |s| s[0].received == 10);
+    assert_eq!(live[0].errors, 0);
+
+    // Restore both into a new kernel: the target gets its 10 messages again, in order.
+    b.shutdown(T).unwrap();
+    let b2 = backend(CudaConfig::default());
+    for snap in &snaps {
+        b2.restore(0, snap).unwrap();
+    }
+    let got = wait_until(&b2, &[target], T, |s| s[0].received == 10);
+    assert_eq!(got[0].errors, 0, "{:?}", got[0]);
+    assert_eq!(query(&b2, &[sender])[0].sent, 10);
+    // Taken ids are refused.
+    assert!(b2.restore(0, &snaps[0]).is_err());
+    b2.shutdown(T).unwrap();
+}

@@ -253,3 +253,53 @@ fn the_watchdog_reports_a_hung_handler_and_liveness_drops() {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+#[test]
+fn a_live_snapshot_is_the_state_after_exactly_the_messages_before_it() {
+    let b = backend(CudaConfig::default());
+    let a = b
+        .spawn(COUNTER, bytemuck::bytes_of(&Total { sum: 3, count: 0 }))
+        .unwrap();
+    let other = b
+        .spawn(COUNTER, bytemuck::bytes_of(&Total::default()))
+        .unwrap();
+    for round in 0..20u64 {
+        for i in 1..=50 {
+            tell(&b, a, Add { n: i });
+        }
+        // No wait: the request queues behind the 50 tells.
+        let snap = b.snapshot(&[a]).unwrap().remove(0);
+        let t: Total = bytemuck::pod_read_unaligned(&snap.state);
+        assert_eq!(t.count, 50 * (round + 1), "round {round}");
+        assert_eq!(t.sum, 3 + 1275 * (round + 1));
+        assert!(snap.mailbox.is_empty());
+    }
+    // The actor kept serving throughout.
+    assert_eq!(ask(&b, a, Add { n: 0 }).unwrap().count, 1001);
+    let both = b.snapshot(&[a, other]).unwrap();
+    assert_eq!(both.len(), 2);
+    assert_eq!(b.actors(), vec![a, other]);
+    assert!(matches!(
+        b.snapshot(&[ActorId::from_raw(99)]),
+        Err(ringkernel_core::SnapshotError::UnknownActor(_))
+    ));
+    // Restore into a new kernel, same ids.
+    b.shutdown(T).unwrap();
+    let b2 = backend(CudaConfig::default());
+    for s in &both {
+        b2.restore(COUNTER, s).unwrap();
+    }
+    assert_eq!(ask(&b2, a, Add { n: 0 }).unwrap().count, 1002);
+    assert_eq!(b2.state_of(other), Some(LifecycleState::Active));
+    let off = backend(CudaConfig {
+        snapshots: false,
+        ..CudaConfig::default()
+    });
+    let c = off
+        .spawn(COUNTER, bytemuck::bytes_of(&Total::default()))
+        .unwrap();
+    assert!(matches!(
+        off.snapshot(&[c]),
+        Err(ringkernel_core::SnapshotError::Unsupported(_))
+    ));
+}

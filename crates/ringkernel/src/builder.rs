@@ -207,9 +207,11 @@ impl RuntimeBuilder {
                 return Err(e);
             }
         };
+        let names = self.types.iter().map(|vt| vt.name).collect();
         Ok(Runtime::new(
             backend,
             self.index,
+            names,
             self.ask_timeout,
             fallback_reason,
             multi,

@@ -140,4 +140,20 @@ pub enum Error {
     /// The resilience monitor's thread could not be started.
     #[error("cannot start the resilience monitor: {0}")]
     Monitor(#[source] std::io::Error),
+    /// A live snapshot failed.
+    #[error(transparent)]
+    Snapshot(#[from] ringkernel_core::SnapshotError),
+    /// A checkpoint names an actor type this runtime did not register.
+    #[error("actor type `{0}` is not registered in this runtime")]
+    UnknownActorType(String),
+    /// An actor is of another type than asked for.
+    #[error("{actor} is a `{found}`, not a `{expected}`")]
+    ActorTypeMismatch {
+        /// The actor.
+        actor: ActorId,
+        /// The type asked for.
+        expected: &'static str,
+        /// Its type.
+        found: &'static str,
+    },
 }

@@ -18,6 +18,8 @@ use crate::registry::{Owner, Registry, RegistryEntry};
 use crate::resilience::Resilience;
 use crate::supervisor::{Hub, Supervision, SupervisorSpec};
 
+mod checkpoint;
+
 /// Deadline of the shutdown a [`Runtime`] performs when dropped without an explicit one.
 pub const DROP_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
 
@@ -33,6 +35,8 @@ pub struct Runtime {
     backend: Arc<dyn ActorBackend>,
     registry: Arc<Registry>,
     index: HashMap<TypeId, usize>,
+    /// Registered type names, by registration index.
+    names: Vec<&'static str>,
     ask_timeout: Duration,
     fallback_reason: Option<String>,
     multi: Option<Arc<ringkernel_cuda::MultiGpuBackend>>,
@@ -61,6 +65,7 @@ impl Runtime {
     pub(crate) fn new(
         backend: Arc<dyn ActorBackend>,
         index: HashMap<TypeId, usize>,
+        names: Vec<&'static str>,
         ask_timeout: Duration,
         fallback_reason: Option<String>,
         multi: Option<Arc<ringkernel_cuda::MultiGpuBackend>>,
@@ -70,6 +75,7 @@ impl Runtime {
             backend,
             registry: Arc::default(),
             index,
+            names,
             ask_timeout,
             fallback_reason,
             multi,

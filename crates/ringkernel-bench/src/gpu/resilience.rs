@@ -1,7 +1,8 @@
 //! Resilience on the GPU, measured through the public API in one process on one card: how long
 //! an actor whose handler failed takes to serve again, restarted in place inside the persistent
 //! kernel (by its restart policy) or by the host (`Runtime::restart`, what a supervisor does),
-//! beside the same message sequence without a failure.
+//! beside the same message sequence without a failure; then checkpoint and restore throughput
+//! (`checkpoints.rs`).
 
 use std::time::{Duration, Instant};
 
@@ -204,5 +205,11 @@ pub fn run(c: &ResilienceBenchConfig) -> Result<Report, BenchError> {
     ));
     report.sections.push(sec);
     rt.shutdown(TIMEOUT).map_err(b_err("shutdown"))?;
+    drop(rt);
+    // After the runtime above is gone: the checkpoint rows allocate and free device memory.
+    let runs = if c.iters < 1000 { 3 } else { 10 };
+    report
+        .sections
+        .push(crate::gpu::checkpoints::section(runs)?);
     Ok(report)
 }

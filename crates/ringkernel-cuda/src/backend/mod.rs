@@ -31,6 +31,7 @@ use crate::layout::{
 };
 
 mod member;
+mod snapshot;
 mod watch;
 
 /// Asks waiting for replies, by correlation id.
@@ -95,6 +96,10 @@ struct Shared {
     events: Arc<EventQueue>,
     /// The heartbeat watch behind [`ActorBackend::signals`].
     watch: Mutex<watch::Watch>,
+    /// The latest SNAPSHOTTED answer by block: (token, inbox messages copied).
+    snapshots: Mutex<HashMap<u32, (u64, u64)>>,
+    /// Held by a snapshot from request to copy-out (see `snapshot.rs`).
+    snapshot_lock: Mutex<()>,
 }
 
 /// An answer to MIGRATE: the request's token, and (inbox head, clock) of the frozen actor, or
@@ -222,6 +227,8 @@ impl CudaBackend {
             frozen: Mutex::new(HashMap::new()),
             events,
             watch,
+            snapshots: Mutex::new(HashMap::new()),
+            snapshot_lock: Mutex::new(()),
         });
         let poller_shared = shared.clone();
         let poller = std::thread::Builder::new()
@@ -639,6 +646,33 @@ impl ActorBackend for CudaBackend {
         Some(self.shared.events.clone())
     }
 
+    fn actors(&self) -> Vec<ActorId> {
+        self.shared.actors.started()
+    }
+
+    fn type_index_of(&self, id: ActorId) -> Option<usize> {
+        self.shared
+            .actors
+            .get(id)
+            .map(|e| e.type_index.load(Ordering::Acquire) as usize)
+    }
+
+    fn snapshot(
+        &self,
+        ids: &[ActorId],
+    ) -> Result<Vec<ringkernel_core::checkpoint::ActorSnapshot>, ringkernel_core::SnapshotError>
+    {
+        self.snapshot_actors(ids)
+    }
+
+    fn restore(
+        &self,
+        type_index: usize,
+        snapshot: &ringkernel_core::checkpoint::ActorSnapshot,
+    ) -> Result<(), SpawnError> {
+        self.restore_actor(type_index, snapshot)
+    }
+
     fn signals(&self) -> BackendSignals {
         let s = &self.shared;
         let beats = s.dev.heartbeats();
@@ -905,6 +939,15 @@ fn handle_device_message(s: &Shared, env: &Envelope) {
             let _ = e.lifecycle.transition(LifecycleState::Terminated);
         }
         s.events.push(ActorEvent::Terminated { actor: public });
+    } else if env.has_flag(flags::CONTROL) && env.header.type_id == control::SNAPSHOTTED {
+        let word = |i: usize| {
+            env.payload_bytes()
+                .get(8 * i..8 * i + 8)
+                .map(bytemuck::pod_read_unaligned::<u64>)
+        };
+        if let (Some(token), Some(count)) = (word(0), word(2)) {
+            lock(&s.snapshots).insert(actor.raw(), (token, count));
+        }
     } else if env.has_flag(flags::CONTROL) && env.header.type_id == control::FROZEN {
         let word = |i: usize| {
             env.payload_bytes()

@@ -36,7 +36,10 @@ impl CudaBackend {
     /// Snapshots `ids` (see the module docs). Fails for an unknown or never-started actor, when
     /// the runtime has no snapshot slots ([`crate::CudaConfig::snapshots`] off), or when an
     /// answer does not come in time.
-    pub(crate) fn snapshot_actors(&self, ids: &[ActorId]) -> Result<Vec<ActorSnapshot>, SnapshotError> {
+    pub(crate) fn snapshot_actors(
+        &self,
+        ids: &[ActorId],
+    ) -> Result<Vec<ActorSnapshot>, SnapshotError> {
         let s = &self.shared;
         if !s.dev.has_snapshots() {
             return Err(SnapshotError::Unsupported(
@@ -58,13 +61,24 @@ impl CudaBackend {
                 .get(type_index)
                 .ok_or(SnapshotError::UnknownActor(id))?;
             let token = s.next_correlation.fetch_add(1, Ordering::Relaxed);
-            while !self.control(id.raw() as usize, id, control::SNAPSHOT, &token.to_le_bytes()) {
+            while !self.control(
+                id.raw() as usize,
+                id,
+                control::SNAPSHOT,
+                &token.to_le_bytes(),
+            ) {
                 if Instant::now() >= until {
                     return Err(SnapshotError::Timeout(id));
                 }
                 std::thread::yield_now();
             }
-            asked.push((id, token, vt.name, vt.state_size, entry.public_id.load(Ordering::Acquire)));
+            asked.push((
+                id,
+                token,
+                vt.name,
+                vt.state_size,
+                entry.public_id.load(Ordering::Acquire),
+            ));
         }
         // 2. Collect the answers, then copy each slot out.
         let mut out = Vec::with_capacity(asked.len());
@@ -86,6 +100,9 @@ impl CudaBackend {
                 }
                 std::thread::sleep(Duration::from_micros(10));
             };
+            if count == u64::MAX {
+                return Err(SnapshotError::Unsupported("snapshots (no snapshot slots)"));
+            }
             let (state, mailbox) = s
                 .dev
                 .read_snapshot(id.raw() as usize, state_size, count as usize)
@@ -101,7 +118,11 @@ impl CudaBackend {
     }
 
     /// Restores one snapshot into this (fresh) runtime as actor `snap.id` of `type_index`.
-    pub(crate) fn restore_actor(&self, type_index: usize, snap: &ActorSnapshot) -> Result<(), SpawnError> {
+    pub(crate) fn restore_actor(
+        &self,
+        type_index: usize,
+        snap: &ActorSnapshot,
+    ) -> Result<(), SpawnError> {
         let s = &self.shared;
         let vt = s
             .types
@@ -113,11 +134,9 @@ impl CudaBackend {
                 expected: vt.state_size,
             });
         }
-        if let Some(bad) = snap
-            .mailbox
-            .iter()
-            .find(|e| e.header.type_id != vt.msg_type.0 || usize::from(e.header.payload_len) != vt.msg_size)
-        {
+        if let Some(bad) = snap.mailbox.iter().find(|e| {
+            e.header.type_id != vt.msg_type.0 || usize::from(e.header.payload_len) != vt.msg_size
+        }) {
             return Err(SpawnError::Backend(format!(
                 "snapshot of {} holds a message of type {:#x}, not `{}`'s",
                 snap.id, bad.header.type_id, vt.name

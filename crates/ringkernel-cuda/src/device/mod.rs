@@ -77,6 +77,8 @@ pub struct DeviceRuntime {
     k2k_tails_offset: u64,
     k2k_slots_offset: u64,
     k2k_capacity: u64,
+    /// Snapshot slots: (device_mem offset, bytes per block), if enabled.
+    snap: Option<(u64, u64)>,
     /// Multi-GPU member: where its route table and peer directory are (device_mem offsets).
     member: Option<member::MemberArea>,
     /// Blocks whose actor migrated away: their inbox's messages moved with it, so they are not
@@ -162,8 +164,16 @@ impl DeviceRuntime {
         let actor_table_offset = k2k_tails_offset + (n * size_of::<IndexLine>()) as u64;
         let k2k_slots_offset = line(actor_table_offset + (n * size_of::<ActorEntry>()) as u64);
         let k2k_end = k2k_slots_offset + n as u64 * k2k_cap * size_of::<RingSlot>() as u64;
-        let member = slot.map(|s| member::MemberArea::after(k2k_end, s));
-        let device_bytes = member.as_ref().map_or(k2k_end, |m| m.end());
+        // Snapshot slots (see `KernelParams::snap_pool`), when enabled.
+        let snap_stride = state_stride as u64 + k2k_cap * size_of::<Envelope>() as u64;
+        let snap_offset = line(k2k_end);
+        let snap_end = if config.snapshots {
+            snap_offset + n as u64 * snap_stride
+        } else {
+            snap_offset
+        };
+        let member = slot.map(|s| member::MemberArea::after(line(snap_end), s));
+        let device_bytes = member.as_ref().map_or(snap_end, |m| m.end());
         let device_mem = DeviceBuffer::new(&ctx, device_bytes as usize)?;
         if let Some(m) = &member {
             m.init(&device_mem)?;
@@ -229,6 +239,11 @@ impl DeviceRuntime {
                 .map_or(0, |m| device_mem.ptr() + m.routes_offset),
             route_count: member.as_ref().map_or(0, |m| m.slot.route_count as u64),
             gpu_index: member.as_ref().map_or(0, |m| m.slot.gpu_index as u64),
+            snap_pool: if config.snapshots {
+                device_mem.ptr() + snap_offset
+            } else {
+                0
+            },
         };
         let copy_stream = Stream::non_blocking(&ctx)?;
         let kernel_stream = Stream::non_blocking(&ctx)?;
@@ -246,6 +261,7 @@ impl DeviceRuntime {
             k2k_tails_offset,
             k2k_slots_offset,
             k2k_capacity: k2k_cap,
+            snap: config.snapshots.then_some((snap_offset, snap_stride)),
             member,
             handed_over: std::sync::Mutex::new(vec![false; n]),
             status,
@@ -416,6 +432,50 @@ impl DeviceRuntime {
             self.copy_stream.copy_from_device(&mut out, src)?;
         }
         Ok(out)
+    }
+
+    /// Whether the runtime has snapshot slots.
+    pub fn has_snapshots(&self) -> bool {
+        self.snap.is_some()
+    }
+
+    /// Slots in each host→device mailbox.
+    pub fn mailbox_capacity(&self) -> usize {
+        self.producers.first().map_or(0, |p| p.capacity() as usize)
+    }
+
+    /// Reads block `b`'s snapshot slot: `state_len` bytes of state and `messages` inbox messages
+    /// (after the block's SNAPSHOTTED notice).
+    pub fn read_snapshot(
+        &self,
+        b: usize,
+        state_len: usize,
+        messages: usize,
+    ) -> Result<(Vec<u8>, Vec<Envelope>), CudaError> {
+        let (offset, stride) = self
+            .snap
+            .ok_or_else(|| CudaError::Config("this runtime has no snapshot slots".into()))?;
+        if b >= self.blocks as usize
+            || state_len > self.state_stride
+            || messages as u64 > self.k2k_capacity
+        {
+            return Err(CudaError::Config(format!(
+                "snapshot of block {b} ({state_len} bytes, {messages} messages) does not fit its slot"
+            )));
+        }
+        let base = self.device_mem.ptr() + offset + b as u64 * stride;
+        let mut state = vec![0u8; state_len];
+        if state_len > 0 {
+            self.copy_stream.copy_from_device(&mut state, base)?;
+        }
+        let mut mailbox: Vec<Envelope> = vec![bytemuck::Zeroable::zeroed(); messages];
+        if messages > 0 {
+            self.copy_stream.copy_from_device(
+                bytemuck::cast_slice_mut(&mut mailbox),
+                base + self.state_stride as u64,
+            )?;
+        }
+        Ok((state, mailbox))
     }
 
     /// Every block's last heartbeat time (`%globaltimer` ns, 0 before its first) and whether it

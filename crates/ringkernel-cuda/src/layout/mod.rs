@@ -198,6 +198,10 @@ pub struct KernelParams {
     pub route_count: u64,
     /// This GPU's index in the multi-GPU runtime (0 on a single GPU).
     pub gpu_index: u64,
+    /// Snapshot slots in device memory, one per block of `state_stride + k2k_capacity *
+    /// ENVELOPE_SIZE` bytes: the state, then the inbox messages copied by a SNAPSHOT; 0 when
+    /// the runtime has none (`CudaConfig::snapshots` off).
+    pub snap_pool: u64,
 }
 
 /// What device senders may know about an actor block, kept by the block itself in device memory.
@@ -274,6 +278,12 @@ pub mod control {
     pub const MIGRATE: u32 = 0xFFFF_0004;
     /// Host→device: undo a [`MIGRATE`] (a migration that failed before its route swap).
     pub const THAW: u32 = 0xFFFF_0005;
+    /// Host→device: copy the actor's state and untaken inbox messages into the block's snapshot
+    /// slot, answer [`SNAPSHOTTED`]. Payload: a `u64` token.
+    pub const SNAPSHOT: u32 = 0xFFFF_0006;
+    /// Device→host: a snapshot is in the slot. Payload: `u64` words: token, inbox head,
+    /// inbox messages copied (`u64::MAX`: the runtime has no snapshot slots).
+    pub const SNAPSHOTTED: u32 = 0xFFFF_0104;
     /// Device→host notice: the actor is frozen. Payload: `u64` K2K inbox head (messages taken).
     pub const FROZEN: u32 = 0xFFFF_0103;
 }
@@ -317,7 +327,7 @@ const _: () = {
     assert!(offset_of!(RingSlot, seq_b) == 120);
     assert!(size_of::<IndexLine>() == 128);
     assert!(size_of::<BlockStatus>() == 128);
-    assert!(size_of::<KernelParams>() == 28 * 8);
+    assert!(size_of::<KernelParams>() == 29 * 8);
     assert!(size_of::<StartPayload>() == 28);
     assert!(size_of::<ActorEntry>() == 16);
     assert!(size_of::<DoorbellSlot>() == 16);
@@ -459,6 +469,7 @@ pub fn device_header() -> String {
         ("routes", offset_of!(KernelParams, routes)),
         ("route_count", offset_of!(KernelParams, route_count)),
         ("gpu_index", offset_of!(KernelParams, gpu_index)),
+        ("snap_pool", offset_of!(KernelParams, snap_pool)),
     ];
     h.push_str("struct rk_params {\n");
     for (name, _) in params {
@@ -556,6 +567,8 @@ pub fn device_header() -> String {
         ("RK_NOTICE_TERMINATED", control::TERMINATED),
         ("RK_CTRL_MIGRATE", control::MIGRATE),
         ("RK_CTRL_THAW", control::THAW),
+        ("RK_CTRL_SNAPSHOT", control::SNAPSHOT),
+        ("RK_NOTICE_SNAPSHOTTED", control::SNAPSHOTTED),
         ("RK_NOTICE_FROZEN", control::FROZEN),
     ] {
         let _ = writeln!(h, "#define {name} {value:#010x}u");
