@@ -291,6 +291,8 @@ fn a_live_snapshot_is_the_state_after_exactly_the_messages_before_it() {
     }
     assert_eq!(ask(&b2, a, Add { n: 0 }).unwrap().count, 1002);
     assert_eq!(b2.state_of(other), Some(LifecycleState::Active));
+    // One persistent kernel at a time: a second one would wait for the first one's blocks.
+    b2.shutdown(T).unwrap();
     let off = backend(CudaConfig {
         snapshots: false,
         ..CudaConfig::default()
