@@ -64,9 +64,12 @@ pub enum SpawnError {
     /// The runtime is shutting down or has shut down.
     #[error("runtime is shut down")]
     ShutDown,
-    /// The backend failed (driver error, lost device); the text says how.
+    /// The backend failed (driver error); the text says how.
     #[error("backend failure: {0}")]
     Backend(String),
+    /// The device faulted (a sticky CUDA error: its context is lost).
+    #[error("the device faulted; its runtime is lost or recovering")]
+    DeviceLost,
     /// No actor with this id was ever spawned in this runtime.
     #[error("no actor {0} in this runtime")]
     UnknownActor(ActorId),
@@ -160,6 +163,8 @@ pub struct BackendSignals {
     /// Actors whose current handler has run longer than the backend's watchdog deadline, with
     /// how long.
     pub hung: Vec<(ActorId, Duration)>,
+    /// Why the device is lost, once it faulted (a sticky error: nothing runs any more).
+    pub device_fault: Option<String>,
 }
 
 /// What a shutdown found.
@@ -284,6 +289,22 @@ pub trait ActorBackend: Send + Sync + fmt::Debug {
         Err(SpawnError::Unsupported("restore"))
     }
 
+    /// [`restore`](Self::restore), with the actor's spawn options back: its in-place restart
+    /// policy, whose restart image is `image` (`None`: the snapshot's state). The default
+    /// restores without options and refuses a restart policy.
+    fn restore_with(
+        &self,
+        type_index: usize,
+        snapshot: &ActorSnapshot,
+        options: &SpawnOptions,
+        image: Option<&[u8]>,
+    ) -> Result<(), SpawnError> {
+        if options.restart.is_some() || image.is_some() {
+            return Err(SpawnError::Unsupported("restore with a restart policy"));
+        }
+        self.restore(type_index, snapshot)
+    }
+
     /// The queue this backend pushes its [`ActorEvent`](crate::events::ActorEvent)s into, or
     /// `None` for a backend that raises none.
     fn events(&self) -> Option<Arc<EventQueue>> {
@@ -293,6 +314,12 @@ pub trait ActorBackend: Send + Sync + fmt::Debug {
     /// The backend's load and condition now. The default knows nothing.
     fn signals(&self) -> BackendSignals {
         BackendSignals::default()
+    }
+
+    /// Why the device is lost, once it faulted (a cheap check, for recovery loops to poll);
+    /// `None` while it runs. A backend without a device never faults.
+    fn fault(&self) -> Option<String> {
+        None
     }
 }
 

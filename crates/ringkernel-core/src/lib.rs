@@ -45,5 +45,7 @@ pub use hlc::{CachedClock, Hlc, HlcTimestamp, SystemClock};
 pub use id::ActorId;
 pub use lifecycle::{AtomicLifecycle, LifecycleState};
 pub use message::{Message, MessageTypeId};
-pub use reply::{reply_pair, PendingReply, ReplyDriver, ReplyOutcome, ReplySlot};
+pub use reply::{
+    reply_pair, PendingReply, ReplyDriver, ReplyOutcome, ReplySlot, ReplyWatch, Settled,
+};
 pub use send::{AskError, SendError};

@@ -76,6 +76,8 @@ impl Drop for Driving<'_> {
 pub struct ReplySlot {
     /// EMPTY -> WRITING (one completer wins) -> READY. Never goes back.
     state: AtomicU8,
+    /// How it was settled ([`Settled`] as u8), readable after the waiter took the outcome.
+    settled: AtomicU8,
     /// Written once by the winning completer before `state` becomes READY; read after.
     outcome: Mutex<Option<ReplyOutcome>>,
     waiter: Mutex<Waiter>,
@@ -85,6 +87,7 @@ pub struct ReplySlot {
 pub fn reply_pair(target: ActorId) -> (Arc<ReplySlot>, PendingReply) {
     let slot = Arc::new(ReplySlot {
         state: AtomicU8::new(EMPTY),
+        settled: AtomicU8::new(Settled::Waiting as u8),
         outcome: Mutex::new(None),
         waiter: Mutex::new(Waiter::None),
     });
@@ -109,6 +112,12 @@ impl ReplySlot {
         {
             return false;
         }
+        let settled = match &outcome {
+            ReplyOutcome::Reply(_) => Settled::Answered,
+            ReplyOutcome::Failed(AskError::HandlerFailed { .. }) => Settled::HandlerFailed,
+            ReplyOutcome::Failed(_) => Settled::Failed,
+        };
+        self.settled.store(settled as u8, Ordering::Relaxed);
         *lock(&self.outcome) = Some(outcome);
         self.state.store(READY, Ordering::Release);
         match std::mem::take(&mut *lock(&self.waiter)) {
@@ -151,7 +160,54 @@ pub struct PendingReply {
 /// How long a blocking wait spins before parking the thread.
 const SPIN_FOR: Duration = Duration::from_micros(50);
 
+/// How an ask was settled, as seen by a [`ReplyWatch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Settled {
+    /// No outcome yet.
+    Waiting = 0,
+    /// The actor processed the request and replied.
+    Answered = 1,
+    /// The actor processed the request and its handler failed.
+    HandlerFailed = 2,
+    /// Not processed as far as the runtime knows (dropped, device lost, ...).
+    Failed = 3,
+}
+
+/// A second view of an ask's slot, kept by whoever must know later how the ask ended (a
+/// recovering runtime: only processed requests are replayed) without taking its reply.
+#[derive(Debug, Clone)]
+pub struct ReplyWatch {
+    slot: Arc<ReplySlot>,
+}
+
+impl ReplyWatch {
+    /// How the ask was settled so far.
+    pub fn settled(&self) -> Settled {
+        if !self.slot.is_ready() {
+            return Settled::Waiting;
+        }
+        match self.slot.settled.load(Ordering::Relaxed) {
+            1 => Settled::Answered,
+            2 => Settled::HandlerFailed,
+            _ => Settled::Failed,
+        }
+    }
+
+    /// Settles the ask with `error` if nothing settled it yet; `true` if this did.
+    pub fn fail(&self, error: AskError) -> bool {
+        self.slot.complete(ReplyOutcome::Failed(error))
+    }
+}
+
 impl PendingReply {
+    /// A [`ReplyWatch`] on this ask.
+    pub fn watch(&self) -> ReplyWatch {
+        ReplyWatch {
+            slot: self.slot.clone(),
+        }
+    }
+
     /// The actor asked.
     pub fn target(&self) -> ActorId {
         self.target

@@ -40,6 +40,10 @@ pub enum SendError {
     /// Too many asks are waiting for replies at once.
     #[error("too many asks in flight (limit {0})")]
     TooManyPendingAsks(usize),
+    /// The device faulted (a sticky CUDA error: its context is lost). Nothing is accepted until
+    /// the runtime recovers, if it was built to (see `ringkernel::recovery`).
+    #[error("the device faulted; its runtime is lost or recovering")]
+    DeviceLost,
 }
 
 /// Why an ask produced no reply.
@@ -66,4 +70,9 @@ pub enum AskError {
     /// The reply did not decode as the expected type (a runtime bug, reported rather than hidden).
     #[error("reply from {0} did not match the expected type")]
     BadReply(ActorId),
+    /// The device faulted while the request was pending. The request's effect is lost with the
+    /// device's state: a recovering runtime rolls back to its last checkpoint and does not
+    /// replay this request, so it is safe to send again.
+    #[error("the device faulted before {0} answered")]
+    DeviceLost(ActorId),
 }

@@ -158,6 +158,7 @@ impl CpuBackend {
         state: &[u8],
         options: &SpawnOptions,
         at: Option<ActorId>,
+        image: Option<&[u8]>,
     ) -> Result<ActorId, SpawnError> {
         let shared = &self.shared;
         if let Some(i) = options.restart {
@@ -177,6 +178,13 @@ impl CpuBackend {
         if state.len() != vt.state_size {
             return Err(SpawnError::BadState {
                 len: state.len(),
+                expected: vt.state_size,
+            });
+        }
+        let image = image.unwrap_or(state);
+        if image.len() != vt.state_size {
+            return Err(SpawnError::BadState {
+                len: image.len(),
                 expected: vt.state_size,
             });
         }
@@ -207,7 +215,7 @@ impl CpuBackend {
         cell.restart = options
             .restart
             .filter(|i| i.max_restarts > 0 && !i.period.is_zero())
-            .map(|i| Mutex::new(InPlace::new(i, state)));
+            .map(|i| Mutex::new(InPlace::new(i, image)));
         // Dormant -> Initializing -> Active: on the CPU, initializing is the state copy above.
         cell.lifecycle
             .transition(LifecycleState::Initializing)
@@ -339,7 +347,7 @@ impl ActorBackend for CpuBackend {
         state: &[u8],
         options: &SpawnOptions,
     ) -> Result<ActorId, SpawnError> {
-        self.spawn_at(type_index, state, options, None)
+        self.spawn_at(type_index, state, options, None, None)
     }
 
     fn actors(&self) -> Vec<ActorId> {
@@ -355,11 +363,22 @@ impl ActorBackend for CpuBackend {
     }
 
     fn restore(&self, type_index: usize, snapshot: &ActorSnapshot) -> Result<(), SpawnError> {
+        self.restore_with(type_index, snapshot, &SpawnOptions::default(), None)
+    }
+
+    fn restore_with(
+        &self,
+        type_index: usize,
+        snapshot: &ActorSnapshot,
+        options: &SpawnOptions,
+        image: Option<&[u8]>,
+    ) -> Result<(), SpawnError> {
         let id = self.spawn_at(
             type_index,
             &snapshot.state,
-            &SpawnOptions::default(),
+            options,
             Some(snapshot.id),
+            image,
         )?;
         for env in &snapshot.mailbox {
             let mut e = *env;
@@ -504,6 +523,7 @@ impl ActorBackend for CpuBackend {
             allocated,
             liveness: None,
             hung,
+            device_fault: None,
         }
     }
 

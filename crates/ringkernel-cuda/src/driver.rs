@@ -21,6 +21,24 @@ pub(crate) fn check<T>(call: &'static str, r: Result<T, DriverError>) -> Result<
     })
 }
 
+/// Resets the primary context of GPU `ordinal`: destroys every allocation and module of it in
+/// this process. After a sticky fault (illegal address, trap) that is the only way to use the
+/// GPU again; the next [`open_context`] gets a fresh context. Every object of the old context
+/// must be dropped first.
+pub fn reset_primary_context(ordinal: usize) -> Result<(), CudaError> {
+    let ordinal = i32::try_from(ordinal)
+        .map_err(|_| CudaError::Config(format!("device ordinal {ordinal} out of range")))?;
+    let mut dev: sys::CUdevice = 0;
+    // SAFETY: `dev` is a valid out-pointer; the driver was initialized by the context that
+    // faulted (the caller had one).
+    let got = unsafe { sys::cuDeviceGet(&mut dev, ordinal) };
+    check("cuDeviceGet", got.result())?;
+    // SAFETY: resets the process's primary context of `dev`; the caller guarantees nothing of
+    // it is in use any more.
+    let reset = unsafe { sys::cuDevicePrimaryCtxReset_v2(dev) };
+    check("cuDevicePrimaryCtxReset", reset.result())
+}
+
 /// Opens the primary context of GPU `ordinal`, or explains why there is none.
 pub fn open_context(ordinal: usize) -> Result<Arc<CudaContext>, CudaError> {
     // SAFETY: only probes whether the driver library can be loaded; no CUDA state is touched.

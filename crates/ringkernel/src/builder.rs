@@ -2,15 +2,17 @@
 
 use std::any::TypeId;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ringkernel_core::envelope::ENVELOPE_SIZE;
 use ringkernel_core::health::Watchdog;
 use ringkernel_core::{Actor, ActorBackend, ActorVTable, MemoryBudgets, MemoryPolicy, Thresholds};
 use ringkernel_cpu::CpuConfig;
+use ringkernel_cuda::CudaConfig;
 
 use crate::error::Error;
+use crate::recovery::{BackendFactory, CpuFactory, CudaFactory, Recoverer, RecoveryPolicy, Switch};
 use crate::resilience::{Resilience, ResilienceConfig};
 use crate::runtime::Runtime;
 use crate::select::{self, Backend};
@@ -36,6 +38,7 @@ pub struct RuntimeBuilder {
     cpu: CpuConfig,
     ask_timeout: Duration,
     resilience: ResilienceConfig,
+    recovery: Option<RecoveryPolicy>,
 }
 
 impl Default for RuntimeBuilder {
@@ -48,6 +51,7 @@ impl Default for RuntimeBuilder {
             cpu: CpuConfig::default(),
             ask_timeout: DEFAULT_ASK_TIMEOUT,
             resilience: ResilienceConfig::default(),
+            recovery: None,
         }
     }
 }
@@ -166,13 +170,82 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Makes the runtime survive device faults: periodic checkpoints, a replay log and a new
+    /// generation of the backend after a fault (see [`crate::recovery`] for exactly which
+    /// messages may be lost or repeated). Host sends pay a lock and a log entry each. Not
+    /// available on [`Backend::MultiCuda`].
+    pub fn recovery(mut self, policy: RecoveryPolicy) -> Self {
+        self.recovery = Some(policy);
+        self
+    }
+
     /// Builds the backend and starts it.
     pub fn build(self) -> Result<Runtime, Error> {
         if let Some(e) = self.error {
             return Err(e);
         }
+        if self.recovery.is_some() {
+            let (factory, fallback_reason) = self.factory()?;
+            return self.finish_recoverable(factory, fallback_reason);
+        }
         let chosen = select::build(self.backend, &self.types, self.cpu.clone())?;
         self.finish(chosen.backend, chosen.fallback_reason, chosen.multi)
+    }
+
+    /// Builds a recovering runtime (with [`recovery`](Self::recovery)'s policy, or the
+    /// default) whose generations `factory` builds: another backend, a test double.
+    pub fn build_with_factory(
+        mut self,
+        factory: Arc<dyn BackendFactory>,
+    ) -> Result<Runtime, Error> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.recovery.get_or_insert_with(RecoveryPolicy::default);
+        self.finish_recoverable(factory, None)
+    }
+
+    /// The built-in factory for the chosen backend (`Auto`: CUDA if it builds, else the CPU).
+    fn factory(&self) -> Result<(Arc<dyn BackendFactory>, Option<String>), Error> {
+        let cpu = || -> Arc<dyn BackendFactory> {
+            Arc::new(CpuFactory {
+                config: self.cpu.clone(),
+            })
+        };
+        let cuda = || -> Arc<dyn BackendFactory> {
+            Arc::new(CudaFactory {
+                config: CudaConfig::default(),
+                lifeline: Mutex::new(None),
+            })
+        };
+        match self.backend {
+            Backend::Cpu => Ok((cpu(), None)),
+            Backend::Cuda => Ok((cuda(), None)),
+            Backend::MultiCuda => Err(Error::Recovery(
+                "recovery from device faults is not available on Backend::MultiCuda".into(),
+            )),
+            Backend::Auto => match ringkernel_cuda::driver::open_context(0) {
+                Ok(_) => Ok((cuda(), None)),
+                Err(e) => {
+                    let reason = e.to_string();
+                    tracing::info!(reason = %reason, "Backend::Auto: CUDA not used, running on the CPU");
+                    Ok((cpu(), Some(reason)))
+                }
+            },
+        }
+    }
+
+    fn finish_recoverable(
+        self,
+        factory: Arc<dyn BackendFactory>,
+        fallback_reason: Option<String>,
+    ) -> Result<Runtime, Error> {
+        let policy = self.recovery.unwrap_or_default();
+        let switch = Arc::new(Switch::new(factory.build(&self.types)?));
+        let recoverer = Recoverer::new(switch.clone(), factory, self.types.clone(), policy);
+        let mut rt = self.finish(switch, fallback_reason, None)?;
+        rt.start_recovery(recoverer)?;
+        Ok(rt)
     }
 
     /// Builds the runtime over a backend built elsewhere (another backend, a test double). It

@@ -156,4 +156,7 @@ pub enum Error {
         /// Its type.
         found: &'static str,
     },
+    /// Recovery from a device fault is not possible here, or failed (see [`crate::recovery`]).
+    #[error("recovery: {0}")]
+    Recovery(String),
 }

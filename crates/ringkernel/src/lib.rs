@@ -33,6 +33,7 @@ pub mod actor_ref;
 pub mod builder;
 pub mod error;
 pub mod prelude;
+pub mod recovery;
 pub mod registry;
 pub mod resilience;
 pub mod runtime;
@@ -42,6 +43,7 @@ pub mod supervisor;
 pub use actor_ref::ActorRef;
 pub use builder::{RuntimeBuilder, DEFAULT_ASK_TIMEOUT};
 pub use error::Error;
+pub use recovery::{BackendFactory, RecoveryPolicy, RecoveryReport};
 pub use registry::RegistryEntry;
 pub use resilience::ResilienceEvent;
 pub use runtime::{Runtime, DROP_SHUTDOWN_DEADLINE};
@@ -52,11 +54,11 @@ pub use ringkernel_core::envelope::flags as envelope_flags;
 pub use ringkernel_core::events::ActorEvent;
 pub use ringkernel_core::{budget, checkpoint, degradation, health, supervision};
 pub use ringkernel_core::{
-    Actor, ActorBackend, ActorId, AskError, BackendKind, BackendSignals, BudgetError, Context,
-    CoreError, CudaHandler, DeadLetter, DeadLetterCounts, DeadLetterReason, Envelope, EventQueue,
-    HandlerError, HealthReport, HlcTimestamp, Level, LifecycleState, MemoryBudgets, MemoryPolicy,
-    Message, MessageTypeId, NotReady, SendError, ShutdownError, ShutdownReport, SpawnError,
-    SpawnOptions, Thresholds, TreeId,
+    Actor, ActorBackend, ActorId, ActorVTable, AskError, BackendKind, BackendSignals, BudgetError,
+    Context, CoreError, CudaHandler, DeadLetter, DeadLetterCounts, DeadLetterReason, Envelope,
+    EventQueue, HandlerError, HealthReport, HlcTimestamp, Level, LifecycleState, MemoryBudgets,
+    MemoryPolicy, Message, MessageTypeId, NotReady, PendingReply, ReplyWatch, SendError, Settled,
+    ShutdownError, ShutdownReport, SnapshotError, SpawnError, SpawnOptions, Thresholds, TreeId,
 };
 pub use ringkernel_cpu::CpuConfig;
 pub use ringkernel_cuda::multi;

@@ -100,7 +100,7 @@ pub const FAULT_WINDOW: Duration = Duration::from_secs(1);
 pub const EVENT_LOG_CAPACITY: usize = 1024;
 
 /// Something the runtime decided or found while watching its load; see the module docs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ResilienceEvent {
     /// The degradation level changed.
@@ -115,6 +115,10 @@ pub enum ResilienceEvent {
         /// How long its handler had run when found.
         running_for: Duration,
     },
+    /// The device faulted and the runtime recovered (see [`crate::recovery`]).
+    Recovered(crate::recovery::RecoveryReport),
+    /// The device faulted and recovery failed: the runtime refuses everything from now on.
+    RecoveryFailed(String),
 }
 
 /// The monitor and its sampling thread, as the runtime owns them.

@@ -14,6 +14,7 @@ use ringkernel_core::{
 use crate::actor_ref::ActorRef;
 use crate::builder::RuntimeBuilder;
 use crate::error::Error;
+use crate::recovery::{Recoverer, Recovery, RecoveryReport};
 use crate::registry::{Owner, Registry, RegistryEntry};
 use crate::resilience::Resilience;
 use crate::supervisor::{Hub, Supervision, SupervisorSpec};
@@ -44,6 +45,8 @@ pub struct Runtime {
     hub: std::sync::OnceLock<Option<Hub>>,
     /// Budgets, degradation and health ([`crate::resilience`]).
     resilience: Resilience,
+    /// Checkpoints, replay log and the fault watcher, when built with recovery.
+    recovery: Option<Recovery>,
 }
 
 impl fmt::Debug for Runtime {
@@ -81,6 +84,37 @@ impl Runtime {
             multi,
             hub: std::sync::OnceLock::new(),
             resilience,
+            recovery: None,
+        }
+    }
+
+    /// Starts the fault watcher of a recovering runtime.
+    pub(crate) fn start_recovery(&mut self, recoverer: Recoverer) -> Result<(), Error> {
+        self.recovery = Some(Recovery::start(
+            recoverer,
+            self.resilience.monitor().clone(),
+        )?);
+        Ok(())
+    }
+
+    /// The recoveries from device faults so far, oldest first (empty without
+    /// [`RuntimeBuilder::recovery`](crate::RuntimeBuilder::recovery)).
+    pub fn recoveries(&self) -> Vec<RecoveryReport> {
+        self.recovery
+            .as_ref()
+            .map(Recovery::reports)
+            .unwrap_or_default()
+    }
+
+    /// Takes a recovery checkpoint now (the state a recovery goes back to) and empties the
+    /// replay log; returns how many actors it holds. [`Error::Recovery`] on a runtime built
+    /// without recovery.
+    pub fn recovery_checkpoint(&self) -> Result<usize, Error> {
+        match &self.recovery {
+            Some(r) => r.recoverer().checkpoint(),
+            None => Err(Error::Recovery(
+                "this runtime was built without recovery".into(),
+            )),
         }
     }
 
@@ -260,6 +294,9 @@ impl Runtime {
             hub.stop();
         }
         self.resilience.stop();
+        if let Some(r) = &self.recovery {
+            r.stop();
+        }
         Ok(self.backend.shutdown(deadline)?)
     }
 
@@ -335,6 +372,9 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         self.registry.close();
         self.resilience.stop();
+        if let Some(r) = &self.recovery {
+            r.stop();
+        }
         match self.backend.shutdown(DROP_SHUTDOWN_DEADLINE) {
             Ok(report) => tracing::debug!(?report, "runtime shut down on drop"),
             Err(ShutdownError::AlreadyShutDown) => {}

@@ -30,6 +30,8 @@ use crate::layout::{
     actor_mode, control, ActorEntry, FailurePayload, StartPayload, MAX_DEVICE_RESTARTS,
 };
 
+mod fault;
+pub use fault::Lifeline;
 mod member;
 mod snapshot;
 mod watch;
@@ -424,6 +426,9 @@ impl CudaBackend {
 
     fn check_target(&self, env: &Envelope) -> Result<usize, SendError> {
         let s = &self.shared;
+        if s.dev.fault().is_some() {
+            return Err(SendError::DeviceLost);
+        }
         if s.closing.load(Ordering::Acquire) {
             return Err(SendError::ShutDown);
         }
@@ -488,6 +493,9 @@ impl ActorBackend for CudaBackend {
         options: &SpawnOptions,
     ) -> Result<ActorId, SpawnError> {
         let policy = device_policy(options)?;
+        if self.shared.dev.fault().is_some() {
+            return Err(SpawnError::DeviceLost);
+        }
         let id = self.reserve_block(type_index, Some(state.len()))?;
         self.place_state(id, state, policy)?;
         self.activate(id, type_index, id.raw(), None)?;
@@ -561,6 +569,14 @@ impl ActorBackend for CudaBackend {
         let target = s.public_id(env.receiver());
         let (slot, pending) = reply_pair(target);
         lock(&s.pending).insert(corr, (target, slot));
+        // The poller fails waiting asks once the kernel faulted; one registered after that
+        // sweep would wait forever.
+        if s.dev.fault().is_some() {
+            if lock(&s.pending).remove(&corr).is_some() {
+                s.pending_count.fetch_sub(1, Ordering::AcqRel);
+            }
+            return Err(SendError::DeviceLost);
+        }
         env.header.flags = flags::ASK;
         env.header.correlation = corr;
         env.header.hlc = s.hlc.tick().raw();
@@ -670,7 +686,17 @@ impl ActorBackend for CudaBackend {
         type_index: usize,
         snapshot: &ringkernel_core::checkpoint::ActorSnapshot,
     ) -> Result<(), SpawnError> {
-        self.restore_actor(type_index, snapshot)
+        self.restore_actor(type_index, snapshot, &SpawnOptions::default(), None)
+    }
+
+    fn restore_with(
+        &self,
+        type_index: usize,
+        snapshot: &ringkernel_core::checkpoint::ActorSnapshot,
+        options: &SpawnOptions,
+        image: Option<&[u8]>,
+    ) -> Result<(), SpawnError> {
+        self.restore_actor(type_index, snapshot, options, image)
     }
 
     fn signals(&self) -> BackendSignals {
@@ -692,7 +718,12 @@ impl ActorBackend for CudaBackend {
             allocated: s.dev.allocated_bytes(),
             liveness: Some(liveness),
             hung,
+            device_fault: s.dev.fault().map(str::to_owned),
         }
+    }
+
+    fn fault(&self) -> Option<String> {
+        self.device_fault()
     }
 
     fn drain_dead_letters(&self) -> Vec<DeadLetter> {
@@ -721,8 +752,14 @@ impl CudaBackend {
         }
         let s = &self.shared;
         s.closing.store(true, Ordering::Release);
-        // Every block leaves its loop after the messages queued before its SHUTDOWN.
-        for block in 0..s.dev.blocks() as usize {
+        // Every block leaves its loop after the messages queued before its SHUTDOWN (a faulted
+        // kernel has left already: nothing would ever make room for the request).
+        let blocks = if s.dev.check_fault().is_some() {
+            0
+        } else {
+            s.dev.blocks() as usize
+        };
+        for block in 0..blocks {
             while !self.control(block, ActorId::HOST, control::SHUTDOWN, &[]) {
                 if Instant::now() >= until {
                     break;
@@ -817,11 +854,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Completes every ask still waiting with `Dropped`.
 fn fail_all_pending(s: &Shared) {
-    let drained: Vec<(u64, (ActorId, Arc<ReplySlot>))> = lock(&s.pending).drain().collect();
-    for (_, (target, slot)) in &drained {
-        slot.complete(ReplyOutcome::Failed(AskError::Dropped(*target)));
-    }
-    s.pending_count.fetch_sub(drained.len(), Ordering::AcqRel);
+    fault::fail_pending(s, AskError::Dropped);
 }
 
 /// The reply poller: drains the device→host ring until the kernel has exited and the ring is
@@ -829,7 +862,14 @@ fn fail_all_pending(s: &Shared) {
 /// handles every envelope, not just its own reply).
 fn poll_replies(s: &Shared) {
     let mut idle_since: Option<Instant> = None;
+    let mut checked = Instant::now();
     loop {
+        if checked.elapsed() >= fault::CHECK_EVERY {
+            checked = Instant::now();
+            if fault::check(s) {
+                return;
+            }
+        }
         if s.finished.load(Ordering::Acquire) {
             // One last sweep after the kernel's final writes.
             lock(&s.reader).pump(s, usize::MAX);

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use ringkernel_core::backend::SnapshotError;
 use ringkernel_core::checkpoint::ActorSnapshot;
-use ringkernel_core::{ActorId, Envelope, HlcTimestamp, LifecycleState, SpawnError};
+use ringkernel_core::{ActorId, Envelope, HlcTimestamp, LifecycleState, SpawnError, SpawnOptions};
 
 use super::{lock, CudaBackend};
 use crate::layout::control;
@@ -122,12 +122,21 @@ impl CudaBackend {
         &self,
         type_index: usize,
         snap: &ActorSnapshot,
+        options: &SpawnOptions,
+        image: Option<&[u8]>,
     ) -> Result<(), SpawnError> {
+        let policy = super::device_policy(options)?;
         let s = &self.shared;
         let vt = s
             .types
             .get(type_index)
             .ok_or(SpawnError::NotRegistered("<unknown type index>"))?;
+        if let Some(bad) = image.filter(|i| i.len() != vt.state_size) {
+            return Err(SpawnError::BadState {
+                len: bad.len(),
+                expected: vt.state_size,
+            });
+        }
         if snap.state.len() != vt.state_size {
             return Err(SpawnError::BadState {
                 len: snap.state.len(),
@@ -163,7 +172,12 @@ impl CudaBackend {
         if let Some(newest) = snap.mailbox.iter().map(|e| e.header.hlc).max() {
             let _ = s.hlc.merge(HlcTimestamp::from_raw(newest));
         }
-        self.place_state(id, &snap.state, None)?;
+        self.place_state(id, &snap.state, policy)?;
+        if let (Some(_), Some(image)) = (policy, image) {
+            s.dev
+                .write_image(id.raw() as usize, image)
+                .map_err(|e| SpawnError::Backend(e.to_string()))?;
+        }
         self.activate(id, type_index, id.raw(), None)?;
         for env in &snap.mailbox {
             let mut e: Envelope = *env;

@@ -97,6 +97,8 @@ pub struct DeviceRuntime {
     kernel_stream: Stream,
     _kernel: Kernel,
     exited: std::sync::atomic::AtomicBool,
+    /// Why the context is lost, once the kernel's stream reported a (sticky) error.
+    fault: std::sync::OnceLock<String>,
     _ctx: Arc<CudaContext>,
     /// The kernel's parameter block, kept for [`DeviceRuntime::start`].
     params: KernelParams,
@@ -276,6 +278,7 @@ impl DeviceRuntime {
             kernel_stream,
             _kernel: kernel,
             exited: std::sync::atomic::AtomicBool::new(false),
+            fault: std::sync::OnceLock::new(),
             _ctx: ctx,
             params,
             started: std::sync::atomic::AtomicBool::new(false),
@@ -638,6 +641,7 @@ impl DeviceRuntime {
                 Ok(false) => {}
                 Err(e) => {
                     // A faulted kernel is over too, but the context is dead: report it.
+                    let _ = self.fault.set(e.to_string());
                     self.exited
                         .store(true, std::sync::atomic::Ordering::Release);
                     return Err(ShutdownError::Backend(e.to_string()));
@@ -655,6 +659,30 @@ impl DeviceRuntime {
             }
             std::thread::sleep(Duration::from_micros(200));
         }
+    }
+
+    /// Queries the kernel's stream: why the context is lost, once the kernel faulted (an
+    /// illegal address, a trap: sticky errors, after which nothing of this context works).
+    /// A kernel that exited normally is not a fault.
+    pub fn check_fault(&self) -> Option<&str> {
+        if self.fault.get().is_none() {
+            if let Err(e) = self.kernel_stream.is_idle() {
+                let _ = self.fault.set(e.to_string());
+                self.exited
+                    .store(true, std::sync::atomic::Ordering::Release);
+            }
+        }
+        self.fault()
+    }
+
+    /// Why the context is lost, as last found by [`check_fault`](Self::check_fault) (no driver call).
+    pub fn fault(&self) -> Option<&str> {
+        self.fault.get().map(String::as_str)
+    }
+
+    /// The device this runtime runs on.
+    pub fn ordinal(&self) -> usize {
+        self._ctx.ordinal()
     }
 
     /// Whether the kernel is known to have exited.

@@ -567,9 +567,14 @@ impl ActorBackend for MultiGpuBackend {
                 live.exited_blocks += l.exited_blocks;
             }
             all.hung.extend(s.hung);
+            all.device_fault = all.device_fault.or(s.device_fault);
         }
         all.liveness = Some(live);
         all
+    }
+
+    fn fault(&self) -> Option<String> {
+        self.members.iter().find_map(|m| m.backend.fault())
     }
 
     fn dead_letter_counts(&self) -> DeadLetterCounts {

@@ -202,7 +202,7 @@ impl Monitor {
         lock(&self.events).drain(..).collect()
     }
 
-    fn raise(&self, event: ResilienceEvent) {
+    pub(crate) fn raise(&self, event: ResilienceEvent) {
         tracing::debug!(?event, "resilience event");
         let mut log = lock(&self.events);
         if log.len() == EVENT_LOG_CAPACITY {

@@ -1,0 +1,336 @@
+//! [`Recoverer`]: checkpoints (the recovery base) and the recovery itself — give the faulted
+//! generation back, build a new one, restore the base, replay the log.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ringkernel_core::checkpoint::{ActorSnapshot, Checkpoint};
+use ringkernel_core::{
+    ActorBackend, ActorId, ActorVTable, AskError, LifecycleState, SendError, Settled, SpawnOptions,
+};
+
+use super::factory::BackendFactory;
+use super::log::{Entry, Spawned};
+use super::switch::Switch;
+use super::{RecoveryPolicy, RecoveryReport};
+use crate::error::Error;
+
+/// The state a recovery goes back to.
+#[derive(Debug, Clone, Default)]
+struct Base {
+    checkpoint: Checkpoint,
+    /// Actors that had stopped or failed by then: they come back stopped, so their ids stay
+    /// taken.
+    stopped: Vec<(ActorId, usize)>,
+}
+
+/// How a replay into a new generation ended.
+enum Replay {
+    /// Everything replayed; the entries the new log starts with.
+    Done(Vec<Entry>),
+    /// The device faulted right after entry `i` (replayed one by one).
+    Poison(usize),
+    /// The device faulted.
+    Faulted,
+}
+
+#[derive(Debug)]
+pub(crate) struct Recoverer {
+    pub(crate) switch: Arc<Switch>,
+    factory: Arc<dyn BackendFactory>,
+    /// The registered types each generation serves (a hot reload replaces one).
+    types: Mutex<Vec<ActorVTable>>,
+    pub(crate) policy: RecoveryPolicy,
+    base: Mutex<Base>,
+    generation: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Recoverer {
+    pub(crate) fn new(
+        switch: Arc<Switch>,
+        factory: Arc<dyn BackendFactory>,
+        types: Vec<ActorVTable>,
+        policy: RecoveryPolicy,
+    ) -> Self {
+        Recoverer {
+            switch,
+            factory,
+            types: Mutex::new(types),
+            policy,
+            base: Mutex::new(Base::default()),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    /// The registered types, by index.
+    pub(crate) fn types(&self) -> Vec<ActorVTable> {
+        lock(&self.types).clone()
+    }
+
+    fn name_of(&self, type_index: usize) -> String {
+        lock(&self.types)
+            .get(type_index)
+            .map_or("", |vt| vt.name)
+            .to_owned()
+    }
+
+    fn index_of(&self, name: &str) -> Option<usize> {
+        lock(&self.types).iter().position(|vt| vt.name == name)
+    }
+
+    /// Takes a checkpoint as the new recovery base and empties the log. Sends wait meanwhile,
+    /// so the cut between base and log is exact.
+    pub(crate) fn checkpoint(&self) -> Result<usize, Error> {
+        let guard = self.switch.write();
+        let b: &dyn ActorBackend = &**guard;
+        if let Some(why) = b.fault() {
+            return Err(Error::Recovery(format!(
+                "cannot checkpoint a faulted device: {why}"
+            )));
+        }
+        let (mut live, mut stopped) = (Vec::new(), Vec::new());
+        for id in b.actors() {
+            match b.state_of(id) {
+                Some(LifecycleState::Active | LifecycleState::Draining) => live.push(id),
+                Some(_) => {
+                    if let Some(t) = b.type_index_of(id) {
+                        stopped.push((id, t));
+                    }
+                }
+                None => {}
+            }
+        }
+        let snaps = b.snapshot(&live)?;
+        let n = snaps.len();
+        *lock(&self.base) = Base {
+            checkpoint: Checkpoint::new(snaps)?,
+            stopped,
+        };
+        self.switch.log().entries.clear();
+        Ok(n)
+    }
+
+    /// Replaces the faulted generation (see [`crate::recovery`]). On an error the runtime is
+    /// left on a backend that refuses everything with `DeviceLost`.
+    pub(crate) fn recover(&self, fault: String) -> Result<RecoveryReport, Error> {
+        let t0 = Instant::now();
+        let mut guard = self.switch.write();
+        let old = Switch::take_out(&mut guard);
+        let (entries, spawned) = {
+            let mut log = self.switch.log();
+            (std::mem::take(&mut log.entries), log.spawned.clone())
+        };
+        // Asks the device never answered: their effect is gone with its state.
+        let mut dropped_asks = 0;
+        for e in &entries {
+            if let Entry::Ask(env, watch) = e {
+                if watch.settled() == Settled::Waiting {
+                    watch.fail(AskError::DeviceLost(env.receiver()));
+                }
+                if !e.replayed() {
+                    dropped_asks += 1;
+                }
+            }
+        }
+        let todo: Vec<Entry> = entries.into_iter().filter(Entry::replayed).collect();
+        self.factory.release(old, self.policy.release_wait)?;
+        let base = lock(&self.base).clone();
+        let mut skip = HashSet::new();
+        let mut poisoned = Vec::new();
+        let mut step = false;
+        for _ in 0..self.policy.max_attempts.max(1) {
+            let new = self.factory.build(&self.types())?;
+            let outcome = self
+                .restore_base(new.as_ref(), &base, &spawned)
+                .map(|()| self.replay(new.as_ref(), &todo, step, &skip));
+            match outcome {
+                Ok(Replay::Done(kept)) if ran_clean(new.as_ref()) => {
+                    *guard = new;
+                    self.switch.log().entries = kept;
+                    let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
+                    return Ok(RecoveryReport {
+                        generation,
+                        fault,
+                        took: t0.elapsed(),
+                        restored: base.checkpoint.actors().len(),
+                        replayed: todo.len() - skip.len(),
+                        asks_not_replayed: dropped_asks,
+                        poisoned,
+                    });
+                }
+                Ok(Replay::Poison(i)) => {
+                    skip.insert(i);
+                    poisoned.extend(todo.get(i).and_then(Entry::message).copied());
+                }
+                Ok(_) => {}
+                // Not a fault of the new generation: recovering again would fail the same way.
+                Err(e) if new.fault().is_none() => {
+                    let _ = self.factory.release(new, self.policy.release_wait);
+                    return Err(e);
+                }
+                Err(_) => {}
+            }
+            // Faulted again: replay one entry at a time to find the message that does it.
+            step = true;
+            self.factory.release(new, self.policy.release_wait)?;
+        }
+        Err(Error::Recovery(format!(
+            "the device faulted again in each of {} attempts",
+            self.policy.max_attempts.max(1)
+        )))
+    }
+
+    /// Puts the base's actors into `new`: live ones with state, saved messages and spawn
+    /// options; stopped ones stopped.
+    fn restore_base(
+        &self,
+        new: &dyn ActorBackend,
+        base: &Base,
+        spawned: &std::collections::HashMap<ActorId, Spawned>,
+    ) -> Result<(), Error> {
+        for snap in base.checkpoint.actors() {
+            let ti = self
+                .index_of(&snap.type_name)
+                .ok_or_else(|| Error::UnknownActorType(snap.type_name.clone()))?;
+            let (options, image) = match spawned.get(&snap.id) {
+                Some(s) if s.options.restart.is_some() => (s.options, Some(s.image.as_slice())),
+                Some(s) => (s.options, None),
+                None => (SpawnOptions::default(), None),
+            };
+            new.restore_with(ti, snap, &options, image)?;
+        }
+        for &(id, ti) in &base.stopped {
+            let size = lock(&self.types).get(ti).map_or(0, |vt| vt.state_size);
+            let snap = ActorSnapshot {
+                id,
+                type_name: self.name_of(ti),
+                state: vec![0; size],
+                mailbox: Vec::new(),
+            };
+            new.restore_with(ti, &snap, &SpawnOptions::default(), None)?;
+            new.stop(id)
+                .map_err(|e| Error::Recovery(format!("stopping restored {id}: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// Replays `todo` (but the entries in `skip`) into `new`. One by one (`step`): after each
+    /// message, waits until its target processed it, and stops at the first fault.
+    fn replay(
+        &self,
+        new: &dyn ActorBackend,
+        todo: &[Entry],
+        step: bool,
+        skip: &HashSet<usize>,
+    ) -> Replay {
+        let mut kept = Vec::with_capacity(todo.len());
+        for (i, e) in todo.iter().enumerate() {
+            if skip.contains(&i) {
+                continue;
+            }
+            let entry = match e {
+                Entry::Tell(env) => match retry_full(|| new.tell(*env)) {
+                    Ok(()) => Entry::Tell(*env),
+                    Err(err) => {
+                        if let Some(r) = lost(new, err) {
+                            return r;
+                        }
+                        continue;
+                    }
+                },
+                Entry::Ask(env, _) => match retry_full(|| new.ask(*env)) {
+                    // The reply is nobody's any more; the watch decides the next replay.
+                    Ok(pending) => Entry::Ask(*env, pending.watch()),
+                    Err(err) => {
+                        if let Some(r) = lost(new, err) {
+                            return r;
+                        }
+                        continue;
+                    }
+                },
+                Entry::Spawn {
+                    type_index,
+                    id,
+                    state,
+                    options,
+                } => {
+                    let snap = ActorSnapshot {
+                        id: *id,
+                        type_name: self.name_of(*type_index),
+                        state: state.clone(),
+                        mailbox: Vec::new(),
+                    };
+                    if let Err(err) = new.restore_with(*type_index, &snap, options, None) {
+                        tracing::warn!(actor = %id, error = %err, "recovery: spawn not replayed");
+                    }
+                    e.clone()
+                }
+                Entry::Restart { id, state } => {
+                    if let Err(err) = new.restart(*id, state) {
+                        tracing::warn!(actor = %id, error = %err, "recovery: restart not replayed");
+                    }
+                    e.clone()
+                }
+                Entry::Stop(id) => {
+                    let _ = new.stop(*id);
+                    e.clone()
+                }
+            };
+            kept.push(entry);
+            if step {
+                if let Some(env) = e.message() {
+                    // The target answers a snapshot after every message queued before it.
+                    let _ = new.snapshot(&[env.receiver()]);
+                    if new.fault().is_some() {
+                        return Replay::Poison(i);
+                    }
+                }
+            }
+        }
+        Replay::Done(kept)
+    }
+}
+
+/// `Some(Faulted)` when a replayed send failed because the device faulted again; other
+/// failures (the target had stopped, as it had in the first run) skip the entry.
+fn lost(new: &dyn ActorBackend, err: SendError) -> Option<Replay> {
+    if err == SendError::DeviceLost || new.fault().is_some() {
+        return Some(Replay::Faulted);
+    }
+    tracing::warn!(error = %err, "recovery: message not replayed");
+    None
+}
+
+/// Retries a send while the mailbox is full (the new generation drains it), up to 10 s.
+fn retry_full<T>(mut send: impl FnMut() -> Result<T, SendError>) -> Result<T, SendError> {
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        match send() {
+            Err(SendError::Full(_)) if Instant::now() < until => std::thread::yield_now(),
+            r => return r,
+        }
+    }
+}
+
+/// Whether `new` processed everything replayed into it without faulting (a snapshot of every
+/// live actor answers only after the messages queued before it).
+fn ran_clean(new: &dyn ActorBackend) -> bool {
+    let live: Vec<ActorId> = new
+        .actors()
+        .into_iter()
+        .filter(|&id| {
+            matches!(
+                new.state_of(id),
+                Some(LifecycleState::Active | LifecycleState::Draining)
+            )
+        })
+        .collect();
+    let _ = new.snapshot(&live);
+    new.fault().is_none()
+}
