@@ -5,6 +5,7 @@ pub mod actors;
 pub mod checkpoints;
 pub mod hopper;
 pub mod multi;
+pub mod recovery;
 pub mod resilience;
 
 use std::path::{Path, PathBuf};

@@ -194,7 +194,19 @@ impl DeviceBuffer {
         check("cuCtxSetCurrent", ctx.bind_to_thread())?;
         let bytes = bytes.max(16);
         // SAFETY: the context is current; freed in Drop.
-        let ptr = check("cuMemAlloc", unsafe { result::malloc_sync(bytes) })?;
+        let ptr = match unsafe { result::malloc_sync(bytes) } {
+            Ok(p) => p,
+            Err(DriverError(sys::CUresult::CUDA_ERROR_OUT_OF_MEMORY)) => {
+                let free = ctx.mem_get_info().map_or(0, |(free, _)| free);
+                return Err(CudaError::OutOfMemory { bytes, free });
+            }
+            Err(e) => {
+                return Err(CudaError::Driver {
+                    call: "cuMemAlloc",
+                    message: format!("{e:?}"),
+                })
+            }
+        };
         // SAFETY: `ptr` is a fresh allocation of `bytes` bytes.
         check("cuMemsetD8", unsafe {
             result::memset_d8_sync(ptr, 0, bytes)

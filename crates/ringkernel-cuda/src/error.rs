@@ -48,6 +48,14 @@ pub enum CudaError {
         /// NVRTC's result code.
         message: String,
     },
+    /// The device has not enough free memory for the runtime (not sticky: the GPU stays usable).
+    #[error("out of device memory: {bytes} bytes asked for, {free} free")]
+    OutOfMemory {
+        /// Bytes asked for.
+        bytes: usize,
+        /// Bytes free on the device when it failed.
+        free: usize,
+    },
     /// The requested grid of actor blocks cannot be co-resident on the device.
     #[error("{requested} actor blocks requested but only {max} can be co-resident ({per_sm} per SM x {sms} SMs)")]
     TooManyBlocks {

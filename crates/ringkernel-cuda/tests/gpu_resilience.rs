@@ -305,3 +305,28 @@ fn a_live_snapshot_is_the_state_after_exactly_the_messages_before_it() {
         Err(ringkernel_core::SnapshotError::Unsupported(_))
     ));
 }
+
+#[test]
+fn out_of_device_memory_is_a_typed_error_and_the_gpu_stays_usable() {
+    // K2K inboxes of 2^24 slots for 132 blocks (and their snapshot slots): hundreds of GB.
+    let types = [
+        ActorVTable::of::<Counter>().unwrap(),
+        ActorVTable::of::<Slow>().unwrap(),
+    ];
+    let huge = CudaConfig {
+        k2k_capacity: 1 << 24,
+        ..CudaConfig::default()
+    };
+    match CudaBackend::new(&types, huge) {
+        Err(ringkernel_cuda::CudaError::OutOfMemory { bytes, free }) => {
+            assert!(bytes > free, "{bytes} > {free}");
+        }
+        other => panic!("expected OutOfMemory, got {other:?}"),
+    }
+    // Not sticky: a runtime of normal size starts and serves on the same GPU.
+    let b = backend(CudaConfig::default());
+    let a = b
+        .spawn(COUNTER, bytemuck::bytes_of(&Total::default()))
+        .unwrap();
+    assert_eq!(ask(&b, a, Add { n: 5 }).unwrap().sum, 5);
+}

@@ -127,3 +127,35 @@ impl Actor for Flaky {
         })
     }
 }
+
+/// `Add` value on which [`Crashy`]'s device handler executes `__trap()` (a sticky fault).
+pub const TRAP: u64 = 0xDEAD;
+
+/// [`Adder`] whose device handler traps on `n == TRAP`, faulting the device: the recovery
+/// benchmark's actor. (Its CPU handler just adds.)
+#[derive(Debug)]
+pub struct Crashy;
+impl Actor for Crashy {
+    const NAME: &'static str = "bench-crashy";
+    type State = Tally;
+    type Msg = Add;
+    type Reply = Tally;
+    fn handle(s: &mut Tally, m: &Add, _c: &Context) -> Result<Tally, HandlerError> {
+        s.sum = s.sum.wrapping_add(m.n);
+        s.count += 1;
+        Ok(*s)
+    }
+    fn cuda_handler() -> Option<CudaHandler> {
+        Some(CudaHandler {
+            function: "bench_crashy",
+            state_type: "Tally",
+            msg_type: "Add",
+            reply_type: "Tally",
+            struct_defs: DEFS,
+            source:
+                "__device__ int bench_crashy(Tally* s, const Add* m, Tally* r, const rk_ctx* c) {\n\
+                     if (m->n == 0xDEADull) __trap();\n\
+                     s->sum += m->n; s->count += 1; *r = *s; return 0; }",
+        })
+    }
+}

@@ -211,5 +211,12 @@ pub fn run(c: &ResilienceBenchConfig) -> Result<Report, BenchError> {
     report
         .sections
         .push(crate::gpu::checkpoints::section(runs)?);
+    report
+        .sections
+        .push(crate::gpu::recovery::section(if c.iters < 1000 {
+            3
+        } else {
+            10
+        })?);
     Ok(report)
 }
