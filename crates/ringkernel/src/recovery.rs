@@ -52,6 +52,8 @@
 //!
 //! Not supported on the multi-GPU backend (building fails with [`Error::Recovery`]).
 //!
+//! Hot reload of a handler ([`reload`]) is a generation swap on the same machinery.
+//!
 //! [`Runtime::checkpoint`]: crate::Runtime::checkpoint
 //! [`Runtime::recovery_checkpoint`]: crate::Runtime::recovery_checkpoint
 //! [`Runtime::recoveries`]: crate::Runtime::recoveries
