@@ -68,6 +68,23 @@ impl Actor for AccBroken {
     }
 }
 
+/// A subtly wrong version: adds `2 n`, and fails on `n >= 1000`.
+struct AccFlaky;
+impl Actor for AccFlaky {
+    const NAME: &'static str = "acc-flaky";
+    type State = Total;
+    type Msg = Add;
+    type Reply = Total;
+    fn handle(s: &mut Total, m: &Add, _: &Context) -> Result<Total, HandlerError> {
+        if m.n >= 1000 {
+            return Err(HandlerError(14));
+        }
+        s.sum += 2 * m.n;
+        s.count += 1;
+        Ok(*s)
+    }
+}
+
 /// Same layouts as `Acc`, never registered.
 struct Stranger;
 impl Actor for Stranger {
@@ -300,6 +317,51 @@ fn a_failing_version_is_rolled_back_and_its_messages_replayed_on_the_old_one() {
         "{:?}",
         rt.actor_events()
     );
+}
+
+#[test]
+fn periodic_checkpoints_wait_for_the_probe_so_the_rollback_point_survives() {
+    let rt = Arc::new(
+        Runtime::builder()
+            .backend(Backend::Cpu)
+            .workers(2)
+            .register::<Acc>()
+            .recovery(RecoveryPolicy {
+                checkpoint_every: Duration::from_millis(2),
+                ..RecoveryPolicy::default()
+            })
+            .build()
+            .unwrap(),
+    );
+    let a = rt.spawn::<Acc>(Total::default()).unwrap();
+    let reload = {
+        let rt = rt.clone();
+        let options = ReloadOptions {
+            probe: Duration::from_secs(5),
+            ..ReloadOptions::default()
+        };
+        std::thread::spawn(move || rt.reload::<Acc, AccFlaky>(2, options))
+    };
+    // Checkpoints are refused once the new version is probing.
+    assert!(eventually(|| matches!(
+        rt.recovery_checkpoint(),
+        Err(Error::Recovery(why)) if why.contains("reload")
+    )));
+    for n in 1..=10 {
+        a.tell(Add { n }).unwrap();
+    }
+    // The watcher would have checkpointed the flaky version's sums many times by now.
+    std::thread::sleep(Duration::from_millis(30));
+    a.tell(Add { n: 1000 }).unwrap();
+    let got = reload.join().unwrap();
+    assert!(
+        matches!(got, Err(Error::ReloadRolledBack { .. })),
+        "{got:?}"
+    );
+    // Everything replayed on the old version from the pre-swap cut.
+    let t = total(&a);
+    assert_eq!((t.sum, t.count), (55 + 1000, 12));
+    rt.recovery_checkpoint().unwrap();
 }
 
 /// A CPU factory that counts builds, records which handler each generation got for type 0 (by
