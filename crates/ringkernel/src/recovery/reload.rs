@@ -137,7 +137,7 @@ pub struct Rollback {
     pub asks_failed: usize,
 }
 
-/// The rollback point a swap leaves behind.
+/// What a swap that left the new version probing measured.
 struct Swapped {
     pause: Duration,
     moved: usize,
