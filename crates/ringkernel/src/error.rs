@@ -159,4 +159,44 @@ pub enum Error {
     /// Recovery from a device fault is not possible here, or failed (see [`crate::recovery`]).
     #[error("recovery: {0}")]
     Recovery(String),
+    /// Hot reload needs a runtime built with recovery
+    /// ([`RuntimeBuilder::recovery`](crate::RuntimeBuilder::recovery)): a reload is a swap of
+    /// backend generations (see [`crate::recovery::reload`]).
+    #[error("hot reload needs a runtime built with recovery")]
+    ReloadUnavailable,
+    /// A reload offered a version not newer than the one running; nothing changed.
+    #[error("`{actor_type}` runs version {current}; version {offered} is not newer")]
+    StaleVersion {
+        /// The registered actor type.
+        actor_type: &'static str,
+        /// The version running.
+        current: u64,
+        /// The version offered.
+        offered: u64,
+    },
+    /// A reload was refused before anything changed (the new handler does not compile, has no
+    /// CUDA form, the device had faulted, the runtime is shut down...): the old version keeps
+    /// running.
+    #[error("reload of `{actor_type}` to version {version} rejected: {reason}")]
+    ReloadRejected {
+        /// The registered actor type.
+        actor_type: &'static str,
+        /// The version offered.
+        version: u64,
+        /// Why.
+        reason: String,
+    },
+    /// The new version failed during its probe (or its generation could not be built) and the
+    /// old version was put back: the version is unchanged. `report` tells what was undone.
+    #[error("reload of `{actor_type}` to version {version} rolled back: {reason}")]
+    ReloadRolledBack {
+        /// The registered actor type.
+        actor_type: &'static str,
+        /// The version offered.
+        version: u64,
+        /// Why.
+        reason: String,
+        /// The swap, the probe and the rollback.
+        report: Box<crate::recovery::ReloadReport>,
+    },
 }

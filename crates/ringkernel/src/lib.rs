@@ -43,7 +43,7 @@ pub mod supervisor;
 pub use actor_ref::ActorRef;
 pub use builder::{RuntimeBuilder, DEFAULT_ASK_TIMEOUT};
 pub use error::Error;
-pub use recovery::{BackendFactory, RecoveryPolicy, RecoveryReport};
+pub use recovery::{BackendFactory, RecoveryPolicy, RecoveryReport, ReloadOptions, ReloadReport};
 pub use registry::RegistryEntry;
 pub use resilience::ResilienceEvent;
 pub use runtime::{Runtime, DROP_SHUTDOWN_DEADLINE};

@@ -52,6 +52,8 @@
 //!
 //! Not supported on the multi-GPU backend (building fails with [`Error::Recovery`]).
 //!
+//! Hot reload of a handler ([`reload`]) is a generation swap on the same machinery.
+//!
 //! [`Runtime::checkpoint`]: crate::Runtime::checkpoint
 //! [`Runtime::recovery_checkpoint`]: crate::Runtime::recovery_checkpoint
 //! [`Runtime::recoveries`]: crate::Runtime::recoveries
@@ -70,11 +72,13 @@ mod factory;
 mod log;
 mod lost;
 mod recover;
+pub mod reload;
 mod switch;
 
 pub use factory::BackendFactory;
 pub(crate) use factory::{CpuFactory, CudaFactory};
 pub(crate) use recover::Recoverer;
+pub use reload::{ReloadOptions, ReloadReport, Rollback};
 pub(crate) use switch::Switch;
 
 /// When a recovering runtime checkpoints and how hard it tries to recover.
@@ -187,17 +191,19 @@ fn watch(
     monitor: &Monitor,
 ) {
     let mut last_checkpoint = Instant::now();
-    let mut gave_up = false;
     while !stop.load(Ordering::Acquire) {
         std::thread::sleep(r.policy.poll);
         r.switch.forward_events();
-        if gave_up {
+        // A reload in progress owns the generation: it rolls back from a fault itself, and the
+        // base must stay its rollback point (both are checked again under the lock).
+        if r.lost.load(Ordering::Acquire) || r.reloading.load(Ordering::Acquire) {
             continue;
         }
         if let Some(fault) = ringkernel_core::ActorBackend::fault(r.switch.as_ref()) {
             tracing::error!(%fault, "device fault: recovering");
             match r.recover(fault) {
-                Ok(report) => {
+                Ok(None) => {}
+                Ok(Some(report)) => {
                     tracing::info!(?report, "recovered from a device fault");
                     lock(reports).push(report.clone());
                     monitor.raise(ResilienceEvent::Recovered(report));
@@ -205,7 +211,7 @@ fn watch(
                 Err(e) => {
                     tracing::error!(error = %e, "recovery failed; the runtime is lost");
                     monitor.raise(ResilienceEvent::RecoveryFailed(e.to_string()));
-                    gave_up = true;
+                    r.lost.store(true, Ordering::Release);
                 }
             }
             last_checkpoint = Instant::now();

@@ -117,8 +117,12 @@ pub enum ResilienceEvent {
     },
     /// The device faulted and the runtime recovered (see [`crate::recovery`]).
     Recovered(crate::recovery::RecoveryReport),
-    /// The device faulted and recovery failed: the runtime refuses everything from now on.
+    /// The device faulted and recovery failed (or a hot reload's rollback failed): the runtime
+    /// refuses everything from now on.
     RecoveryFailed(String),
+    /// A hot reload committed, or rolled back (`rollback` is set); see
+    /// [`crate::recovery::reload`].
+    Reloaded(crate::recovery::ReloadReport),
 }
 
 /// The monitor and its sampling thread, as the runtime owns them.

@@ -20,6 +20,7 @@ use crate::resilience::Resilience;
 use crate::supervisor::{Hub, Supervision, SupervisorSpec};
 
 mod checkpoint;
+mod reload;
 
 /// Deadline of the shutdown a [`Runtime`] performs when dropped without an explicit one.
 pub const DROP_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);

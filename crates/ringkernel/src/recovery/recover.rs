@@ -2,8 +2,8 @@
 //! generation back, build a new one, restore the base, replay the log.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use ringkernel_core::checkpoint::{ActorSnapshot, Checkpoint};
@@ -19,11 +19,11 @@ use crate::error::Error;
 
 /// The state a recovery goes back to.
 #[derive(Debug, Clone, Default)]
-struct Base {
-    checkpoint: Checkpoint,
+pub(crate) struct Base {
+    pub(crate) checkpoint: Checkpoint,
     /// Actors that had stopped or failed by then: they come back stopped, so their ids stay
     /// taken.
-    stopped: Vec<(ActorId, usize)>,
+    pub(crate) stopped: Vec<(ActorId, usize)>,
 }
 
 /// How a replay into a new generation ended.
@@ -39,12 +39,23 @@ enum Replay {
 #[derive(Debug)]
 pub(crate) struct Recoverer {
     pub(crate) switch: Arc<Switch>,
-    factory: Arc<dyn BackendFactory>,
+    pub(crate) factory: Arc<dyn BackendFactory>,
     /// The registered types each generation serves (a hot reload replaces one).
-    types: Mutex<Vec<ActorVTable>>,
+    pub(crate) types: Mutex<Vec<ActorVTable>>,
+    /// Each registered type's handler version, by index: 1 when built, raised by each
+    /// committed hot reload. Written under `switch`'s write lock, with `types`.
+    pub(crate) versions: Mutex<Vec<u64>>,
     pub(crate) policy: RecoveryPolicy,
-    base: Mutex<Base>,
+    pub(crate) base: Mutex<Base>,
     generation: AtomicU64,
+    /// Set (under `switch`'s write lock) while a hot reload owns the generation — from its swap
+    /// to its commit or rollback. Meanwhile no checkpoint replaces the base (the rollback goes
+    /// back to it) and the watcher leaves faults to the reload (it rolls back).
+    pub(crate) reloading: AtomicBool,
+    /// One hot reload at a time.
+    pub(crate) reload_lock: Mutex<()>,
+    /// Set when a recovery (or a reload's rollback) failed: the runtime runs on `Lost` for good.
+    pub(crate) lost: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -61,10 +72,14 @@ impl Recoverer {
         Recoverer {
             switch,
             factory,
+            versions: Mutex::new(vec![1; types.len()]),
             types: Mutex::new(types),
             policy,
             base: Mutex::new(Base::default()),
             generation: AtomicU64::new(0),
+            reloading: AtomicBool::new(false),
+            reload_lock: Mutex::new(()),
+            lost: AtomicBool::new(false),
         }
     }
 
@@ -88,40 +103,46 @@ impl Recoverer {
     /// so the cut between base and log is exact.
     pub(crate) fn checkpoint(&self) -> Result<usize, Error> {
         let guard = self.switch.write();
+        // The base is a reload's rollback point until it commits or rolls back.
+        if self.reloading.load(Ordering::Acquire) {
+            return Err(Error::Recovery(
+                "a hot reload is probing a new version; checkpoints wait until it ends".into(),
+            ));
+        }
         let b: &dyn ActorBackend = &**guard;
         if let Some(why) = b.fault() {
             return Err(Error::Recovery(format!(
                 "cannot checkpoint a faulted device: {why}"
             )));
         }
-        let (mut live, mut stopped) = (Vec::new(), Vec::new());
-        for id in b.actors() {
-            match b.state_of(id) {
-                Some(LifecycleState::Active | LifecycleState::Draining) => live.push(id),
-                Some(_) => {
-                    if let Some(t) = b.type_index_of(id) {
-                        stopped.push((id, t));
-                    }
-                }
-                None => {}
-            }
-        }
-        let snaps = b.snapshot(&live)?;
-        let n = snaps.len();
-        *lock(&self.base) = Base {
-            checkpoint: Checkpoint::new(snaps)?,
-            stopped,
-        };
+        let base = cut(b, Duration::ZERO)?;
+        let n = base.checkpoint.actors().len();
+        *lock(&self.base) = base;
         self.switch.log().entries.clear();
         Ok(n)
     }
 
     /// Replaces the faulted generation (see [`crate::recovery`]). On an error the runtime is
-    /// left on a backend that refuses everything with `DeviceLost`.
-    pub(crate) fn recover(&self, fault: String) -> Result<RecoveryReport, Error> {
-        let t0 = Instant::now();
+    /// left on a backend that refuses everything with `DeviceLost`. `Ok(None)`: a hot reload
+    /// owns the generation (it rolls back from the fault itself).
+    pub(crate) fn recover(&self, fault: String) -> Result<Option<RecoveryReport>, Error> {
         let mut guard = self.switch.write();
-        let old = Switch::take_out(&mut guard);
+        if self.reloading.load(Ordering::Acquire) {
+            return Ok(None);
+        }
+        self.recover_locked(&mut guard, fault).map(Some)
+    }
+
+    /// [`recover`](Self::recover) with `current` held: gives the current generation up, builds
+    /// one serving the registered types, restores the base and replays the log (a reload's
+    /// rollback does exactly this).
+    pub(crate) fn recover_locked(
+        &self,
+        guard: &mut RwLockWriteGuard<'_, Arc<dyn ActorBackend>>,
+        fault: String,
+    ) -> Result<RecoveryReport, Error> {
+        let t0 = Instant::now();
+        let old = Switch::take_out(guard);
         let (entries, spawned) = {
             let mut log = self.switch.log();
             (std::mem::take(&mut log.entries), log.spawned.clone())
@@ -151,7 +172,7 @@ impl Recoverer {
                 .map(|()| self.replay(new.as_ref(), &todo, step, &skip));
             match outcome {
                 Ok(Replay::Done(kept)) if ran_clean(new.as_ref()) => {
-                    *guard = new;
+                    **guard = new;
                     self.switch.log().entries = kept;
                     let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
                     return Ok(RecoveryReport {
@@ -188,7 +209,7 @@ impl Recoverer {
 
     /// Puts the base's actors into `new`: live ones with state, saved messages and spawn
     /// options; stopped ones stopped.
-    fn restore_base(
+    pub(crate) fn restore_base(
         &self,
         new: &dyn ActorBackend,
         base: &Base,
@@ -333,4 +354,33 @@ fn ran_clean(new: &dyn ActorBackend) -> bool {
         .collect();
     let _ = new.snapshot(&live);
     new.fault().is_none()
+}
+
+/// Snapshots every actor of `b` as a base: live ones with state and queued messages, the others
+/// as stopped. With `drain`, first waits up to that long for the live actors' mailboxes to run
+/// empty (the caller holds `current` for writing, so no host send adds to them), so that what
+/// was sent before is processed by the generation it was sent to.
+pub(crate) fn cut(b: &dyn ActorBackend, drain: Duration) -> Result<Base, Error> {
+    let (mut live, mut stopped) = (Vec::new(), Vec::new());
+    for id in b.actors() {
+        match b.state_of(id) {
+            Some(LifecycleState::Active | LifecycleState::Draining) => live.push(id),
+            Some(_) => {
+                if let Some(t) = b.type_index_of(id) {
+                    stopped.push((id, t));
+                }
+            }
+            None => {}
+        }
+    }
+    let until = Instant::now() + drain;
+    let mut snaps = b.snapshot(&live)?;
+    while Instant::now() < until && snaps.iter().any(|s| !s.mailbox.is_empty()) {
+        std::thread::sleep(Duration::from_micros(100));
+        snaps = b.snapshot(&live)?;
+    }
+    Ok(Base {
+        checkpoint: Checkpoint::new(snaps)?,
+        stopped,
+    })
 }

@@ -2,15 +2,21 @@
 //! current generation of the real backend and records what the host did since the last
 //! checkpoint, so a new generation can be rebuilt after a device fault.
 //!
-//! Locks: `current` before `log`. Every call holds `current` for reading while it runs and
-//! records under `log`; a checkpoint or a recovery holds `current` for writing, so it sees no
-//! send half done, and sends made meanwhile wait for it instead of failing.
+//! Locks: `current` before `forwarding` before `probe`, and `current` before `log`. Every call
+//! holds `current` for reading while it runs and records under `log`; a checkpoint, a recovery
+//! or a hot reload's swap holds `current` for writing, so it sees no send half done, and sends
+//! made meanwhile wait for it instead of failing.
+//!
+//! While a hot reload probes a new version ([`super::reload`]), the failures of the probed
+//! type's actors are held back from the runtime-wide event queue: each one makes the reload roll
+//! back, which undoes it, so no supervisor should react to it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use ringkernel_core::checkpoint::ActorSnapshot;
-use ringkernel_core::events::EventQueue;
+use ringkernel_core::events::{ActorEvent, EventQueue};
 use ringkernel_core::{
     ActorBackend, ActorId, BackendKind, BackendSignals, DeadLetter, DeadLetterCounts, Envelope,
     LifecycleState, PendingReply, SendError, ShutdownError, ShutdownReport, SnapshotError,
@@ -28,6 +34,20 @@ pub(crate) struct Switch {
     log: Mutex<ReplayLog>,
     /// The events of every generation, forwarded by the watcher.
     events: Arc<EventQueue>,
+    /// Held while a generation's events are moved, so two forwarders keep their order.
+    forwarding: Mutex<()>,
+    /// The probe of a hot reload in progress, if any.
+    probe: Mutex<Option<Probe>>,
+    /// Set by `shutdown`: a reload must not build a generation after it.
+    closed: AtomicBool,
+}
+
+/// What a hot reload's probe watches: the failures of one actor type's actors.
+#[derive(Debug)]
+pub(crate) struct Probe {
+    type_index: usize,
+    /// The first failure seen (`actor: error`), if any.
+    failure: Option<String>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -41,7 +61,15 @@ impl Switch {
             current: RwLock::new(first),
             log: Mutex::new(ReplayLog::default()),
             events: Arc::new(EventQueue::default()),
+            forwarding: Mutex::new(()),
+            probe: Mutex::new(None),
+            closed: AtomicBool::new(false),
         }
+    }
+
+    /// Whether the runtime shut the switch down.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
     }
 
     pub(crate) fn read(&self) -> RwLockReadGuard<'_, Arc<dyn ActorBackend>> {
@@ -68,11 +96,49 @@ impl Switch {
 
     /// Moves the current generation's events into the runtime-wide queue.
     pub(crate) fn forward_events(&self) {
-        if let Some(q) = self.read().events() {
-            for e in q.drain() {
-                self.events.push(e);
+        self.forward_from(self.read().as_ref());
+    }
+
+    /// Moves `generation`'s events into the runtime-wide queue (the caller holds `current`, for
+    /// reading or writing), holding back the probed type's failures.
+    pub(crate) fn forward_from(&self, generation: &dyn ActorBackend) {
+        let Some(q) = generation.events() else {
+            return;
+        };
+        let _order = lock(&self.forwarding);
+        for e in q.drain() {
+            if let ActorEvent::Failed { actor, error } | ActorEvent::Restarted { actor, error } = e
+            {
+                let mut probe = lock(&self.probe);
+                if let Some(p) = probe
+                    .as_mut()
+                    .filter(|p| generation.type_index_of(actor) == Some(p.type_index))
+                {
+                    p.failure
+                        .get_or_insert_with(|| format!("{actor} failed: {error}"));
+                    continue;
+                }
             }
+            self.events.push(e);
         }
+    }
+
+    /// Starts holding back and recording the failures of `type_index`'s actors.
+    pub(crate) fn start_probe(&self, type_index: usize) {
+        *lock(&self.probe) = Some(Probe {
+            type_index,
+            failure: None,
+        });
+    }
+
+    /// The first failure the probe saw so far.
+    pub(crate) fn probe_failure(&self) -> Option<String> {
+        lock(&self.probe).as_ref().and_then(|p| p.failure.clone())
+    }
+
+    /// Ends the probe; returns its first failure.
+    pub(crate) fn end_probe(&self) -> Option<String> {
+        lock(&self.probe).take().and_then(|p| p.failure)
     }
 
     fn record(&self, entry: Entry) {
@@ -159,7 +225,9 @@ impl ActorBackend for Switch {
     }
 
     fn shutdown(&self, deadline: Duration) -> Result<ShutdownReport, ShutdownError> {
-        self.read().shutdown(deadline)
+        let b = self.read();
+        self.closed.store(true, Ordering::Release);
+        b.shutdown(deadline)
     }
 
     fn drain_dead_letters(&self) -> Vec<DeadLetter> {
