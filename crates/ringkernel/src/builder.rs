@@ -2,7 +2,7 @@
 
 use std::any::TypeId;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ringkernel_core::envelope::ENVELOPE_SIZE;
@@ -12,7 +12,8 @@ use ringkernel_cpu::CpuConfig;
 use ringkernel_cuda::CudaConfig;
 
 use crate::error::Error;
-use crate::recovery::{BackendFactory, CpuFactory, CudaFactory, Recoverer, RecoveryPolicy, Switch};
+use crate::isolated::{device_host_program, IsolatedCudaFactory};
+use crate::recovery::{BackendFactory, CpuFactory, Recoverer, RecoveryPolicy, Switch};
 use crate::resilience::{Resilience, ResilienceConfig};
 use crate::runtime::Runtime;
 use crate::select::{self, Backend};
@@ -212,20 +213,23 @@ impl RuntimeBuilder {
                 config: self.cpu.clone(),
             })
         };
-        let cuda = || -> Arc<dyn BackendFactory> {
-            Arc::new(CudaFactory {
-                config: CudaConfig::default(),
-                lifeline: Mutex::new(None),
-            })
+        // After a sticky fault only a new process gets the GPU back: each generation runs in
+        // its own device host (see `crate::isolated`).
+        let cuda = || -> Result<Arc<dyn BackendFactory>, Error> {
+            Ok(Arc::new(IsolatedCudaFactory::new(
+                device_host_program()?,
+                &CudaConfig::default(),
+            )))
         };
         match self.backend {
             Backend::Cpu => Ok((cpu(), None)),
-            Backend::Cuda => Ok((cuda(), None)),
+            Backend::Cuda => Ok((cuda()?, None)),
             Backend::MultiCuda => Err(Error::Recovery(
                 "recovery from device faults is not available on Backend::MultiCuda".into(),
             )),
+            // The probe's context is released before the device host opens its own.
             Backend::Auto => match ringkernel_cuda::driver::open_context(0) {
-                Ok(_) => Ok((cuda(), None)),
+                Ok(_) => Ok((cuda()?, None)),
                 Err(e) => {
                     let reason = e.to_string();
                     tracing::info!(reason = %reason, "Backend::Auto: CUDA not used, running on the CPU");

@@ -32,6 +32,7 @@
 pub mod actor_ref;
 pub mod builder;
 pub mod error;
+pub mod isolated;
 pub mod prelude;
 pub mod recovery;
 pub mod registry;

@@ -76,7 +76,7 @@ pub mod reload;
 mod switch;
 
 pub use factory::BackendFactory;
-pub(crate) use factory::{CpuFactory, CudaFactory};
+pub(crate) use factory::{cuda_check, CpuFactory};
 pub(crate) use recover::Recoverer;
 pub use reload::{ReloadOptions, ReloadReport, Rollback};
 pub(crate) use switch::Switch;

@@ -11,7 +11,8 @@ use cudarc::driver::{CudaContext, LaunchConfig, PushKernelArg};
 use cudarc::nvrtc::Ptx;
 use ringkernel_cuda::NvrtcCompiler;
 
-const SRC: &str = "extern \"C\" __global__ void k(int trap, int* out) { if (trap) __trap(); *out = 42; }";
+const SRC: &str =
+    "extern \"C\" __global__ void k(int trap, int* out) { if (trap) __trap(); *out = 42; }";
 
 fn open(primary: bool) -> Result<Arc<CudaContext>, String> {
     if primary {
@@ -68,7 +69,10 @@ fn main() -> ExitCode {
     };
     println!("healthy launch: {:?}", run(&ctx, &ptx, 0));
     println!("trapping launch: {:?}", run(&ctx, &ptx, 1));
-    println!("launch after the trap, same context: {:?}", run(&ctx, &ptx, 0));
+    println!(
+        "launch after the trap, same context: {:?}",
+        run(&ctx, &ptx, 0)
+    );
     drop(ctx);
     if primary {
         println!(

@@ -40,15 +40,20 @@ fn runtime(recovery: bool) -> Result<Runtime, BenchError> {
 }
 
 /// `runs` faults, each timed from the trapping tell to the first reply of the recovered runtime.
-pub fn section(runs: usize) -> Result<Section, BenchError> {
+pub fn section(runs: usize, asks: usize) -> Result<Section, BenchError> {
     let mut fresh = Vec::with_capacity(runs);
-    for _ in 0..runs {
+    let mut plain_asks = Vec::new();
+    for run in 0..runs {
         let t = Instant::now();
         let rt = runtime(false)?;
         fresh.push(t.elapsed().as_nanos() as f64);
+        if run == 0 {
+            plain_asks = ask_latency(&rt, asks)?;
+        }
         rt.shutdown(TIMEOUT).map_err(b_err("shutdown"))?;
     }
     let rt = runtime(true)?;
+    let isolated_asks = ask_latency(&rt, asks)?;
     let actors: Vec<ActorRef<Crashy>> = (0..ACTORS)
         .map(|_| rt.spawn::<Crashy>(Default::default()))
         .collect::<Result<_, _>>()
@@ -110,8 +115,12 @@ pub fn section(runs: usize) -> Result<Section, BenchError> {
              that tell to the first reply of the recovered runtime (fault noticed by the reply \
              poller within 1 ms; the device reset; a generation rebuilt, restored and replayed — \
              faulting again on the poison message; then a one-by-one replay that finds it; a \
-             third generation with the poison left out). \"Recovery\": the report's own time \
-             from taking over to serving. The floor: building a fresh runtime with no actors.",
+             third generation with the poison left out; each generation a fresh device host \
+             process, since after a sticky fault the faulting process cannot create a CUDA \
+             context again). \"Recovery\": the report's own time from taking over to serving. \
+             The floor: building a fresh in-process runtime with no actors. The price: the \
+             same blocking ask through the recovering runtime (its device host process and \
+             replay log) and through an in-process one.",
             ACTORS as u64 * LOGGED_PER_ACTOR
         ),
     );
@@ -130,5 +139,33 @@ pub fn section(runs: usize) -> Result<Section, BenchError> {
         Unit::Nanoseconds,
         &Samples::new(fresh)?,
     ));
+    sec.push(Row::new(
+        "the price: blocking ask, recovering runtime (device host process, replay log)",
+        Unit::Nanoseconds,
+        &Samples::new(isolated_asks)?,
+    ));
+    sec.push(Row::new(
+        "baseline: blocking ask, in-process runtime",
+        Unit::Nanoseconds,
+        &Samples::new(plain_asks)?,
+    ));
     Ok(sec)
+}
+
+/// `n` blocking asks to one fresh actor after `n / 10` untimed ones, in ns each.
+fn ask_latency(rt: &Runtime, n: usize) -> Result<Vec<f64>, BenchError> {
+    let a = rt
+        .spawn::<Crashy>(Default::default())
+        .map_err(b_err("spawn"))?;
+    let mut v = Vec::with_capacity(n);
+    for i in 0..n + n / 10 {
+        let t = Instant::now();
+        a.ask_blocking(Add { n: 1 }, TIMEOUT)
+            .map_err(b_err("ask"))?;
+        if i >= n / 10 {
+            v.push(t.elapsed().as_nanos() as f64);
+        }
+    }
+    rt.backend().stop(a.id()).map_err(b_err("stop"))?;
+    Ok(v)
 }

@@ -211,12 +211,9 @@ pub fn run(c: &ResilienceBenchConfig) -> Result<Report, BenchError> {
     report
         .sections
         .push(crate::gpu::checkpoints::section(runs)?);
-    report
-        .sections
-        .push(crate::gpu::recovery::section(if c.iters < 1000 {
-            3
-        } else {
-            10
-        })?);
+    report.sections.push(crate::gpu::recovery::section(
+        if c.iters < 1000 { 3 } else { 10 },
+        c.iters,
+    )?);
     Ok(report)
 }

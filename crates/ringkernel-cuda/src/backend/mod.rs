@@ -249,7 +249,13 @@ impl CudaBackend {
         self.shared.dev.blocks()
     }
 
-    /// The device's name.
+    /// The GPU's compute capability (major, minor).
+    pub fn compute_capability(&self) -> (u32, u32) {
+        let (major, minor) = self.shared.dev.info().compute_capability;
+        (major.max(0) as u32, minor.max(0) as u32)
+    }
+
+    /// The GPU's marketing name.
     pub fn device_name(&self) -> &str {
         &self.shared.dev.info().name
     }

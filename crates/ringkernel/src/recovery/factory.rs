@@ -2,13 +2,13 @@
 //! a faulted one back; the built-in factories for the CPU and CUDA backends.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ringkernel_core::{ActorBackend, ActorVTable};
 use ringkernel_cpu::{CpuBackend, CpuConfig};
 use ringkernel_cuda::program::persistent_source;
-use ringkernel_cuda::{CudaBackend, CudaConfig, Lifeline, NvrtcCompiler};
+use ringkernel_cuda::{CudaConfig, NvrtcCompiler};
 
 use crate::error::Error;
 
@@ -53,58 +53,16 @@ impl BackendFactory for CpuFactory {
     }
 }
 
-/// CUDA generations: each a persistent kernel on the same GPU. After a fault the dead context is
-/// reset once the old generation is entirely gone (see [`Lifeline`]).
-#[derive(Debug)]
-pub(crate) struct CudaFactory {
-    pub(crate) config: CudaConfig,
-    /// The latest generation's lifeline.
-    pub(crate) lifeline: Mutex<Option<Lifeline>>,
-}
-
-impl BackendFactory for CudaFactory {
-    fn build(&self, types: &[ActorVTable]) -> Result<Arc<dyn ActorBackend>, Error> {
-        // Checkpoints are taken through live snapshots.
-        let config = CudaConfig {
-            snapshots: true,
-            ..self.config.clone()
-        };
-        let backend = CudaBackend::new(types, config)?;
-        *self.lifeline.lock().unwrap_or_else(|e| e.into_inner()) = Some(backend.lifeline());
-        Ok(Arc::new(backend))
-    }
-
-    /// Generates the persistent kernel's source and compiles it for the device's arch, as
-    /// `DeviceRuntime::launch` does. The PTX lands in NVRTC's cache, so the `build` that
-    /// follows (while sends wait) loads it instead of compiling again.
-    fn check(&self, types: &[ActorVTable]) -> Result<(), Error> {
-        // A type without a CUDA handler fails here, before NVRTC or the device are needed.
-        let source = persistent_source(types, self.config.fenced_replies)?;
-        let ctx = ringkernel_cuda::driver::open_context(self.config.device_ordinal)?;
-        let (major, minor) = ringkernel_cuda::driver::device_info(&ctx)?.compute_capability;
-        compile_check(
-            &NvrtcCompiler::discover()?,
-            &source,
-            &format!("sm_{major}{minor}"),
-        )
-    }
-
-    fn release(&self, old: Arc<dyn ActorBackend>, wait: Duration) -> Result<(), Error> {
-        let faulted = old.fault().is_some();
-        if !faulted {
-            let _ = old.shutdown(wait);
-        }
-        drop(old);
-        let lifeline = self
-            .lifeline
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        match lifeline {
-            Some(l) if faulted => Ok(l.reset_when_released(wait)?),
-            _ => Ok(()),
-        }
-    }
+/// Generates the persistent kernel's source for `types` and compiles it for compute
+/// capability `arch`, as the kernel's launch does (a type without a CUDA handler fails first,
+/// before NVRTC is needed). The PTX lands in NVRTC's cache, so a launch that follows loads it.
+pub(crate) fn cuda_check(types: &[ActorVTable], arch: (u32, u32)) -> Result<(), Error> {
+    let source = persistent_source(types, CudaConfig::default().fenced_replies)?;
+    compile_check(
+        &NvrtcCompiler::discover()?,
+        &source,
+        &format!("sm_{}{}", arch.0, arch.1),
+    )
 }
 
 /// Compiles the persistent kernel's `source` for `arch` under the name `launch` gives it (so
@@ -193,17 +151,10 @@ mod tests {
         }
     }
 
-    fn cuda_factory() -> CudaFactory {
-        CudaFactory {
-            config: CudaConfig::default(),
-            lifeline: Mutex::new(None),
-        }
-    }
-
     #[test]
     fn check_rejects_a_type_without_a_cuda_handler_before_touching_a_device() {
         let types = [ActorVTable::of::<HostOnly>().unwrap()];
-        let got = cuda_factory().check(&types);
+        let got = cuda_check(&types, (9, 0));
         assert!(
             matches!(
                 got,
