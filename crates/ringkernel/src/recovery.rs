@@ -17,9 +17,9 @@
 //!    (same ids, same `ActorRef`s, same registry names) and the log replayed; then sends go on.
 //!    [`ResilienceEvent::Recovered`](crate::resilience::ResilienceEvent::Recovered) reports it,
 //!    [`Runtime::recoveries`] keeps the reports.
-//! 4. **The poison message.** If the replay faults the device again, the next attempt replays
-//!    one message at a time, waiting until its target processed it; the message after which the
-//!    device faults is left out and reported in [`RecoveryReport::poisoned`]. After
+//! 4. **The poison message.** The replay sends one message at a time and waits until its
+//!    target processed it; if the device faults again, the message after which it faulted is
+//!    left out of the next generation's replay and reported in [`RecoveryReport::poisoned`]. After
 //!    [`RecoveryPolicy::max_attempts`] the runtime gives up: everything then fails with
 //!    `DeviceLost`.
 //!

@@ -78,7 +78,13 @@ pub fn section(runs: usize, asks: usize) -> Result<Section, BenchError> {
             match actors[0].ask_blocking(Add { n: 0 }, TIMEOUT) {
                 Ok(tally) if rt.recoveries().len() > run => break tally.count,
                 _ if Instant::now() > until => {
-                    return Err(BenchError::bench("recovery", "not serving after 30 s"))
+                    return Err(BenchError::bench(
+                        "recovery",
+                        format!(
+                            "not serving after 30 s (run {run}); events: {:?}",
+                            rt.resilience_events()
+                        ),
+                    ))
                 }
                 _ => std::thread::yield_now(),
             }

@@ -205,8 +205,14 @@ impl Drop for RemoteBackend {
         if let Ok(out) = self.out.get_mut() {
             let _ = out.get_ref().shutdown(std::net::Shutdown::Both);
         }
+        // A device host whose device faulted has nothing left to do: no need to wait for it.
+        let grace = if self.shared.fault.get().is_some() {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(2)
+        };
         if let Some(child) = self.child.get_mut().unwrap_or_else(|e| e.into_inner()) {
-            let until = Instant::now() + Duration::from_secs(2);
+            let until = Instant::now() + grace;
             while matches!(child.try_wait(), Ok(None)) && Instant::now() < until {
                 std::thread::sleep(Duration::from_millis(2));
             }

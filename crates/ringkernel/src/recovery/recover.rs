@@ -164,12 +164,11 @@ impl Recoverer {
         let base = lock(&self.base).clone();
         let mut skip = HashSet::new();
         let mut poisoned = Vec::new();
-        let mut step = false;
         for _ in 0..self.policy.max_attempts.max(1) {
             let new = self.factory.build(&self.types())?;
             let outcome = self
                 .restore_base(new.as_ref(), &base, &spawned)
-                .map(|()| self.replay(new.as_ref(), &todo, step, &skip));
+                .map(|()| self.replay(new.as_ref(), &todo, &skip));
             match outcome {
                 Ok(Replay::Done(kept)) if ran_clean(new.as_ref()) => {
                     **guard = new;
@@ -197,8 +196,7 @@ impl Recoverer {
                 }
                 Err(_) => {}
             }
-            // Faulted again: replay one entry at a time to find the message that does it.
-            step = true;
+            // Faulted again: the next generation leaves the poison out.
             self.factory.release(new, self.policy.release_wait)?;
         }
         Err(Error::Recovery(format!(
@@ -241,15 +239,11 @@ impl Recoverer {
         Ok(())
     }
 
-    /// Replays `todo` (but the entries in `skip`) into `new`. One by one (`step`): after each
-    /// message, waits until its target processed it, and stops at the first fault.
-    fn replay(
-        &self,
-        new: &dyn ActorBackend,
-        todo: &[Entry],
-        step: bool,
-        skip: &HashSet<usize>,
-    ) -> Replay {
+    /// Replays `todo` (but the entries in `skip`) into `new`, one entry at a time: after each
+    /// message it waits until the target processed it, and stops at the first fault. So a
+    /// message that faults the device again is found in the first new generation — a fast
+    /// replay that faulted would cost another generation, far more than the waits.
+    fn replay(&self, new: &dyn ActorBackend, todo: &[Entry], skip: &HashSet<usize>) -> Replay {
         let mut kept = Vec::with_capacity(todo.len());
         for (i, e) in todo.iter().enumerate() {
             if skip.contains(&i) {
@@ -304,13 +298,11 @@ impl Recoverer {
                 }
             };
             kept.push(entry);
-            if step {
-                if let Some(env) = e.message() {
-                    // The target answers a snapshot after every message queued before it.
-                    let _ = new.snapshot(&[env.receiver()]);
-                    if new.fault().is_some() {
-                        return Replay::Poison(i);
-                    }
+            if let Some(env) = e.message() {
+                // The target answers a snapshot after every message queued before it.
+                let _ = new.snapshot(&[env.receiver()]);
+                if new.fault().is_some() {
+                    return Replay::Poison(i);
                 }
             }
         }
