@@ -160,7 +160,7 @@ fn a_trap_and_a_wild_write_are_each_recovered_from_the_checkpoint_and_the_log() 
         balance(&late),
         Balance {
             cents: 7,
-            deposits: 1
+            deposits: 2
         }
     );
 

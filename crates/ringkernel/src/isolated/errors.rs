@@ -98,6 +98,7 @@ impl Wire for SpawnError {
                 (6u8, *asked).put(w);
                 max.put(w);
             }
+            SpawnError::Backend(why) => (7u8, why.clone()).put(w),
             other => (7u8, other.to_string()).put(w),
         }
     }
@@ -133,6 +134,7 @@ impl Wire for ShutdownError {
                 why.put(w);
             }
             ShutdownError::AlreadyShutDown => 1u8.put(w),
+            ShutdownError::Backend(why) => (2u8, why.clone()).put(w),
             other => (2u8, other.to_string()).put(w),
         }
     }
@@ -152,6 +154,7 @@ impl Wire for SnapshotError {
             SnapshotError::UnknownActor(id) => (0u8, *id).put(w),
             SnapshotError::ShutDown => 1u8.put(w),
             SnapshotError::Timeout(id) => (2u8, *id).put(w),
+            SnapshotError::Backend(why) => (3u8, why.clone()).put(w),
             other => (3u8, other.to_string()).put(w),
         }
     }

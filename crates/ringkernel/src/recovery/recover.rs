@@ -213,28 +213,42 @@ impl Recoverer {
         base: &Base,
         spawned: &std::collections::HashMap<ActorId, Spawned>,
     ) -> Result<(), Error> {
+        // In id order, live and stopped together: a backend may hand out ids only upwards
+        // (the CUDA backend's blocks do).
+        let mut all: Vec<(ActorId, Option<&ActorSnapshot>, usize)> = Vec::new();
         for snap in base.checkpoint.actors() {
             let ti = self
                 .index_of(&snap.type_name)
                 .ok_or_else(|| Error::UnknownActorType(snap.type_name.clone()))?;
-            let (options, image) = match spawned.get(&snap.id) {
-                Some(s) if s.options.restart.is_some() => (s.options, Some(s.image.as_slice())),
-                Some(s) => (s.options, None),
-                None => (SpawnOptions::default(), None),
-            };
-            new.restore_with(ti, snap, &options, image)?;
+            all.push((snap.id, Some(snap), ti));
         }
-        for &(id, ti) in &base.stopped {
-            let size = lock(&self.types).get(ti).map_or(0, |vt| vt.state_size);
-            let snap = ActorSnapshot {
-                id,
-                type_name: self.name_of(ti),
-                state: vec![0; size],
-                mailbox: Vec::new(),
-            };
-            new.restore_with(ti, &snap, &SpawnOptions::default(), None)?;
-            new.stop(id)
-                .map_err(|e| Error::Recovery(format!("stopping restored {id}: {e}")))?;
+        all.extend(base.stopped.iter().map(|&(id, ti)| (id, None, ti)));
+        all.sort_by_key(|(id, _, _)| id.raw());
+        for (id, snap, ti) in all {
+            match snap {
+                Some(snap) => {
+                    let (options, image) = match spawned.get(&id) {
+                        Some(s) if s.options.restart.is_some() => {
+                            (s.options, Some(s.image.as_slice()))
+                        }
+                        Some(s) => (s.options, None),
+                        None => (SpawnOptions::default(), None),
+                    };
+                    new.restore_with(ti, snap, &options, image)?;
+                }
+                None => {
+                    let size = lock(&self.types).get(ti).map_or(0, |vt| vt.state_size);
+                    let snap = ActorSnapshot {
+                        id,
+                        type_name: self.name_of(ti),
+                        state: vec![0; size],
+                        mailbox: Vec::new(),
+                    };
+                    new.restore_with(ti, &snap, &SpawnOptions::default(), None)?;
+                    new.stop(id)
+                        .map_err(|e| Error::Recovery(format!("stopping restored {id}: {e}")))?;
+                }
+            }
         }
         Ok(())
     }
