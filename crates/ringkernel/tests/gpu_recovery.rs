@@ -210,3 +210,91 @@ fn an_ask_waiting_at_the_fault_fails_with_device_lost() {
         }
     );
 }
+
+/// `Ledger` version 2: on the device, every deposit counts double.
+struct LedgerV2;
+impl Actor for LedgerV2 {
+    const NAME: &'static str = "ledger-v2";
+    type State = Balance;
+    type Msg = Deposit;
+    type Reply = Balance;
+    fn handle(s: &mut Balance, m: &Deposit, _c: &Context) -> Result<Balance, HandlerError> {
+        s.cents += 2 * m.cents;
+        s.deposits += 1;
+        Ok(*s)
+    }
+    fn cuda_handler() -> Option<CudaHandler> {
+        Some(CudaHandler {
+            function: "ledger_v2_handle",
+            state_type: "Balance",
+            msg_type: "Deposit",
+            reply_type: "Balance",
+            struct_defs: "struct Deposit { long long cents; };\n\
+                          struct Balance { long long cents; unsigned long long deposits; };",
+            source: "__device__ int ledger_v2_handle(Balance* s, const Deposit* m, Balance* r, const rk_ctx* c) {\n\
+                     s->cents += 2 * m->cents; s->deposits += 1; *r = *s; return 0; }",
+        })
+    }
+}
+
+/// A version whose CUDA source does not compile.
+struct LedgerBroken;
+impl Actor for LedgerBroken {
+    const NAME: &'static str = "ledger-broken";
+    type State = Balance;
+    type Msg = Deposit;
+    type Reply = Balance;
+    fn handle(s: &mut Balance, _m: &Deposit, _c: &Context) -> Result<Balance, HandlerError> {
+        Ok(*s)
+    }
+    fn cuda_handler() -> Option<CudaHandler> {
+        Some(CudaHandler {
+            function: "ledger_broken_handle",
+            state_type: "Balance",
+            msg_type: "Deposit",
+            reply_type: "Balance",
+            struct_defs: "struct Deposit { long long cents; };\n\
+                          struct Balance { long long cents; unsigned long long deposits; };",
+            source: "__device__ int ledger_broken_handle(Balance* s, const Deposit* m, Balance* r, const rk_ctx* c) {\n\
+                     return no_such_thing; }",
+        })
+    }
+}
+
+#[test]
+fn a_hot_reload_swaps_the_kernel_keeps_state_and_refuses_a_version_that_does_not_compile() {
+    let rt = runtime();
+    let a = rt.spawn::<Ledger>(Balance::default()).unwrap();
+    for c in 1..=10 {
+        a.tell(Deposit { cents: c }).unwrap();
+    }
+    assert_eq!(rt.version_of::<Ledger>().unwrap(), 1);
+    let broken =
+        rt.reload::<Ledger, LedgerBroken>(2, ringkernel::recovery::ReloadOptions::default());
+    assert!(
+        matches!(broken, Err(ringkernel::Error::ReloadRejected { .. })),
+        "{broken:?}"
+    );
+    assert_eq!(rt.version_of::<Ledger>().unwrap(), 1);
+    assert_eq!(
+        balance(&a),
+        Balance {
+            cents: 55,
+            deposits: 11
+        }
+    );
+    let report = rt
+        .reload::<Ledger, LedgerV2>(2, ringkernel::recovery::ReloadOptions::default())
+        .unwrap();
+    println!("hot reload on the GPU: {report:?}");
+    assert_eq!(rt.version_of::<Ledger>().unwrap(), 2);
+    // Same handle, state kept, the new handler runs on the device.
+    assert_eq!(
+        a.ask_blocking(Deposit { cents: 5 }, T).unwrap(),
+        Balance {
+            cents: 65,
+            deposits: 12
+        }
+    );
+    rt.shutdown(T).unwrap();
+}

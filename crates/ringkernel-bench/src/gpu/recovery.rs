@@ -119,11 +119,11 @@ pub fn section(runs: usize, asks: usize) -> Result<Section, BenchError> {
              {LOGGED_PER_ACTOR} tells per actor ({} log entries), then a tell whose handler \
              executes __trap() (the kernel and its context die). \"Fault to serving again\": from \
              that tell to the first reply of the recovered runtime (fault noticed by the reply \
-             poller within 1 ms; the device reset; a generation rebuilt, restored and replayed — \
-             faulting again on the poison message; then a one-by-one replay that finds it; a \
-             third generation with the poison left out; each generation a fresh device host \
-             process, since after a sticky fault the faulting process cannot create a CUDA \
-             context again). \"Recovery\": the report's own time from taking over to serving. \
+             poller within 1 ms; the faulted device host process killed; a new one started, the \
+             checkpoint restored and the log replayed one message at a time, which faults \
+             again on the poison message; a third device host with the poison left out — a \
+             fresh process each time, since after a sticky fault the faulting process cannot \
+             create a CUDA context again). \"Recovery\": the report's own time from taking over to serving. \
              The floor: building a fresh in-process runtime with no actors. The price: the \
              same blocking ask through the recovering runtime (its device host process and \
              replay log) and through an in-process one.",

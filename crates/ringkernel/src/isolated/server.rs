@@ -70,7 +70,7 @@ pub(crate) fn serve_with(stream: UnixStream, start: Start) -> std::io::Result<()
             .name("ringkernel-device-host-notify".into())
             .spawn(move || notify(b.as_ref(), &out, &done, &asks))?
     };
-    let result = requests(backend.as_ref(), &mut input, &out, &asks);
+    let result = requests(backend.as_ref(), &mut input, &out, &asks, notifier.thread());
     done.store(true, Ordering::Release);
     let _ = notifier.join();
     result
@@ -111,6 +111,7 @@ fn requests(
     input: &mut BufReader<UnixStream>,
     out: &Out,
     asks: &Mutex<Vec<(u64, PendingReply)>>,
+    notifier: &std::thread::Thread,
 ) -> std::io::Result<()> {
     while let Some((call, tag, req)) = read_frame(input)? {
         let op = Op::from_u8(tag).ok_or_else(|| std::io::Error::other("unknown request"))?;
@@ -119,6 +120,10 @@ fn requests(
             Err(e) => return Err(std::io::Error::other(e.to_string())),
         };
         send(out, call, RESPONSE, &answer)?;
+        if op == Op::Ask {
+            // Its reply is due within microseconds: the notifier must not be asleep.
+            notifier.unpark();
+        }
         if op == Op::Shutdown {
             return Ok(());
         }
@@ -229,7 +234,7 @@ fn notify(
             if waiting {
                 std::thread::yield_now();
             } else {
-                std::thread::sleep(Duration::from_micros(200));
+                std::thread::park_timeout(Duration::from_micros(200));
             }
         }
     }
