@@ -171,6 +171,15 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Whether the monitor *spills* actors, lowest priority first, while memory pressure calls
+    /// for spilling (default false): the actor's state and queued messages are snapshotted into
+    /// host memory, then it is stopped; [`Runtime::unspill`](crate::Runtime::unspill) brings it
+    /// back. Needs a backend with snapshots. See [`crate::resilience`].
+    pub fn spill_actors_under_memory_pressure(mut self, spill: bool) -> Self {
+        self.resilience.spill_actors = spill;
+        self
+    }
+
     /// Makes the runtime survive device faults: periodic checkpoints, a replay log and a new
     /// generation of the backend after a fault (see [`crate::recovery`] for exactly which
     /// messages may be lost or repeated). Host sends pay a lock and a log entry each. Not

@@ -156,6 +156,9 @@ pub enum Error {
         /// Its type.
         found: &'static str,
     },
+    /// No spilled actor with this id (see [`crate::resilience`]).
+    #[error("{0} is not spilled")]
+    NotSpilled(ActorId),
     /// Recovery from a device fault is not possible here, or failed (see [`crate::recovery`]).
     #[error("recovery: {0}")]
     Recovery(String),

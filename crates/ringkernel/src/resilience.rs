@@ -56,8 +56,14 @@
 //!   turns it on: then, while the mitigation is active, the monitor stops the first actor of
 //!   the ledger's shed order (lowest priority, then most bytes), raising [`MemoryEvent::Shed`],
 //!   and sheds the next one only after that one has terminated.
-//! - *Spilling* ([`Mitigation::SpillCheckpoints`](ringkernel_core::budget::Mitigation)) is not
-//!   built yet: the mitigation shows in [`MemoryEvent::PressureChanged`] and nothing is spilled.
+//! - *Spilling* ([`Mitigation::SpillCheckpoints`](ringkernel_core::budget::Mitigation)) is off
+//!   unless [`spill_actors_under_memory_pressure`](crate::RuntimeBuilder::spill_actors_under_memory_pressure)
+//!   turns it on: then, while it is active, the first actor of the shed order is snapshotted
+//!   into host memory (state and queued messages) and stopped, raising [`MemoryEvent::Spill`];
+//!   [`Runtime::unspill`](crate::Runtime::unspill) restarts it with that state and queues the
+//!   messages again. Host sends to it are refused (`Full`) while it is being spilled. On the
+//!   GPU a stopped actor's block keeps its preallocated memory: spilling frees the runtime's
+//!   budget bookings (what spawns are checked against), not device memory.
 //!
 //! [`Runtime::shutdown`]: crate::Runtime::shutdown
 //! [`Runtime::spawn_in`]: crate::Runtime::spawn_in

@@ -243,6 +243,18 @@ impl Runtime {
         )
     }
 
+    /// Actors spilled to host memory under memory pressure, by id (see
+    /// [`RuntimeBuilder::spill_actors_under_memory_pressure`](crate::RuntimeBuilder::spill_actors_under_memory_pressure)).
+    pub fn spilled(&self) -> Vec<ActorId> {
+        self.resilience.monitor().spilled()
+    }
+
+    /// Brings spilled actor `id` back: restarted in place with its spilled state, its saved
+    /// messages queued again. [`Error::NotSpilled`] for an actor that is not spilled.
+    pub fn unspill(&self, id: ActorId) -> Result<(), Error> {
+        self.resilience.monitor().unspill(id)
+    }
+
     /// Which backend runs the actors.
     pub fn backend_kind(&self) -> BackendKind {
         self.backend.kind()

@@ -36,6 +36,7 @@ pub(crate) struct ResilienceConfig {
     pub(crate) watchdog: Watchdog,
     pub(crate) readiness: Readiness,
     pub(crate) shed_actors: bool,
+    pub(crate) spill_actors: bool,
 }
 
 impl Default for ResilienceConfig {
@@ -53,6 +54,7 @@ impl Default for ResilienceConfig {
             },
             readiness: Readiness::default(),
             shed_actors: false,
+            spill_actors: false,
         }
     }
 }

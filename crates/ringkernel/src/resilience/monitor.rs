@@ -15,11 +15,12 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Instant;
 
 use ringkernel_core::budget::{MemoryEvent, Mitigation, Mitigations};
+use ringkernel_core::checkpoint::ActorSnapshot;
 use ringkernel_core::health::{Hung, Observed, Watchdog};
 use ringkernel_core::{
     ActorBackend, ActorId, Admission, BudgetLedger, DegradationController, EventQueue, FaultRate,
@@ -32,6 +33,10 @@ use crate::error::Error;
 
 /// Failures recorded per sample at most; a larger jump counts as this many (the level is
 /// `Critical` long before).
+mod spill;
+
+use spill::NOT_SPILLING;
+
 const MAX_FAULTS_PER_TICK: u64 = 10_000;
 
 /// Provisional ids (bookings held while the backend spawns) count down from here. Real ids count
@@ -106,6 +111,11 @@ pub(crate) struct Monitor {
     watchdog: Watchdog,
     readiness: Readiness,
     shed_actors: bool,
+    spill_actors: bool,
+    /// The actor being spilled (`u32::MAX`: none): host sends to it are refused meanwhile.
+    spilling: AtomicU32,
+    /// Spilled actors' snapshots, until unspilled.
+    spilled: Mutex<HashMap<ActorId, ActorSnapshot>>,
 }
 
 impl fmt::Debug for Monitor {
@@ -173,6 +183,9 @@ impl Monitor {
             watchdog: config.watchdog,
             readiness,
             shed_actors: config.shed_actors,
+            spill_actors: config.spill_actors,
+            spilling: AtomicU32::new(NOT_SPILLING),
+            spilled: Mutex::new(HashMap::new()),
         })
     }
 
@@ -295,6 +308,9 @@ impl Monitor {
     /// or `SendError::Full`. Below `Throttled`: one relaxed load.
     #[inline]
     pub(crate) fn admit(&self, to: ActorId, n: usize) -> Result<usize, SendError> {
+        if self.spilling.load(Ordering::Relaxed) == to.raw() {
+            return Err(SendError::Full(to));
+        }
         if self.level.load(Ordering::Relaxed) < Level::Throttled as u8 {
             return Ok(n);
         }
@@ -338,7 +354,7 @@ impl Monitor {
         let signals = self.backend.signals();
         let failures = self.events_queue.as_ref().map_or(0, |q| q.failures());
         let mut raised = Vec::new();
-        let to_shed;
+        let (to_shed, to_spill);
         {
             let mut st = lock(&self.state);
             self.release_terminated(&mut st);
@@ -376,7 +392,16 @@ impl Monitor {
             lock(&self.admission).set_level(level);
             self.level.store(level as u8, Ordering::Relaxed);
 
-            to_shed = if self.shed_actors && active.contains(Mitigation::ShedLowestPriority) {
+            // Spilling is shedding that keeps the state: it takes the shed order's actor first.
+            to_spill = if self.spill_actors && active.contains(Mitigation::SpillCheckpoints) {
+                self.pick_shed(&mut st)
+            } else {
+                None
+            };
+            to_shed = if to_spill.is_none()
+                && self.shed_actors
+                && active.contains(Mitigation::ShedLowestPriority)
+            {
                 self.pick_shed(&mut st)
             } else {
                 None
@@ -417,6 +442,9 @@ impl Monitor {
             if let Err(e) = self.backend.stop(actor) {
                 tracing::warn!(error = %e, %actor, "could not stop an actor shed for memory");
             }
+        }
+        if let Some(actor) = to_spill {
+            self.spill(actor);
         }
     }
 
