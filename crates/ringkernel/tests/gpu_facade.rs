@@ -369,3 +369,50 @@ fn a_supervision_tree_restarts_gpu_actors_in_the_kernel_and_from_the_host() {
     assert_eq!(checking.state(), LifecycleState::Terminated);
     rt.shutdown(t).unwrap();
 }
+
+#[test]
+fn memory_pressure_spills_an_actor_off_the_gpu_and_unspill_brings_its_state_back() {
+    // Spill at any device memory use: the first sample (after 300 ms) finds "pressure". The
+    // degradation level ignores memory here, so sends are not shed at admission.
+    let policy = ringkernel::MemoryPolicy::new(1e-9, 1e-9, 1e-9).unwrap();
+    let calm =
+        ringkernel::Thresholds::new([0.9, 0.95, 0.98, 0.99], [f64::INFINITY; 4], [1e6; 4], 0.8)
+            .unwrap();
+    let rt = Runtime::builder()
+        .backend(Backend::Cuda)
+        .register::<Account>()
+        .memory_policy(policy)
+        .degradation(calm, Duration::from_secs(60))
+        .monitor_interval(Duration::from_millis(300))
+        .spill_actors_under_memory_pressure(true)
+        .build()
+        .unwrap_or_else(|e| panic!("this test needs a usable NVIDIA GPU: {e}"));
+    let low = rt
+        .spawn_with::<Account>(Balance::default(), SpawnOptions::default().priority(7))
+        .unwrap();
+    for c in 1..=20 {
+        low.tell(Deposit { cents: c }).unwrap();
+    }
+    let until = std::time::Instant::now() + T;
+    while !rt.spilled().contains(&low.id()) {
+        assert!(
+            std::time::Instant::now() < until,
+            "{:?}",
+            rt.resilience_events()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    while low.state() != LifecycleState::Terminated {
+        assert!(std::time::Instant::now() < until);
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    rt.unspill(low.id()).unwrap();
+    // Back in its block of the running kernel with its spilled state.
+    assert_eq!(
+        low.ask_blocking(Deposit { cents: 1 }, T).unwrap(),
+        Balance {
+            cents: 211,
+            deposits: 21
+        }
+    );
+}
