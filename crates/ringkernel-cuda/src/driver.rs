@@ -22,9 +22,9 @@ pub(crate) fn check<T>(call: &'static str, r: Result<T, DriverError>) -> Result<
 }
 
 /// Resets the primary context of GPU `ordinal`: destroys every allocation and module of it in
-/// this process. After a sticky fault (illegal address, trap) that is the only way to use the
-/// GPU again; the next [`open_context`] gets a fresh context. Every object of the old context
-/// must be dropped first.
+/// this process. After a sticky fault (illegal address, trap) this does *not* make the GPU
+/// usable again in the same process — the driver keeps refusing new contexts (`fault-probe`
+/// measures it); only a new process can. Every object of the old context must be dropped first.
 pub fn reset_primary_context(ordinal: usize) -> Result<(), CudaError> {
     let ordinal = i32::try_from(ordinal)
         .map_err(|_| CudaError::Config(format!("device ordinal {ordinal} out of range")))?;

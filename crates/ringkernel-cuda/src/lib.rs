@@ -20,7 +20,7 @@ pub mod peer;
 pub mod program;
 pub mod sync_cost;
 
-pub use backend::{CudaBackend, Lifeline};
+pub use backend::CudaBackend;
 pub use config::CudaConfig;
 pub use device::KernelHealth;
 pub use error::CudaError;

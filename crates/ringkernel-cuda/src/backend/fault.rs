@@ -4,18 +4,17 @@
 //! dies and every later call on the context fails. The reply poller queries the kernel's stream
 //! every [`CHECK_EVERY`]; once it reports an error, sends are refused with `DeviceLost`, asks
 //! still waiting fail with `AskError::DeviceLost`, and the poller stops. The GPU is usable again
-//! only after every object of the context is gone and the primary context is reset: drop the
-//! backend, then [`Lifeline::reset_when_released`] (the facade's `ringkernel::recovery` does).
+//! in a new process: after a sticky fault the driver refuses every new context in this one
+//! (`fault-probe` shows it), so the facade's `ringkernel::recovery` runs each generation in a
+//! device host child process and replaces the process.
 
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ringkernel_core::reply::ReplyOutcome;
 use ringkernel_core::AskError;
 
 use super::{lock, CudaBackend, Shared};
-use crate::error::CudaError;
 
 /// How often the poller asks the driver whether the kernel faulted.
 pub(super) const CHECK_EVERY: Duration = Duration::from_millis(1);
@@ -49,53 +48,5 @@ impl CudaBackend {
     /// Why the device is lost, once the kernel faulted (as last seen by the poller).
     pub fn device_fault(&self) -> Option<String> {
         self.shared.dev.fault().map(str::to_owned)
-    }
-
-    /// A handle that outlives this backend and tells when every part of it is gone, so the
-    /// GPU can be reset after a fault ([`Lifeline::reset_when_released`]).
-    pub fn lifeline(&self) -> Lifeline {
-        Lifeline {
-            shared: Arc::downgrade(&self.shared),
-            ordinal: self.shared.dev.ordinal(),
-        }
-    }
-}
-
-/// Watches a [`CudaBackend`]'s runtime after the backend was dropped: an un-awaited ask that
-/// pumps replies itself still holds it (and with it the context).
-#[derive(Debug, Clone)]
-pub struct Lifeline {
-    shared: Weak<Shared>,
-    ordinal: usize,
-}
-
-impl Lifeline {
-    /// Whether every handle on the runtime is gone.
-    pub fn released(&self) -> bool {
-        self.shared.strong_count() == 0
-    }
-
-    /// The GPU the runtime ran on.
-    pub fn ordinal(&self) -> usize {
-        self.ordinal
-    }
-
-    /// Waits up to `wait` until every handle on the (dropped) runtime is gone, then resets the
-    /// GPU's primary context: after a sticky fault the only way to use the GPU again. An error
-    /// when holders remain (the context is then not reset: resetting it under a holder would
-    /// corrupt the next context's reference count) or when the reset fails.
-    pub fn reset_when_released(&self, wait: Duration) -> Result<(), CudaError> {
-        let until = Instant::now() + wait;
-        while !self.released() {
-            if Instant::now() >= until {
-                return Err(CudaError::Config(format!(
-                    "faulted runtime still held by {} handle(s) after {wait:?}; the device was \
-                     not reset",
-                    self.shared.strong_count()
-                )));
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        crate::driver::reset_primary_context(self.ordinal)
     }
 }

@@ -31,7 +31,6 @@ use crate::layout::{
 };
 
 mod fault;
-pub use fault::Lifeline;
 mod member;
 mod snapshot;
 mod watch;
