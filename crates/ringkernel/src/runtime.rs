@@ -20,6 +20,8 @@ use crate::resilience::Resilience;
 use crate::supervisor::{Hub, Supervision, SupervisorSpec};
 
 mod checkpoint;
+
+pub(crate) use checkpoint::live_actors;
 mod reload;
 
 /// Deadline of the shutdown a [`Runtime`] performs when dropped without an explicit one.

@@ -348,16 +348,7 @@ fn retry_full<T>(mut send: impl FnMut() -> Result<T, SendError>) -> Result<T, Se
 /// Whether `new` processed everything replayed into it without faulting (a snapshot of every
 /// live actor answers only after the messages queued before it).
 fn ran_clean(new: &dyn ActorBackend) -> bool {
-    let live: Vec<ActorId> = new
-        .actors()
-        .into_iter()
-        .filter(|&id| {
-            matches!(
-                new.state_of(id),
-                Some(LifecycleState::Active | LifecycleState::Draining)
-            )
-        })
-        .collect();
+    let live = crate::runtime::live_actors(new);
     let _ = new.snapshot(&live);
     new.fault().is_none()
 }

@@ -14,26 +14,29 @@
 //! and [`Delta`](ringkernel_core::checkpoint::Delta) carry it between the two.
 
 use ringkernel_core::checkpoint::Checkpoint;
-use ringkernel_core::{Actor, ActorId, LifecycleState, SpawnError};
+use ringkernel_core::{Actor, ActorBackend, ActorId, LifecycleState, SpawnError};
 
 use super::Runtime;
 use crate::actor_ref::ActorRef;
 use crate::error::Error;
 
+/// The actors of `b` a snapshot can take: `Active` or `Draining`.
+pub(crate) fn live_actors(b: &dyn ActorBackend) -> Vec<ActorId> {
+    b.actors()
+        .into_iter()
+        .filter(|&id| {
+            matches!(
+                b.state_of(id),
+                Some(LifecycleState::Active | LifecycleState::Draining)
+            )
+        })
+        .collect()
+}
+
 impl Runtime {
     /// Snapshots every live actor (see the module docs).
     pub fn checkpoint(&self) -> Result<Checkpoint, Error> {
-        let live: Vec<ActorId> = self
-            .backend
-            .actors()
-            .into_iter()
-            .filter(|&id| {
-                matches!(
-                    self.backend.state_of(id),
-                    Some(LifecycleState::Active | LifecycleState::Draining)
-                )
-            })
-            .collect();
+        let live = live_actors(self.backend.as_ref());
         let snapshots = self.backend.snapshot(&live)?;
         Ok(Checkpoint::new(snapshots)?)
     }
