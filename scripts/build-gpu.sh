@@ -11,7 +11,7 @@ cargo build --release --locked -p ringkernel-cuda -p ringkernel -p ringkernel-ir
   --features ringkernel-cuda/gpu-tests,ringkernel/gpu-tests,ringkernel-ir/gpu-tests,ringkernel-kernels/gpu-tests,ringkernel-transpile/gpu-tests \
   --tests --message-format=json >"$json"
 cargo build --release --locked -p ringkernel -p ringkernel-bench \
-  --bin ringkernel-demo --bin ringkernel-device-host --bin gpu-bench --bin multi-gpu-bench --bin hopper-bench --bin resilience-bench --message-format=json >>"$json"
+  --bin ringkernel-demo --bin ringkernel-device-host --bin gpu-bench --bin multi-gpu-bench --bin hopper-bench --bin resilience-bench --bin swarm-bench --message-format=json >>"$json"
 python3 - "$json" "$out" <<'PY'
 import json, shutil, sys, os
 src, out = sys.argv[1], sys.argv[2]

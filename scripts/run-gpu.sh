@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the GPU suite from gpu-bin/ on a machine with an NVIDIA GPU (no Rust needed): every GPU test
 # binary, then the same under compute-sanitizer (memcheck, racecheck, synccheck), then the benches.
-# Logs go to $OUT (or ./gpu-logs). Usage: bash scripts/run-gpu.sh [tests|sanitize|bench|multi|all]
+# Logs go to $OUT (or ./gpu-logs). Usage: bash scripts/run-gpu.sh [tests|sanitize|bench|multi|swarm|all]
 # `multi` runs the multi-GPU tests and benchmark (two GPUs); on a one-GPU machine the tests that
 # need two GPUs are skipped by name and reported as not run.
 set -uo pipefail
@@ -56,6 +56,16 @@ if [[ $what == bench || $what == all ]]; then
     run "$(basename "$b")" "$logs/$(basename "$b").log" "$b" --out "$logs" ${BENCH_ARGS:-}
   done
   if [[ -x $bin/ringkernel-demo ]]; then run demo "$logs/demo.log" "$bin/ringkernel-demo"; cat "$logs/demo.log"; fi
+fi
+if [[ $what == swarm ]]; then
+  # The swarm alone: its GPU tests, the same (small) under the three sanitizers, its benchmark.
+  run gpu_swarm "$logs/gpu_swarm.log" "$bin/gpu_swarm" --test-threads=1
+  for tool in memcheck racecheck synccheck; do
+    run "$tool gpu_swarm" "$logs/$tool-gpu_swarm.log" \
+      env RK_GPU_TEST_SMALL=1 compute-sanitizer --tool "$tool" --error-exitcode 3 --require-cuda-init no \
+      "$bin/gpu_swarm" --test-threads=1 --skip a_million --skip idle_blocks_steal
+  done
+  run swarm-bench "$logs/swarm-bench.log" "$bin/swarm-bench" --out "$logs" ${BENCH_ARGS:-}
 fi
 if [[ $what == multi ]]; then
   run gpu_multi "$logs/gpu_multi.log" "$bin/gpu_multi" --test-threads=1 --nocapture "${two[@]}"

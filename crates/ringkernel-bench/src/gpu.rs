@@ -7,6 +7,7 @@ pub mod hopper;
 pub mod multi;
 pub mod recovery;
 pub mod resilience;
+pub mod swarm;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -20,15 +20,18 @@ pub enum DeadLetterReason {
     Rejected = 3,
     /// The target's mailbox was full and the sender's policy was "dead-letter on full".
     Full = 4,
+    /// The message's time to live ran out before its handler ran.
+    Expired = 5,
 }
 
 impl DeadLetterReason {
     /// All reasons, in wire order.
-    pub const ALL: [DeadLetterReason; 4] = [
+    pub const ALL: [DeadLetterReason; 5] = [
         DeadLetterReason::UnknownTarget,
         DeadLetterReason::Stopped,
         DeadLetterReason::Rejected,
         DeadLetterReason::Full,
+        DeadLetterReason::Expired,
     ];
 
     /// Decodes the reason carried in an envelope's flags; `None` if it is not a dead letter or
@@ -69,6 +72,8 @@ pub struct DeadLetterCounts {
     pub rejected: u64,
     /// [`DeadLetterReason::Full`].
     pub full: u64,
+    /// [`DeadLetterReason::Expired`].
+    pub expired: u64,
     /// Records the host no longer holds because its buffer was full (they are still counted
     /// above by reason).
     pub discarded: u64,
@@ -82,12 +87,13 @@ impl DeadLetterCounts {
             DeadLetterReason::Stopped => self.stopped += 1,
             DeadLetterReason::Rejected => self.rejected += 1,
             DeadLetterReason::Full => self.full += 1,
+            DeadLetterReason::Expired => self.expired += 1,
         }
     }
 
     /// All dead letters recorded, whatever the reason.
     pub fn total(&self) -> u64 {
-        self.unknown_target + self.stopped + self.rejected + self.full
+        self.unknown_target + self.stopped + self.rejected + self.full + self.expired
     }
 }
 
@@ -116,6 +122,6 @@ mod tests {
             c.count(r);
         }
         c.count(DeadLetterReason::Full);
-        assert_eq!((c.full, c.total()), (2, 5));
+        assert_eq!((c.full, c.total()), (2, 6));
     }
 }

@@ -70,7 +70,8 @@ __device__ __forceinline__ rk_u64 rk_hlc_local(rk_u64* clock, rk_u64 floor) {
 
 // Claims `n` consecutive positions in the device->host ring, waiting (never overwriting) while the
 // host has not consumed far enough. Called by one lane.
-__device__ rk_u64 rk_d2h_claim(const rk_params& p, rk_u32 n) {
+template <class P>
+__device__ rk_u64 rk_d2h_claim(const P& p, rk_u32 n) {
   cuda::atomic_ref<rk_u64, cuda::thread_scope_device> tail(*(rk_u64*)p.d2h_tail);
   const rk_u64 base = tail.fetch_add(n, cuda::memory_order_relaxed);
   cuda::atomic_ref<rk_u64, cuda::thread_scope_device> cache(*(rk_u64*)p.d2h_head_cache);
@@ -164,7 +165,8 @@ __device__ void rk_d2h_write(const rk_params& p, const rk_envelope* out, rk_u32 
 // Writes one envelope into device->host position `base` from a single lane (rare paths: dead
 // letters recorded inside a handler). Same stamps as rk_d2h_write: seq_a with the first words,
 // seq_b = (pos + 1) ^ hash with the last, so the host accepts the slot only once complete.
-__device__ void rk_d2h_write_one(const rk_params& p, const rk_envelope* env, rk_u64 base) {
+template <class P>
+__device__ void rk_d2h_write_one(const P& p, const rk_envelope* env, rk_u64 base) {
   rk_slot* s = (rk_slot*)p.d2h_slots + (base & (p.d2h_capacity - 1));
   const rk_u64* w = (const rk_u64*)env;
   const rk_u64 stamp = base + 1;

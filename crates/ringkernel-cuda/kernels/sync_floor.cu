@@ -35,3 +35,29 @@ extern "C" __global__ void fl_grid_sync(unsigned long long iters, unsigned long 
   const unsigned long long t1 = fl_now();
   if (threadIdx.x == 0) out[blockIdx.x] = t1 - t0;
 }
+
+// The raw DSMEM floor: the two blocks of a cluster ping-pong a counter, each writing into the
+// other's shared memory and spinning on its own (launched in clusters of 2, 2 blocks). Block 0's
+// thread 0 writes the elapsed ns to out[0] (0 if the 2 s deadline hit).
+extern "C" __global__ void fl_dsmem_pingpong(unsigned long long iters, unsigned long long* out) {
+  __shared__ volatile unsigned long long box;
+  cg::cluster_group cl = cg::this_cluster();
+  if (threadIdx.x == 0) box = 0;
+  cl.sync();
+  const unsigned rank = cl.block_rank();
+  volatile unsigned long long* other =
+      (volatile unsigned long long*)cl.map_shared_rank((unsigned long long*)&box, rank ^ 1);
+  if (threadIdx.x == 0) {
+    const unsigned long long t0 = fl_now();
+    bool late = false;
+    for (unsigned long long e = 1; e <= iters && !late; ++e) {
+      if (rank == 0) *other = e;
+      while (box < e) {
+        if (fl_now() - t0 > 2000000000ull) { late = true; break; }
+      }
+      if (rank == 1) *other = e;
+    }
+    if (rank == 0) out[0] = late ? 0 : fl_now() - t0;
+  }
+  cl.sync();
+}

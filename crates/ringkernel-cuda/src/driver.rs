@@ -393,15 +393,51 @@ unsafe impl Sync for Kernel {}
 impl Kernel {
     /// Loads PTX and looks up `name`.
     pub fn load(ctx: &Arc<CudaContext>, ptx: &str, name: &str) -> Result<Self, CudaError> {
+        Self::load_with(ctx, ptx, name, false)
+    }
+
+    /// Loads PTX with every default global load cached in L2 only (JIT cache mode CG), and
+    /// looks up `name`. For kernels whose blocks hand data to each other without fences: the
+    /// non-coherent L1 of one SM could otherwise serve a stale copy of what another SM wrote.
+    pub fn load_l2_only(ctx: &Arc<CudaContext>, ptx: &str, name: &str) -> Result<Self, CudaError> {
+        Self::load_with(ctx, ptx, name, true)
+    }
+
+    fn load_with(
+        ctx: &Arc<CudaContext>,
+        ptx: &str,
+        name: &str,
+        l2_only: bool,
+    ) -> Result<Self, CudaError> {
         check("cuCtxSetCurrent", ctx.bind_to_thread())?;
         let image = CString::new(ptx).map_err(|_| CudaError::Driver {
             call: "cuModuleLoadData",
             message: "PTX contains a NUL byte".into(),
         })?;
-        // SAFETY: `image` is a NUL-terminated PTX string that lives across the call.
-        let module = check("cuModuleLoadData", unsafe {
-            result::module::load_data(image.as_ptr().cast())
-        })?;
+        let module = if l2_only {
+            let mut module: sys::CUmodule = std::ptr::null_mut();
+            let mut options = [sys::CUjit_option::CU_JIT_CACHE_MODE];
+            // The driver reads an enum option's value from the pointer-sized slot itself.
+            let mut values = [sys::CUjit_cacheMode::CU_JIT_CACHE_OPTION_CG as usize as *mut c_void];
+            // SAFETY: `image` is a NUL-terminated PTX string; `options` and `values` hold one
+            // entry each and live across the call; `module` receives the handle.
+            let r = unsafe {
+                sys::cuModuleLoadDataEx(
+                    &mut module,
+                    image.as_ptr().cast(),
+                    1,
+                    options.as_mut_ptr(),
+                    values.as_mut_ptr(),
+                )
+            };
+            check("cuModuleLoadDataEx", r.result())?;
+            module
+        } else {
+            // SAFETY: `image` is a NUL-terminated PTX string that lives across the call.
+            check("cuModuleLoadData", unsafe {
+                result::module::load_data(image.as_ptr().cast())
+            })?
+        };
         let cname = CString::new(name).map_err(|_| CudaError::Driver {
             call: "cuModuleGetFunction",
             message: "kernel name contains a NUL byte".into(),
@@ -433,6 +469,35 @@ impl Kernel {
                 0,
             )
         })?;
+        Ok(u32::try_from(n).unwrap_or(0))
+    }
+
+    /// Clusters of `cluster` blocks of `block_threads` threads that can be co-resident.
+    pub fn max_active_clusters(&self, block_threads: u32, cluster: u32) -> Result<u32, CudaError> {
+        check("cuCtxSetCurrent", self.ctx.bind_to_thread())?;
+        // SAFETY: an all-zero attribute is a valid value of this plain C struct.
+        let mut a: sys::CUlaunchAttribute = unsafe { std::mem::zeroed() };
+        a.id = sys::CUlaunchAttributeID::CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
+        a.value.clusterDim.x = cluster;
+        a.value.clusterDim.y = 1;
+        a.value.clusterDim.z = 1;
+        let mut attrs = [a];
+        let config = sys::CUlaunchConfig {
+            gridDimX: cluster,
+            gridDimY: 1,
+            gridDimZ: 1,
+            blockDimX: block_threads,
+            blockDimY: 1,
+            blockDimZ: 1,
+            sharedMemBytes: 0,
+            hStream: std::ptr::null_mut(),
+            attrs: attrs.as_mut_ptr(),
+            numAttrs: 1,
+        };
+        let mut n: i32 = 0;
+        // SAFETY: `config` and its attribute live across the call; `function` is live.
+        let r = unsafe { sys::cuOccupancyMaxActiveClusters(&mut n, self.function, &config) };
+        check("cuOccupancyMaxActiveClusters", r.result())?;
         Ok(u32::try_from(n).unwrap_or(0))
     }
 

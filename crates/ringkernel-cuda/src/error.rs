@@ -108,4 +108,34 @@ pub enum CudaError {
     /// A configuration value out of range.
     #[error("invalid CUDA backend configuration: {0}")]
     Config(String),
+    /// A swarm cannot hold more actors of the kind asked for.
+    #[error("swarm capacity exhausted: {asked} more actors asked for, {left} ids left")]
+    SwarmCapacity {
+        /// Actors asked for.
+        asked: u64,
+        /// Ids still free.
+        left: u64,
+    },
+    /// A message the host sends to a swarm is malformed (the text says how).
+    #[error("invalid swarm message: {0}")]
+    SwarmMessage(String),
+    /// A swarm operation did not complete in time.
+    #[error("swarm: {what} did not complete within {waited:?}")]
+    SwarmTimeout {
+        /// The operation.
+        what: &'static str,
+        /// How long the host waited.
+        waited: std::time::Duration,
+    },
+    /// A host ask to a swarm actor became a dead letter instead of being answered.
+    #[error("swarm ask to actor {actor} was not delivered: {reason:?}")]
+    SwarmDeadLetter {
+        /// The asked actor.
+        actor: u32,
+        /// Why.
+        reason: ringkernel_core::DeadLetterReason,
+    },
+    /// The swarm kernel has stopped (shut down, or failed: the text says which).
+    #[error("swarm kernel is not running: {0}")]
+    SwarmStopped(String),
 }

@@ -18,6 +18,7 @@ pub mod multi;
 pub mod nvrtc;
 pub mod peer;
 pub mod program;
+pub mod swarm;
 pub mod sync_cost;
 
 pub use backend::CudaBackend;
@@ -26,3 +27,4 @@ pub use device::KernelHealth;
 pub use error::CudaError;
 pub use multi::{MultiGpuBackend, MultiGpuConfig};
 pub use nvrtc::{CompiledPtx, NvrtcCompiler};
+pub use swarm::{Swarm, SwarmConfig, SwarmProgram};

@@ -25,6 +25,7 @@ pub struct SyncCosts {
     _ctx: Arc<CudaContext>,
     cluster: Kernel,
     grid: Kernel,
+    dsmem: Kernel,
     stream: Stream,
     out: DeviceBuffer,
     sm_count: u32,
@@ -43,6 +44,7 @@ impl SyncCosts {
         Ok(SyncCosts {
             cluster: Kernel::load(&ctx, &ptx.ptx, "fl_cluster_sync")?,
             grid: Kernel::load(&ctx, &ptx.ptx, "fl_grid_sync")?,
+            dsmem: Kernel::load(&ctx, &ptx.ptx, "fl_dsmem_pingpong")?,
             stream: Stream::non_blocking(&ctx)?,
             out: DeviceBuffer::new(&ctx, MAX_BLOCKS as usize * 8)?,
             sm_count: info.sm_count,
@@ -75,6 +77,33 @@ impl SyncCosts {
     /// ns per `grid.sync()` across `blocks` co-resident blocks of `threads` threads.
     pub fn grid_sync(&self, blocks: u32, threads: u32, iters: u64) -> Result<f64, CudaError> {
         self.measure(&self.grid, None, true, blocks, threads, iters)
+    }
+
+    /// One-way latency (ns) of the raw DSMEM floor: the two blocks of a cluster of 2 ping-pong
+    /// a counter through each other's shared memory `iters` times (mean over the run).
+    pub fn dsmem_one_way(&self, iters: u64) -> Result<f64, CudaError> {
+        if iters == 0 {
+            return Err(CudaError::Config("at least one round trip".into()));
+        }
+        let (mut n, mut out) = (iters, self.out.ptr());
+        let mut args = [
+            &mut n as *mut u64 as *mut c_void,
+            &mut out as *mut u64 as *mut c_void,
+        ];
+        // SAFETY: the arguments match fl_dsmem_pingpong(u64, u64*); `out` outlives the kernel
+        // (we wait for it below).
+        unsafe {
+            self.dsmem
+                .launch_ex(&self.stream, 2, 32, Some(2), false, &mut args)?
+        };
+        self.stream.synchronize()?;
+        let mut raw = [0u8; 8];
+        self.stream.copy_from_device(&mut raw, self.out.ptr())?;
+        let ns = u64::from_le_bytes(raw);
+        if ns == 0 {
+            return Err(CudaError::Config("raw DSMEM floor timed out".into()));
+        }
+        Ok(ns as f64 / iters as f64 / 2.0)
     }
 
     fn measure(

@@ -201,7 +201,7 @@ fn multi_gpu_kernel_and_migration_kernels_compile_for_sm90() {
 #[test]
 fn sync_floor_kernels_compile_for_sm90() {
     let ptx = compile_sm90("sync_floor.cu", ringkernel_cuda::sync_cost::SYNC_FLOOR_CU);
-    for entry in ["fl_cluster_sync", "fl_grid_sync"] {
+    for entry in ["fl_cluster_sync", "fl_grid_sync", "fl_dsmem_pingpong"] {
         assert!(
             ptx.ptx.contains(&format!(".entry {entry}")),
             "no entry {entry}"
@@ -212,4 +212,32 @@ fn sync_floor_kernels_compile_for_sm90() {
         ptx.ptx.contains("barrier.cluster"),
         "cluster.sync did not lower to barrier.cluster"
     );
+}
+
+/// The swarm kernel with the test kit's handlers compiles for sm_90: the layouts rendered from
+/// Rust pass their static_asserts, and the DSMEM sends lower to cluster-scope instructions.
+#[test]
+fn swarm_kernel_and_kit_compile_for_sm90() {
+    let src = ringkernel_cuda::swarm::SwarmProgram::kit().source();
+    let ptx = compile_sm90("swarm_kit.cu", &src);
+    assert!(ptx.ptx.contains(".entry rk_swarm"), "no swarm entry point");
+    assert!(
+        ptx.ptx.contains("atom.relaxed.cluster.cas.b64"),
+        "DSMEM claims are not cluster-scope atomics"
+    );
+    assert!(ptx.ptx.contains("mapa"), "no DSMEM address mapping");
+}
+
+/// A handler that does not compile is an NVRTC error naming the program, not a panic.
+#[test]
+fn a_broken_swarm_handler_is_a_compile_error() {
+    let bad = ringkernel_cuda::swarm::SwarmProgram::new(
+        "broken.cu",
+        "__device__ void rk_sw_handle(rk_sw_ctx* c, rk_u32 t, void* s, const rk_sw_msg* m) { nope(); }",
+    );
+    let err = ringkernel_cuda::NvrtcCompiler::discover()
+        .expect("NVRTC")
+        .compile("broken.cu", &bad.source(), "sm_90", &[])
+        .expect_err("must not compile");
+    assert!(matches!(err, CudaError::Compile { .. }), "{err}");
 }

@@ -47,7 +47,7 @@ use ringkernel_core::envelope::{ENVELOPE_OFFSETS, ENVELOPE_SIZE, HEADER_SIZE, MA
 pub const SLOT_ENVELOPE_WORDS: usize = ENVELOPE_SIZE / 8;
 
 /// The splitmix64 finalizer: a fast 64-bit mixer.
-const fn mix64(mut z: u64) -> u64 {
+pub(crate) const fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -556,6 +556,7 @@ pub fn device_header() -> String {
         ("RK_DEAD_STOPPED", Dl::Stopped),
         ("RK_DEAD_REJECTED", Dl::Rejected),
         ("RK_DEAD_FULL", Dl::Full),
+        ("RK_DEAD_EXPIRED", Dl::Expired),
     ] {
         let _ = writeln!(h, "#define {name} {}u", reason.to_flags());
     }
@@ -591,7 +592,13 @@ pub fn device_header() -> String {
     h
 }
 
-fn assert_layout(h: &mut String, ty: &str, size: usize, align: usize, fields: &[(&str, usize)]) {
+pub(crate) fn assert_layout(
+    h: &mut String,
+    ty: &str,
+    size: usize,
+    align: usize,
+    fields: &[(&str, usize)],
+) {
     let _ = writeln!(h, "static_assert(sizeof({ty}) == {size}, \"{ty} size\");");
     let _ = writeln!(
         h,

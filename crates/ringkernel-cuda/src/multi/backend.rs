@@ -586,6 +586,7 @@ impl ActorBackend for MultiGpuBackend {
                 stopped: a.stopped + c.stopped,
                 rejected: a.rejected + c.rejected,
                 full: a.full + c.full,
+                expired: a.expired + c.expired,
                 discarded: a.discarded + c.discarded,
             })
     }

@@ -300,6 +300,7 @@ impl Wire for DeadLetterCounts {
             self.stopped,
             self.rejected,
             self.full,
+            self.expired,
             self.discarded,
         ] {
             v.put(w);
@@ -311,6 +312,7 @@ impl Wire for DeadLetterCounts {
             stopped: r.get()?,
             rejected: r.get()?,
             full: r.get()?,
+            expired: r.get()?,
             discarded: r.get()?,
         })
     }

@@ -1,0 +1,353 @@
+//! Swarm benchmarks: K2K latency through the swarm's mailboxes (global and DSMEM tiers) beside
+//! the raw floors, aggregate K2K throughput, a million actors with random-target traffic, and
+//! balance under skewed load with and without work stealing. One GPU, one process.
+
+use std::time::{Duration, Instant};
+
+use crate::env::Environment;
+use crate::error::BenchError;
+use crate::report::{Report, Row, Section, Unit};
+use crate::samples::Samples;
+use ringkernel_cuda::floors::Floors;
+use ringkernel_cuda::swarm::kit::{self, kinds, types, PingState};
+use ringkernel_cuda::swarm::{Steal, Swarm, SwarmConfig, SwarmMsg, SwarmProgram};
+use ringkernel_cuda::sync_cost::SyncCosts;
+use ringkernel_cuda::CudaError;
+
+/// Sizes of one run.
+#[derive(Debug, Clone)]
+pub struct SwarmBenchConfig {
+    /// Round trips per latency rally.
+    pub trips: u64,
+    /// Rallies per latency row (each one sample).
+    pub rallies: usize,
+    /// Round trips of a raw-floor run.
+    pub floor_iters: u64,
+    /// Actors of the aggregate-throughput and balance rows.
+    pub actors: u32,
+    /// Actors of the million-actor row.
+    pub million: u32,
+    /// Measurement windows per throughput row (each one sample).
+    pub windows: usize,
+    /// Length of a window.
+    pub window: Duration,
+}
+
+impl SwarmBenchConfig {
+    /// Publication sizes, or a fast smoke run.
+    pub fn new(quick: bool) -> Self {
+        if quick {
+            SwarmBenchConfig {
+                trips: 2_000,
+                rallies: 5,
+                floor_iters: 20_000,
+                actors: 1 << 14,
+                million: 1 << 17,
+                windows: 5,
+                window: Duration::from_millis(50),
+            }
+        } else {
+            SwarmBenchConfig {
+                trips: 20_000,
+                rallies: 10,
+                floor_iters: 100_000,
+                actors: 1 << 16,
+                million: 1_000_000,
+                windows: 10,
+                window: Duration::from_millis(100),
+            }
+        }
+    }
+}
+
+fn err(what: &str) -> impl Fn(CudaError) -> BenchError + '_ {
+    move |e| BenchError::bench(what, e)
+}
+
+fn start(words: [u64; 3]) -> SwarmMsg {
+    SwarmMsg::new(kinds::START, words)
+}
+
+/// Runs every row on GPU 0.
+pub fn run(c: &SwarmBenchConfig) -> Result<Report, BenchError> {
+    let floors = Floors::new(0).map_err(err("floors"))?;
+    let syncs = SyncCosts::new(0).map_err(err("sync costs"))?;
+    let sms = syncs.sm_count();
+    let mut report = Report::new(
+        "RingKernel swarm benchmarks",
+        Environment::capture(Some(format!("GPU 0, {sms} SMs"))),
+    );
+    report.sections.push(latency(c, &floors, &syncs)?);
+    drop(floors);
+    drop(syncs);
+    report.sections.push(throughput(c)?);
+    report.sections.push(balance(c)?);
+    Ok(report)
+}
+
+fn latency(
+    c: &SwarmBenchConfig,
+    floors: &Floors,
+    syncs: &SyncCosts,
+) -> Result<Section, BenchError> {
+    let mut sec = Section::new(
+        "K2K one-way latency through the swarm's mailboxes",
+        format!(
+            "Rally: two PING actors pass a message back and forth {} times; the initiator times \
+             the rally with %globaltimer on the device; one-way = time / (2 x trips); {} rallies \
+             per row, each one sample. Global tier: two global-tier actors homed on blocks of \
+             different clusters (mailbox in device memory, ready queue of the home block, any \
+             warp may serve). DSMEM tier: two cluster-tier actors on blocks 0 and 1 of one \
+             cluster (mailbox in the receiver block's shared memory, written through DSMEM; \
+             served by warp 0 of its block). Cross-cluster: cluster-tier actors on blocks 0 and 2 \
+             (forward inbox in device memory). Raw floors in the same process before the swarm \
+             starts: a flag ping-ponged between two blocks through global memory, and between \
+             the two blocks of a cluster through DSMEM ({} round trips per run, {} runs). \
+             Swarm: one block of 8 warps per SM, clusters of 2.",
+            c.trips, c.rallies, c.floor_iters, c.rallies
+        ),
+    );
+    let floor = |f: &dyn Fn() -> Result<f64, CudaError>| -> Result<Samples, BenchError> {
+        let v = (0..c.rallies)
+            .map(|_| f())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(err("floor"))?;
+        Samples::new(v)
+    };
+    let global_floor = floor(&|| floors.k2k_one_way(c.floor_iters))?;
+    let dsmem_floor = floor(&|| syncs.dsmem_one_way(c.floor_iters))?;
+
+    let s = Swarm::new(
+        &SwarmProgram::kit(),
+        SwarmConfig {
+            local_per_block: 2,
+            cluster: 2,
+            state_bytes: kit::SMALL_STATE,
+            ..SwarmConfig::default()
+        },
+    )
+    .map_err(err("swarm"))?;
+    let rally = |a: u32| -> Result<Samples, BenchError> {
+        let mut v = Vec::with_capacity(c.rallies);
+        // One warm-up rally, then the measured ones.
+        for i in 0..=c.rallies {
+            let before: Vec<PingState> = s.read_states(a, 1).map_err(err("read"))?;
+            s.tell(a, start([c.trips, 0, 0])).map_err(err("tell"))?;
+            let since = Instant::now();
+            let st = loop {
+                let st: Vec<PingState> = s.read_states(a, 1).map_err(err("read"))?;
+                if st[0].done > before[0].done {
+                    break st[0];
+                }
+                if since.elapsed() > Duration::from_secs(60) {
+                    return Err(BenchError::bench("rally", "did not finish in 60 s"));
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            };
+            if i > 0 {
+                v.push((st.t1 - st.t0) as f64 / (2 * c.trips) as f64);
+            }
+        }
+        Samples::new(v)
+    };
+    let blocks = s.blocks();
+    // Global tier: ids 0 and 2 are homed on blocks 0 and 2 (clusters 0 and 1).
+    let ga = s
+        .spawn(
+            types::PING,
+            bytemuck::bytes_of(&PingState {
+                partner: 2,
+                ..Default::default()
+            }),
+        )
+        .map_err(err("spawn"))?;
+    s.spawn_many(types::PING, 2, |_, _| {})
+        .map_err(err("spawn"))?;
+    let global = rally(ga)?;
+    let local_pair = |ba: u32, bb: u32| -> Result<u32, BenchError> {
+        let b = s.spawn_local(bb, types::PING, &[]).map_err(err("spawn"))?;
+        let st = PingState {
+            partner: b,
+            ..Default::default()
+        };
+        s.spawn_local(ba, types::PING, bytemuck::bytes_of(&st))
+            .map_err(err("spawn"))
+    };
+    let dsmem = rally(local_pair(0, 1)?)?;
+    let cross = rally(local_pair(0, 2)?)?;
+    s.shutdown().map_err(err("shutdown"))?;
+
+    sec.push(Row::new(
+        "raw floor: global memory flag",
+        Unit::Nanoseconds,
+        &global_floor,
+    ));
+    sec.push(Row::new(
+        "raw floor: DSMEM flag (cluster of 2)",
+        Unit::Nanoseconds,
+        &dsmem_floor,
+    ));
+    sec.push(
+        Row::new(
+            "swarm global tier (blocks 0 -> 2)",
+            Unit::Nanoseconds,
+            &global,
+        )
+        .with_notes(format!(
+            "target 350 ns; {:.2}x the global floor; {blocks} blocks",
+            global.p50() / global_floor.p50()
+        )),
+    );
+    sec.push(
+        Row::new(
+            "swarm DSMEM tier (blocks 0 -> 1)",
+            Unit::Nanoseconds,
+            &dsmem,
+        )
+        .with_notes(format!(
+            "target 250 ns; {:.2}x the DSMEM floor",
+            dsmem.p50() / dsmem_floor.p50()
+        )),
+    );
+    sec.push(Row::new(
+        "swarm cluster tier across clusters (forward inbox, blocks 0 -> 2)",
+        Unit::Nanoseconds,
+        &cross,
+    ));
+    Ok(sec)
+}
+
+/// Messages per second over `windows` windows of a flood already running.
+fn rate(s: &Swarm, c: &SwarmBenchConfig) -> Result<Samples, BenchError> {
+    // Let the flood reach its steady state first.
+    std::thread::sleep(c.window);
+    let mut v = Vec::with_capacity(c.windows);
+    let mut last = (Instant::now(), s.totals().map_err(err("stats"))?.processed);
+    for _ in 0..c.windows {
+        std::thread::sleep(c.window);
+        let now = (Instant::now(), s.totals().map_err(err("stats"))?.processed);
+        v.push((now.1 - last.1) as f64 / now.0.duration_since(last.0).as_secs_f64());
+        last = now;
+    }
+    Samples::new(v)
+}
+
+/// A swarm of `n` FLOOD actors with about `in_flight` messages circulating; `hot_share` > 0
+/// aims all traffic at actors homed on the first 1/`hot_share` of the blocks.
+fn flood(n: u32, in_flight: u32, hot_share: u32, steal: Steal) -> Result<Swarm, BenchError> {
+    let s = Swarm::new(
+        &SwarmProgram::kit(),
+        SwarmConfig {
+            capacity: n.next_power_of_two(),
+            device_spawns: 0,
+            mailbox_slots: 8,
+            state_bytes: kit::SMALL_STATE,
+            steal,
+            h2d_slots: 1 << 16,
+            ..SwarmConfig::default()
+        },
+    )
+    .map_err(err("swarm"))?;
+    s.spawn_many(types::FLOOD, n, |_, _| {})
+        .map_err(err("spawn"))?;
+    let blocks = s.blocks();
+    let hot = blocks.checked_div(hot_share).map_or(0, |h| h.max(1));
+    let ignite = 4096.min(n);
+    let fanout = in_flight.div_ceil(ignite);
+    let hot_word = u64::from(hot) | (u64::from(blocks) << 32);
+    for k in 0..ignite {
+        // Spread the ignition over the targeted actors.
+        let id = if hot == 0 {
+            (k as u64 * u64::from(n) / u64::from(ignite)) as u32
+        } else {
+            (k % (n / blocks)) * blocks + k % hot
+        };
+        s.tell(id, start([u64::from(fanout), u64::from(n), hot_word]))
+            .map_err(err("ignite"))?;
+    }
+    Ok(s)
+}
+
+fn throughput(c: &SwarmBenchConfig) -> Result<Section, BenchError> {
+    let mut sec = Section::new(
+        "aggregate K2K throughput",
+        format!(
+            "FLOOD actors: each message received is forwarded to a uniformly random actor (a \
+             send refused for lack of credit is kept and retried after a yield), so the \
+             messages in flight stay constant. Host samples the device's processed-message \
+             counters over {} windows of {:?} after one warm-up window; each window is one \
+             sample. 8-slot mailboxes, turns of up to 8 messages, stealing on (cluster, then \
+             grid), one block of 8 warps per SM, clusters of 2.",
+            c.windows, c.window
+        ),
+    );
+    for (n, in_flight, label) in [
+        (c.actors, c.actors * 4, "random targets"),
+        (
+            c.million,
+            c.million * 2,
+            "random targets, million-actor swarm",
+        ),
+    ] {
+        let s = flood(n, in_flight, 0, Steal::Grid)?;
+        let r = rate(&s, c)?;
+        let t = s.totals().map_err(err("stats"))?;
+        s.shutdown().map_err(err("shutdown"))?;
+        sec.push(
+            Row::new(
+                format!("{n} actors, {in_flight} in flight, {label}"),
+                Unit::OpsPerSecond,
+                &r,
+            )
+            .with_notes(format!(
+                "target {}; {:.1} messages per turn; {} sends refused for credit",
+                if n >= 1_000_000 {
+                    "300 M msg/s"
+                } else {
+                    "1 G msg/s"
+                },
+                t.processed as f64 / t.turns.max(1) as f64,
+                t.full
+            )),
+        );
+    }
+    Ok(sec)
+}
+
+fn balance(c: &SwarmBenchConfig) -> Result<Section, BenchError> {
+    let mut sec = Section::new(
+        "balance under skewed load, with and without stealing",
+        format!(
+            "{} FLOOD actors, {} messages in flight, every message aimed at an actor homed on \
+             one of the first 1/8 of the blocks. Same windows as above. Notes: how many blocks \
+             served turns, and the busiest block's share of turns against an even share.",
+            c.actors,
+            c.actors * 4
+        ),
+    );
+    for steal in [Steal::Off, Steal::Cluster, Steal::Grid] {
+        let s = flood(c.actors, c.actors * 4, 8, steal)?;
+        let blocks = s.blocks();
+        let r = rate(&s, c)?;
+        let per = s.block_stats().map_err(err("stats"))?;
+        s.shutdown().map_err(err("shutdown"))?;
+        let turns: Vec<u64> = per.iter().map(|b| b.turns).collect();
+        let total: u64 = turns.iter().sum();
+        let busiest = turns.iter().copied().max().unwrap_or(0);
+        let serving = turns.iter().filter(|&&t| t > 0).count();
+        let stolen: u64 = per.iter().map(|b| b.cluster_steals + b.grid_steals).sum();
+        sec.push(
+            Row::new(
+                format!("hot 1/8 of blocks, stealing {steal:?}"),
+                Unit::OpsPerSecond,
+                &r,
+            )
+            .with_notes(format!(
+                "{serving} of {blocks} blocks served turns; busiest block {:.1}x an even \
+                     share; {stolen} batches stolen",
+                busiest as f64 * blocks as f64 / total.max(1) as f64
+            )),
+        );
+    }
+    Ok(sec)
+}

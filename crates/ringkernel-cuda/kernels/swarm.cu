@@ -1,0 +1,334 @@
+// The swarm kernel: persistent worker warps serving lightweight actors. Follows swarm.cuh and the
+// program's rk_sw_handle(ctx, type, state, msg).
+//
+// Roles: every warp is a worker (ready queues: own block's, then the cluster's, then random
+// blocks' of the grid); warp 0 of each block also serves the block's cluster-tier actors (lane i
+// polls actor i's shared-memory mailbox) and drains the block's forward inbox; the last warp of
+// block 0 is the host injector only.
+
+// One message for an actor whose turn this lane holds.
+__device__ __forceinline__ void rk_sw_one(rk_sw_ctx* c, bool live, void* state, const rk_sw_msg& m,
+                                          rk_u64* processed) {
+  if (!live) {
+    rk_sw_dead(c, m, RK_DEAD_STOPPED);
+    c->dropped++;
+    return;
+  }
+  if (m.expires != 0 && rk_globaltimer() > m.expires) {
+    rk_sw_dead(c, m, RK_DEAD_EXPIRED);
+    c->dropped++;
+    return;
+  }
+  rk_hlc_local(&c->hlc, m.hlc + 1);
+  rk_sw_handle(c, c->type, state, &m);
+  ++*processed;
+}
+
+__device__ __forceinline__ rk_sw_msg rk_sw_resume_msg(const rk_sw_ctx* c) {
+  rk_sw_msg m;
+  m.seq = 0;
+  m.check = 0;
+  m.from = c->self;
+  m.to = c->self;
+  m.kind = RK_SW_RESUME;
+  m.corr = 0;
+  m.hlc = c->hlc;
+  m.expires = 0;
+  m.words[0] = m.words[1] = m.words[2] = 0;
+  return m;
+}
+
+// One turn of global-tier actor `id` (this lane holds it): up to `batch` messages, then give it up
+// (or re-enqueue it if more arrived or its handler yielded).
+__device__ void rk_sw_turn(const rk_sw_params& p, rk_u32 id, rk_sw_ctx* c, rk_u64* processed) {
+  rk_sw_actor* a = rk_sw_actor_at(p, id);
+  rk_u64 head = rk_sw_ld64(&a->head);
+  const rk_u32 status = rk_sw_ld32(&a->status);
+  const rk_u32 yielded = rk_sw_ld32(&a->yielded);
+  const bool live = (status & 0xff) == RK_SW_LIVE;
+  c->self = id;
+  c->type = status >> RK_SW_TYPE_SHIFT;
+  c->hlc = rk_sw_ld64(&a->hlc);
+  c->yield = 0;
+  void* state = rk_sw_state_of(p, id);
+  rk_sw_msg* slots = (rk_sw_msg*)p.mbox + ((rk_u64)id << p.mbox_shift);
+  const rk_u64 mask = (1ull << p.mbox_shift) - 1;
+  rk_u32 n = 0;
+  rk_sw_msg m;
+  while (n < p.batch) {
+    rk_sw_msg* s = &slots[head & mask];
+    const rk_u32 tag = rk_sw_free_tag(head, p.mbox_shift);
+    if (!rk_sw_peek(s, tag + 1, &m)) break;
+    rk_sw_free(s, tag + 2);
+    ++head;
+    ++n;
+    rk_sw_one(c, live, state, m, processed);
+  }
+  if (n == 0 && yielded && live) {
+    const rk_sw_msg r = rk_sw_resume_msg(c);
+    rk_sw_handle(c, c->type, state, &r);
+  }
+  const rk_u32 keep = (c->yield && live) ? 1u : 0u;
+  rk_sw_st64(&a->head, head);
+  rk_sw_st64(&a->hlc, c->hlc);
+  if (keep != yielded) rk_sw_st32(&a->yielded, keep);
+  // The one fence of a turn: the state, head and HLC written above reach L2 before any other
+  // worker can take the actor (it learns of it only through `pending` below).
+  __threadfence();
+  const int sub = (int)n + (int)yielded - (int)keep;
+  const int old = (int)cuda::atomic_ref<rk_u32, cuda::thread_scope_device>(a->pending)
+                      .fetch_sub((rk_u32)sub, cuda::memory_order_relaxed);
+  if (old - sub > 0) rk_sw_rq_push(p, id % (rk_u32)p.blocks, id);
+}
+
+// Warp 0: the block's cluster-tier actors, lane i serving actor i from its shared-memory mailbox.
+// Only this lane ever runs actor i, so its state needs no fence.
+__device__ void rk_sw_serve_local(const rk_sw_params& p, rk_sw_ctx* c, rk_u32 lane,
+                                  rk_u32* yielded, rk_u64* processed) {
+  if (lane >= p.local) return;
+  rk_sw_local* l = &rk_sw_locals[lane];
+  const rk_u32 id = (rk_u32)p.capacity + c->block * (rk_u32)p.local + lane;
+  rk_u64 head = l->head;
+  const rk_u32 tag = rk_sw_free_tag(head, 3);
+  rk_sw_msg m;
+  const bool have = rk_sw_peek(&l->slots[head & 7], tag + 1, &m);
+  if (!have && !*yielded) return;
+  rk_sw_actor* a = rk_sw_actor_at(p, id);
+  const rk_u32 status = rk_sw_ld32(&a->status);
+  const bool live = (status & 0xff) == RK_SW_LIVE;
+  c->self = id;
+  c->type = status >> RK_SW_TYPE_SHIFT;
+  c->hlc = rk_sw_ld64(&a->hlc);
+  c->yield = 0;
+  void* state = rk_sw_state_of(p, id);
+  rk_u32 n = 0;
+  if (have) {
+    do {
+      const rk_u32 t = rk_sw_free_tag(head, 3);
+      rk_sw_free(&l->slots[head & 7], t + 2);
+      ++head;
+      ++n;
+      rk_sw_one(c, live, state, m, processed);
+    } while (n < p.batch && rk_sw_peek(&l->slots[head & 7], rk_sw_free_tag(head, 3) + 1, &m));
+    l->head = head;
+  } else if (live) {
+    const rk_sw_msg r = rk_sw_resume_msg(c);
+    rk_sw_handle(c, c->type, state, &r);
+  }
+  *yielded = (c->yield && live) ? 1u : 0u;
+  rk_sw_st64(&a->hlc, c->hlc);
+}
+
+// Warp 0, lane 0: moves messages from the block's forward inbox into its cluster-tier mailboxes,
+// in order; stops at the first whose mailbox is full (it stays first in line).
+__device__ rk_u32 rk_sw_drain_forward(const rk_sw_params& p, rk_u32 block, rk_u64* pos) {
+  rk_sw_msg* slots = (rk_sw_msg*)p.fwd + ((rk_u64)block << p.fwd_shift);
+  const rk_u64 mask = (1ull << p.fwd_shift) - 1;
+  rk_u32 moved = 0;
+  rk_sw_msg m;
+  while (moved < 32) {
+    rk_sw_msg* s = &slots[*pos & mask];
+    const rk_u32 tag = rk_sw_free_tag(*pos, p.fwd_shift);
+    if (!rk_sw_peek(s, tag + 1, &m)) break;
+    rk_sw_local* l = &rk_sw_locals[(m.to - (rk_u32)p.capacity) % (rk_u32)p.local];
+    rk_u64 lp;
+    if (rk_sw_claim_local(l, &lp) != RK_SW_OK) break;
+    rk_sw_put(&l->slots[lp & 7], rk_sw_free_tag(lp, 3) + 1, m);
+    rk_sw_free(s, tag + 2);
+    ++*pos;
+    ++moved;
+  }
+  return moved;
+}
+
+// The injector: takes host messages from the mapped ring a window at a time (lane i: position
+// pos + i), delivers them in parallel across targets and in ring order per target, and waits
+// (keeps them, retrying) while a target has no credit unless the host asked for a dead letter.
+__device__ rk_u32 rk_sw_inject(const rk_sw_params& p, rk_sw_ctx* c, rk_u64* pos, rk_u32 lane) {
+  const rk_slot* ring = (const rk_slot*)p.h2d_slots;
+  const rk_u64 mask = p.h2d_capacity - 1;
+  const rk_u64 my = *pos + lane;
+  const rk_slot* s = ring + (my & mask);
+  const rk_u64 seq_a = *(volatile const rk_u64*)&s->seq_a;
+  const unsigned ready_a = __ballot_sync(RK_FULL_MASK, seq_a == my + 1);
+  const rk_u32 k = ready_a == RK_FULL_MASK ? 32u : (rk_u32)(__ffs(~ready_a) - 1);
+  if (k == 0) return 0;
+  // Second round trip, issued after seeing seq_a: the host wrote the words and seq_b before
+  // seq_a's position advanced past them (release stores, PCIe keeps their order).
+  rk_u64 w[RK_ENVELOPE_WORDS];
+  bool ok = false;
+  if (lane < k) {
+#pragma unroll
+    for (int i = 0; i < RK_ENVELOPE_WORDS; ++i) w[i] = ((volatile const rk_u64*)s->env)[i];
+    ok = *(volatile const rk_u64*)&s->seq_b == my + 1;
+  }
+  const unsigned ready = __ballot_sync(RK_FULL_MASK, ok);
+  const rk_u32 n = ready == RK_FULL_MASK ? 32u : (rk_u32)(__ffs(~ready) - 1);
+  if (n == 0) return 0;
+  const rk_envelope* e = (const rk_envelope*)w;
+  rk_sw_msg m;
+  m.seq = 0;
+  m.check = 0;
+  m.from = RK_SW_HOST;
+  m.to = e->header.receiver;
+  m.kind = e->header.type_id;
+  m.corr = (rk_u32)e->header.correlation;
+  m.hlc = e->header.hlc;
+  const rk_u64* pw = (const rk_u64*)e->payload;
+  m.words[0] = pw[0];
+  m.words[1] = pw[1];
+  m.words[2] = pw[2];
+  m.expires = pw[3] != 0 ? rk_globaltimer() + pw[3] : 0;
+  const bool control = (e->header.flags & RK_FLAG_CONTROL) != 0;
+  const rk_u32 on_full = (m.kind & RK_SW_DEAD_ON_FULL) ? RK_SW_ON_FULL_DEAD : RK_SW_ON_FULL_FAIL;
+  m.kind &= ~RK_SW_DEAD_ON_FULL;
+  unsigned todo = __ballot_sync(RK_FULL_MASK, lane < n);
+  const unsigned peers = __match_any_sync(RK_FULL_MASK, lane < n ? m.to : 0xffffffffu);
+  c->self = RK_SW_HOST;
+  rk_u64 last_stop_check = rk_globaltimer();
+  while (todo != 0) {
+    // A lane may deliver when no earlier lane for the same target is still waiting.
+    const bool mine = ((todo >> lane) & 1) && ((todo & peers & ((1u << lane) - 1)) == 0);
+    bool done = false;
+    if (mine) {
+      if (control) {
+        if (m.to < p.capacity + p.blocks * p.local) {
+          rk_sw_actor* a = rk_sw_actor_at(p, m.to);
+          const rk_u32 st = rk_sw_ld32(&a->status);
+          if ((st & 0xff) == RK_SW_LIVE) rk_sw_st32(&a->status, (st & ~0xffu) | RK_SW_STOPPED);
+        }
+        done = true;
+      } else {
+        done = rk_sw_deliver(c, m, on_full) != RK_SW_FULL;
+        if (!done) c->full--;  // the host waits; not a refused device send
+      }
+    }
+    todo &= ~__ballot_sync(RK_FULL_MASK, done);
+    if (todo != 0) {
+      __nanosleep(200);
+      const rk_u64 now = rk_globaltimer();
+      if (now - last_stop_check > 100000) {
+        last_stop_check = now;
+        int stop = lane == 0 ? (int)rk_sw_ld32((const rk_u32*)p.stop) : 0;
+        if (__shfl_sync(RK_FULL_MASK, stop, 0)) return 0;
+      }
+    }
+  }
+  *pos += n;
+  if (lane == 0) {
+    // Every lane's words were consumed by its delivery above, so the slots may be reused.
+    *(volatile rk_u64*)&((rk_index_line*)p.h2d_head)->value = *pos;
+  }
+  return n;
+}
+
+// Sums a lane counter over the warp and adds it to a block counter (one RED per batch).
+__device__ __forceinline__ void rk_sw_flush(rk_u64* counter, rk_u64* v) {
+  const rk_u64 s = (rk_u64)__reduce_add_sync(RK_FULL_MASK, (rk_u32)*v);
+  if ((threadIdx.x & 31) == 0 && s != 0) atomicAdd((unsigned long long*)counter, (unsigned long long)s);
+  *v = 0;
+}
+
+extern "C" __global__ void rk_swarm(rk_sw_params p) {
+  const rk_u32 lane = threadIdx.x & 31;
+  const rk_u32 warp = threadIdx.x >> 5;
+  const rk_u32 block = blockIdx.x;
+  for (rk_u32 i = threadIdx.x; i < sizeof(rk_sw_locals) / 8; i += blockDim.x) {
+    ((rk_u64*)rk_sw_locals)[i] = 0;
+  }
+  __syncthreads();
+  if (p.cluster > 1) rk_cg::this_cluster().sync();
+
+  rk_sw_stats* st = (rk_sw_stats*)p.stats + block;
+  rk_sw_ctx c;
+  c.self = 0;
+  c.type = 0;
+  c.block = block;
+  c.yield = 0;
+  c.hlc = 0;
+  c.rng = 0x9E3779B97F4A7C15ull ^ ((rk_u64)(block * 64 + warp) << 32) ^ (lane * 0x632BE59BD9B4E019ull);
+  c.p = &p;
+  c.enqueued = c.dead = c.full = c.spawned = c.dsmem = c.dropped = 0;
+  rk_u64 processed = 0, turns = 0, injected = 0;
+  const bool injector = block == 0 && warp == p.warps - 1 && p.warps > 1;
+  const bool local_warp = warp == 0 && p.local > 0;
+  const rk_u32 cl = (rk_u32)p.cluster;
+  const rk_u32 cbase = block - block % cl;
+  rk_u64 fwd_pos = 0, h2d_pos = 0;
+  rk_u32 local_yield = 0;
+  rk_u32 idle = 0;
+  rk_u64 idle_total = 0;
+  rk_u64 wrng = c.rng ^ 0xD1B54A32D192ED03ull;
+
+  for (rk_u32 iter = 0;; ++iter) {
+    if ((iter & 255) == 0) {
+      int stop = lane == 0 ? (int)rk_sw_ld32((const rk_u32*)p.stop) : 0;
+      if (__shfl_sync(RK_FULL_MASK, stop, 0)) break;
+    }
+    rk_u32 work = 0;
+    if (injector) {
+      const rk_u32 n = rk_sw_inject(p, &c, &h2d_pos, lane);
+      injected += lane == 0 ? n : 0;
+      work += n;
+    } else {
+      if (local_warp) {
+        rk_u32 moved = 0;
+        if (lane == 0) moved = rk_sw_drain_forward(p, block, &fwd_pos);
+        const rk_u64 before = processed;
+        rk_sw_serve_local(p, &c, lane, &local_yield, &processed);
+        work += __shfl_sync(RK_FULL_MASK, moved, 0) +
+                (__ballot_sync(RK_FULL_MASK, processed != before || local_yield) != 0);
+      }
+      rk_u32 actor = 0;
+      rk_u32 k = rk_sw_rq_pop(p, block, &actor);
+      if (k != 0) {
+        if (lane == 0) atomicAdd((unsigned long long*)&st->own_batches, 1ull);
+      } else if (p.steal >= 1) {
+        for (rk_u32 r = 1; r < cl && k == 0; ++r) {
+          k = rk_sw_rq_pop(p, cbase + (block - cbase + r) % cl, &actor);
+          if (k != 0 && lane == 0) atomicAdd((unsigned long long*)&st->cluster_steals, 1ull);
+        }
+        if (k == 0 && p.steal >= 2 && p.blocks > cl) {
+          for (int t = 0; t < 2 && k == 0; ++t) {
+            wrng ^= wrng << 13;
+            wrng ^= wrng >> 7;
+            wrng ^= wrng << 17;
+            const rk_u32 v = (rk_u32)(__shfl_sync(RK_FULL_MASK, wrng, 0) % p.blocks);
+            if (v / cl == block / cl) continue;
+            k = rk_sw_rq_pop(p, v, &actor);
+            if (k != 0 && lane == 0) atomicAdd((unsigned long long*)&st->grid_steals, 1ull);
+          }
+        }
+      }
+      if (k != 0) {
+        if (lane < k) {
+          rk_sw_turn(p, actor, &c, &processed);
+          ++turns;
+        }
+        __syncwarp();
+        work += k;
+      }
+    }
+    if (work != 0) {
+      idle = 0;
+      rk_sw_flush(&st->processed, &processed);
+      rk_sw_flush(&st->enqueued, &c.enqueued);
+      rk_sw_flush(&st->turns, &turns);
+      rk_sw_flush(&st->dead, &c.dead);
+      rk_sw_flush(&st->full, &c.full);
+      rk_sw_flush(&st->spawned, &c.spawned);
+      rk_sw_flush(&st->dsmem, &c.dsmem);
+      rk_sw_flush(&st->dropped, &c.dropped);
+      rk_sw_flush(&st->injected, &injected);
+    } else {
+      ++idle_total;
+      // Bounded back-off: spin a while, then nap up to 256 ns (latency of a hot path is the
+      // point; the SMs are held by polling either way).
+      if (++idle > 64) __nanosleep(idle > 512 ? 256 : 32);
+    }
+  }
+  if (lane == 0) atomicAdd((unsigned long long*)&st->idle, (unsigned long long)idle_total);
+  __syncthreads();
+  if (p.cluster > 1) rk_cg::this_cluster().sync();
+  if (threadIdx.x == 0) rk_sw_add32((rk_u32*)p.exited, 1);
+}

@@ -1,0 +1,678 @@
+//! [`Swarm`]: one GPU's swarm kernel, its memory and the host API around it.
+
+use std::ffi::c_void;
+use std::ops::Range;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use bytemuck::Pod;
+use cudarc::driver::CudaContext;
+use ringkernel_core::envelope::flags;
+use ringkernel_core::{DeadLetterCounts, Envelope, Hlc};
+
+use super::config::{Steal, SwarmConfig};
+use super::layout::{
+    flag, status, SwarmActor, SwarmBlockStats, SwarmParams, SwarmSlot, HOST, MSG_WORDS,
+};
+use super::program::{SwarmProgram, KERNEL_NAME};
+use super::replies::{self, Inbox, SwarmDeadLetter, SwarmReply};
+use crate::driver::{self, DeviceBuffer, Kernel, MappedBuffer, Stream};
+use crate::error::CudaError;
+use crate::host_ring::{D2hConsumer, H2dProducer};
+use crate::layout::{IndexLine, RingSlot};
+use crate::nvrtc::NvrtcCompiler;
+
+/// Offsets in the control buffer (each value alone on a 128-byte line).
+const DEV_NEXT: u64 = 0;
+const STOP: u64 = 128;
+const EXITED: u64 = 256;
+const D2H_TAIL: u64 = 384;
+const D2H_HEAD_CACHE: u64 = 512;
+const CONTROL_BYTES: usize = 640;
+/// How long host sends wait for room in the host→device ring.
+const SEND_PATIENCE: Duration = Duration::from_secs(10);
+/// How long shutdown waits for the kernel to leave its loop.
+const EXIT_PATIENCE: Duration = Duration::from_secs(10);
+/// Control message: stop the receiver.
+const CONTROL_STOP: u32 = 1;
+
+/// A message from the host: a kind (below 2^24) and three payload words.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SwarmMsg {
+    /// User kind.
+    pub kind: u32,
+    /// Payload.
+    pub words: [u64; MSG_WORDS],
+}
+
+impl SwarmMsg {
+    /// A message of `kind` with payload `words`.
+    pub fn new(kind: u32, words: [u64; MSG_WORDS]) -> Self {
+        SwarmMsg { kind, words }
+    }
+}
+
+/// How a host send behaves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SendOptions {
+    /// Time to live from when the device takes the message: if its handler has not run by
+    /// then, it becomes a dead letter (`Expired`).
+    pub ttl: Option<Duration>,
+    /// When the target's mailbox is full: `false` waits for credit (the message stays in the
+    /// host ring), `true` makes it a dead letter (`Full`).
+    pub dead_letter_on_full: bool,
+}
+
+/// A live swarm on one GPU.
+pub struct Swarm {
+    config: SwarmConfig,
+    blocks: u32,
+    params: SwarmParams,
+    producer: H2dProducer,
+    inbox: Arc<Inbox>,
+    hlc: Arc<Hlc>,
+    next_corr: AtomicU32,
+    host_next: Mutex<u32>,
+    local_next: Mutex<Vec<u32>>,
+    drain: Option<JoinHandle<()>>,
+    running: bool,
+    copy: Stream,
+    stream: Stream,
+    _kernel: Kernel,
+    memory: Vec<DeviceBuffer>,
+    mapped_slots: Vec<MappedBuffer<RingSlot>>,
+    mapped_lines: Vec<MappedBuffer<IndexLine>>,
+    _ctx: Arc<CudaContext>,
+}
+
+impl std::fmt::Debug for Swarm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Swarm")
+            .field("blocks", &self.blocks)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Swarm {
+    /// Compiles `program`, allocates the swarm and launches its kernel.
+    pub fn new(program: &SwarmProgram, config: SwarmConfig) -> Result<Self, CudaError> {
+        config.validate()?;
+        let ctx = driver::open_context(config.device)?;
+        let info = driver::device_info(&ctx)?;
+        if info.compute_capability.0 < 9 && config.cluster > 1 {
+            return Err(CudaError::Config(format!(
+                "thread block clusters need sm_90; this GPU is sm_{}{}",
+                info.compute_capability.0, info.compute_capability.1
+            )));
+        }
+        let arch = format!(
+            "sm_{}{}",
+            info.compute_capability.0, info.compute_capability.1
+        );
+        let ptx =
+            NvrtcCompiler::discover()?.compile(&program.name, &program.source(), &arch, &[])?;
+        let kernel = Kernel::load_l2_only(&ctx, &ptx.ptx, KERNEL_NAME)?;
+        let threads = config.warps * 32;
+        let blocks = Self::grid(&kernel, &config, threads, info.sm_count)?;
+
+        let locals = u64::from(blocks) * u64::from(config.local_per_block);
+        let actors_total = u64::from(config.capacity) + locals;
+        let stride = config.state_stride();
+        let rq_slots = config.ready_slots(blocks);
+        let mb = |n: u64, each: usize| -> Result<DeviceBuffer, CudaError> {
+            DeviceBuffer::new(
+                &ctx,
+                usize::try_from(n)
+                    .unwrap_or(usize::MAX)
+                    .saturating_mul(each),
+            )
+        };
+        let actors = mb(actors_total, std::mem::size_of::<SwarmActor>())?;
+        let states = mb(actors_total, stride)?;
+        let mbox = mb(
+            u64::from(config.capacity) * u64::from(config.mailbox_slots),
+            std::mem::size_of::<SwarmSlot>(),
+        )?;
+        let rq = mb(u64::from(blocks) * u64::from(rq_slots), 8)?;
+        let rq_heads = mb(u64::from(blocks), 128)?;
+        let rq_tails = mb(u64::from(blocks), 128)?;
+        let fwd = mb(
+            u64::from(blocks) * u64::from(config.forward_slots),
+            std::mem::size_of::<SwarmSlot>(),
+        )?;
+        let fwd_tails = mb(u64::from(blocks), 128)?;
+        let stats = mb(u64::from(blocks), std::mem::size_of::<SwarmBlockStats>())?;
+        let control = DeviceBuffer::new(&ctx, CONTROL_BYTES)?;
+        let h2d_slots = MappedBuffer::<RingSlot>::new(&ctx, config.h2d_slots as usize)?;
+        let h2d_head = MappedBuffer::<IndexLine>::new(&ctx, 1)?;
+        let d2h_slots = MappedBuffer::<RingSlot>::new(&ctx, config.d2h_slots as usize)?;
+        let d2h_head = MappedBuffer::<IndexLine>::new(&ctx, 1)?;
+        let copy = Stream::non_blocking(&ctx)?;
+        let stream = Stream::non_blocking(&ctx)?;
+        copy.copy_to_device(
+            control.ptr() + DEV_NEXT,
+            &config.host_capacity().to_le_bytes(),
+        )?;
+
+        let params = SwarmParams {
+            actors: actors.ptr(),
+            states: states.ptr(),
+            state_stride: stride as u64,
+            mbox: mbox.ptr(),
+            mbox_shift: u64::from(config.mailbox_slots.trailing_zeros()),
+            capacity: u64::from(config.capacity),
+            host_capacity: u64::from(config.host_capacity()),
+            dev_next: control.ptr() + DEV_NEXT,
+            rq: rq.ptr(),
+            rq_shift: u64::from(rq_slots.trailing_zeros()),
+            rq_heads: rq_heads.ptr(),
+            rq_tails: rq_tails.ptr(),
+            fwd: fwd.ptr(),
+            fwd_shift: u64::from(config.forward_slots.trailing_zeros()),
+            fwd_tails: fwd_tails.ptr(),
+            local: u64::from(config.local_per_block),
+            blocks: u64::from(blocks),
+            cluster: u64::from(config.cluster),
+            warps: u64::from(config.warps),
+            batch: u64::from(config.batch),
+            steal: match config.steal {
+                Steal::Off => 0,
+                Steal::Cluster => 1,
+                Steal::Grid => 2,
+            },
+            stop: control.ptr() + STOP,
+            stats: stats.ptr(),
+            h2d_slots: h2d_slots.device_ptr(),
+            h2d_head: h2d_head.device_ptr(),
+            h2d_capacity: u64::from(config.h2d_slots),
+            d2h_slots: d2h_slots.device_ptr(),
+            d2h_head: d2h_head.device_ptr(),
+            d2h_tail: control.ptr() + D2H_TAIL,
+            d2h_head_cache: control.ptr() + D2H_HEAD_CACHE,
+            d2h_capacity: u64::from(config.d2h_slots),
+            exited: control.ptr() + EXITED,
+        };
+        // SAFETY: the rings are zeroed, sized as declared, and owned by the Swarm, which joins
+        // the drain thread and stops the kernel before freeing them.
+        let producer = unsafe {
+            H2dProducer::new(
+                h2d_slots.host_ptr(),
+                h2d_head.host_ptr(),
+                u64::from(config.h2d_slots),
+            )
+        };
+        // SAFETY: as above.
+        let consumer = unsafe {
+            D2hConsumer::new(
+                d2h_slots.host_ptr(),
+                d2h_head.host_ptr(),
+                u64::from(config.d2h_slots),
+            )
+        };
+        let mut launch_params = params;
+        let mut args = [&mut launch_params as *mut SwarmParams as *mut c_void];
+        let cluster = (config.cluster > 1).then_some(config.cluster);
+        // SAFETY: the single argument is the kernel's parameter block; every address in it is
+        // owned by the Swarm and outlives the kernel (Drop stops it and waits before freeing).
+        unsafe { kernel.launch_ex(&stream, blocks, threads, cluster, false, &mut args)? };
+
+        let inbox = Arc::new(Inbox::default());
+        let hlc = Arc::new(Hlc::default());
+        let drain = {
+            let (inbox, hlc) = (inbox.clone(), hlc.clone());
+            std::thread::Builder::new()
+                .name("ringkernel-swarm-d2h".into())
+                .spawn(move || replies::drain(consumer, inbox, hlc))
+                .map_err(|e| {
+                    CudaError::SwarmStopped(format!("cannot start the drain thread: {e}"))
+                })?
+        };
+        let local_next = vec![0; blocks as usize];
+        Ok(Swarm {
+            blocks,
+            params,
+            producer,
+            inbox,
+            hlc,
+            next_corr: AtomicU32::new(1),
+            host_next: Mutex::new(0),
+            local_next: Mutex::new(local_next),
+            drain: Some(drain),
+            running: true,
+            copy,
+            stream,
+            _kernel: kernel,
+            memory: vec![
+                control, stats, actors, states, mbox, rq, rq_heads, rq_tails, fwd, fwd_tails,
+            ],
+            mapped_slots: vec![h2d_slots, d2h_slots],
+            mapped_lines: vec![h2d_head, d2h_head],
+            _ctx: ctx,
+            config,
+        })
+    }
+
+    /// Blocks to launch: the configured number if every block can be co-resident, else as many
+    /// as can (whole clusters). Never a grid that could not all run at once.
+    fn grid(
+        kernel: &Kernel,
+        config: &SwarmConfig,
+        threads: u32,
+        sms: u32,
+    ) -> Result<u32, CudaError> {
+        let per_sm = kernel.max_blocks_per_sm(threads)?;
+        let max = if config.cluster > 1 {
+            kernel.max_active_clusters(threads, config.cluster)? * config.cluster
+        } else {
+            per_sm * sms
+        };
+        if max == 0 {
+            return Err(CudaError::Config(format!(
+                "no block of {threads} threads (clusters of {}) fits on this GPU",
+                config.cluster
+            )));
+        }
+        match config.blocks {
+            Some(b) if b > max => Err(CudaError::TooManyBlocks {
+                requested: b,
+                max,
+                per_sm,
+                sms,
+            }),
+            Some(b) => Ok(b),
+            // One block per SM is enough to hold every SM; more only adds polling warps.
+            None => Ok(sms.min(max) / config.cluster * config.cluster),
+        }
+    }
+
+    /// Worker blocks in the grid.
+    pub fn blocks(&self) -> u32 {
+        self.blocks
+    }
+
+    /// The configuration it runs with.
+    pub fn config(&self) -> &SwarmConfig {
+        &self.config
+    }
+
+    /// The block whose ready queue a global-tier actor is homed on.
+    pub fn home_block(&self, id: u32) -> u32 {
+        if id < self.config.capacity {
+            id % self.blocks
+        } else {
+            (id - self.config.capacity) / self.config.local_per_block.max(1)
+        }
+    }
+
+    /// Spawns `count` global-tier actors of type `type_index` in one bulk copy; `init` fills
+    /// each one's state (`state_bytes` bytes, zeroed) given its id. Returns their ids.
+    pub fn spawn_many(
+        &self,
+        type_index: u32,
+        count: u32,
+        mut init: impl FnMut(u32, &mut [u8]),
+    ) -> Result<Range<u32>, CudaError> {
+        self.check_type(type_index)?;
+        let mut next = self.host_next.lock().unwrap_or_else(|p| p.into_inner());
+        let left = self.config.host_capacity() - *next;
+        if count > left {
+            return Err(CudaError::SwarmCapacity {
+                asked: u64::from(count),
+                left: u64::from(left),
+            });
+        }
+        let ids = *next..*next + count;
+        self.write_actors(ids.clone(), type_index, &mut init)?;
+        *next += count;
+        Ok(ids)
+    }
+
+    /// Spawns one global-tier actor with state `state` (at most `state_bytes` bytes).
+    pub fn spawn(&self, type_index: u32, state: &[u8]) -> Result<u32, CudaError> {
+        self.check_state(state)?;
+        Ok(self
+            .spawn_many(type_index, 1, |_, s| {
+                s[..state.len()].copy_from_slice(state)
+            })?
+            .start)
+    }
+
+    /// Spawns a cluster-tier actor homed on `block`: its mailbox lives in that block's shared
+    /// memory, and cluster-tier actors of the same cluster send to it through DSMEM.
+    pub fn spawn_local(&self, block: u32, type_index: u32, state: &[u8]) -> Result<u32, CudaError> {
+        self.check_type(type_index)?;
+        self.check_state(state)?;
+        if block >= self.blocks {
+            return Err(CudaError::Config(format!(
+                "block {block} is not in the grid of {}",
+                self.blocks
+            )));
+        }
+        let mut next = self.local_next.lock().unwrap_or_else(|p| p.into_inner());
+        let used = &mut next[block as usize];
+        if *used >= self.config.local_per_block {
+            return Err(CudaError::SwarmCapacity { asked: 1, left: 0 });
+        }
+        let id = self.config.capacity + block * self.config.local_per_block + *used;
+        self.write_actors(id..id + 1, type_index, &mut |_, s| {
+            s[..state.len()].copy_from_slice(state)
+        })?;
+        *used += 1;
+        Ok(id)
+    }
+
+    fn check_type(&self, type_index: u32) -> Result<(), CudaError> {
+        if type_index >= 1 << 24 {
+            return Err(CudaError::SwarmMessage(format!(
+                "type index {type_index} does not fit in 24 bits"
+            )));
+        }
+        Ok(())
+    }
+
+    fn check_state(&self, state: &[u8]) -> Result<(), CudaError> {
+        if state.len() > self.config.state_bytes {
+            return Err(CudaError::SwarmMessage(format!(
+                "state of {} bytes exceeds state_bytes {}",
+                state.len(),
+                self.config.state_bytes
+            )));
+        }
+        Ok(())
+    }
+
+    /// Writes states, then headers (live), for `ids`: a sender that sees an actor live sees its
+    /// state in place, because the header copy starts only after the state copy completed.
+    fn write_actors(
+        &self,
+        ids: Range<u32>,
+        type_index: u32,
+        init: &mut dyn FnMut(u32, &mut [u8]),
+    ) -> Result<(), CudaError> {
+        let stride = self.config.state_stride();
+        let n = ids.len();
+        let mut states = vec![0u8; n * stride];
+        for (i, id) in ids.clone().enumerate() {
+            init(
+                id,
+                &mut states[i * stride..i * stride + self.config.state_bytes],
+            );
+        }
+        self.copy.copy_to_device(
+            self.params.states + u64::from(ids.start) * stride as u64,
+            &states,
+        )?;
+        let header = SwarmActor {
+            status: status::LIVE | (type_index << status::TYPE_SHIFT),
+            ..SwarmActor::default()
+        };
+        let headers = vec![header; n];
+        self.copy.copy_to_device(
+            self.params.actors + u64::from(ids.start) * std::mem::size_of::<SwarmActor>() as u64,
+            bytemuck::cast_slice(&headers),
+        )
+    }
+
+    /// Sends `msg` to actor `to`, waiting for credit (see [`Swarm::tell_with`]).
+    pub fn tell(&self, to: u32, msg: SwarmMsg) -> Result<(), CudaError> {
+        self.tell_with(to, msg, SendOptions::default())
+    }
+
+    /// Sends `msg` to actor `to`. Unknown or stopped targets become dead letters on the
+    /// device; so does a message whose time to live runs out, or that finds no credit when
+    /// `dead_letter_on_full` is set.
+    pub fn tell_with(&self, to: u32, msg: SwarmMsg, opts: SendOptions) -> Result<(), CudaError> {
+        let env = self.envelope(to, msg, opts, 0, 0)?;
+        self.push(&env)
+    }
+
+    /// Asks actor `to` and waits up to `timeout` for its reply.
+    pub fn ask(&self, to: u32, msg: SwarmMsg, timeout: Duration) -> Result<SwarmReply, CudaError> {
+        let corr = loop {
+            let c = self.next_corr.fetch_add(1, Ordering::Relaxed);
+            if c != 0 {
+                break c;
+            }
+        };
+        let env = self.envelope(to, msg, SendOptions::default(), flag::ASK, corr)?;
+        self.inbox.expect(corr);
+        if let Err(e) = self.push(&env) {
+            self.inbox.forget(corr);
+            return Err(e);
+        }
+        self.inbox.wait(corr, timeout)
+    }
+
+    /// Stops actor `to`: later messages to it, and those still in its mailbox, are dead letters.
+    pub fn stop_actor(&self, to: u32) -> Result<(), CudaError> {
+        let mut env = self.envelope(
+            to,
+            SwarmMsg::new(CONTROL_STOP, [0; 3]),
+            SendOptions::default(),
+            0,
+            0,
+        )?;
+        env.header.flags |= flags::CONTROL;
+        self.push(&env)
+    }
+
+    fn envelope(
+        &self,
+        to: u32,
+        msg: SwarmMsg,
+        opts: SendOptions,
+        extra: u32,
+        corr: u32,
+    ) -> Result<Envelope, CudaError> {
+        if msg.kind > flag::KIND_MASK {
+            return Err(CudaError::SwarmMessage(format!(
+                "kind {:#x} does not fit in 24 bits",
+                msg.kind
+            )));
+        }
+        let ttl = match opts.ttl {
+            Some(t) => u64::try_from(t.as_nanos()).unwrap_or(u64::MAX).max(1),
+            None => 0,
+        };
+        let mut env: Envelope = bytemuck::Zeroable::zeroed();
+        env.header.sender = HOST;
+        env.header.receiver = to;
+        env.header.type_id = msg.kind
+            | extra
+            | if opts.dead_letter_on_full {
+                flag::DEAD_ON_FULL
+            } else {
+                0
+            };
+        env.header.payload_len = 32;
+        env.header.correlation = u64::from(corr);
+        env.header.hlc = self.hlc.tick().raw();
+        for (i, w) in msg.words.iter().chain(std::iter::once(&ttl)).enumerate() {
+            env.payload[i * 8..i * 8 + 8].copy_from_slice(&w.to_le_bytes());
+        }
+        Ok(env)
+    }
+
+    fn push(&self, env: &Envelope) -> Result<(), CudaError> {
+        if !self.running {
+            return Err(CudaError::SwarmStopped("shut down".into()));
+        }
+        let since = Instant::now();
+        let mut spins = 0u32;
+        while !self.producer.push(env) {
+            if since.elapsed() > SEND_PATIENCE {
+                return Err(CudaError::SwarmTimeout {
+                    what: "host send (the host ring stayed full)",
+                    waited: SEND_PATIENCE,
+                });
+            }
+            spins += 1;
+            if spins > 64 {
+                std::thread::sleep(Duration::from_micros(20));
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        Ok(())
+    }
+
+    /// Copies the states of actors `first..first + count` (as `T`, which must be the state type
+    /// and fit in `state_bytes`). Live actors may be mid-turn: use after [`Swarm::settle`] for
+    /// exact values.
+    pub fn read_states<T: Pod>(&self, first: u32, count: u32) -> Result<Vec<T>, CudaError> {
+        let stride = self.config.state_stride();
+        let size = std::mem::size_of::<T>();
+        if size > stride {
+            return Err(CudaError::SwarmMessage(format!(
+                "a state of {size} bytes does not fit the stride of {stride}"
+            )));
+        }
+        let total = u64::from(self.config.capacity)
+            + u64::from(self.blocks) * u64::from(self.config.local_per_block);
+        if u64::from(first) + u64::from(count) > total {
+            return Err(CudaError::SwarmMessage(format!(
+                "actors {first}..{} are beyond the {total} the swarm holds",
+                u64::from(first) + u64::from(count)
+            )));
+        }
+        let mut raw = vec![0u8; count as usize * stride];
+        self.copy.copy_from_device(
+            &mut raw,
+            self.params.states + u64::from(first) * stride as u64,
+        )?;
+        Ok(raw
+            .chunks_exact(stride)
+            .map(|c| bytemuck::pod_read_unaligned(&c[..size]))
+            .collect())
+    }
+
+    /// Each block's counters.
+    pub fn block_stats(&self) -> Result<Vec<SwarmBlockStats>, CudaError> {
+        let mut raw = vec![0u8; self.blocks as usize * std::mem::size_of::<SwarmBlockStats>()];
+        self.copy.copy_from_device(&mut raw, self.params.stats)?;
+        Ok(raw
+            .chunks_exact(std::mem::size_of::<SwarmBlockStats>())
+            .map(bytemuck::pod_read_unaligned)
+            .collect())
+    }
+
+    /// The counters summed over blocks.
+    pub fn totals(&self) -> Result<SwarmBlockStats, CudaError> {
+        Ok(sum(&self.block_stats()?))
+    }
+
+    /// Ids handlers have spawned so far (`host_capacity..`, saturating at `capacity`).
+    pub fn device_spawned(&self) -> Result<u32, CudaError> {
+        let mut raw = [0u8; 4];
+        self.copy.copy_from_device(&mut raw, self.params.dev_next)?;
+        let next = u32::from_le_bytes(raw).min(self.config.capacity);
+        Ok(next - self.config.host_capacity())
+    }
+
+    /// Waits until the swarm is quiet: every host message taken, every message put into a
+    /// mailbox handled (or dead-lettered), and the counters unchanged over two reads 2 ms
+    /// apart. Actors that yield keep running; this does not wait for them.
+    pub fn settle(&self, timeout: Duration) -> Result<SwarmBlockStats, CudaError> {
+        let since = Instant::now();
+        let mut last: Option<SwarmBlockStats> = None;
+        loop {
+            let t = self.totals()?;
+            let host_done = self.producer.consumer_index() == self.producer.tail();
+            let quiet = host_done && t.enqueued == t.processed + t.dropped;
+            if quiet && last == Some(t) {
+                return Ok(t);
+            }
+            last = quiet.then_some(t);
+            if since.elapsed() > timeout {
+                return Err(CudaError::SwarmTimeout {
+                    what: "settle",
+                    waited: timeout,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// Dead letters recorded so far (the first 65,536 are kept; all are counted).
+    pub fn dead_letters(&self) -> Vec<SwarmDeadLetter> {
+        self.inbox.dead_letters()
+    }
+
+    /// Dead letters counted by reason.
+    pub fn dead_letter_counts(&self) -> DeadLetterCounts {
+        self.inbox.dead_letter_counts()
+    }
+
+    /// Stops the kernel (messages still queued are discarded) and returns the final counters.
+    pub fn shutdown(mut self) -> Result<SwarmBlockStats, CudaError> {
+        self.stop_kernel()?;
+        self.totals()
+    }
+
+    fn stop_kernel(&mut self) -> Result<(), CudaError> {
+        if !self.running {
+            return Ok(());
+        }
+        self.running = false;
+        let r = self
+            .copy
+            .copy_to_device(self.params.stop, &1u32.to_le_bytes());
+        let since = Instant::now();
+        let exited = loop {
+            match self.stream.is_idle() {
+                Ok(true) => break Ok(()),
+                Ok(false) if since.elapsed() < EXIT_PATIENCE => {
+                    std::thread::sleep(Duration::from_micros(200))
+                }
+                Ok(false) => {
+                    break Err(CudaError::SwarmStopped(format!(
+                        "the kernel did not exit within {EXIT_PATIENCE:?} of the stop request"
+                    )))
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        self.inbox.stop();
+        if let Some(h) = self.drain.take() {
+            let _ = h.join();
+        }
+        r.and(exited)
+    }
+}
+
+impl Drop for Swarm {
+    fn drop(&mut self) {
+        if let Err(e) = self.stop_kernel() {
+            tracing::error!("swarm shutdown: {e}");
+            // The kernel may still be touching the memory below: leak it rather than free it
+            // under a running kernel.
+            std::mem::forget(std::mem::take(&mut self.memory));
+            std::mem::forget(std::mem::take(&mut self.mapped_slots));
+            std::mem::forget(std::mem::take(&mut self.mapped_lines));
+        }
+    }
+}
+
+fn sum(stats: &[SwarmBlockStats]) -> SwarmBlockStats {
+    stats
+        .iter()
+        .fold(SwarmBlockStats::default(), |a, s| SwarmBlockStats {
+            processed: a.processed + s.processed,
+            enqueued: a.enqueued + s.enqueued,
+            turns: a.turns + s.turns,
+            own_batches: a.own_batches + s.own_batches,
+            cluster_steals: a.cluster_steals + s.cluster_steals,
+            grid_steals: a.grid_steals + s.grid_steals,
+            dead: a.dead + s.dead,
+            full: a.full + s.full,
+            injected: a.injected + s.injected,
+            idle: a.idle + s.idle,
+            spawned: a.spawned + s.spawned,
+            dsmem: a.dsmem + s.dsmem,
+            dropped: a.dropped + s.dropped,
+            reserved: [0; 3],
+        })
+}
