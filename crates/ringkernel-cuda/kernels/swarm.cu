@@ -2,9 +2,9 @@
 // program's rk_sw_handle(ctx, type, state, msg).
 //
 // Roles: every warp is a worker (ready queues: own block's, then the cluster's, then random
-// blocks' of the grid); warp 0 of each block also serves the block's cluster-tier actors (lane i
-// polls actor i's shared-memory mailbox) and drains the block's forward inbox; the last warp of
-// block 0 is the host injector only.
+// blocks' of the grid), except: when the swarm has cluster-tier actors, warp 0 of each block
+// serves only those (lane i polls actor i's shared-memory mailbox) and drains the block's
+// forward inbox; the last warp of block 0 is the host injector only.
 
 // One message for an actor whose turn this lane holds.
 __device__ __forceinline__ void rk_sw_one(rk_sw_ctx* c, bool live, void* state, const rk_sw_msg& m,
@@ -254,7 +254,7 @@ extern "C" __global__ void rk_swarm(rk_sw_params p) {
   const bool local_warp = warp == 0 && p.local > 0;
   const rk_u32 cl = (rk_u32)p.cluster;
   const rk_u32 cbase = block - block % cl;
-  rk_u64 fwd_pos = 0, h2d_pos = 0;
+  rk_u64 fwd_pos = 0, h2d_pos = 0, own_hint = 0;
   rk_u32 local_yield = 0;
   rk_u32 idle = 0;
   rk_u64 idle_total = 0;
@@ -270,22 +270,25 @@ extern "C" __global__ void rk_swarm(rk_sw_params p) {
       const rk_u32 n = rk_sw_inject(p, &c, &h2d_pos, lane);
       injected += lane == 0 ? n : 0;
       work += n;
+    } else if (local_warp) {
+      // Warp 0 serves only the block's cluster-tier actors: its loop is a shared-memory poll,
+      // plus a look at the forward inbox every fourth round.
+      rk_u32 moved = 0;
+      if (lane == 0 && (iter & 3) == 0) moved = rk_sw_drain_forward(p, block, &fwd_pos);
+      const rk_u64 before = processed;
+      rk_sw_serve_local(p, &c, lane, &local_yield, &processed);
+      work += __shfl_sync(RK_FULL_MASK, moved, 0) +
+              (__ballot_sync(RK_FULL_MASK, processed != before || local_yield) != 0);
     } else {
-      if (local_warp) {
-        rk_u32 moved = 0;
-        if (lane == 0) moved = rk_sw_drain_forward(p, block, &fwd_pos);
-        const rk_u64 before = processed;
-        rk_sw_serve_local(p, &c, lane, &local_yield, &processed);
-        work += __shfl_sync(RK_FULL_MASK, moved, 0) +
-                (__ballot_sync(RK_FULL_MASK, processed != before || local_yield) != 0);
-      }
       rk_u32 actor = 0;
-      rk_u32 k = rk_sw_rq_pop(p, block, &actor);
+      rk_u32 k = rk_sw_rq_pop(p, block, &actor, &own_hint);
       if (k != 0) {
         if (lane == 0) atomicAdd((unsigned long long*)&st->own_batches, 1ull);
-      } else if (p.steal >= 1) {
+      } else if (p.steal >= 1 && (idle & 1)) {
+        // Every other idle round: the cluster's other blocks, then two random blocks.
+        rk_u64 guess = 0;
         for (rk_u32 r = 1; r < cl && k == 0; ++r) {
-          k = rk_sw_rq_pop(p, cbase + (block - cbase + r) % cl, &actor);
+          k = rk_sw_rq_pop(p, cbase + (block - cbase + r) % cl, &actor, &guess);
           if (k != 0 && lane == 0) atomicAdd((unsigned long long*)&st->cluster_steals, 1ull);
         }
         if (k == 0 && p.steal >= 2 && p.blocks > cl) {
@@ -295,7 +298,7 @@ extern "C" __global__ void rk_swarm(rk_sw_params p) {
             wrng ^= wrng << 17;
             const rk_u32 v = (rk_u32)(__shfl_sync(RK_FULL_MASK, wrng, 0) % p.blocks);
             if (v / cl == block / cl) continue;
-            k = rk_sw_rq_pop(p, v, &actor);
+            k = rk_sw_rq_pop(p, v, &actor, &guess);
             if (k != 0 && lane == 0) atomicAdd((unsigned long long*)&st->grid_steals, 1ull);
           }
         }

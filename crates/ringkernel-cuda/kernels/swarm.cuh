@@ -190,21 +190,31 @@ __device__ void rk_sw_rq_push(const rk_sw_params& p, rk_u32 block, rk_u32 actor)
   const rk_u64 pos = rk_sw_add64(tail, 1);
   rk_u64* e = (rk_u64*)p.rq + ((rk_u64)block << p.rq_shift) + (pos & ((1ull << p.rq_shift) - 1));
   const rk_u32 tag = rk_sw_free_tag(pos, p.rq_shift);
-  while ((rk_u32)(rk_sw_ld64(e) >> 32) != tag) __nanosleep(20);
-  rk_sw_st64(e, ((rk_u64)(tag + 1) << 32) | actor);
+  // A free entry is exactly its tag in the high half (freed entries carry no id), so one CAS
+  // checks and fills it.
+  while (!rk_sw_cas64(e, (rk_u64)tag << 32, ((rk_u64)(tag + 1) << 32) | actor)) __nanosleep(20);
 }
 
 // Takes up to 32 consecutive entries of `block`'s queue with the whole warp: lane i gets entry
-// h + i. Returns how many were taken (0: empty, or another warp won the race).
-__device__ rk_u32 rk_sw_rq_pop(const rk_sw_params& p, rk_u32 block, rk_u32* actor) {
+// h + i. Returns how many were taken (0: empty, or another warp won the race). `hint` is the
+// warp's guess of the head: the entries at the guess are loaded while the head itself is, so
+// an idle poll costs one round trip when the guess is right.
+__device__ rk_u32 rk_sw_rq_pop(const rk_sw_params& p, rk_u32 block, rk_u32* actor, rk_u64* hint) {
   const rk_u32 lane = threadIdx.x & 31;
   rk_u64* head = (rk_u64*)((rk_index_line*)p.rq_heads + block);
-  rk_u64 h = 0;
-  if (lane == 0) h = rk_sw_ld64(head);
-  h = __shfl_sync(RK_FULL_MASK, h, 0);
+  rk_u64* base = (rk_u64*)p.rq + ((rk_u64)block << p.rq_shift);
+  const rk_u64 mask = (1ull << p.rq_shift) - 1;
+  rk_u64 h = *hint;
+  rk_u64 real = 0;
+  if (lane == 0) real = rk_sw_ld64(head);
+  rk_u64 v = rk_sw_ld64(base + ((h + lane) & mask));
+  real = __shfl_sync(RK_FULL_MASK, real, 0);
+  if (real != h) {
+    h = real;
+    v = rk_sw_ld64(base + ((h + lane) & mask));
+  }
+  *hint = h;
   const rk_u64 pos = h + lane;
-  rk_u64* e = (rk_u64*)p.rq + ((rk_u64)block << p.rq_shift) + (pos & ((1ull << p.rq_shift) - 1));
-  const rk_u64 v = rk_sw_ld64(e);
   const rk_u32 tag = rk_sw_free_tag(pos, p.rq_shift);
   const unsigned ready = __ballot_sync(RK_FULL_MASK, (rk_u32)(v >> 32) == tag + 1);
   const rk_u32 k = ready == RK_FULL_MASK ? 32u : (rk_u32)(__ffs(~ready) - 1);
@@ -213,9 +223,10 @@ __device__ rk_u32 rk_sw_rq_pop(const rk_sw_params& p, rk_u32 block, rk_u32* acto
   if (lane == 0) won = rk_sw_cas64(head, h, h + k);
   won = __shfl_sync(RK_FULL_MASK, won, 0);
   if (!won) return 0;
+  *hint = h + k;
   if (lane < k) {
     *actor = (rk_u32)v;
-    rk_sw_st64(e, (rk_u64)(tag + 2) << 32);
+    rk_sw_st64(base + (pos & mask), (rk_u64)(tag + 2) << 32);
   }
   return k;
 }
@@ -225,10 +236,10 @@ __device__ rk_u32 rk_sw_rq_pop(const rk_sw_params& p, rk_u32 block, rk_u32* acto
 // slots start at `slots`: RK_SW_OK with *pos set, or RK_SW_FULL when its slot still holds the
 // previous lap's message (no credit left).
 __device__ __forceinline__ rk_u32 rk_sw_claim(rk_u64* tail, rk_sw_msg* slots, rk_u64 shift,
-                                              rk_u64* pos) {
+                                              rk_u64* pos, rk_u64 guess) {
   const rk_u64 mask = (1ull << shift) - 1;
   for (int tries = 0;; ++tries) {
-    const rk_u64 t = rk_sw_ld64(tail);
+    const rk_u64 t = tries == 0 ? guess : rk_sw_ld64(tail);
     const rk_u32 free_tag = rk_sw_free_tag(t, shift);
     const rk_u32 seq = rk_sw_ld32(&slots[t & mask].seq);
     const int d = (int)(seq - free_tag);
@@ -269,12 +280,14 @@ __device__ rk_u32 rk_sw_deliver(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full
   const rk_u64 local_end = p.capacity + p.blocks * p.local;
   if (to >= local_end) return rk_sw_dead(c, m, RK_DEAD_UNKNOWN);
   rk_sw_actor* a = rk_sw_actor_at(p, to);
+  // Status and tail load together: one round trip.
   const rk_u32 st = rk_sw_ld32(&a->status) & 0xff;
+  const rk_u64 tail_guess = to < p.capacity ? rk_sw_ld64(&a->tail) : 0;
   if (st != RK_SW_LIVE) return rk_sw_dead(c, m, st == RK_SW_FREE ? RK_DEAD_UNKNOWN : RK_DEAD_STOPPED);
   rk_u64 pos;
   if (to < p.capacity) {
     rk_sw_msg* slots = (rk_sw_msg*)p.mbox + ((rk_u64)to << p.mbox_shift);
-    if (rk_sw_claim(&a->tail, slots, p.mbox_shift, &pos) != RK_SW_OK) {
+    if (rk_sw_claim(&a->tail, slots, p.mbox_shift, &pos, tail_guess) != RK_SW_OK) {
       if (on_full == RK_SW_ON_FULL_DEAD) return rk_sw_dead(c, m, RK_DEAD_FULL);
       c->full++;
       return RK_SW_FULL;
@@ -307,7 +320,7 @@ __device__ rk_u32 rk_sw_deliver(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full
   }
   rk_u64* tail = (rk_u64*)((rk_index_line*)p.fwd_tails + home);
   rk_sw_msg* slots = (rk_sw_msg*)p.fwd + ((rk_u64)home << p.fwd_shift);
-  if (rk_sw_claim(tail, slots, p.fwd_shift, &pos) != RK_SW_OK) {
+  if (rk_sw_claim(tail, slots, p.fwd_shift, &pos, rk_sw_ld64(tail)) != RK_SW_OK) {
     if (on_full == RK_SW_ON_FULL_DEAD) return rk_sw_dead(c, m, RK_DEAD_FULL);
     c->full++;
     return RK_SW_FULL;

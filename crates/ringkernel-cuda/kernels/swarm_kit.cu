@@ -36,7 +36,10 @@ __device__ void kit_flood_send(rk_sw_ctx* c, kit_flood* s) {
       const rk_u32 per = s->range / s->blocks;
       to = (rk_u32)((x >> 32) % per) * s->blocks + (rk_u32)(x % s->hot_blocks);
     }
-    if (rk_sw_send(c, to, KIT_DATA, 0, 0, 0, RK_SW_ON_FULL_FAIL) == RK_SW_FULL) {
+    // Every flood message carries the flood's parameters, so actors that were never started
+    // forward too.
+    const rk_u64 hot = (rk_u64)s->hot_blocks | ((rk_u64)s->blocks << 32);
+    if (rk_sw_send(c, to, KIT_DATA, s->range, hot, 0, RK_SW_ON_FULL_FAIL) == RK_SW_FULL) {
       rk_sw_yield(c);
       return;
     }
@@ -121,15 +124,18 @@ __device__ void rk_sw_handle(rk_sw_ctx* c, rk_u32 type, void* state, const rk_sw
     case KIT_FLOOD: {
       kit_flood* s = (kit_flood*)state;
       if (!resume) {
-        if (kind == KIT_START) {
+        const bool start = kind == KIT_START;
+        const rk_u64 range = start ? m->words[1] : m->words[0];
+        const rk_u64 hot = start ? m->words[2] : m->words[1];
+        if (start) {
           s->owed += (rk_u32)m->words[0];
-          s->range = (rk_u32)m->words[1];
-          s->hot_blocks = (rk_u32)(m->words[2] & 0xffffffffu);
-          s->blocks = (rk_u32)(m->words[2] >> 32);
         } else {
           s->received++;
           s->owed++;
         }
+        s->range = (rk_u32)range;
+        s->hot_blocks = (rk_u32)(hot & 0xffffffffu);
+        s->blocks = (rk_u32)(hot >> 32);
       }
       if (s->range > 0) kit_flood_send(c, s);
       return;

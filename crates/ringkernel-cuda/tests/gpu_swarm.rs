@@ -90,6 +90,7 @@ fn random_traffic_with_two_slot_mailboxes_is_exact_and_fifo_per_pair() {
     let n = 256u32;
     let s = swarm(SwarmConfig {
         capacity: 1024,
+        device_spawns: 0,
         mailbox_slots: 2,
         state_bytes: kit::MAX_STATE,
         cluster: 2,
@@ -133,6 +134,7 @@ fn every_sender_out_of_credit_still_completes() {
     let n = 256u32;
     let s = swarm(SwarmConfig {
         capacity: 1024,
+        device_spawns: 0,
         mailbox_slots: 2,
         state_bytes: kit::MAX_STATE,
         ..SwarmConfig::default()
@@ -309,6 +311,54 @@ fn handlers_spawn_actors_until_the_device_range_is_used() {
     s.shutdown().unwrap();
 }
 
+/// Messages circulating among FLOOD actors keep flowing, and none is lost or duplicated: after
+/// the kernel stops, the messages still owed plus those still in mailboxes are exactly the ones
+/// injected.
+#[test]
+fn a_flood_keeps_circulating_and_conserves_every_message() {
+    let n = 512u32;
+    let (ignite, fanout) = (64u32, 32u32);
+    let mut s = swarm(SwarmConfig {
+        capacity: n,
+        device_spawns: 0,
+        mailbox_slots: 4,
+        state_bytes: kit::SMALL_STATE,
+        ..SwarmConfig::default()
+    });
+    s.spawn_many(types::FLOOD, n, |_, _| {}).unwrap();
+    for k in 0..ignite {
+        s.tell(
+            k * (n / ignite),
+            start([u64::from(fanout), u64::from(n), 0]),
+        )
+        .unwrap();
+    }
+    let pause = Duration::from_millis(if small() { 1500 } else { 200 });
+    std::thread::sleep(pause);
+    let t1 = s.totals().unwrap();
+    std::thread::sleep(pause);
+    let t2 = s.totals().unwrap();
+    let end = s.halt().unwrap();
+    let headers = s.read_headers(0, n).unwrap();
+    let states: Vec<kit::FloodState> = s.read_states(0, n).unwrap();
+    let owed: u64 = states.iter().map(|f| u64::from(f.owed)).sum();
+    let queued: u64 = headers.iter().map(|h| h.tail - h.head).sum();
+    let diag = format!(
+        "t1 {t1:?}\nt2 {t2:?}\nend {end:?}\nowed {owed} queued {queued} pending>0 {} yielded {}",
+        headers.iter().filter(|h| h.pending != 0).count(),
+        headers.iter().filter(|h| h.yielded != 0).count()
+    );
+    assert!(
+        t2.processed > t1.processed + 1000,
+        "the flood stalled:\n{diag}"
+    );
+    assert_eq!(
+        owed + queued,
+        u64::from(ignite * fanout),
+        "lost or duplicated:\n{diag}"
+    );
+}
+
 /// A million global-tier actors, spawned in one bulk copy, each sent one message by the host:
 /// every one of them is scheduled and served exactly once.
 #[test]
@@ -407,6 +457,7 @@ fn idle_blocks_steal_from_a_hot_block() {
     for steal in [Steal::Off, Steal::Grid] {
         let s = swarm(SwarmConfig {
             capacity: 1 << 14,
+            device_spawns: 0,
             steal,
             ..small_config()
         });

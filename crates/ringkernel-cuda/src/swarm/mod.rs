@@ -30,7 +30,7 @@ mod replies;
 mod runtime;
 
 pub use config::{Steal, SwarmConfig};
-pub use layout::SwarmBlockStats;
+pub use layout::{SwarmActor, SwarmBlockStats};
 pub use program::SwarmProgram;
 pub use replies::{SwarmDeadLetter, SwarmReply};
 pub use runtime::{SendOptions, Swarm, SwarmMsg};

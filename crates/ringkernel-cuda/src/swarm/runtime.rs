@@ -549,6 +549,29 @@ impl Swarm {
             .collect())
     }
 
+    /// Copies the headers of actors `first..first + count` (mailbox positions, pending count,
+    /// status, HLC): for inspection and diagnostics.
+    pub fn read_headers(&self, first: u32, count: u32) -> Result<Vec<SwarmActor>, CudaError> {
+        let total = u64::from(self.config.capacity)
+            + u64::from(self.blocks) * u64::from(self.config.local_per_block);
+        if u64::from(first) + u64::from(count) > total {
+            return Err(CudaError::SwarmMessage(format!(
+                "actors {first}..{} are beyond the {total} the swarm holds",
+                u64::from(first) + u64::from(count)
+            )));
+        }
+        let each = std::mem::size_of::<SwarmActor>();
+        let mut raw = vec![0u8; count as usize * each];
+        self.copy.copy_from_device(
+            &mut raw,
+            self.params.actors + u64::from(first) * each as u64,
+        )?;
+        Ok(raw
+            .chunks_exact(each)
+            .map(bytemuck::pod_read_unaligned)
+            .collect())
+    }
+
     /// Each block's counters.
     pub fn block_stats(&self) -> Result<Vec<SwarmBlockStats>, CudaError> {
         let mut raw = vec![0u8; self.blocks as usize * std::mem::size_of::<SwarmBlockStats>()];
@@ -606,10 +629,16 @@ impl Swarm {
         self.inbox.dead_letter_counts()
     }
 
-    /// Stops the kernel (messages still queued are discarded) and returns the final counters.
-    pub fn shutdown(mut self) -> Result<SwarmBlockStats, CudaError> {
+    /// Stops the kernel (messages still queued stay where they are, unprocessed) and returns
+    /// the final counters. States, headers and counters stay readable; sends are refused.
+    pub fn halt(&mut self) -> Result<SwarmBlockStats, CudaError> {
         self.stop_kernel()?;
         self.totals()
+    }
+
+    /// [`Swarm::halt`], then frees everything.
+    pub fn shutdown(mut self) -> Result<SwarmBlockStats, CudaError> {
+        self.halt()
     }
 
     fn stop_kernel(&mut self) -> Result<(), CudaError> {
