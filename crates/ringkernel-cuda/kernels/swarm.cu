@@ -74,7 +74,7 @@ __device__ void rk_sw_turn(const rk_sw_params& p, rk_u32 id, rk_sw_ctx* c, rk_u6
   if (keep != yielded) rk_sw_st32(&a->yielded, keep);
   // The one fence of a turn: the state, head and HLC written above reach L2 before any other
   // worker can take the actor (it learns of it only through `pending` below).
-  __threadfence();
+  rk_sw_release_fence();
   const int sub = (int)n + (int)yielded - (int)keep;
   const int old = (int)cuda::atomic_ref<rk_u32, cuda::thread_scope_device>(a->pending)
                       .fetch_sub((rk_u32)sub, cuda::memory_order_relaxed);
@@ -327,7 +327,7 @@ extern "C" __global__ void rk_swarm(rk_sw_params p) {
       ++idle_total;
       // Bounded back-off: spin a while, then nap up to 256 ns (latency of a hot path is the
       // point; the SMs are held by polling either way).
-      if (++idle > 64) __nanosleep(idle > 512 ? 256 : 32);
+      if (++idle > 64) __nanosleep(idle > 512 ? (unsigned)p.max_nap_ns : 32u);
     }
   }
   if (lane == 0) atomicAdd((unsigned long long*)&st->idle, (unsigned long long)idle_total);

@@ -103,7 +103,8 @@ fn latency(
              (forward inbox in device memory). Raw floors in the same process before the swarm \
              starts: a flag ping-ponged between two blocks through global memory, and between \
              the two blocks of a cluster through DSMEM ({} round trips per run, {} runs). \
-             Swarm: one block of 8 warps per SM, clusters of 2.",
+             Swarms: blocks of 8 warps, clusters of 2, idle warps nap at most 256 ns; the \
+             default grid is one block per SM.",
             c.trips, c.rallies, c.floor_iters, c.rallies
         ),
     );
@@ -117,16 +118,73 @@ fn latency(
     let global_floor = floor(&|| floors.k2k_one_way(c.floor_iters))?;
     let dsmem_floor = floor(&|| syncs.dsmem_one_way(c.floor_iters))?;
 
-    let s = Swarm::new(
-        &SwarmProgram::kit(),
-        SwarmConfig {
-            local_per_block: 2,
-            cluster: 2,
-            state_bytes: kit::SMALL_STATE,
-            ..SwarmConfig::default()
-        },
-    )
-    .map_err(err("swarm"))?;
+    sec.push(Row::new(
+        "raw floor: global memory flag",
+        Unit::Nanoseconds,
+        &global_floor,
+    ));
+    sec.push(Row::new(
+        "raw floor: DSMEM flag (cluster of 2)",
+        Unit::Nanoseconds,
+        &dsmem_floor,
+    ));
+    // The same rallies in three swarms: the default grid; the default grid without stealing
+    // (no thieves probing the two actors' queues); and a grid of 4 blocks (little polling
+    // traffic in L2 at all).
+    for (label, blocks, steal) in [
+        ("default grid", None, Steal::Grid),
+        ("no stealing", None, Steal::Off),
+        ("4 blocks", Some(4), Steal::Grid),
+    ] {
+        let s = Swarm::new(
+            &SwarmProgram::kit(),
+            SwarmConfig {
+                local_per_block: 2,
+                cluster: 2,
+                state_bytes: kit::SMALL_STATE,
+                blocks,
+                steal,
+                ..SwarmConfig::default()
+            },
+        )
+        .map_err(err("swarm"))?;
+        let (global, dsmem, cross) = rallies(c, &s)?;
+        let grid = s.blocks();
+        s.shutdown().map_err(err("shutdown"))?;
+        sec.push(
+            Row::new(
+                format!("swarm global tier, {label} ({grid} blocks)"),
+                Unit::Nanoseconds,
+                &global,
+            )
+            .with_notes(format!(
+                "target 350 ns; {:.1}x the global floor",
+                global.p50() / global_floor.p50()
+            )),
+        );
+        sec.push(
+            Row::new(
+                format!("swarm DSMEM tier, {label} ({grid} blocks)"),
+                Unit::Nanoseconds,
+                &dsmem,
+            )
+            .with_notes(format!(
+                "target 250 ns; {:.1}x the DSMEM floor",
+                dsmem.p50() / dsmem_floor.p50()
+            )),
+        );
+        sec.push(Row::new(
+            format!("swarm cluster tier across clusters (forward inbox), {label}"),
+            Unit::Nanoseconds,
+            &cross,
+        ));
+    }
+    Ok(sec)
+}
+
+/// Rallies in `s`: global tier (ids homed on blocks 0 and 2), DSMEM tier (cluster-tier actors
+/// on blocks 0 and 1), and cluster tier across clusters (blocks 0 and 2).
+fn rallies(c: &SwarmBenchConfig, s: &Swarm) -> Result<(Samples, Samples, Samples), BenchError> {
     let rally = |a: u32| -> Result<Samples, BenchError> {
         let mut v = Vec::with_capacity(c.rallies);
         // One warm-up rally, then the measured ones.
@@ -150,7 +208,6 @@ fn latency(
         }
         Samples::new(v)
     };
-    let blocks = s.blocks();
     // Global tier: ids 0 and 2 are homed on blocks 0 and 2 (clusters 0 and 1).
     let ga = s
         .spawn(
@@ -175,46 +232,7 @@ fn latency(
     };
     let dsmem = rally(local_pair(0, 1)?)?;
     let cross = rally(local_pair(0, 2)?)?;
-    s.shutdown().map_err(err("shutdown"))?;
-
-    sec.push(Row::new(
-        "raw floor: global memory flag",
-        Unit::Nanoseconds,
-        &global_floor,
-    ));
-    sec.push(Row::new(
-        "raw floor: DSMEM flag (cluster of 2)",
-        Unit::Nanoseconds,
-        &dsmem_floor,
-    ));
-    sec.push(
-        Row::new(
-            "swarm global tier (blocks 0 -> 2)",
-            Unit::Nanoseconds,
-            &global,
-        )
-        .with_notes(format!(
-            "target 350 ns; {:.2}x the global floor; {blocks} blocks",
-            global.p50() / global_floor.p50()
-        )),
-    );
-    sec.push(
-        Row::new(
-            "swarm DSMEM tier (blocks 0 -> 1)",
-            Unit::Nanoseconds,
-            &dsmem,
-        )
-        .with_notes(format!(
-            "target 250 ns; {:.2}x the DSMEM floor",
-            dsmem.p50() / dsmem_floor.p50()
-        )),
-    );
-    sec.push(Row::new(
-        "swarm cluster tier across clusters (forward inbox, blocks 0 -> 2)",
-        Unit::Nanoseconds,
-        &cross,
-    ));
-    Ok(sec)
+    Ok((global, dsmem, cross))
 }
 
 /// Messages per second over `windows` windows of a flood already running.

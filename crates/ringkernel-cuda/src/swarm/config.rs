@@ -46,6 +46,9 @@ pub struct SwarmConfig {
     pub h2d_slots: u32,
     /// Slots of the device→host ring (replies and dead letters; power of two).
     pub d2h_slots: u32,
+    /// Longest nap of an idle worker warp between polls, ns (0..=100,000). Shorter: lower
+    /// latency, more polling traffic in L2.
+    pub max_nap_ns: u32,
 }
 
 impl Default for SwarmConfig {
@@ -65,6 +68,7 @@ impl Default for SwarmConfig {
             steal: Steal::Grid,
             h2d_slots: 4096,
             d2h_slots: 4096,
+            max_nap_ns: 256,
         }
     }
 }
@@ -130,6 +134,9 @@ impl SwarmConfig {
                 self.h2d_slots, self.d2h_slots
             ));
         }
+        if self.max_nap_ns > 100_000 {
+            return bad(format!("max_nap_ns {} exceeds 100,000", self.max_nap_ns));
+        }
         Ok(())
     }
 
@@ -173,6 +180,7 @@ mod tests {
             |c| c.blocks = Some(3),
             |c| c.batch = 0,
             |c| c.h2d_slots = 100,
+            |c| c.max_nap_ns = 200_000,
         ];
         for (i, f) in cases.into_iter().enumerate() {
             let mut c = SwarmConfig::default();

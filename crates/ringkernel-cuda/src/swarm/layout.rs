@@ -219,6 +219,8 @@ pub struct SwarmParams {
     pub d2h_capacity: u64,
     /// Blocks that have left the loop (`u32`, device memory).
     pub exited: u64,
+    /// Longest nap of an idle warp, ns.
+    pub max_nap_ns: u64,
 }
 
 /// Appends the swarm declarations to `h` (after the runtime's generated header).
@@ -327,6 +329,7 @@ pub fn render(h: &mut String) {
         ("d2h_head_cache", offset_of!(SwarmParams, d2h_head_cache)),
         ("d2h_capacity", offset_of!(SwarmParams, d2h_capacity)),
         ("exited", offset_of!(SwarmParams, exited)),
+        ("max_nap_ns", offset_of!(SwarmParams, max_nap_ns)),
     ];
     h.push_str("struct rk_sw_params {\n");
     for (name, _) in params {

@@ -194,6 +194,7 @@ impl Swarm {
             d2h_head_cache: control.ptr() + D2H_HEAD_CACHE,
             d2h_capacity: u64::from(config.d2h_slots),
             exited: control.ptr() + EXITED,
+            max_nap_ns: u64::from(config.max_nap_ns),
         };
         // SAFETY: the rings are zeroed, sized as declared, and owned by the Swarm, which joins
         // the drain thread and stops the kernel before freeing them.
