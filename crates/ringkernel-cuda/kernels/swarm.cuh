@@ -94,6 +94,11 @@ __device__ __forceinline__ void rk_sw_store16(void* p, rk_u64 a, rk_u64 b) {
   asm volatile("st.volatile.v2.u64 [%0], {%1, %2};" ::"l"(p), "l"(a), "l"(b) : "memory");
 }
 
+// A release fence at device scope (fence.acq_rel.gpu): orders this thread's earlier writes
+// before its later ones for any observer on the GPU. Cheaper than __threadfence(), which is
+// sequentially consistent (fence.sc.gpu) and more than the hand-off needs.
+__device__ __forceinline__ void rk_sw_release_fence() { asm volatile("fence.acq_rel.gpu;" ::: "memory"); }
+
 // Lap tags of position `pos` in a ring of 2^shift slots.
 __device__ __forceinline__ rk_u32 rk_sw_free_tag(rk_u64 pos, rk_u64 shift) {
   return (rk_u32)(2 * (pos >> shift));
@@ -417,11 +422,6 @@ __device__ __forceinline__ void rk_sw_yield(rk_sw_ctx* c) { c->yield = 1; }
 __device__ __forceinline__ void rk_sw_stop_self(rk_sw_ctx* c) {
   rk_sw_st32(&rk_sw_actor_at(*c->p, c->self)->status, RK_SW_STOPPED | (c->type << RK_SW_TYPE_SHIFT));
 }
-
-// A release fence at device scope (fence.acq_rel.gpu): orders this thread's earlier writes
-// before its later ones for any observer on the GPU. Cheaper than __threadfence(), which is
-// sequentially consistent (fence.sc.gpu) and more than the hand-off needs.
-__device__ __forceinline__ void rk_sw_release_fence() { asm volatile("fence.acq_rel.gpu;" ::: "memory"); }
 
 // A per-lane xorshift for handlers that pick random targets.
 __device__ __forceinline__ rk_u64 rk_sw_random(rk_sw_ctx* c) {
