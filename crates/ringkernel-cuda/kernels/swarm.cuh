@@ -299,7 +299,13 @@ __device__ rk_u32 rk_sw_deliver(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full
     }
     rk_sw_put(&slots[pos & ((1ull << p.mbox_shift) - 1)], rk_sw_free_tag(pos, p.mbox_shift) + 1, m);
     c->enqueued++;
-    if ((int)rk_sw_add32(&a->pending, 1) == 0) rk_sw_rq_push(p, to % (rk_u32)p.blocks, to);
+    if ((int)rk_sw_add32(&a->pending, 1) == 0) {
+      // The message made the actor ready. Push its words out to L2 before announcing it: the
+      // ready entry is an atomic and lands at once, while plain stores may linger in the SM,
+      // and a worker that takes the actor before its message is visible must requeue it.
+      rk_sw_release_fence();
+      rk_sw_rq_push(p, to % (rk_u32)p.blocks, to);
+    }
     return RK_SW_OK;
   }
   const rk_u32 rel = to - (rk_u32)p.capacity;
@@ -319,6 +325,9 @@ __device__ rk_u32 rk_sw_deliver(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full
       return RK_SW_FULL;
     }
     rk_sw_put(&l->slots[pos & 7], rk_sw_free_tag(pos, 3) + 1, m);
+    // For promptness, not order (the slot validates itself): push the stores out to the
+    // receiving block now.
+    asm volatile("fence.acq_rel.cluster;" ::: "memory");
     c->enqueued++;
     c->dsmem++;
     return RK_SW_OK;
@@ -331,6 +340,7 @@ __device__ rk_u32 rk_sw_deliver(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full
     return RK_SW_FULL;
   }
   rk_sw_put(&slots[pos & ((1ull << p.fwd_shift) - 1)], rk_sw_free_tag(pos, p.fwd_shift) + 1, m);
+  rk_sw_release_fence();  // promptness, as above
   c->enqueued++;
   return RK_SW_OK;
 }
