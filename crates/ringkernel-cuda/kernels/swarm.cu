@@ -41,6 +41,9 @@ __device__ __forceinline__ rk_sw_msg rk_sw_resume_msg(const rk_sw_ctx* c) {
 // One turn of global-tier actor `id` (this lane holds it): up to `batch` messages, then give it up
 // (or re-enqueue it if more arrived or its handler yielded).
 __device__ void rk_sw_turn(const rk_sw_params& p, rk_u32 id, rk_sw_ctx* c, rk_u64* processed) {
+  // Acquire: the previous turn's writes (released before its `pending` update, which the
+  // enqueuing sender acquired before publishing the ready entry we took) are visible below.
+  rk_sw_release_fence();
   rk_sw_actor* a = rk_sw_actor_at(p, id);
   rk_u64 head = rk_sw_ld64(&a->head);
   const rk_u32 status = rk_sw_ld32(&a->status);

@@ -94,9 +94,10 @@ __device__ __forceinline__ void rk_sw_store16(void* p, rk_u64 a, rk_u64 b) {
   asm volatile("st.volatile.v2.u64 [%0], {%1, %2};" ::"l"(p), "l"(a), "l"(b) : "memory");
 }
 
-// A release fence at device scope (fence.acq_rel.gpu): orders this thread's earlier writes
-// before its later ones for any observer on the GPU. Cheaper than __threadfence(), which is
-// sequentially consistent (fence.sc.gpu) and more than the hand-off needs.
+// An acquire-release fence at device scope (fence.acq_rel.gpu): earlier writes are ordered
+// before later ones, and writes released by whoever wrote what this thread has read are visible
+// after it. Cheaper than __threadfence(), which is sequentially consistent (fence.sc.gpu) and
+// more than the hand-off needs.
 __device__ __forceinline__ void rk_sw_release_fence() { asm volatile("fence.acq_rel.gpu;" ::: "memory"); }
 
 // Lap tags of position `pos` in a ring of 2^shift slots.

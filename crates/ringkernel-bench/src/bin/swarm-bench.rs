@@ -14,6 +14,15 @@ struct Args {
     /// Small sizes for a smoke run.
     #[arg(long)]
     quick: bool,
+    /// Only the latency rows.
+    #[arg(long)]
+    latency_only: bool,
+    /// Warps per block of the latency swarms.
+    #[arg(long, default_value_t = 8)]
+    warps: u32,
+    /// Longest idle nap of the latency swarms' warps, ns.
+    #[arg(long, default_value_t = 256)]
+    max_nap_ns: u32,
     /// Output directory.
     #[arg(long, default_value = "docs/benchmarks")]
     out: PathBuf,
@@ -21,7 +30,13 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&SwarmBenchConfig::new(args.quick)).and_then(|r| r.write(&args.out, "swarm")) {
+    let config = SwarmBenchConfig {
+        latency_only: args.latency_only,
+        warps: args.warps,
+        max_nap_ns: args.max_nap_ns,
+        ..SwarmBenchConfig::new(args.quick)
+    };
+    match run(&config).and_then(|r| r.write(&args.out, "swarm")) {
         Ok((md, _)) => {
             match std::fs::read_to_string(&md) {
                 Ok(text) => println!("{text}"),

@@ -31,6 +31,12 @@ pub struct SwarmBenchConfig {
     pub windows: usize,
     /// Length of a window.
     pub window: Duration,
+    /// Only the latency rows.
+    pub latency_only: bool,
+    /// Warps per block of the latency swarms.
+    pub warps: u32,
+    /// Longest idle nap of the latency swarms, ns.
+    pub max_nap_ns: u32,
 }
 
 impl SwarmBenchConfig {
@@ -45,6 +51,9 @@ impl SwarmBenchConfig {
                 million: 1 << 17,
                 windows: 5,
                 window: Duration::from_millis(50),
+                latency_only: false,
+                warps: 8,
+                max_nap_ns: 256,
             }
         } else {
             SwarmBenchConfig {
@@ -55,6 +64,9 @@ impl SwarmBenchConfig {
                 million: 1_000_000,
                 windows: 10,
                 window: Duration::from_millis(100),
+                latency_only: false,
+                warps: 8,
+                max_nap_ns: 256,
             }
         }
     }
@@ -80,6 +92,9 @@ pub fn run(c: &SwarmBenchConfig) -> Result<Report, BenchError> {
     report.sections.push(latency(c, &floors, &syncs)?);
     drop(floors);
     drop(syncs);
+    if c.latency_only {
+        return Ok(report);
+    }
     report.sections.push(throughput(c)?);
     report.sections.push(balance(c)?);
     Ok(report)
@@ -103,9 +118,9 @@ fn latency(
              (forward inbox in device memory). Raw floors in the same process before the swarm \
              starts: a flag ping-ponged between two blocks through global memory, and between \
              the two blocks of a cluster through DSMEM ({} round trips per run, {} runs). \
-             Swarms: blocks of 8 warps, clusters of 2, idle warps nap at most 256 ns; the \
+             Swarms: blocks of {} warps, clusters of 2, idle warps nap at most {} ns; the \
              default grid is one block per SM.",
-            c.trips, c.rallies, c.floor_iters, c.rallies
+            c.trips, c.rallies, c.floor_iters, c.rallies, c.warps, c.max_nap_ns
         ),
     );
     let floor = |f: &dyn Fn() -> Result<f64, CudaError>| -> Result<Samples, BenchError> {
@@ -144,6 +159,8 @@ fn latency(
                 state_bytes: kit::SMALL_STATE,
                 blocks,
                 steal,
+                warps: c.warps,
+                max_nap_ns: c.max_nap_ns,
                 ..SwarmConfig::default()
             },
         )
