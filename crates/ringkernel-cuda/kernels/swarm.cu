@@ -239,6 +239,8 @@ extern "C" __global__ void rk_swarm(rk_sw_params p) {
   for (rk_u32 i = threadIdx.x; i < sizeof(rk_sw_locals) / 8; i += blockDim.x) {
     ((rk_u64*)rk_sw_locals)[i] = 0;
   }
+  // Reconverge each warp before the block barrier (the loop above runs unequal trip counts).
+  __syncwarp();
   __syncthreads();
   if (p.cluster > 1) rk_cg::this_cluster().sync();
 
@@ -334,6 +336,9 @@ extern "C" __global__ void rk_swarm(rk_sw_params p) {
     }
   }
   if (lane == 0) atomicAdd((unsigned long long*)&st->idle, (unsigned long long)idle_total);
+  // Lane 0 diverged just above: reconverge before the block barrier (synccheck reports a block
+  // barrier reached by a divergent warp).
+  __syncwarp();
   __syncthreads();
   if (p.cluster > 1) rk_cg::this_cluster().sync();
   if (threadIdx.x == 0) rk_sw_add32((rk_u32*)p.exited, 1);
