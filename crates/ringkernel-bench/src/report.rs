@@ -325,6 +325,27 @@ fn write_section(md: &mut String, s: &Section) {
 }
 
 // Tests unwrap on purpose: a failure should stop the test with its location.
+/// Ends a benchmark binary: prints the written Markdown report, or the error, and returns the
+/// exit code (`bench` names the binary in the error line).
+pub fn finish(
+    bench: &str,
+    written: Result<(PathBuf, PathBuf), BenchError>,
+) -> std::process::ExitCode {
+    match written {
+        Ok((md, _)) => {
+            match std::fs::read_to_string(&md) {
+                Ok(text) => println!("{text}"),
+                Err(e) => eprintln!("wrote {} but cannot read it back: {e}", md.display()),
+            }
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{bench} failed: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

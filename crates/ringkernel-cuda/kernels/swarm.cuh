@@ -77,9 +77,6 @@ __device__ __forceinline__ rk_u32 rk_sw_cl_ld32(const rk_u32* a) {
   asm volatile("ld.relaxed.cluster.u32 %0, [%1];" : "=r"(v) : "l"(a) : "memory");
   return v;
 }
-__device__ __forceinline__ void rk_sw_cl_st32(rk_u32* a, rk_u32 v) {
-  asm volatile("st.relaxed.cluster.u32 [%0], %1;" ::"l"(a), "r"(v) : "memory");
-}
 __device__ __forceinline__ bool rk_sw_cl_cas64(rk_u64* a, rk_u64 expect, rk_u64 v) {
   rk_u64 old;
   asm volatile("atom.relaxed.cluster.cas.b64 %0, [%1], %2, %3;"
@@ -150,9 +147,6 @@ __device__ __forceinline__ rk_sw_actor* rk_sw_actor_at(const rk_sw_params& p, rk
 }
 __device__ __forceinline__ void* rk_sw_state_of(const rk_sw_params& p, rk_u32 id) {
   return (unsigned char*)p.states + (rk_u64)id * p.state_stride;
-}
-__device__ __forceinline__ rk_u32 rk_sw_home(const rk_sw_params& p, rk_u32 id) {
-  return id < p.capacity ? id % (rk_u32)p.blocks : (rk_u32)((id - p.capacity) / p.local);
 }
 
 // HLC: tick on send, merge on receive (same packing as ringkernel_core::HlcTimestamp).
@@ -347,61 +341,46 @@ __device__ rk_u32 rk_sw_deliver(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full
 }
 
 // ---- the handler API ----
-// Sends message `kind` (< 2^24) with three payload words to actor `to`. Returns RK_SW_OK,
-// RK_SW_FULL (no credit; `on_full` RK_SW_ON_FULL_FAIL: nothing recorded, keep it and retry, e.g.
-// after rk_sw_yield) or RK_SW_DEAD (recorded as a dead letter: unknown or stopped target, or full
-// under RK_SW_ON_FULL_DEAD). Never overwrites, never waits for credit.
-__device__ rk_u32 rk_sw_send(rk_sw_ctx* c, rk_u32 to, rk_u32 kind, rk_u64 a, rk_u64 b, rk_u64 d,
-                             rk_u32 on_full) {
+// A message from the calling actor, stamped with its ticked HLC.
+__device__ __forceinline__ rk_sw_msg rk_sw_compose(rk_sw_ctx* c, rk_u32 to, rk_u32 kind, rk_u32 corr,
+                                                   rk_u64 a, rk_u64 b, rk_u64 d) {
   rk_sw_msg m;
   m.seq = 0;
   m.check = 0;
   m.from = c->self;
   m.to = to;
-  m.kind = kind & RK_SW_KIND_MASK;
-  m.corr = 0;
-  m.hlc = rk_sw_tick(c);
-  m.expires = 0;
-  m.words[0] = a;
-  m.words[1] = b;
-  m.words[2] = d;
-  return rk_sw_deliver(c, m, on_full);
-}
-
-// An ask: `to` answers with rk_sw_reply, which arrives here as a message with RK_SW_REPLY set in
-// its kind and the same `corr`.
-__device__ rk_u32 rk_sw_ask(rk_sw_ctx* c, rk_u32 to, rk_u32 kind, rk_u32 corr, rk_u64 a, rk_u64 b,
-                            rk_u64 d, rk_u32 on_full) {
-  rk_sw_msg m;
-  m.seq = 0;
-  m.check = 0;
-  m.from = c->self;
-  m.to = to;
-  m.kind = (kind & RK_SW_KIND_MASK) | RK_SW_ASK;
+  m.kind = kind;
   m.corr = corr;
   m.hlc = rk_sw_tick(c);
   m.expires = 0;
   m.words[0] = a;
   m.words[1] = b;
   m.words[2] = d;
-  return rk_sw_deliver(c, m, on_full);
+  return m;
+}
+
+// Sends message `kind` (< 2^24) with three payload words to actor `to`. Returns RK_SW_OK,
+// RK_SW_FULL (no credit; `on_full` RK_SW_ON_FULL_FAIL: nothing recorded, keep it and retry, e.g.
+// after rk_sw_yield) or RK_SW_DEAD (recorded as a dead letter: unknown or stopped target, or full
+// under RK_SW_ON_FULL_DEAD). Never overwrites, never waits for credit.
+__device__ rk_u32 rk_sw_send(rk_sw_ctx* c, rk_u32 to, rk_u32 kind, rk_u64 a, rk_u64 b, rk_u64 d,
+                             rk_u32 on_full) {
+  return rk_sw_deliver(c, rk_sw_compose(c, to, kind & RK_SW_KIND_MASK, 0, a, b, d), on_full);
+}
+
+// An ask: `to` answers with rk_sw_reply, which arrives here as a message with RK_SW_REPLY set in
+// its kind and the same `corr`.
+__device__ rk_u32 rk_sw_ask(rk_sw_ctx* c, rk_u32 to, rk_u32 kind, rk_u32 corr, rk_u64 a, rk_u64 b,
+                            rk_u64 d, rk_u32 on_full) {
+  const rk_u32 k = (kind & RK_SW_KIND_MASK) | RK_SW_ASK;
+  return rk_sw_deliver(c, rk_sw_compose(c, to, k, corr, a, b, d), on_full);
 }
 
 // Answers the ask `q`: to the host's waiting ask, or to the asking actor's mailbox.
 __device__ rk_u32 rk_sw_reply(rk_sw_ctx* c, const rk_sw_msg* q, rk_u64 a, rk_u64 b, rk_u64 d,
                               rk_u32 on_full) {
-  rk_sw_msg m;
-  m.seq = 0;
-  m.check = 0;
-  m.from = c->self;
-  m.to = q->from;
-  m.kind = (q->kind & RK_SW_KIND_MASK) | RK_SW_REPLY;
-  m.corr = q->corr;
-  m.hlc = rk_sw_tick(c);
-  m.expires = 0;
-  m.words[0] = a;
-  m.words[1] = b;
-  m.words[2] = d;
+  const rk_u32 k = (q->kind & RK_SW_KIND_MASK) | RK_SW_REPLY;
+  const rk_sw_msg m = rk_sw_compose(c, q->from, k, q->corr, a, b, d);
   if (q->from == RK_SW_HOST) {
     rk_sw_to_host(*c->p, m, RK_FLAG_REPLY, q->corr);
     return RK_SW_OK;

@@ -82,23 +82,27 @@ fn host_tells_and_asks_reach_counters() {
     assert_eq!(t.processed, 64 * 4);
 }
 
+/// A swarm with 2-slot mailboxes holding `n` TRAFFIC actors, ids `0..n` (the group's ids).
+fn traffic_swarm(n: u32) -> Swarm {
+    let s = swarm(SwarmConfig {
+        capacity: 1024,
+        device_spawns: 0,
+        mailbox_slots: 2,
+        state_bytes: kit::MAX_STATE,
+        ..SwarmConfig::default()
+    });
+    assert_eq!(s.spawn_many(types::TRAFFIC, n, |_, _| {}).unwrap(), 0..n);
+    s
+}
+
 /// Sequence-checked random traffic among 256 actors with 2-slot mailboxes: every message
 /// arrives exactly once and in order per (sender, receiver) pair, and credits ran out often.
 #[test]
 fn random_traffic_with_two_slot_mailboxes_is_exact_and_fifo_per_pair() {
     let per = if small() { 40 } else { 2000 };
     let n = 256u32;
-    let s = swarm(SwarmConfig {
-        capacity: 1024,
-        device_spawns: 0,
-        mailbox_slots: 2,
-        state_bytes: kit::MAX_STATE,
-        cluster: 2,
-        ..SwarmConfig::default()
-    });
-    let ids = s.spawn_many(types::TRAFFIC, n, |_, _| {}).unwrap();
-    assert_eq!(ids, 0..n);
-    for id in ids {
+    let s = traffic_swarm(n);
+    for id in 0..n {
         s.tell(id, start([per, u64::from(n), 0x9E37_79B9 + u64::from(id)]))
             .unwrap();
     }
@@ -132,14 +136,7 @@ fn random_traffic_with_two_slot_mailboxes_is_exact_and_fifo_per_pair() {
 fn every_sender_out_of_credit_still_completes() {
     let per = if small() { 10 } else { 200 };
     let n = 256u32;
-    let s = swarm(SwarmConfig {
-        capacity: 1024,
-        device_spawns: 0,
-        mailbox_slots: 2,
-        state_bytes: kit::MAX_STATE,
-        ..SwarmConfig::default()
-    });
-    s.spawn_many(types::TRAFFIC, n, |_, _| {}).unwrap();
+    let s = traffic_swarm(n);
     for id in 0..n {
         // peers = 2: targets are actors 0 and 1 only.
         s.tell(id, start([per, 2, 7 + u64::from(id)])).unwrap();

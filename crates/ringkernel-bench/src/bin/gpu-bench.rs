@@ -21,17 +21,8 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run_and_write(&GpuBenchConfig::new(args.quick), &args.out) {
-        Ok((md, _)) => {
-            match std::fs::read_to_string(&md) {
-                Ok(text) => println!("{text}"),
-                Err(e) => eprintln!("wrote {} but cannot read it back: {e}", md.display()),
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("gpu-bench failed: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    ringkernel_bench::report::finish(
+        "gpu-bench",
+        run_and_write(&GpuBenchConfig::new(args.quick), &args.out),
+    )
 }

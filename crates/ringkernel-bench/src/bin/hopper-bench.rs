@@ -21,17 +21,8 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&HopperBenchConfig::new(args.quick)).and_then(|r| r.write(&args.out, "hopper")) {
-        Ok((md, _)) => {
-            match std::fs::read_to_string(&md) {
-                Ok(text) => println!("{text}"),
-                Err(e) => eprintln!("wrote {} but cannot read it back: {e}", md.display()),
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("hopper-bench failed: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    ringkernel_bench::report::finish(
+        "hopper-bench",
+        run(&HopperBenchConfig::new(args.quick)).and_then(|r| r.write(&args.out, "hopper")),
+    )
 }

@@ -23,17 +23,5 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let written =
         run(&MultiBenchConfig::new(args.quick)).and_then(|r| r.write(&args.out, "multi-gpu"));
-    match written {
-        Ok((md, _)) => {
-            match std::fs::read_to_string(&md) {
-                Ok(text) => println!("{text}"),
-                Err(e) => eprintln!("wrote {} but cannot read it back: {e}", md.display()),
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("multi-gpu-bench failed: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    ringkernel_bench::report::finish("multi-gpu-bench", written)
 }

@@ -36,17 +36,8 @@ fn main() -> ExitCode {
         max_nap_ns: args.max_nap_ns,
         ..SwarmBenchConfig::new(args.quick)
     };
-    match run(&config).and_then(|r| r.write(&args.out, "swarm")) {
-        Ok((md, _)) => {
-            match std::fs::read_to_string(&md) {
-                Ok(text) => println!("{text}"),
-                Err(e) => eprintln!("wrote {} but cannot read it back: {e}", md.display()),
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("swarm-bench failed: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    ringkernel_bench::report::finish(
+        "swarm-bench",
+        run(&config).and_then(|r| r.write(&args.out, "swarm")),
+    )
 }

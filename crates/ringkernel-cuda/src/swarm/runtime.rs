@@ -365,6 +365,19 @@ impl Swarm {
         Ok(id)
     }
 
+    /// Actors `first..first + count` exist in this swarm's memory (both tiers).
+    fn check_range(&self, first: u32, count: u32) -> Result<(), CudaError> {
+        let total = u64::from(self.config.capacity)
+            + u64::from(self.blocks) * u64::from(self.config.local_per_block);
+        let end = u64::from(first) + u64::from(count);
+        if end > total {
+            return Err(CudaError::SwarmMessage(format!(
+                "actors {first}..{end} are beyond the {total} the swarm holds"
+            )));
+        }
+        Ok(())
+    }
+
     fn check_type(&self, type_index: u32) -> Result<(), CudaError> {
         if type_index >= 1 << 24 {
             return Err(CudaError::SwarmMessage(format!(
@@ -531,14 +544,7 @@ impl Swarm {
                 "a state of {size} bytes does not fit the stride of {stride}"
             )));
         }
-        let total = u64::from(self.config.capacity)
-            + u64::from(self.blocks) * u64::from(self.config.local_per_block);
-        if u64::from(first) + u64::from(count) > total {
-            return Err(CudaError::SwarmMessage(format!(
-                "actors {first}..{} are beyond the {total} the swarm holds",
-                u64::from(first) + u64::from(count)
-            )));
-        }
+        self.check_range(first, count)?;
         let mut raw = vec![0u8; count as usize * stride];
         self.copy.copy_from_device(
             &mut raw,
@@ -553,14 +559,7 @@ impl Swarm {
     /// Copies the headers of actors `first..first + count` (mailbox positions, pending count,
     /// status, HLC): for inspection and diagnostics.
     pub fn read_headers(&self, first: u32, count: u32) -> Result<Vec<SwarmActor>, CudaError> {
-        let total = u64::from(self.config.capacity)
-            + u64::from(self.blocks) * u64::from(self.config.local_per_block);
-        if u64::from(first) + u64::from(count) > total {
-            return Err(CudaError::SwarmMessage(format!(
-                "actors {first}..{} are beyond the {total} the swarm holds",
-                u64::from(first) + u64::from(count)
-            )));
-        }
+        self.check_range(first, count)?;
         let each = std::mem::size_of::<SwarmActor>();
         let mut raw = vec![0u8; count as usize * each];
         self.copy.copy_from_device(
