@@ -59,11 +59,15 @@ if [[ $what == bench || $what == all ]]; then
 fi
 if [[ $what == swarm ]]; then
   # The swarm alone: its GPU tests, the same (small) under the three sanitizers, its benchmark.
-  run gpu_swarm "$logs/gpu_swarm.log" "$bin/gpu_swarm" --test-threads=1
+  for t in gpu_swarm gpu_swarm_pinned; do
+    run "$t" "$logs/$t.log" "$bin/$t" --test-threads=1
+  done
   for tool in memcheck racecheck synccheck; do
-    run "$tool gpu_swarm" "$logs/$tool-gpu_swarm.log" \
-      env RK_GPU_TEST_SMALL=1 compute-sanitizer --tool "$tool" --error-exitcode 3 --require-cuda-init no \
-      "$bin/gpu_swarm" --test-threads=1 --skip a_million --skip idle_blocks_steal
+    for t in gpu_swarm gpu_swarm_pinned; do
+      run "$tool $t" "$logs/$tool-$t.log" \
+        env RK_GPU_TEST_SMALL=1 compute-sanitizer --tool "$tool" --error-exitcode 3 --require-cuda-init no \
+        "$bin/$t" --test-threads=1 --skip a_million --skip idle_blocks_steal
+    done
   done
   run swarm-bench "$logs/swarm-bench.log" "$bin/swarm-bench" --out "$logs" ${BENCH_ARGS:-}
 fi

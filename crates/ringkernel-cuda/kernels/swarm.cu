@@ -4,39 +4,8 @@
 // Roles: every warp is a worker (ready queues: own block's, then the cluster's, then random
 // blocks' of the grid), except: when the swarm has cluster-tier actors, warp 0 of each block
 // serves only those (lane i polls actor i's shared-memory mailbox) and drains the block's
-// forward inbox; the last warp of block 0 is the host injector only.
-
-// One message for an actor whose turn this lane holds.
-__device__ __forceinline__ void rk_sw_one(rk_sw_ctx* c, bool live, void* state, const rk_sw_msg& m,
-                                          rk_u64* processed) {
-  if (!live) {
-    rk_sw_dead(c, m, RK_DEAD_STOPPED);
-    c->dropped++;
-    return;
-  }
-  if (m.expires != 0 && rk_globaltimer() > m.expires) {
-    rk_sw_dead(c, m, RK_DEAD_EXPIRED);
-    c->dropped++;
-    return;
-  }
-  rk_hlc_local(&c->hlc, m.hlc + 1);
-  rk_sw_handle(c, c->type, state, &m);
-  ++*processed;
-}
-
-__device__ __forceinline__ rk_sw_msg rk_sw_resume_msg(const rk_sw_ctx* c) {
-  rk_sw_msg m;
-  m.seq = 0;
-  m.check = 0;
-  m.from = c->self;
-  m.to = c->self;
-  m.kind = RK_SW_RESUME;
-  m.corr = 0;
-  m.hlc = c->hlc;
-  m.expires = 0;
-  m.words[0] = m.words[1] = m.words[2] = 0;
-  return m;
-}
+// forward inbox; the next warps serve one pinned actor each (swarm_pinned.cuh); the last warp
+// of block 0 is the host injector only.
 
 // One turn of global-tier actor `id` (this lane holds it): up to `batch` messages, then give it up
 // (or re-enqueue it if more arrived or its handler yielded).
@@ -53,6 +22,7 @@ __device__ void rk_sw_turn(const rk_sw_params& p, rk_u32 id, rk_sw_ctx* c, rk_u6
   c->type = status >> RK_SW_TYPE_SHIFT;
   c->hlc = rk_sw_ld64(&a->hlc);
   c->yield = 0;
+  c->stopped = 0;
   void* state = rk_sw_state_of(p, id);
   rk_sw_msg* slots = (rk_sw_msg*)p.mbox + ((rk_u64)id << p.mbox_shift);
   const rk_u64 mask = (1ull << p.mbox_shift) - 1;
@@ -71,7 +41,7 @@ __device__ void rk_sw_turn(const rk_sw_params& p, rk_u32 id, rk_sw_ctx* c, rk_u6
     const rk_sw_msg r = rk_sw_resume_msg(c);
     rk_sw_handle(c, c->type, state, &r);
   }
-  const rk_u32 keep = (c->yield && live) ? 1u : 0u;
+  const rk_u32 keep = (c->yield && live && !c->stopped) ? 1u : 0u;
   rk_sw_st64(&a->head, head);
   rk_sw_st64(&a->hlc, c->hlc);
   if (keep != yielded) rk_sw_st32(&a->yielded, keep);
@@ -103,6 +73,7 @@ __device__ void rk_sw_serve_local(const rk_sw_params& p, rk_sw_ctx* c, rk_u32 la
   c->type = status >> RK_SW_TYPE_SHIFT;
   c->hlc = rk_sw_ld64(&a->hlc);
   c->yield = 0;
+  c->stopped = 0;
   void* state = rk_sw_state_of(p, id);
   rk_u32 n = 0;
   if (have) {
@@ -118,7 +89,7 @@ __device__ void rk_sw_serve_local(const rk_sw_params& p, rk_sw_ctx* c, rk_u32 la
     const rk_sw_msg r = rk_sw_resume_msg(c);
     rk_sw_handle(c, c->type, state, &r);
   }
-  *yielded = (c->yield && live) ? 1u : 0u;
+  *yielded = (c->yield && live && !c->stopped) ? 1u : 0u;
   rk_sw_st64(&a->hlc, c->hlc);
 }
 
@@ -195,7 +166,7 @@ __device__ rk_u32 rk_sw_inject(const rk_sw_params& p, rk_sw_ctx* c, rk_u64* pos,
     bool done = false;
     if (mine) {
       if (control) {
-        if (m.to < p.capacity + p.blocks * p.local) {
+        if (m.to < p.capacity + p.blocks * p.local + p.pinned) {
           rk_sw_actor* a = rk_sw_actor_at(p, m.to);
           const rk_u32 st = rk_sw_ld32(&a->status);
           if ((st & 0xff) == RK_SW_LIVE) rk_sw_st32(&a->status, (st & ~0xffu) | RK_SW_STOPPED);
@@ -239,6 +210,9 @@ extern "C" __global__ void rk_swarm(rk_sw_params p) {
   for (rk_u32 i = threadIdx.x; i < sizeof(rk_sw_locals) / 8; i += blockDim.x) {
     ((rk_u64*)rk_sw_locals)[i] = 0;
   }
+  for (rk_u32 i = threadIdx.x; i < sizeof(rk_sw_pins) / 8; i += blockDim.x) {
+    ((rk_u64*)&rk_sw_pins)[i] = 0;
+  }
   // Reconverge each warp before the block barrier (the loop above runs unequal trip counts).
   __syncwarp();
   __syncthreads();
@@ -250,6 +224,7 @@ extern "C" __global__ void rk_swarm(rk_sw_params p) {
   c.type = 0;
   c.block = block;
   c.yield = 0;
+  c.stopped = 0;
   c.hlc = 0;
   c.rng = 0x9E3779B97F4A7C15ull ^ ((rk_u64)(block * 64 + warp) << 32) ^ (lane * 0x632BE59BD9B4E019ull);
   c.p = &p;
@@ -257,6 +232,12 @@ extern "C" __global__ void rk_swarm(rk_sw_params p) {
   rk_u64 processed = 0, turns = 0, injected = 0;
   const bool injector = block == 0 && warp == p.warps - 1 && p.warps > 1;
   const bool local_warp = warp == 0 && p.local > 0;
+  // Pinned warps follow the cluster-tier warp: slot (warp - first) * blocks + block.
+  const rk_u32 first_pin = p.local > 0 ? 1u : 0u;
+  const rk_u32 pin_slot = (warp - first_pin) * (rk_u32)p.blocks + block;
+  const bool pin_warp = !injector && !local_warp && warp >= first_pin && pin_slot < p.pinned;
+  rk_sw_pin pin;
+  if (pin_warp) rk_sw_pin_init(p, &pin, pin_slot, block, lane);
   const rk_u32 cl = (rk_u32)p.cluster;
   const rk_u32 cbase = block - block % cl;
   rk_u64 fwd_pos = 0, h2d_pos = 0, own_hint = 0;
@@ -275,6 +256,8 @@ extern "C" __global__ void rk_swarm(rk_sw_params p) {
       const rk_u32 n = rk_sw_inject(p, &c, &h2d_pos, lane);
       injected += lane == 0 ? n : 0;
       work += n;
+    } else if (pin_warp) {
+      work += rk_sw_serve_pinned(p, &pin, &c, block, lane, &processed);
     } else if (local_warp) {
       // Warp 0 serves only the block's cluster-tier actors: its loop is a shared-memory poll,
       // plus a look at the forward inbox every fourth round.
@@ -332,7 +315,8 @@ extern "C" __global__ void rk_swarm(rk_sw_params p) {
       ++idle_total;
       // Bounded back-off: spin a while, then nap up to 256 ns (latency of a hot path is the
       // point; the SMs are held by polling either way).
-      if (++idle > 64) __nanosleep(idle > 512 ? (unsigned)p.max_nap_ns : 32u);
+      // Pinned warps never nap: polling is what they are for.
+      if (++idle > 64 && !pin_warp) __nanosleep(idle > 512 ? (unsigned)p.max_nap_ns : 32u);
     }
   }
   if (lane == 0) atomicAdd((unsigned long long*)&st->idle, (unsigned long long)idle_total);

@@ -25,6 +25,7 @@ struct rk_sw_ctx {
   rk_u32 type;
   rk_u32 block;
   rk_u32 yield;
+  rk_u32 stopped;  // set by rk_sw_stop_self: the rest of the turn's messages are dead letters
   rk_u64 hlc;
   rk_u64 rng;
   const rk_sw_params* p;
@@ -76,6 +77,9 @@ __device__ __forceinline__ rk_u32 rk_sw_cl_ld32(const rk_u32* a) {
   rk_u32 v;
   asm volatile("ld.relaxed.cluster.u32 %0, [%1];" : "=r"(v) : "l"(a) : "memory");
   return v;
+}
+__device__ __forceinline__ void rk_sw_cl_st64(rk_u64* a, rk_u64 v) {
+  asm volatile("st.relaxed.cluster.u64 [%0], %1;" ::"l"(a), "l"(v) : "memory");
 }
 __device__ __forceinline__ bool rk_sw_cl_cas64(rk_u64* a, rk_u64 expect, rk_u64 v) {
   rk_u64 old;
@@ -269,6 +273,10 @@ __device__ __forceinline__ rk_u32 rk_sw_claim_local(rk_sw_local* l, rk_u64* pos)
   }
 }
 
+// A send to a pinned actor (swarm_pinned.cuh): through the sender's channel when the sender is
+// pinned too, else through the target's mailbox.
+__device__ rk_u32 rk_sw_deliver_pinned(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full);
+
 // Delivers `m` (stamped) to m.to. Global-tier target: its mailbox, then the ready queue of its
 // home block if this message made the mailbox non-empty. Cluster-tier target: DSMEM straight into
 // its mailbox when the sender is a cluster-tier actor of the same cluster; otherwise its home
@@ -278,7 +286,8 @@ __device__ rk_u32 rk_sw_deliver(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full
   const rk_sw_params& p = *c->p;
   const rk_u32 to = m.to;
   const rk_u64 local_end = p.capacity + p.blocks * p.local;
-  if (to >= local_end) return rk_sw_dead(c, m, RK_DEAD_UNKNOWN);
+  if (to >= local_end + p.pinned) return rk_sw_dead(c, m, RK_DEAD_UNKNOWN);
+  if (to >= local_end) return rk_sw_deliver_pinned(c, m, on_full);
   rk_sw_actor* a = rk_sw_actor_at(p, to);
   // Status and tail load together: one round trip.
   const rk_u32 st = rk_sw_ld32(&a->status) & 0xff;
@@ -410,6 +419,7 @@ __device__ __forceinline__ void rk_sw_yield(rk_sw_ctx* c) { c->yield = 1; }
 
 // Stops the calling actor: later sends to it and messages left in its mailbox are dead letters.
 __device__ __forceinline__ void rk_sw_stop_self(rk_sw_ctx* c) {
+  c->stopped = 1;
   rk_sw_st32(&rk_sw_actor_at(*c->p, c->self)->status, RK_SW_STOPPED | (c->type << RK_SW_TYPE_SHIFT));
 }
 
@@ -426,3 +436,36 @@ __device__ __forceinline__ rk_u64 rk_sw_random(rk_sw_ctx* c) {
 // The program's handler (every actor type; switch on `type`). `m->kind` carries RK_SW_ASK,
 // RK_SW_REPLY or RK_SW_RESUME in its high bits.
 __device__ void rk_sw_handle(rk_sw_ctx* c, rk_u32 type, void* state, const rk_sw_msg* m);
+
+// One message for the actor whose turn this lane holds (`live`: its status is LIVE).
+__device__ __forceinline__ void rk_sw_one(rk_sw_ctx* c, bool live, void* state, const rk_sw_msg& m,
+                                          rk_u64* processed) {
+  if (!live || c->stopped) {
+    rk_sw_dead(c, m, RK_DEAD_STOPPED);
+    c->dropped++;
+    return;
+  }
+  if (m.expires != 0 && rk_globaltimer() > m.expires) {
+    rk_sw_dead(c, m, RK_DEAD_EXPIRED);
+    c->dropped++;
+    return;
+  }
+  rk_hlc_local(&c->hlc, m.hlc + 1);
+  rk_sw_handle(c, c->type, state, &m);
+  ++*processed;
+}
+
+// The message a yielded actor's handler gets on a turn without mail.
+__device__ __forceinline__ rk_sw_msg rk_sw_resume_msg(const rk_sw_ctx* c) {
+  rk_sw_msg m;
+  m.seq = 0;
+  m.check = 0;
+  m.from = c->self;
+  m.to = c->self;
+  m.kind = RK_SW_RESUME;
+  m.corr = 0;
+  m.hlc = c->hlc;
+  m.expires = 0;
+  m.words[0] = m.words[1] = m.words[2] = 0;
+  return m;
+}

@@ -13,7 +13,8 @@ __device__ void kit_traffic_send(rk_sw_ctx* c, kit_traffic* s) {
       s->pend_seq = s->out_seq[s->pend_to] + 1;
       s->pending = 1;
     }
-    const rk_u32 r = rk_sw_send(c, s->pend_to, KIT_DATA, s->pend_seq, c->self, 0, RK_SW_ON_FULL_FAIL);
+    const rk_u32 r =
+        rk_sw_send(c, s->base + s->pend_to, KIT_DATA, s->pend_seq, c->self - s->base, 0, RK_SW_ON_FULL_FAIL);
     if (r == RK_SW_FULL) {
       s->refused++;
       rk_sw_yield(c);
@@ -96,7 +97,7 @@ __device__ void rk_sw_handle(rk_sw_ctx* c, rk_u32 type, void* state, const rk_sw
       } else if (!resume && kind == KIT_DATA) {
         const rk_u32 from = (rk_u32)m->words[1];
         const rk_u32 seq = (rk_u32)m->words[0];
-        if (from != m->from || from >= KIT_PEERS || seq != s->in_seq[from] + 1) s->errors++;
+        if (s->base + from != m->from || from >= KIT_PEERS || seq != s->in_seq[from] + 1) s->errors++;
         if (from < KIT_PEERS) s->in_seq[from] = seq;
         s->received++;
       }

@@ -7,58 +7,15 @@
 // Helpers outside #[test] fns unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used)]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ringkernel_core::DeadLetterReason;
 use ringkernel_cuda::swarm::kit::{self, kinds, types};
 use ringkernel_cuda::swarm::layout::{HOST, NO_ID};
-use ringkernel_cuda::swarm::{SendOptions, Steal, Swarm, SwarmConfig, SwarmMsg, SwarmProgram};
+use ringkernel_cuda::swarm::{SendOptions, Steal, Swarm, SwarmConfig, SwarmMsg};
 
-const T: Duration = Duration::from_secs(20);
-
-/// Under compute-sanitizer (RK_GPU_TEST_SMALL set) the volume tests shrink.
-fn small() -> bool {
-    std::env::var_os("RK_GPU_TEST_SMALL").is_some()
-}
-
-fn swarm(mut config: SwarmConfig) -> Swarm {
-    // Under the sanitizers every access is instrumented: fewer polling blocks.
-    if small() && config.blocks.is_none() {
-        config.blocks = Some(8);
-    }
-    Swarm::new(&SwarmProgram::kit(), config)
-        .unwrap_or_else(|e| panic!("this test needs a usable NVIDIA GPU (sm_90): {e}"))
-}
-
-fn small_config() -> SwarmConfig {
-    SwarmConfig {
-        capacity: 4096,
-        device_spawns: 256,
-        state_bytes: kit::SMALL_STATE,
-        ..SwarmConfig::default()
-    }
-}
-
-fn start(words: [u64; 3]) -> SwarmMsg {
-    SwarmMsg::new(kinds::START, words)
-}
-
-fn wait_for<S: bytemuck::Pod>(
-    s: &Swarm,
-    first: u32,
-    count: u32,
-    done: impl Fn(&[S]) -> bool,
-) -> Vec<S> {
-    let since = Instant::now();
-    loop {
-        let v: Vec<S> = s.read_states(first, count).unwrap();
-        if done(&v) {
-            return v;
-        }
-        assert!(since.elapsed() < T, "swarm did not finish within {T:?}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
+mod swarm_common;
+use swarm_common::{rally, small, small_config, start, swarm, wait_for, T};
 
 #[test]
 fn host_tells_and_asks_reach_counters() {
@@ -381,13 +338,6 @@ fn a_million_live_actors_each_take_their_message() {
         assert_eq!((c.count, c.sum), (1, id as u64), "actor {id}");
     }
     s.shutdown().unwrap();
-}
-
-/// Starts a rally of `trips` round trips from `a` (a PING actor) and returns its state when done.
-fn rally(s: &Swarm, a: u32, trips: u64) -> kit::PingState {
-    let before: Vec<kit::PingState> = s.read_states(a, 1).unwrap();
-    s.tell(a, start([trips, 0, 0])).unwrap();
-    wait_for(s, a, 1, |v: &[kit::PingState]| v[0].done > before[0].done)[0]
 }
 
 fn ping_pair(s: &Swarm, local: Option<(u32, u32)>) -> (u32, u32) {

@@ -115,7 +115,10 @@ fn latency(
              warp may serve). DSMEM tier: two cluster-tier actors on blocks 0 and 1 of one \
              cluster (mailbox in the receiver block's shared memory, written through DSMEM; \
              served by warp 0 of its block). Cross-cluster: cluster-tier actors on blocks 0 and 2 \
-             (forward inbox in device memory). Raw floors in the same process before the swarm \
+             (forward inbox in device memory). Pinned: two pinned actors, each served by a \
+             dedicated warp that polls a channel per pinned sender; slots 0 and 1 (blocks 0 \
+             and 1, one cluster: channel in the receiver's shared memory, written through \
+             DSMEM) and slots 2 and 5 (different clusters: channel in device memory). Raw floors in the same process before the swarm \
              starts: a flag ping-ponged between two blocks through global memory, and between \
              the two blocks of a cluster through DSMEM ({} round trips per run, {} runs). \
              Swarms: blocks of {} warps, clusters of 2, idle warps nap at most {} ns; the \
@@ -155,6 +158,7 @@ fn latency(
             &SwarmProgram::kit(),
             SwarmConfig {
                 local_per_block: 2,
+                pinned: 6,
                 cluster: 2,
                 state_bytes: kit::SMALL_STATE,
                 blocks,
@@ -166,6 +170,7 @@ fn latency(
         )
         .map_err(err("swarm"))?;
         let (global, dsmem, cross) = rallies(c, &s)?;
+        let (pin_dsmem, pin_global) = pinned_rallies(c, &s)?;
         let grid = s.blocks();
         s.shutdown().map_err(err("shutdown"))?;
         sec.push(
@@ -195,36 +200,77 @@ fn latency(
             Unit::Nanoseconds,
             &cross,
         ));
+        sec.push(
+            Row::new(
+                format!("pinned actors, device-memory channel, {label}"),
+                Unit::Nanoseconds,
+                &pin_global,
+            )
+            .with_notes(format!(
+                "target 350 ns; {:.2}x the global floor",
+                pin_global.p50() / global_floor.p50()
+            )),
+        );
+        sec.push(
+            Row::new(
+                format!("pinned actors, DSMEM channel, {label}"),
+                Unit::Nanoseconds,
+                &pin_dsmem,
+            )
+            .with_notes(format!(
+                "target 250 ns; {:.2}x the DSMEM floor",
+                pin_dsmem.p50() / dsmem_floor.p50()
+            )),
+        );
     }
     Ok(sec)
+}
+
+/// One row of rallies started at PING actor `a` (after a warm-up rally).
+fn rally(c: &SwarmBenchConfig, s: &Swarm, a: u32) -> Result<Samples, BenchError> {
+    let mut v = Vec::with_capacity(c.rallies);
+    // One warm-up rally, then the measured ones.
+    for i in 0..=c.rallies {
+        let before: Vec<PingState> = s.read_states(a, 1).map_err(err("read"))?;
+        s.tell(a, start([c.trips, 0, 0])).map_err(err("tell"))?;
+        let since = Instant::now();
+        let st = loop {
+            let st: Vec<PingState> = s.read_states(a, 1).map_err(err("read"))?;
+            if st[0].done > before[0].done {
+                break st[0];
+            }
+            if since.elapsed() > Duration::from_secs(60) {
+                return Err(BenchError::bench("rally", "did not finish in 60 s"));
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        if i > 0 {
+            v.push((st.t1 - st.t0) as f64 / (2 * c.trips) as f64);
+        }
+    }
+    Samples::new(v)
+}
+
+/// Pinned rallies in `s`: slots 0 and 1 (one cluster, DSMEM channels), slots 2 and 5
+/// (different clusters, device-memory channels).
+fn pinned_rallies(c: &SwarmBenchConfig, s: &Swarm) -> Result<(Samples, Samples), BenchError> {
+    let pair = |a: u32, b: u32| -> Result<u32, BenchError> {
+        let pb = s.spawn_pinned(b, types::PING, &[]).map_err(err("spawn"))?;
+        let st = PingState {
+            partner: pb,
+            ..Default::default()
+        };
+        s.spawn_pinned(a, types::PING, bytemuck::bytes_of(&st))
+            .map_err(err("spawn"))
+    };
+    let dsmem = rally(c, s, pair(0, 1)?)?;
+    let global = rally(c, s, pair(2, 5)?)?;
+    Ok((dsmem, global))
 }
 
 /// Rallies in `s`: global tier (ids homed on blocks 0 and 2), DSMEM tier (cluster-tier actors
 /// on blocks 0 and 1), and cluster tier across clusters (blocks 0 and 2).
 fn rallies(c: &SwarmBenchConfig, s: &Swarm) -> Result<(Samples, Samples, Samples), BenchError> {
-    let rally = |a: u32| -> Result<Samples, BenchError> {
-        let mut v = Vec::with_capacity(c.rallies);
-        // One warm-up rally, then the measured ones.
-        for i in 0..=c.rallies {
-            let before: Vec<PingState> = s.read_states(a, 1).map_err(err("read"))?;
-            s.tell(a, start([c.trips, 0, 0])).map_err(err("tell"))?;
-            let since = Instant::now();
-            let st = loop {
-                let st: Vec<PingState> = s.read_states(a, 1).map_err(err("read"))?;
-                if st[0].done > before[0].done {
-                    break st[0];
-                }
-                if since.elapsed() > Duration::from_secs(60) {
-                    return Err(BenchError::bench("rally", "did not finish in 60 s"));
-                }
-                std::thread::sleep(Duration::from_millis(1));
-            };
-            if i > 0 {
-                v.push((st.t1 - st.t0) as f64 / (2 * c.trips) as f64);
-            }
-        }
-        Samples::new(v)
-    };
     // Global tier: ids 0 and 2 are homed on blocks 0 and 2 (clusters 0 and 1).
     let ga = s
         .spawn(
@@ -237,7 +283,7 @@ fn rallies(c: &SwarmBenchConfig, s: &Swarm) -> Result<(Samples, Samples, Samples
         .map_err(err("spawn"))?;
     s.spawn_many(types::PING, 2, |_, _| {})
         .map_err(err("spawn"))?;
-    let global = rally(ga)?;
+    let global = rally(c, s, ga)?;
     let local_pair = |ba: u32, bb: u32| -> Result<u32, BenchError> {
         let b = s.spawn_local(bb, types::PING, &[]).map_err(err("spawn"))?;
         let st = PingState {
@@ -247,8 +293,8 @@ fn rallies(c: &SwarmBenchConfig, s: &Swarm) -> Result<(Samples, Samples, Samples
         s.spawn_local(ba, types::PING, bytemuck::bytes_of(&st))
             .map_err(err("spawn"))
     };
-    let dsmem = rally(local_pair(0, 1)?)?;
-    let cross = rally(local_pair(0, 2)?)?;
+    let dsmem = rally(c, s, local_pair(0, 1)?)?;
+    let cross = rally(c, s, local_pair(0, 2)?)?;
     Ok((global, dsmem, cross))
 }
 

@@ -1,6 +1,7 @@
 //! What a swarm is built with, and the checks that turn a bad configuration into a typed error
 //! before anything is allocated.
 
+use super::layout::pinned;
 use crate::error::CudaError;
 
 /// Where idle workers look for ready actors beyond their own block.
@@ -26,6 +27,10 @@ pub struct SwarmConfig {
     /// Cluster-tier actors per block (0..=16): mailboxes in the block's shared memory, reached
     /// through DSMEM from cluster-tier actors of the same cluster.
     pub local_per_block: u32,
+    /// Pinned actor slots (0..=32): actors each served by a dedicated warp, with a channel per
+    /// pinned sender (in the receiver's shared memory within a cluster, in device memory
+    /// across clusters). Slot k lives on block `k % blocks`.
+    pub pinned: u32,
     /// Mailbox slots per global-tier actor (power of two, 2..=1024): the credits a sender has.
     pub mailbox_slots: u32,
     /// Forward-inbox slots per block (power of two, ≥ 32).
@@ -58,6 +63,7 @@ impl Default for SwarmConfig {
             capacity: 1 << 16,
             device_spawns: 1 << 12,
             local_per_block: 0,
+            pinned: 0,
             mailbox_slots: 8,
             forward_slots: 256,
             state_bytes: 32,
@@ -91,6 +97,20 @@ impl SwarmConfig {
             return bad(format!(
                 "local_per_block {} exceeds 16 (shared-memory mailboxes)",
                 self.local_per_block
+            ));
+        }
+        if self.pinned > pinned::MAX {
+            return bad(format!(
+                "pinned {} exceeds {} (one warp lane per sender channel)",
+                self.pinned,
+                pinned::MAX
+            ));
+        }
+        if self.pinned > 0 && self.state_bytes > pinned::STATE_MAX {
+            return bad(format!(
+                "state_bytes {} exceeds {} (pinned actors keep their state in shared memory)",
+                self.state_bytes,
+                pinned::STATE_MAX
             ));
         }
         if !pow2(self.mailbox_slots, 2, 1024) {
@@ -150,6 +170,39 @@ impl SwarmConfig {
         self.capacity - self.device_spawns
     }
 
+    /// Pinned warps per block on a grid of `blocks` blocks.
+    pub fn pinned_per_block(&self, blocks: u32) -> u32 {
+        self.pinned.div_ceil(blocks.max(1))
+    }
+
+    /// Checks that a grid of `blocks` blocks can host the pinned warps and still have a worker
+    /// warp in every block (and the injector in block 0).
+    pub fn validate_grid(&self, blocks: u32) -> Result<(), CudaError> {
+        let ppb = self.pinned_per_block(blocks);
+        if ppb > pinned::PER_BLOCK_MAX {
+            return Err(CudaError::Config(format!(
+                "{} pinned actors on {blocks} blocks need {ppb} pinned warps per block; at most {}",
+                self.pinned,
+                pinned::PER_BLOCK_MAX
+            )));
+        }
+        // Block 0: the cluster-tier warp, the pinned warps, one worker, the injector.
+        let need = u32::from(self.local_per_block > 0) + ppb + 2;
+        if self.warps < need {
+            return Err(CudaError::Config(format!(
+                "warps {} leave no worker warp beside {ppb} pinned warp(s) per block{} and the \
+                 injector; need {need}",
+                self.warps,
+                if self.local_per_block > 0 {
+                    ", the cluster-tier warp"
+                } else {
+                    ""
+                }
+            )));
+        }
+        Ok(())
+    }
+
     /// Ready-queue slots per block for `blocks` blocks: room for every actor homed there.
     pub fn ready_slots(&self, blocks: u32) -> u32 {
         self.capacity.div_ceil(blocks).next_power_of_two().max(32)
@@ -171,6 +224,11 @@ mod tests {
             |c| c.capacity = 0,
             |c| c.device_spawns = c.capacity + 1,
             |c| c.local_per_block = 17,
+            |c| c.pinned = 33,
+            |c| {
+                c.pinned = 1;
+                c.state_bytes = 8192;
+            },
             |c| c.mailbox_slots = 3,
             |c| c.mailbox_slots = 1,
             |c| c.forward_slots = 16,
@@ -190,6 +248,27 @@ mod tests {
                 "case {i} accepted"
             );
         }
+    }
+
+    #[test]
+    fn pinned_warps_must_leave_a_worker() {
+        let c = SwarmConfig {
+            pinned: 4,
+            warps: 3,
+            ..SwarmConfig::default()
+        };
+        c.validate().expect("valid without a grid");
+        // 4 slots on 2 blocks: 2 pinned warps each, plus worker and injector = 4 warps.
+        assert!(matches!(c.validate_grid(2), Err(CudaError::Config(_))));
+        assert!(c.validate_grid(4).is_ok());
+        // 3 pinned warps per block is more than the shared-memory channels hold.
+        let c = SwarmConfig {
+            pinned: 6,
+            warps: 8,
+            ..c
+        };
+        assert!(matches!(c.validate_grid(2), Err(CudaError::Config(_))));
+        assert!(c.validate_grid(3).is_ok());
     }
 
     #[test]

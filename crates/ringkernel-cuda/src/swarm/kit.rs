@@ -80,7 +80,7 @@ pub struct RelayState {
     pub failed: u64,
 }
 
-/// State of [`types::TRAFFIC`] (ids `0..peers` are the group).
+/// State of [`types::TRAFFIC`] (ids `base..base + peers` are the group).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
 #[repr(C)]
 pub struct TrafficState {
@@ -98,8 +98,8 @@ pub struct TrafficState {
     pub pend_seq: u32,
     /// Sends refused for lack of credit.
     pub refused: u32,
-    /// Unused.
-    pub reserved: u32,
+    /// Id of the group's first actor.
+    pub base: u32,
     /// Messages received.
     pub received: u64,
     /// Received messages whose sequence number was not the sender's previous one plus one
@@ -214,7 +214,7 @@ pub fn header() -> String {
         "struct kit_relay { rk_u32 next; rk_u32 count; rk_u64 hlc_in; rk_u64 hlc_out; rk_u64 failed; };\n",
         [next, count, hlc_in, hlc_out, failed]);
     state!("kit_traffic", TrafficState,
-        "struct kit_traffic { rk_u32 peers, to_send, sent, pending, pend_to, pend_seq, refused, reserved;\n  \
+        "struct kit_traffic { rk_u32 peers, to_send, sent, pending, pend_to, pend_seq, refused, base;\n  \
          rk_u64 received, errors, rng; rk_u32 out_seq[KIT_PEERS]; rk_u32 in_seq[KIT_PEERS]; };\n",
         [peers, to_send, sent, pending, pend_to, pend_seq, refused, received, errors, rng, out_seq, in_seq]);
     state!(

@@ -92,6 +92,21 @@ pub mod send {
     pub const ON_FULL_DEAD_LETTER: u32 = 1;
 }
 
+/// Limits of the pinned tier (see `docs/swarm.md`): pinned actors per swarm, per block, bytes of
+/// state (kept in the block's shared memory), and slots of one sender→receiver channel.
+pub mod pinned {
+    /// Pinned actor slots per swarm (one warp lane polls each sender's channel).
+    pub const MAX: u32 = 32;
+    /// Pinned actors (dedicated warps) per block.
+    pub const PER_BLOCK_MAX: u32 = 2;
+    /// Bytes of state a pinned actor may have (its warp keeps it in shared memory).
+    pub const STATE_MAX: usize = 4096;
+    /// Slots of a channel in device memory (sender and receiver in different clusters).
+    pub const GLOBAL_SLOTS: u32 = 32;
+    /// Slots of a channel in the receiver's shared memory (same cluster, written through DSMEM).
+    pub const DSMEM_SLOTS: u32 = 8;
+}
+
 /// Per-actor header in device memory. Cluster-tier actors keep their mailbox positions in their
 /// home block's shared memory; their header holds only status and HLC.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
@@ -111,8 +126,10 @@ pub struct SwarmActor {
     pub status: u32,
     /// 1 while the actor holds a phantom pending count because its handler yielded.
     pub yielded: u32,
+    /// Pinned actors: the [`status`] value its warp last saw (the host's stop waits for it).
+    pub seen: u32,
     /// Unused.
-    pub reserved: [u32; 3],
+    pub reserved: [u32; 2],
 }
 
 const _: () = assert!(size_of::<SwarmActor>() == 48);
@@ -221,6 +238,14 @@ pub struct SwarmParams {
     pub exited: u64,
     /// Longest nap of an idle warp, ns.
     pub max_nap_ns: u64,
+    /// Pinned actor slots (ids `capacity + blocks * local + slot`); slot k is served by a
+    /// dedicated warp of block `k % blocks`.
+    pub pinned: u64,
+    /// Channels in device memory: `pinned::GLOBAL_SLOTS` slots for each (receiver, sender)
+    /// pair, at `(receiver * pinned::MAX + sender)`.
+    pub pch: u64,
+    /// The receivers' published heads of those channels (`u64` each, same index).
+    pub pch_heads: u64,
 }
 
 /// Appends the swarm declarations to `h` (after the runtime's generated header).
@@ -250,7 +275,7 @@ pub fn render(h: &mut String) {
     h.push_str(
         "struct __align__(16) rk_sw_actor {\n  unsigned long long tail;\n  \
          unsigned long long head;\n  unsigned long long hlc;\n  unsigned int pending;\n  \
-         unsigned int status;\n  unsigned int yielded;\n  unsigned int reserved[3];\n};\n",
+         unsigned int status;\n  unsigned int yielded;\n  unsigned int seen;\n  unsigned int reserved[2];\n};\n",
     );
     assert_layout(
         h,
@@ -264,6 +289,7 @@ pub fn render(h: &mut String) {
             ("status", offset_of!(SwarmActor, status)),
             ("hlc", offset_of!(SwarmActor, hlc)),
             ("yielded", offset_of!(SwarmActor, yielded)),
+            ("seen", offset_of!(SwarmActor, seen)),
         ],
     );
     let stats = [
@@ -330,6 +356,9 @@ pub fn render(h: &mut String) {
         ("d2h_capacity", offset_of!(SwarmParams, d2h_capacity)),
         ("exited", offset_of!(SwarmParams, exited)),
         ("max_nap_ns", offset_of!(SwarmParams, max_nap_ns)),
+        ("pinned", offset_of!(SwarmParams, pinned)),
+        ("pch", offset_of!(SwarmParams, pch)),
+        ("pch_heads", offset_of!(SwarmParams, pch_heads)),
     ];
     h.push_str("struct rk_sw_params {\n");
     for (name, _) in params {
@@ -361,6 +390,11 @@ pub fn render(h: &mut String) {
         ("RK_SW_ON_FULL_FAIL", send::ON_FULL_FAIL),
         ("RK_SW_ON_FULL_DEAD", send::ON_FULL_DEAD_LETTER),
         ("RK_SW_MSG_WORDS", MSG_WORDS as u32),
+        ("RK_SW_PIN_MAX", pinned::MAX),
+        ("RK_SW_PIN_PER_BLOCK", pinned::PER_BLOCK_MAX),
+        ("RK_SW_PIN_STATE_MAX", pinned::STATE_MAX as u32),
+        ("RK_SW_CH_GLOBAL", pinned::GLOBAL_SLOTS),
+        ("RK_SW_CH_DSMEM", pinned::DSMEM_SLOTS),
     ] {
         let _ = writeln!(h, "#define {name} {value:#x}u");
     }

@@ -6,6 +6,8 @@ use crate::program::RUNTIME_CUH;
 
 /// The swarm's device runtime (queues, sends, spawn, the handler API).
 pub const SWARM_CUH: &str = include_str!("../../kernels/swarm.cuh");
+/// The pinned tier (channels between pinned actors, the pinned warp's round).
+pub const SWARM_PINNED_CUH: &str = include_str!("../../kernels/swarm_pinned.cuh");
 /// The swarm kernel loop.
 pub const SWARM_CU: &str = include_str!("../../kernels/swarm.cu");
 /// Name of the swarm kernel's entry point.
@@ -44,6 +46,8 @@ impl SwarmProgram {
         src.push('\n');
         super::layout::render(&mut src);
         src.push_str(SWARM_CUH);
+        src.push('\n');
+        src.push_str(SWARM_PINNED_CUH);
         src.push('\n');
         src.push_str(&self.handlers);
         src.push('\n');

@@ -14,7 +14,8 @@ use ringkernel_core::{DeadLetterCounts, Envelope, Hlc};
 
 use super::config::{Steal, SwarmConfig};
 use super::layout::{
-    flag, status, SwarmActor, SwarmBlockStats, SwarmParams, SwarmSlot, HOST, MSG_WORDS,
+    flag, pinned as pin, status, SwarmActor, SwarmBlockStats, SwarmParams, SwarmSlot, HOST,
+    MSG_WORDS,
 };
 use super::program::{SwarmProgram, KERNEL_NAME};
 use super::replies::{self, Inbox, SwarmDeadLetter, SwarmReply};
@@ -35,6 +36,8 @@ const CONTROL_BYTES: usize = 640;
 const SEND_PATIENCE: Duration = Duration::from_secs(10);
 /// How long shutdown waits for the kernel to leave its loop.
 const EXIT_PATIENCE: Duration = Duration::from_secs(10);
+/// How long a pinned actor's stop waits for its warp to see it.
+const STOP_PATIENCE: Duration = Duration::from_secs(5);
 /// Control message: stop the receiver.
 const CONTROL_STOP: u32 = 1;
 
@@ -76,6 +79,7 @@ pub struct Swarm {
     next_corr: AtomicU32,
     host_next: Mutex<u32>,
     local_next: Mutex<Vec<u32>>,
+    pinned_used: Mutex<Vec<bool>>,
     drain: Option<JoinHandle<()>>,
     running: bool,
     copy: Stream,
@@ -117,9 +121,11 @@ impl Swarm {
         let kernel = Kernel::load_l2_only(&ctx, &ptx.ptx, KERNEL_NAME)?;
         let threads = config.warps * 32;
         let blocks = Self::grid(&kernel, &config, threads, info.sm_count)?;
+        config.validate_grid(blocks)?;
 
         let locals = u64::from(blocks) * u64::from(config.local_per_block);
-        let actors_total = u64::from(config.capacity) + locals;
+        let pinned = u64::from(config.pinned);
+        let actors_total = u64::from(config.capacity) + locals + pinned;
         let stride = config.state_stride();
         let rq_slots = config.ready_slots(blocks);
         let mb = |n: u64, each: usize| -> Result<DeviceBuffer, CudaError> {
@@ -132,10 +138,17 @@ impl Swarm {
         };
         let actors = mb(actors_total, std::mem::size_of::<SwarmActor>())?;
         let states = mb(actors_total, stride)?;
+        // Pinned actor k's mailbox follows the global tier's, at index capacity + k.
         let mbox = mb(
-            u64::from(config.capacity) * u64::from(config.mailbox_slots),
+            (u64::from(config.capacity) + pinned) * u64::from(config.mailbox_slots),
             std::mem::size_of::<SwarmSlot>(),
         )?;
+        let pairs = pinned * u64::from(pin::MAX);
+        let pch = mb(
+            pairs.max(1) * u64::from(pin::GLOBAL_SLOTS),
+            std::mem::size_of::<SwarmSlot>(),
+        )?;
+        let pch_heads = mb(pairs.max(1), 8)?;
         let rq = mb(u64::from(blocks) * u64::from(rq_slots), 8)?;
         let rq_heads = mb(u64::from(blocks), 128)?;
         let rq_tails = mb(u64::from(blocks), 128)?;
@@ -195,6 +208,9 @@ impl Swarm {
             d2h_capacity: u64::from(config.d2h_slots),
             exited: control.ptr() + EXITED,
             max_nap_ns: u64::from(config.max_nap_ns),
+            pinned,
+            pch: pch.ptr(),
+            pch_heads: pch_heads.ptr(),
         };
         // SAFETY: the rings are zeroed, sized as declared, and owned by the Swarm, which joins
         // the drain thread and stops the kernel before freeing them.
@@ -232,6 +248,7 @@ impl Swarm {
                 })?
         };
         let local_next = vec![0; blocks as usize];
+        let pinned_used = vec![false; config.pinned as usize];
         Ok(Swarm {
             blocks,
             params,
@@ -241,13 +258,15 @@ impl Swarm {
             next_corr: AtomicU32::new(1),
             host_next: Mutex::new(0),
             local_next: Mutex::new(local_next),
+            pinned_used: Mutex::new(pinned_used),
             drain: Some(drain),
             running: true,
             copy,
             stream,
             _kernel: kernel,
             memory: vec![
-                control, stats, actors, states, mbox, rq, rq_heads, rq_tails, fwd, fwd_tails,
+                control, stats, actors, states, mbox, rq, rq_heads, rq_tails, fwd, fwd_tails, pch,
+                pch_heads,
             ],
             mapped_slots: vec![h2d_slots, d2h_slots],
             mapped_lines: vec![h2d_head, d2h_head],
@@ -299,12 +318,50 @@ impl Swarm {
         &self.config
     }
 
-    /// The block whose ready queue a global-tier actor is homed on.
+    /// The block an actor lives on: the ready queue of a global-tier actor, the shared memory
+    /// of a cluster-tier actor's mailbox, the warp of a pinned actor.
     pub fn home_block(&self, id: u32) -> u32 {
+        let local_end = self.pinned_base();
         if id < self.config.capacity {
             id % self.blocks
-        } else {
+        } else if id < local_end {
             (id - self.config.capacity) / self.config.local_per_block.max(1)
+        } else {
+            (id - local_end) % self.blocks
+        }
+    }
+
+    /// First pinned actor id (slot k is `pinned_base() + k`).
+    pub fn pinned_base(&self) -> u32 {
+        self.config.capacity + self.blocks * self.config.local_per_block
+    }
+
+    fn is_pinned(&self, id: u32) -> bool {
+        id >= self.pinned_base() && id - self.pinned_base() < self.config.pinned
+    }
+
+    /// Spawns a pinned actor in slot `slot` (`0..pinned`): a warp of block `slot % blocks`
+    /// serves only it, polling a channel from every pinned sender. Pinned actors of one
+    /// cluster talk through DSMEM channels, others through device-memory channels; anyone
+    /// else reaches it through its mailbox. Returns its id.
+    pub fn spawn_pinned(&self, slot: u32, type_index: u32, state: &[u8]) -> Result<u32, CudaError> {
+        self.check_type(type_index)?;
+        self.check_state(state)?;
+        let mut used = self.pinned_used.lock().unwrap_or_else(|p| p.into_inner());
+        match used.get_mut(slot as usize) {
+            None => Err(CudaError::Config(format!(
+                "pinned slot {slot} is not in 0..{}",
+                self.config.pinned
+            ))),
+            Some(true) => Err(CudaError::SwarmCapacity { asked: 1, left: 0 }),
+            Some(taken) => {
+                let id = self.pinned_base() + slot;
+                self.write_actors(id..id + 1, type_index, &mut |_, s| {
+                    s[..state.len()].copy_from_slice(state)
+                })?;
+                *taken = true;
+                Ok(id)
+            }
         }
     }
 
@@ -367,8 +424,7 @@ impl Swarm {
 
     /// Actors `first..first + count` exist in this swarm's memory (both tiers).
     fn check_range(&self, first: u32, count: u32) -> Result<(), CudaError> {
-        let total = u64::from(self.config.capacity)
-            + u64::from(self.blocks) * u64::from(self.config.local_per_block);
+        let total = u64::from(self.pinned_base()) + u64::from(self.config.pinned);
         let end = u64::from(first) + u64::from(count);
         if end > total {
             return Err(CudaError::SwarmMessage(format!(
@@ -461,6 +517,8 @@ impl Swarm {
     }
 
     /// Stops actor `to`: later messages to it, and those still in its mailbox, are dead letters.
+    /// For a pinned actor this returns once its warp has seen the stop (pinned senders do not
+    /// look at the status; the receiving warp does).
     pub fn stop_actor(&self, to: u32) -> Result<(), CudaError> {
         let mut env = self.envelope(
             to,
@@ -470,7 +528,21 @@ impl Swarm {
             0,
         )?;
         env.header.flags |= flags::CONTROL;
-        self.push(&env)
+        self.push(&env)?;
+        if !self.is_pinned(to) {
+            return Ok(());
+        }
+        let since = Instant::now();
+        while self.read_headers(to, 1)?[0].seen != status::STOPPED {
+            if since.elapsed() > STOP_PATIENCE {
+                return Err(CudaError::SwarmTimeout {
+                    what: "stop of a pinned actor (its warp did not see it)",
+                    waited: STOP_PATIENCE,
+                });
+            }
+            std::thread::sleep(Duration::from_micros(50));
+        }
+        Ok(())
     }
 
     fn envelope(

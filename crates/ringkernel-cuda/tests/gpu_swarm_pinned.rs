@@ -1,0 +1,283 @@
+//! GPU tests of the swarm's pinned tier: rallies through DSMEM and device-memory channels,
+//! sequence-checked random traffic among pinned actors with credits engaged, chains that mix
+//! pinned and scheduled actors (causal HLCs), asks, dead letters and stops. They need an NVIDIA
+//! GPU (sm_90) and fail loudly without one (build with `--features gpu-tests`; run with
+//! `--test-threads=1`).
+
+#![allow(clippy::unwrap_used)]
+
+use ringkernel_cuda::swarm::kit::{self, kinds, types};
+use ringkernel_cuda::swarm::layout::{HOST, NO_ID};
+use ringkernel_cuda::swarm::{Swarm, SwarmConfig, SwarmMsg};
+use ringkernel_cuda::CudaError;
+
+mod swarm_common;
+use swarm_common::{rally, small, small_config, start, swarm, wait_for, T};
+
+/// `pinned` slots on a grid of `blocks` blocks in clusters of `cluster`.
+fn pinned_swarm(pinned: u32, blocks: u32, cluster: u32, state_bytes: usize) -> Swarm {
+    swarm(SwarmConfig {
+        pinned,
+        blocks: Some(blocks),
+        cluster,
+        state_bytes,
+        ..small_config()
+    })
+}
+
+fn relay_state(next: u32) -> [u8; 4] {
+    next.to_le_bytes()
+}
+
+/// Two pinned pairs rally: slots 0 and 1 sit in one cluster (DSMEM channels), slots 2 and 5 in
+/// two others (device-memory channels). Every message arrives, and exactly the first pair's
+/// went through DSMEM.
+#[test]
+fn pinned_pairs_rally_through_dsmem_and_device_memory_channels() {
+    let trips = if small() { 200 } else { 20_000 };
+    let s = pinned_swarm(6, 8, 2, kit::SMALL_STATE);
+    let base = s.pinned_base();
+    let pair = |a: u32, b: u32| {
+        let pb = s.spawn_pinned(b, types::PING, &[]).unwrap();
+        let st = kit::PingState {
+            partner: pb,
+            ..Default::default()
+        };
+        let pa = s
+            .spawn_pinned(a, types::PING, bytemuck::bytes_of(&st))
+            .unwrap();
+        (pa, pb)
+    };
+    let (a1, b1) = pair(0, 1);
+    let (a2, b2) = pair(2, 5);
+    assert_eq!((a1, b1, a2, b2), (base, base + 1, base + 2, base + 5));
+    assert_eq!(
+        (s.home_block(a1), s.home_block(b1), s.home_block(b2)),
+        (0, 1, 5)
+    );
+    for a in [a1, a2] {
+        for round in 1..=2u32 {
+            let st = rally(&s, a, trips);
+            assert_eq!(st.done, round);
+            assert_eq!(st.count, u64::from(round) * trips);
+            assert!(st.t1 > st.t0);
+        }
+    }
+    let t = s.settle(T).unwrap();
+    let partners: Vec<kit::PingState> = s.read_states(b1, 1).unwrap();
+    assert_eq!(partners[0].count, 2 * trips);
+    assert_eq!(
+        t.dsmem,
+        2 * 2 * trips,
+        "the DSMEM pair's messages, and only those"
+    );
+    assert_eq!(
+        t.processed,
+        2 * 2 * 2 * trips + 4,
+        "rallies plus the four starts"
+    );
+    assert_eq!(s.dead_letter_counts().total(), 0);
+    s.shutdown().unwrap();
+}
+
+/// 32 pinned TRAFFIC actors (2 per block, clusters of 4: DSMEM channels within a cluster,
+/// device-memory channels across) send sequence-numbered messages to random peers until the
+/// channels run out of credit again and again: every message arrives once, in order per pair.
+#[test]
+fn random_traffic_among_pinned_actors_is_exact_and_fifo_per_pair() {
+    let per = if small() { 60 } else { 3000 };
+    let n = 32u32;
+    let s = pinned_swarm(n, 16, 4, kit::MAX_STATE);
+    let base = s.pinned_base();
+    for slot in 0..n {
+        let st = kit::TrafficState {
+            base,
+            ..bytemuck::Zeroable::zeroed()
+        };
+        assert_eq!(
+            s.spawn_pinned(slot, types::TRAFFIC, bytemuck::bytes_of(&st))
+                .unwrap(),
+            base + slot
+        );
+    }
+    for slot in 0..n {
+        s.tell(
+            base + slot,
+            start([per, u64::from(n), 0x5EED + u64::from(slot)]),
+        )
+        .unwrap();
+    }
+    let total = u64::from(n) * per;
+    let st: Vec<kit::TrafficState> = wait_for(&s, base, n, |v: &[kit::TrafficState]| {
+        v.iter().map(|t| t.received).sum::<u64>() >= total
+    });
+    let t = s.settle(T).unwrap();
+    assert_eq!(st.iter().map(|t| t.received).sum::<u64>(), total);
+    assert_eq!(
+        st.iter().map(|t| t.errors).sum::<u64>(),
+        0,
+        "loss, duplicate or reorder"
+    );
+    for (a, sa) in st.iter().enumerate() {
+        assert_eq!(u64::from(sa.sent), per);
+        for (b, sb) in st.iter().enumerate() {
+            assert_eq!(sa.out_seq[b], sb.in_seq[a], "pair {a}->{b}");
+        }
+    }
+    assert!(
+        t.full > 0,
+        "no channel ran out of credit: credits were not engaged"
+    );
+    assert!(
+        t.dsmem > 0 && t.dsmem < total,
+        "both channel kinds carried traffic"
+    );
+    assert_eq!(s.dead_letter_counts().total(), 0);
+    s.shutdown().unwrap();
+}
+
+/// host → scheduled relay → pinned 0 → pinned 1 (DSMEM) → pinned 2 (device memory) →
+/// scheduled relay: every route into and out of the pinned tier, with causal HLCs at each hop.
+#[test]
+fn chains_through_pinned_and_scheduled_actors_keep_causal_order() {
+    let s = pinned_swarm(4, 8, 2, kit::SMALL_STATE);
+    let base = s.pinned_base();
+    let tail = s.spawn(types::RELAY, &relay_state(NO_ID)).unwrap();
+    s.spawn_pinned(2, types::RELAY, &relay_state(tail)).unwrap();
+    s.spawn_pinned(1, types::RELAY, &relay_state(base + 2))
+        .unwrap();
+    s.spawn_pinned(0, types::RELAY, &relay_state(base + 1))
+        .unwrap();
+    let head = s.spawn(types::RELAY, &relay_state(base)).unwrap();
+    let chain = [head, base, base + 1, base + 2, tail];
+    let read = |id: u32| s.read_states::<kit::RelayState>(id, 1).unwrap()[0];
+    let mut last_out = 0;
+    for round in 1..=3u32 {
+        s.tell(head, SwarmMsg::new(kinds::DATA, [u64::from(round), 0, 0]))
+            .unwrap();
+        wait_for(&s, tail, 1, |v: &[kit::RelayState]| v[0].count == round);
+        let v: Vec<kit::RelayState> = chain.iter().map(|&id| read(id)).collect();
+        for w in v.windows(2) {
+            assert!(w[0].hlc_out > w[0].hlc_in, "send not after receive");
+            assert_eq!(w[1].hlc_in, w[0].hlc_out, "receiver saw another stamp");
+        }
+        assert!(v[0].hlc_in > last_out, "round {round} not after the last");
+        last_out = v[3].hlc_out;
+        assert!(v.iter().all(|r| r.count == round && r.failed == 0));
+    }
+    s.shutdown().unwrap();
+}
+
+/// The host asks a pinned echo; pinned askers ask it through channels (DSMEM and device memory)
+/// and scheduled askers through its mailbox; every reply matches its ask.
+#[test]
+fn pinned_actors_answer_asks_from_every_tier() {
+    let asks = if small() { 20 } else { 400 };
+    let s = pinned_swarm(3, 8, 2, kit::SMALL_STATE);
+    let echo = s.spawn_pinned(0, types::ECHO, &[]).unwrap();
+    let r = s
+        .ask(echo, SwarmMsg::new(kinds::DATA, [21, 5, 6]), T)
+        .unwrap();
+    assert_eq!((r.from, r.words), (echo, [42, 5, 6]));
+    let near = s.spawn_pinned(1, types::ASKER, &[]).unwrap();
+    let far = s.spawn_pinned(2, types::ASKER, &[]).unwrap();
+    let scheduled = s.spawn_many(types::ASKER, 8, |_, _| {}).unwrap();
+    let askers: Vec<u32> = [near, far].into_iter().chain(scheduled).collect();
+    for &id in &askers {
+        s.tell(id, start([u64::from(echo), asks, 0])).unwrap();
+    }
+    for &id in &askers {
+        let v = wait_for(&s, id, 1, |v: &[kit::AskerState]| {
+            u64::from(v[0].ok + v[0].bad) == asks
+        });
+        assert_eq!((v[0].ok as u64, v[0].bad), (asks, 0), "asker {id}");
+    }
+    assert_eq!(s.dead_letter_counts().total(), 0);
+    s.shutdown().unwrap();
+}
+
+/// Dead letters around the pinned tier: host → stopped pinned (refused at the send), pinned →
+/// stopped pinned (taken by the stopped actor's warp), pinned → a slot never spawned, and a
+/// host send past the last slot. Each lands once with its reason, sender and recipient.
+#[test]
+fn pinned_targets_that_cannot_take_a_message_give_dead_letters() {
+    let s = pinned_swarm(4, 8, 2, kit::SMALL_STATE);
+    let base = s.pinned_base();
+    let victim = s.spawn_pinned(1, types::COUNTER, &[]).unwrap();
+    let to_victim = s
+        .spawn_pinned(0, types::RELAY, &relay_state(victim))
+        .unwrap();
+    let to_nobody = s
+        .spawn_pinned(2, types::RELAY, &relay_state(base + 3))
+        .unwrap();
+    // Live first: a message gets through.
+    s.tell(to_victim, SwarmMsg::new(kinds::DATA, [1, 0, 0]))
+        .unwrap();
+    wait_for(&s, victim, 1, |v: &[kit::CounterState]| v[0].count == 1);
+    s.stop_actor(victim).unwrap();
+    assert_eq!(
+        s.read_headers(victim, 1).unwrap()[0].seen,
+        2,
+        "STOPPED seen"
+    );
+    s.tell(victim, SwarmMsg::new(kinds::DATA, [2, 0, 0]))
+        .unwrap();
+    s.tell(to_victim, SwarmMsg::new(kinds::DATA, [3, 0, 0]))
+        .unwrap();
+    s.tell(to_nobody, SwarmMsg::new(kinds::DATA, [4, 0, 0]))
+        .unwrap();
+    s.tell(base + 4, SwarmMsg::new(kinds::DATA, [5, 0, 0]))
+        .unwrap();
+    s.settle(T).unwrap();
+    let mut dead = s.dead_letters();
+    dead.sort_by_key(|d| d.words[0]);
+    let got: Vec<(u32, u32, u64, _)> = dead
+        .iter()
+        .map(|d| (d.from, d.to, d.words[0], d.reason))
+        .collect();
+    use ringkernel_core::DeadLetterReason::{Stopped, UnknownTarget};
+    assert_eq!(
+        got,
+        vec![
+            (HOST, victim, 2, Stopped),
+            (to_victim, victim, 3, Stopped),
+            (to_nobody, base + 3, 4, UnknownTarget),
+            (HOST, base + 4, 5, UnknownTarget),
+        ]
+    );
+    assert_eq!(
+        s.read_states::<kit::CounterState>(victim, 1).unwrap()[0].count,
+        1
+    );
+    s.shutdown().unwrap();
+}
+
+/// Bad pinned requests are typed errors, before anything reaches the device.
+#[test]
+fn bad_pinned_spawns_are_typed_errors() {
+    let s = pinned_swarm(2, 8, 2, kit::SMALL_STATE);
+    s.spawn_pinned(0, types::COUNTER, &[]).unwrap();
+    assert!(matches!(
+        s.spawn_pinned(0, types::COUNTER, &[]),
+        Err(CudaError::SwarmCapacity { .. })
+    ));
+    assert!(matches!(
+        s.spawn_pinned(2, types::COUNTER, &[]),
+        Err(CudaError::Config(_))
+    ));
+    assert!(matches!(
+        s.spawn_pinned(1, types::COUNTER, &[0; 64]),
+        Err(CudaError::SwarmMessage(_))
+    ));
+    s.shutdown().unwrap();
+    // 3 pinned warps per block do not fit the shared-memory channels.
+    let e = Swarm::new(
+        &ringkernel_cuda::swarm::SwarmProgram::kit(),
+        SwarmConfig {
+            pinned: 6,
+            blocks: Some(2),
+            ..small_config()
+        },
+    );
+    assert!(matches!(e, Err(CudaError::Config(_))), "{e:?}");
+}

@@ -1,0 +1,60 @@
+//! Helpers shared by the swarm's GPU test targets (gpu_swarm, gpu_swarm_pinned).
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use ringkernel_cuda::swarm::kit::{self, kinds};
+use ringkernel_cuda::swarm::{Swarm, SwarmConfig, SwarmMsg, SwarmProgram};
+
+pub const T: Duration = Duration::from_secs(20);
+
+/// Under compute-sanitizer (RK_GPU_TEST_SMALL set) the volume tests shrink.
+pub fn small() -> bool {
+    std::env::var_os("RK_GPU_TEST_SMALL").is_some()
+}
+
+pub fn swarm(mut config: SwarmConfig) -> Swarm {
+    // Under the sanitizers every access is instrumented: fewer polling blocks.
+    if small() && config.blocks.is_none() {
+        config.blocks = Some(8);
+    }
+    Swarm::new(&SwarmProgram::kit(), config)
+        .unwrap_or_else(|e| panic!("this test needs a usable NVIDIA GPU (sm_90): {e}"))
+}
+
+pub fn small_config() -> SwarmConfig {
+    SwarmConfig {
+        capacity: 4096,
+        device_spawns: 256,
+        state_bytes: kit::SMALL_STATE,
+        ..SwarmConfig::default()
+    }
+}
+
+pub fn start(words: [u64; 3]) -> SwarmMsg {
+    SwarmMsg::new(kinds::START, words)
+}
+
+pub fn wait_for<S: bytemuck::Pod>(
+    s: &Swarm,
+    first: u32,
+    count: u32,
+    done: impl Fn(&[S]) -> bool,
+) -> Vec<S> {
+    let since = Instant::now();
+    loop {
+        let v: Vec<S> = s.read_states(first, count).unwrap();
+        if done(&v) {
+            return v;
+        }
+        assert!(since.elapsed() < T, "swarm did not finish within {T:?}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Starts a rally of `trips` round trips from `a` (a PING actor) and returns its state when done.
+pub fn rally(s: &Swarm, a: u32, trips: u64) -> kit::PingState {
+    let before: Vec<kit::PingState> = s.read_states(a, 1).unwrap();
+    s.tell(a, start([trips, 0, 0])).unwrap();
+    wait_for(s, a, 1, |v: &[kit::PingState]| v[0].done > before[0].done)[0]
+}
