@@ -1,134 +1,29 @@
-// Pinned actors: the swarm's low-latency tier. Included after swarm.cuh.
+// Pinned actors: the swarm's low-latency tier. Included after swarm_channel.cuh.
 //
 // A pinned actor owns a warp for its whole life, so nothing on its message path is shared:
-//  - every pinned sender has its own single-producer channel into every pinned receiver: in the
-//    receiver block's shared memory when both sit in one cluster (written through DSMEM), in
-//    device memory otherwise. No claim, no CAS: the sender owns the channel's tail;
-//  - credits come back the other way: the receiver publishes how far it has read (into the
-//    sender block's shared memory for a DSMEM channel, into device memory otherwise), and the
-//    sender looks only when its cached credit runs out (once per ring of sends at most);
-//  - the receiving warp polls its channels directly, lane j the channel from pinned sender j, so
-//    a message is seen on the round it lands: no ready queue, no pending count;
-//  - the actor's state and HLC stay in the warp's shared memory and registers, and are written
-//    back to device memory after each message (the host reads them there);
-//  - everyone else (host, scheduled and cluster-tier actors) reaches a pinned actor through its
-//    ordinary MPSC mailbox, which its warp looks at every RK_SW_PIN_PREFETCH rounds (the load
-//    is issued half a period ahead, so the look costs no round trip while it is empty).
+//  - it receives from every pinned sender through that sender's channel (swarm_channel.cuh),
+//    which its warp polls directly, four lanes per channel, eight channels per load: a message
+//    is seen on the round it lands, with no ready queue and no pending count;
+//  - its handler runs on lane 0; its channel sends are staged and stored by the warp when the
+//    handler returns;
+//  - its state and HLC stay in the warp's shared memory and registers, and are written back to
+//    device memory after each message (the host reads them there);
+//  - everyone else (host, scheduled and cluster-tier actors) reaches it through its ordinary
+//    MPSC mailbox, which its warp looks at every RK_SW_PIN_PREFETCH rounds (the load is issued
+//    half a period ahead, so the look costs no round trip while the mailbox is empty).
 // Per-pair FIFO holds because a (sender, receiver) pair always takes the same path.
 
-constexpr rk_u32 RK_SW_CH_DSMEM_SHIFT = 3;
-constexpr rk_u32 RK_SW_CH_GLOBAL_SHIFT = 5;
-static_assert((1u << RK_SW_CH_DSMEM_SHIFT) == RK_SW_CH_DSMEM, "DSMEM channel size");
-static_assert((1u << RK_SW_CH_GLOBAL_SHIFT) == RK_SW_CH_GLOBAL, "global channel size");
-// Senders of one cluster that can write into one pinned receiver through DSMEM.
-constexpr rk_u32 RK_SW_PIN_CLUSTER_SENDERS = RK_SW_PIN_PER_BLOCK * 8;
-// Rounds between looks at a pinned actor's mailbox and status.
+// Rounds between looks at a pinned actor's mailbox and at the pinned slots' status.
 constexpr rk_u32 RK_SW_PIN_PREFETCH = 32;
+// Channels one warp load covers (four lanes each), and loads to cover every pinned sender.
+constexpr rk_u32 RK_SW_PIN_GROUP = 8;
+constexpr rk_u32 RK_SW_PIN_GROUPS = RK_SW_PIN_MAX / RK_SW_PIN_GROUP;
 
-// One block's pinned-tier shared memory.
-struct __align__(64) rk_sw_pin_block {
-  // Inbound DSMEM channels: [receiver warp][sender's place in the cluster][slot].
-  rk_sw_msg ch[RK_SW_PIN_PER_BLOCK][RK_SW_PIN_CLUSTER_SENDERS][RK_SW_CH_DSMEM];
-  // Credits of this block's senders: [sender warp][receiver slot], written by the receivers
-  // (DSMEM channels only).
-  rk_u64 credit[RK_SW_PIN_PER_BLOCK][RK_SW_PIN_MAX];
-  // Each sender's tail and last known receiver head per receiver: [sender warp][receiver][2].
-  rk_u64 out[RK_SW_PIN_PER_BLOCK][RK_SW_PIN_MAX][2];
-  // The pinned actors' states.
-  unsigned char state[RK_SW_PIN_PER_BLOCK][RK_SW_PIN_STATE_MAX];
-};
-__shared__ rk_sw_pin_block rk_sw_pins;
-
-__device__ __forceinline__ rk_u32 rk_sw_pin_base(const rk_sw_params& p) {
-  return (rk_u32)(p.capacity + p.blocks * p.local);
-}
-__device__ __forceinline__ bool rk_sw_is_pinned(const rk_sw_params& p, rk_u32 id) {
-  const rk_u32 base = rk_sw_pin_base(p);
-  return id != RK_SW_HOST && id >= base && id < base + (rk_u32)p.pinned;
-}
-
-// A channel from pinned slot `s` to pinned slot `r`, with addresses as seen from block `here`.
-struct rk_sw_chan {
-  rk_sw_msg* slots;
-  rk_u64* credit;  // the receiver's published head
-  rk_u32 shift;
-  bool dsmem;
-};
-
-__device__ rk_sw_chan rk_sw_channel(const rk_sw_params& p, rk_u32 r, rk_u32 s, rk_u32 here) {
-  const rk_u32 blocks = (rk_u32)p.blocks, cl = (rk_u32)p.cluster;
-  const rk_u32 rb = r % blocks, sb = s % blocks;
-  rk_sw_chan ch;
-  if (rb / cl != sb / cl) {
-    const rk_u64 pair = (rk_u64)r * RK_SW_PIN_MAX + s;
-    ch.slots = (rk_sw_msg*)p.pch + (pair << RK_SW_CH_GLOBAL_SHIFT);
-    ch.credit = (rk_u64*)p.pch_heads + pair;
-    ch.shift = RK_SW_CH_GLOBAL_SHIFT;
-    ch.dsmem = false;
-    return ch;
-  }
-  ch.slots = rk_sw_pins.ch[r / blocks][(s / blocks) * cl + sb % cl];
-  ch.credit = &rk_sw_pins.credit[s / blocks][r];
-  ch.shift = RK_SW_CH_DSMEM_SHIFT;
-  ch.dsmem = true;
-  if (cl > 1) {
-    rk_cg::cluster_group g = rk_cg::this_cluster();
-    if (here != rb) ch.slots = g.map_shared_rank(ch.slots, rb % cl);
-    if (here != sb) ch.credit = g.map_shared_rank(ch.credit, sb % cl);
-  }
-  return ch;
-}
-
-// A send from a host, scheduled or cluster-tier sender: the pinned actor's MPSC mailbox.
-__device__ rk_u32 rk_sw_pin_mailbox_send(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full) {
-  const rk_sw_params& p = *c->p;
-  rk_sw_actor* a = rk_sw_actor_at(p, m.to);
-  const rk_u32 st = rk_sw_ld32(&a->status) & 0xff;
-  const rk_u64 guess = rk_sw_ld64(&a->tail);
-  if (st != RK_SW_LIVE) return rk_sw_dead(c, m, st == RK_SW_FREE ? RK_DEAD_UNKNOWN : RK_DEAD_STOPPED);
-  const rk_u64 box = p.capacity + (m.to - rk_sw_pin_base(p));
-  rk_sw_msg* slots = (rk_sw_msg*)p.mbox + (box << p.mbox_shift);
-  rk_u64 pos;
-  if (rk_sw_claim(&a->tail, slots, p.mbox_shift, &pos, guess) != RK_SW_OK) {
-    if (on_full == RK_SW_ON_FULL_DEAD) return rk_sw_dead(c, m, RK_DEAD_FULL);
-    c->full++;
-    return RK_SW_FULL;
-  }
-  rk_sw_put(&slots[pos & ((1ull << p.mbox_shift) - 1)], rk_sw_free_tag(pos, p.mbox_shift) + 1, m);
-  c->enqueued++;
-  return RK_SW_OK;
-}
-
-__device__ rk_u32 rk_sw_deliver_pinned(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full) {
-  const rk_sw_params& p = *c->p;
-  if (!rk_sw_is_pinned(p, c->self)) return rk_sw_pin_mailbox_send(c, m, on_full);
-  // The sender is pinned: its handler runs on lane 0 of its own warp, the only writer of `out`.
-  const rk_u32 base = rk_sw_pin_base(p);
-  const rk_u32 r = m.to - base, s = c->self - base;
-  const rk_sw_chan ch = rk_sw_channel(p, r, s, c->block);
-  rk_u64* out = rk_sw_pins.out[s / (rk_u32)p.blocks][r];
-  const rk_u64 n = 1ull << ch.shift;
-  const rk_u64 tail = out[0];
-  if (tail - out[1] >= n) {
-    // Out of cached credit: look at what the receiver has published (own shared memory for a
-    // DSMEM channel; one device-memory round trip per ring of sends otherwise).
-    out[1] = ch.dsmem ? rk_sw_cl_ld64(ch.credit) : rk_sw_ld64(ch.credit);
-    if (tail - out[1] >= n) {
-      if (on_full == RK_SW_ON_FULL_DEAD) return rk_sw_dead(c, m, RK_DEAD_FULL);
-      c->full++;
-      return RK_SW_FULL;
-    }
-  }
-  rk_sw_put(&ch.slots[tail & (n - 1)], rk_sw_free_tag(tail, ch.shift) + 1, m);
-  out[0] = tail + 1;
-  c->enqueued++;
-  if (ch.dsmem) c->dsmem++;
-  return RK_SW_OK;
-}
-
-// What a pinned warp keeps between rounds. Per lane: the channel from pinned sender `lane`.
+// What a pinned warp keeps between rounds. In load g, lanes 4i..4i+3 poll the channel from
+// pinned sender 8g + i (chunk lane % 4 of its slot).
 struct rk_sw_pin {
   rk_u32 slot;      // this warp's pinned slot
+  rk_u32 pw;        // its index among the block's pinned warps
   rk_u32 status;    // the actor's status word as last seen
   rk_u32 senders;   // pinned slots ever seen spawned (their channels are polled)
   rk_u32 loaded;    // state and HLC copied in
@@ -137,14 +32,15 @@ struct rk_sw_pin {
   rk_u32 round;
   rk_u32 pf_status; // prefetched: lane j, pinned slot j's status
   rk_u32 pf_seq;    // prefetched: lane 0, the mailbox slot's lap tag
-  rk_u64 h;         // lane j: how far the channel from sender j has been read
   rk_u64 mh;        // the mailbox's head
-  rk_sw_chan in;    // lane j: the channel from sender j, as seen here
+  rk_u64 h[RK_SW_PIN_GROUPS];       // how far this lane's channel of each load has been read
+  rk_sw_chan in[RK_SW_PIN_GROUPS];  // this lane's channel of each load, as seen here
 };
 
 __device__ void rk_sw_pin_init(const rk_sw_params& p, rk_sw_pin* w, rk_u32 slot, rk_u32 block,
                                rk_u32 lane) {
   w->slot = slot;
+  w->pw = slot / (rk_u32)p.blocks;
   w->status = RK_SW_FREE;
   w->senders = 0;
   w->loaded = 0;
@@ -153,9 +49,13 @@ __device__ void rk_sw_pin_init(const rk_sw_params& p, rk_sw_pin* w, rk_u32 slot,
   w->round = 0;
   w->pf_status = RK_SW_FREE;
   w->pf_seq = 0;
-  w->h = 0;
   w->mh = 0;
-  w->in = rk_sw_channel(p, slot, lane < p.pinned ? lane : slot, block);
+#pragma unroll
+  for (rk_u32 g = 0; g < RK_SW_PIN_GROUPS; ++g) {
+    const rk_u32 sender = g * RK_SW_PIN_GROUP + lane / 4;
+    w->h[g] = 0;
+    w->in[g] = rk_sw_channel(p, slot, sender < p.pinned ? sender : slot, block);
+  }
 }
 
 // Copies the actor's state (device memory <-> the warp's shared memory), lanes in parallel.
@@ -210,7 +110,7 @@ __device__ void rk_sw_pin_one(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c,
       rk_sw_one(c, (w->status & 0xff) == RK_SW_LIVE, state, *m, processed);
     }
   }
-  __syncwarp();
+  rk_sw_flush_outbox(w->pw, lane);
   rk_u32 stopped = __shfl_sync(RK_FULL_MASK, c->stopped, 0);
   w->yielded = __shfl_sync(RK_FULL_MASK, c->yield, 0) && !stopped && (w->status & 0xff) == RK_SW_LIVE;
   if (stopped) w->status = (w->status & ~0xffu) | RK_SW_STOPPED;
@@ -242,36 +142,62 @@ __device__ rk_u32 rk_sw_serve_pinned(const rk_sw_params& p, rk_sw_pin* w, rk_sw_
     look_mail |= __shfl_sync(RK_FULL_MASK, w->pf_seq, 0) == rk_sw_free_tag(w->mh, p.mbox_shift) + 1;
   }
 
-  rk_sw_msg m;
-  bool have = false;
-  if ((w->senders >> lane) & 1) {
-    have = rk_sw_peek(&w->in.slots[w->h & ((1ull << w->in.shift) - 1)],
-                      rk_sw_free_tag(w->h, w->in.shift) + 1, &m);
+  // Poll: one 16-byte load per lane and group with a live sender; a channel's message is
+  // whole when its four lanes see the current tag in all eight words.
+  rk_u32 ready[RK_SW_PIN_GROUPS];
+  rk_u64 lo[RK_SW_PIN_GROUPS] = {}, hi[RK_SW_PIN_GROUPS] = {};
+  bool any = false;
+#pragma unroll
+  for (rk_u32 g = 0; g < RK_SW_PIN_GROUPS; ++g) {
+    ready[g] = 0;
+    if (((w->senders >> (g * RK_SW_PIN_GROUP)) & 0xffu) == 0) continue;
+    const rk_u32 sender = g * RK_SW_PIN_GROUP + lane / 4;
+    bool ok = false;
+    if ((w->senders >> sender) & 1) {
+      const rk_sw_chan& ch = w->in[g];
+      const rk_u64 tag = rk_sw_ll_tag(w->h[g], ch.shift);
+      rk_sw_load16(&ch.slots[w->h[g] & ((1ull << ch.shift) - 1)].chunk[lane % 4], lo[g], hi[g]);
+      ok = (lo[g] & 0xffff) == tag && (hi[g] & 0xffff) == tag;
+    }
+    const unsigned b = __ballot_sync(RK_FULL_MASK, ok);
+    // Channel i is ready when all four of its lanes are.
+    const unsigned quad = b & (b >> 1) & (b >> 2) & (b >> 3) & 0x11111111u;
+    ready[g] = quad;
+    any |= quad != 0;
   }
-  unsigned ready = __ballot_sync(RK_FULL_MASK, have);
   rk_u32 handled = 0;
-  if ((ready != 0 || look_mail) && (w->status & 0xff) != RK_SW_LIVE) {
+  rk_sw_msg m;
+  if ((any || look_mail) && (w->status & 0xff) != RK_SW_LIVE) {
     // Mail for an actor not seen live yet (or no longer): read its status now, so a message
     // sent right after the spawn is not taken for one to an unknown actor.
     rk_u32 st = lane == 0 ? rk_sw_ld32(&a->status) : 0;
     rk_sw_pin_status(p, w, c, state, __shfl_sync(RK_FULL_MASK, st, 0), lane);
   }
-  while (ready != 0) {
-    const int j = __ffs(ready) - 1;
-    ready &= ready - 1;
-    rk_sw_msg got;
-    rk_u64* gw = (rk_u64*)&got;
-    const rk_u64* mw = (const rk_u64*)&m;
 #pragma unroll
-    for (int i = 0; i < 8; ++i) gw[i] = __shfl_sync(RK_FULL_MASK, mw[i], j);
-    if (lane == (rk_u32)j) {
-      // The words are in registers: give the slot back to the sender.
-      ++w->h;
-      if (w->in.dsmem) rk_sw_cl_st64(w->in.credit, w->h);
-      else rk_sw_st64(w->in.credit, w->h);
+  for (rk_u32 g = 0; g < RK_SW_PIN_GROUPS; ++g) {
+    unsigned q = ready[g];
+    while (q != 0) {
+      const int first = __ffs(q) - 1;  // lane 4i of channel i
+      q &= q - 1;
+      rk_u64 words[8];
+#pragma unroll
+      for (int k = 0; k < 4; ++k) {
+        words[2 * k] = __shfl_sync(RK_FULL_MASK, lo[g], first + k);
+        words[2 * k + 1] = __shfl_sync(RK_FULL_MASK, hi[g], first + k);
+      }
+      const rk_u32 sender = g * RK_SW_PIN_GROUP + (rk_u32)first / 4;
+      if (lane / 4 == (rk_u32)first / 4) {
+        // The words are in registers: give the slot back to the sender.
+        ++w->h[g];
+        if (lane == (rk_u32)first) {
+          if (w->in[g].dsmem) rk_sw_cl_st64(w->in[g].credit, w->h[g]);
+          else rk_sw_st64(w->in[g].credit, w->h[g]);
+        }
+      }
+      rk_sw_ll_unpack(words, rk_sw_pin_base(p) + sender, id, &m);
+      rk_sw_pin_one(p, w, c, state, &m, processed, lane);
+      ++handled;
     }
-    rk_sw_pin_one(p, w, c, state, &got, processed, lane);
-    ++handled;
   }
   if (look_mail) {
     rk_u32 n = 0;

@@ -6,7 +6,9 @@ use crate::program::RUNTIME_CUH;
 
 /// The swarm's device runtime (queues, sends, spawn, the handler API).
 pub const SWARM_CUH: &str = include_str!("../../kernels/swarm.cuh");
-/// The pinned tier (channels between pinned actors, the pinned warp's round).
+/// Channels between pinned actors.
+pub const SWARM_CHANNEL_CUH: &str = include_str!("../../kernels/swarm_channel.cuh");
+/// The pinned warp's round.
 pub const SWARM_PINNED_CUH: &str = include_str!("../../kernels/swarm_pinned.cuh");
 /// The swarm kernel loop.
 pub const SWARM_CU: &str = include_str!("../../kernels/swarm.cu");
@@ -46,6 +48,8 @@ impl SwarmProgram {
         src.push('\n');
         super::layout::render(&mut src);
         src.push_str(SWARM_CUH);
+        src.push('\n');
+        src.push_str(SWARM_CHANNEL_CUH);
         src.push('\n');
         src.push_str(SWARM_PINNED_CUH);
         src.push('\n');

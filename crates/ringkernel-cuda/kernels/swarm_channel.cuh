@@ -1,0 +1,216 @@
+// Channels between pinned actors (see swarm_pinned.cuh for the warps at either end). Included
+// after swarm.cuh.
+//
+// One single-producer ring per (sender, receiver) pair of pinned slots: in the receiver block's
+// shared memory when both sit in one cluster (written through DSMEM), in device memory
+// otherwise. The sender owns the tail, so a send needs no claim and no CAS.
+//
+// A slot is 64 bytes in the "LL" format: eight 8-byte words, each 48 bits of message and a
+// 16-bit lap tag. An aligned 8-byte access is single-copy atomic, so a reader that sees the
+// current tag in all eight words has the whole message, whatever order the words landed in: no
+// hash to compute, no fence. Four lanes store (and load) the slot with one 16-byte access each, one
+// instruction for the warp, so the message travels as one transaction; measured on an H200,
+// that put a DSMEM hop at the raw flag's latency, where one lane's four stores cost 110 ns more.
+//
+// Credits flow back: the receiver publishes how far it has read (into the sender block's shared
+// memory for a DSMEM channel, into device memory otherwise), and the sender looks only when its
+// cached credit runs out, at most once per ring of sends.
+
+constexpr rk_u32 RK_SW_CH_DSMEM_SHIFT = 3;
+constexpr rk_u32 RK_SW_CH_GLOBAL_SHIFT = 5;
+static_assert((1u << RK_SW_CH_DSMEM_SHIFT) == RK_SW_CH_DSMEM, "DSMEM channel size");
+static_assert((1u << RK_SW_CH_GLOBAL_SHIFT) == RK_SW_CH_GLOBAL, "global channel size");
+// Senders of one cluster that can write into one pinned receiver through DSMEM.
+constexpr rk_u32 RK_SW_PIN_CLUSTER_SENDERS = RK_SW_PIN_PER_BLOCK * 8;
+// Channel sends a handler may make before its warp stores them (more are stored by lane 0 alone).
+constexpr rk_u32 RK_SW_OUTBOX = 8;
+
+// A staged channel send: the slot's address and its eight LL words.
+struct __align__(16) rk_sw_staged {
+  ulonglong2 chunk[4];
+};
+
+// One block's pinned-tier shared memory.
+struct __align__(64) rk_sw_pin_block {
+  // Inbound DSMEM channels: [receiver warp][sender's place in the cluster][slot].
+  rk_sw_staged ch[RK_SW_PIN_PER_BLOCK][RK_SW_PIN_CLUSTER_SENDERS][RK_SW_CH_DSMEM];
+  // Credits of this block's senders: [sender warp][receiver slot], written by the receivers
+  // (DSMEM channels only).
+  rk_u64 credit[RK_SW_PIN_PER_BLOCK][RK_SW_PIN_MAX];
+  // Each sender's tail and last known receiver head per receiver: [sender warp][receiver][2].
+  rk_u64 out[RK_SW_PIN_PER_BLOCK][RK_SW_PIN_MAX][2];
+  // Sends staged by the running handler: [sender warp][i], their slot addresses and count.
+  rk_sw_staged outbox[RK_SW_PIN_PER_BLOCK][RK_SW_OUTBOX];
+  rk_u64 outbox_dest[RK_SW_PIN_PER_BLOCK][RK_SW_OUTBOX];
+  rk_u32 outbox_n[RK_SW_PIN_PER_BLOCK];
+  rk_u32 pad[16 - RK_SW_PIN_PER_BLOCK];
+  // The pinned actors' states.
+  unsigned char state[RK_SW_PIN_PER_BLOCK][RK_SW_PIN_STATE_MAX];
+};
+__shared__ rk_sw_pin_block rk_sw_pins;
+
+__device__ __forceinline__ rk_u32 rk_sw_pin_base(const rk_sw_params& p) {
+  return (rk_u32)(p.capacity + p.blocks * p.local);
+}
+__device__ __forceinline__ bool rk_sw_is_pinned(const rk_sw_params& p, rk_u32 id) {
+  const rk_u32 base = rk_sw_pin_base(p);
+  return id != RK_SW_HOST && id >= base && id < base + (rk_u32)p.pinned;
+}
+
+// The lap tag of ring position `pos` (never 0, so zeroed memory holds no message).
+__device__ __forceinline__ rk_u64 rk_sw_ll_tag(rk_u64 pos, rk_u32 shift) {
+  return 0x8000ull | ((pos >> shift) & 0x7fffull);
+}
+
+// The 48 bytes a channel message carries (kind, corr, hlc, expires, words; its sender and
+// receiver are the channel's) as eight tagged 48-bit pieces.
+__device__ __forceinline__ void rk_sw_ll_pack(const rk_sw_msg& m, rk_u64 tag, rk_u64 out[8]) {
+  const rk_u64 src[6] = {(rk_u64)m.kind | ((rk_u64)m.corr << 32), m.hlc, m.expires,
+                         m.words[0], m.words[1], m.words[2]};
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+    const int bit = 48 * i, w = bit / 64, off = bit % 64;
+    rk_u64 v = src[w] >> off;
+    if (off > 16) v |= src[w + 1] << (64 - off);
+    out[i] = (v << 16) | tag;  // the shift drops v's bits above 48
+  }
+}
+
+__device__ __forceinline__ void rk_sw_ll_unpack(const rk_u64 in[8], rk_u32 from, rk_u32 to, rk_sw_msg* m) {
+  rk_u64 src[6] = {0, 0, 0, 0, 0, 0};
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+    const int bit = 48 * i, w = bit / 64, off = bit % 64;
+    const rk_u64 d = in[i] >> 16;
+    src[w] |= d << off;
+    if (off > 16) src[w + 1] |= d >> (64 - off);
+  }
+  m->seq = 0;
+  m->check = 0;
+  m->from = from;
+  m->to = to;
+  m->kind = (rk_u32)src[0];
+  m->corr = (rk_u32)(src[0] >> 32);
+  m->hlc = src[1];
+  m->expires = src[2];
+  m->words[0] = src[3];
+  m->words[1] = src[4];
+  m->words[2] = src[5];
+}
+
+// The channel from pinned slot `s` to pinned slot `r`, with addresses as seen from block `here`.
+struct rk_sw_chan {
+  rk_sw_staged* slots;
+  rk_u64* credit;  // the receiver's published head
+  rk_u32 shift;
+  bool dsmem;
+};
+
+__device__ rk_sw_chan rk_sw_channel(const rk_sw_params& p, rk_u32 r, rk_u32 s, rk_u32 here) {
+  const rk_u32 blocks = (rk_u32)p.blocks, cl = (rk_u32)p.cluster;
+  const rk_u32 rb = r % blocks, sb = s % blocks;
+  rk_sw_chan ch;
+  if (rb / cl != sb / cl) {
+    const rk_u64 pair = (rk_u64)r * RK_SW_PIN_MAX + s;
+    ch.slots = (rk_sw_staged*)p.pch + (pair << RK_SW_CH_GLOBAL_SHIFT);
+    ch.credit = (rk_u64*)p.pch_heads + pair;
+    ch.shift = RK_SW_CH_GLOBAL_SHIFT;
+    ch.dsmem = false;
+    return ch;
+  }
+  ch.slots = rk_sw_pins.ch[r / blocks][(s / blocks) * cl + sb % cl];
+  ch.credit = &rk_sw_pins.credit[s / blocks][r];
+  ch.shift = RK_SW_CH_DSMEM_SHIFT;
+  ch.dsmem = true;
+  if (cl > 1) {
+    rk_cg::cluster_group g = rk_cg::this_cluster();
+    if (here != rb) ch.slots = g.map_shared_rank(ch.slots, rb % cl);
+    if (here != sb) ch.credit = g.map_shared_rank(ch.credit, sb % cl);
+  }
+  return ch;
+}
+
+// Stores staged send `i` of sender warp `pw` from one lane (four 16-byte stores).
+__device__ __forceinline__ void rk_sw_store_staged(rk_u32 pw, rk_u32 i) {
+  const rk_sw_staged& s = rk_sw_pins.outbox[pw][i];
+  rk_sw_staged* d = (rk_sw_staged*)rk_sw_pins.outbox_dest[pw][i];
+#pragma unroll
+  for (int k = 0; k < 4; ++k) rk_sw_store16(&d->chunk[k], s.chunk[k].x, s.chunk[k].y);
+}
+
+// Stores every send the handler staged: lanes 4i..4i+3 store message i, one chunk each, so the
+// whole batch is one store instruction for the warp. All lanes call, after the handler.
+__device__ void rk_sw_flush_outbox(rk_u32 pw, rk_u32 lane) {
+  __syncwarp();
+  const rk_u32 n = rk_sw_pins.outbox_n[pw];
+  if (n == 0) return;
+  const rk_u32 i = lane / 4, k = lane % 4;
+  if (i < n) {
+    const ulonglong2 v = rk_sw_pins.outbox[pw][i].chunk[k];
+    rk_sw_staged* d = (rk_sw_staged*)rk_sw_pins.outbox_dest[pw][i];
+    rk_sw_store16(&d->chunk[k], v.x, v.y);
+  }
+  __syncwarp();
+  if (lane == 0) rk_sw_pins.outbox_n[pw] = 0;
+  __syncwarp();
+}
+
+// A send from a host, scheduled or cluster-tier sender to a pinned actor: its MPSC mailbox.
+__device__ rk_u32 rk_sw_pin_mailbox_send(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full) {
+  const rk_sw_params& p = *c->p;
+  rk_sw_actor* a = rk_sw_actor_at(p, m.to);
+  const rk_u32 st = rk_sw_ld32(&a->status) & 0xff;
+  const rk_u64 guess = rk_sw_ld64(&a->tail);
+  if (st != RK_SW_LIVE) return rk_sw_dead(c, m, st == RK_SW_FREE ? RK_DEAD_UNKNOWN : RK_DEAD_STOPPED);
+  const rk_u64 box = p.capacity + (m.to - rk_sw_pin_base(p));
+  rk_sw_msg* slots = (rk_sw_msg*)p.mbox + (box << p.mbox_shift);
+  rk_u64 pos;
+  if (rk_sw_claim(&a->tail, slots, p.mbox_shift, &pos, guess) != RK_SW_OK) {
+    if (on_full == RK_SW_ON_FULL_DEAD) return rk_sw_dead(c, m, RK_DEAD_FULL);
+    c->full++;
+    return RK_SW_FULL;
+  }
+  rk_sw_put(&slots[pos & ((1ull << p.mbox_shift) - 1)], rk_sw_free_tag(pos, p.mbox_shift) + 1, m);
+  c->enqueued++;
+  return RK_SW_OK;
+}
+
+__device__ rk_u32 rk_sw_deliver_pinned(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full) {
+  const rk_sw_params& p = *c->p;
+  if (!rk_sw_is_pinned(p, c->self)) return rk_sw_pin_mailbox_send(c, m, on_full);
+  // The sender is pinned: its handler runs on lane 0 of its own warp, the only writer of `out`
+  // and of its outbox. The send is staged; the warp stores it when the handler returns.
+  const rk_u32 base = rk_sw_pin_base(p);
+  const rk_u32 r = m.to - base, s = c->self - base, pw = s / (rk_u32)p.blocks;
+  const rk_sw_chan ch = rk_sw_channel(p, r, s, c->block);
+  rk_u64* out = rk_sw_pins.out[pw][r];
+  const rk_u64 n = 1ull << ch.shift;
+  const rk_u64 tail = out[0];
+  if (tail - out[1] >= n) {
+    // Out of cached credit: look at what the receiver has published (own shared memory for a
+    // DSMEM channel; one device-memory round trip per ring of sends otherwise).
+    out[1] = ch.dsmem ? rk_sw_cl_ld64(ch.credit) : rk_sw_ld64(ch.credit);
+    if (tail - out[1] >= n) {
+      if (on_full == RK_SW_ON_FULL_DEAD) return rk_sw_dead(c, m, RK_DEAD_FULL);
+      c->full++;
+      return RK_SW_FULL;
+    }
+  }
+  rk_u32 i = rk_sw_pins.outbox_n[pw];
+  if (i == RK_SW_OUTBOX) {
+    // A handler with many sends: store the staged ones now, from this lane.
+    for (rk_u32 k = 0; k < i; ++k) rk_sw_store_staged(pw, k);
+    i = 0;
+  }
+  rk_u64 w[8];
+  rk_sw_ll_pack(m, rk_sw_ll_tag(tail, ch.shift), w);
+  rk_sw_staged& st = rk_sw_pins.outbox[pw][i];
+#pragma unroll
+  for (int k = 0; k < 4; ++k) st.chunk[k] = make_ulonglong2(w[2 * k], w[2 * k + 1]);
+  rk_sw_pins.outbox_dest[pw][i] = (rk_u64)&ch.slots[tail & (n - 1)];
+  rk_sw_pins.outbox_n[pw] = i + 1;
+  out[0] = tail + 1;
+  c->enqueued++;
+  if (ch.dsmem) c->dsmem++;
+  return RK_SW_OK;
+}
