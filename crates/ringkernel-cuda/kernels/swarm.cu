@@ -203,10 +203,17 @@ __device__ __forceinline__ void rk_sw_flush(rk_u64* counter, rk_u64* v) {
   *v = 0;
 }
 
-extern "C" __global__ void rk_swarm(rk_sw_params p) {
+// The parameter block, copied into shared memory: every helper takes it by reference, and a
+// reference to a kernel parameter is a generic pointer into parameter space, whose loads cost
+// hundreds of cycles each (measured); shared memory answers in a few dozen.
+__shared__ rk_sw_params rk_sw_param_copy;
+
+extern "C" __global__ void rk_swarm(rk_sw_params param) {
   const rk_u32 lane = threadIdx.x & 31;
   const rk_u32 warp = threadIdx.x >> 5;
   const rk_u32 block = blockIdx.x;
+  if (threadIdx.x == 0) rk_sw_param_copy = param;
+  const rk_sw_params& p = rk_sw_param_copy;
   for (rk_u32 i = threadIdx.x; i < sizeof(rk_sw_locals) / 8; i += blockDim.x) {
     ((rk_u64*)rk_sw_locals)[i] = 0;
   }
@@ -237,7 +244,10 @@ extern "C" __global__ void rk_swarm(rk_sw_params p) {
   const rk_u32 pin_slot = (warp - first_pin) * (rk_u32)p.blocks + block;
   const bool pin_warp = !injector && !local_warp && warp >= first_pin && pin_slot < p.pinned;
   rk_sw_pin pin;
-  if (pin_warp) rk_sw_pin_init(p, &pin, pin_slot, block, lane);
+  c.pin_out = nullptr;
+  c.pin_base = 0;
+  c.pin_n = 0;
+  if (pin_warp) rk_sw_pin_init(p, &pin, &c, pin_slot, block, lane);
   const rk_u32 cl = (rk_u32)p.cluster;
   const rk_u32 cbase = block - block % cl;
   rk_u64 fwd_pos = 0, h2d_pos = 0, own_hint = 0;

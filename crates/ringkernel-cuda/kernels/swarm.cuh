@@ -30,6 +30,11 @@ struct rk_sw_ctx {
   rk_u64 rng;
   const rk_sw_params* p;
   rk_u64 enqueued, dead, full, spawned, dsmem, dropped;
+  // A pinned actor's warp only: its channel table (per receiver slot: tail, known head, slot
+  // and credit addresses), the first pinned id and the number of pinned slots.
+  rk_u64* pin_out;
+  rk_u32 pin_base;
+  rk_u32 pin_n;
 };
 
 // Most cluster-tier actors per block and mailbox slots each (shared memory: 16 x 8 x 64 B).
@@ -157,7 +162,7 @@ __device__ __forceinline__ void* rk_sw_state_of(const rk_sw_params& p, rk_u32 id
 __device__ __forceinline__ rk_u64 rk_sw_tick(rk_sw_ctx* c) { return rk_hlc_local(&c->hlc, 0); }
 
 // ---- dead letters and host replies (device->host ring) ----
-__device__ void rk_sw_to_host(const rk_sw_params& p, const rk_sw_msg& m, unsigned short flags,
+__device__ __noinline__ void rk_sw_to_host(const rk_sw_params& p, const rk_sw_msg& m, unsigned short flags,
                               rk_u64 corr) {
   rk_envelope e;
   rk_u64* ew = (rk_u64*)&e;
@@ -178,7 +183,7 @@ __device__ void rk_sw_to_host(const rk_sw_params& p, const rk_sw_msg& m, unsigne
   rk_d2h_write_one(p, &e, rk_d2h_claim(p, 1));
 }
 
-__device__ rk_u32 rk_sw_dead(rk_sw_ctx* c, const rk_sw_msg& m, unsigned short why) {
+__device__ __noinline__ rk_u32 rk_sw_dead(rk_sw_ctx* c, const rk_sw_msg& m, unsigned short why) {
   rk_sw_to_host(*c->p, m, why, m.corr);
   c->dead++;
   return RK_SW_DEAD;
@@ -273,21 +278,25 @@ __device__ __forceinline__ rk_u32 rk_sw_claim_local(rk_sw_local* l, rk_u64* pos)
   }
 }
 
-// A send to a pinned actor (swarm_pinned.cuh): through the sender's channel when the sender is
-// pinned too, else through the target's mailbox.
-__device__ rk_u32 rk_sw_deliver_pinned(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full);
+// A send to a pinned actor from anyone but a pinned actor: its mailbox (swarm_channel.cuh).
+__device__ rk_u32 rk_sw_pin_mailbox_send(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full);
+// A send from a pinned actor to pinned slot `r`: its channel (swarm_channel.cuh).
+__device__ __forceinline__ rk_u32 rk_sw_channel_send(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 r,
+                                                     rk_u32 on_full);
 
 // Delivers `m` (stamped) to m.to. Global-tier target: its mailbox, then the ready queue of its
 // home block if this message made the mailbox non-empty. Cluster-tier target: DSMEM straight into
 // its mailbox when the sender is a cluster-tier actor of the same cluster; otherwise its home
 // block's forward inbox. The route of a (sender, target) pair never changes, so per-pair FIFO
 // holds across tiers.
-__device__ rk_u32 rk_sw_deliver(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full) {
+// One copy in the kernel (not inlined into every send of every handler): a smaller kernel, and
+// the pinned-to-pinned path below does not come here.
+__device__ __noinline__ rk_u32 rk_sw_deliver_any(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full) {
   const rk_sw_params& p = *c->p;
   const rk_u32 to = m.to;
   const rk_u64 local_end = p.capacity + p.blocks * p.local;
   if (to >= local_end + p.pinned) return rk_sw_dead(c, m, RK_DEAD_UNKNOWN);
-  if (to >= local_end) return rk_sw_deliver_pinned(c, m, on_full);
+  if (to >= local_end) return rk_sw_pin_mailbox_send(c, m, on_full);
   rk_sw_actor* a = rk_sw_actor_at(p, to);
   // Status and tail load together: one round trip.
   const rk_u32 st = rk_sw_ld32(&a->status) & 0xff;
@@ -349,6 +358,15 @@ __device__ rk_u32 rk_sw_deliver(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full
   return RK_SW_OK;
 }
 
+// Every send goes through here. A pinned sender's send to a pinned slot takes its channel,
+// inline (the low-latency path); anything else goes to rk_sw_deliver_any.
+__device__ __forceinline__ rk_u32 rk_sw_deliver(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full) {
+  if (c->pin_out != nullptr && m.to - c->pin_base < c->pin_n) {
+    return rk_sw_channel_send(c, m, m.to - c->pin_base, on_full);
+  }
+  return rk_sw_deliver_any(c, m, on_full);
+}
+
 // ---- the handler API ----
 // A message from the calling actor, stamped with its ticked HLC.
 __device__ __forceinline__ rk_sw_msg rk_sw_compose(rk_sw_ctx* c, rk_u32 to, rk_u32 kind, rk_u32 corr,
@@ -399,7 +417,7 @@ __device__ rk_u32 rk_sw_reply(rk_sw_ctx* c, const rk_sw_msg* q, rk_u64 a, rk_u64
 
 // Spawns a global-tier actor of type `type` with a zeroed state from a handler. Returns its id,
 // or RK_SW_NO_ID when the device spawn range (host_capacity..capacity) is used up.
-__device__ rk_u32 rk_sw_spawn(rk_sw_ctx* c, rk_u32 type) {
+__device__ __noinline__ rk_u32 rk_sw_spawn(rk_sw_ctx* c, rk_u32 type) {
   const rk_sw_params& p = *c->p;
   const rk_u32 id = rk_sw_add32((rk_u32*)p.dev_next, 1);
   if (id >= p.capacity) return RK_SW_NO_ID;

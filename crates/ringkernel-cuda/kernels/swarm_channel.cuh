@@ -37,8 +37,9 @@ struct __align__(64) rk_sw_pin_block {
   // Credits of this block's senders: [sender warp][receiver slot], written by the receivers
   // (DSMEM channels only).
   rk_u64 credit[RK_SW_PIN_PER_BLOCK][RK_SW_PIN_MAX];
-  // Each sender's tail and last known receiver head per receiver: [sender warp][receiver][2].
-  rk_u64 out[RK_SW_PIN_PER_BLOCK][RK_SW_PIN_MAX][2];
+  // Each sender's channel table, per receiver: tail, last known receiver head, slot address,
+  // credit address (bit 0: a DSMEM channel); addresses filled on first use.
+  rk_u64 out[RK_SW_PIN_PER_BLOCK][RK_SW_PIN_MAX][4];
   // Sends staged by the running handler: [sender warp][i], their slot addresses and count.
   rk_sw_staged outbox[RK_SW_PIN_PER_BLOCK][RK_SW_OUTBOX];
   rk_u64 outbox_dest[RK_SW_PIN_PER_BLOCK][RK_SW_OUTBOX];
@@ -156,7 +157,7 @@ __device__ void rk_sw_flush_outbox(rk_u32 pw, rk_u32 lane) {
 }
 
 // A send from a host, scheduled or cluster-tier sender to a pinned actor: its MPSC mailbox.
-__device__ rk_u32 rk_sw_pin_mailbox_send(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full) {
+__device__ __noinline__ rk_u32 rk_sw_pin_mailbox_send(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full) {
   const rk_sw_params& p = *c->p;
   rk_sw_actor* a = rk_sw_actor_at(p, m.to);
   const rk_u32 st = rk_sw_ld32(&a->status) & 0xff;
@@ -175,27 +176,37 @@ __device__ rk_u32 rk_sw_pin_mailbox_send(rk_sw_ctx* c, const rk_sw_msg& m, rk_u3
   return RK_SW_OK;
 }
 
-__device__ rk_u32 rk_sw_deliver_pinned(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full) {
-  const rk_sw_params& p = *c->p;
-  if (!rk_sw_is_pinned(p, c->self)) return rk_sw_pin_mailbox_send(c, m, on_full);
-  // The sender is pinned: its handler runs on lane 0 of its own warp, the only writer of `out`
-  // and of its outbox. The send is staged; the warp stores it when the handler returns.
-  const rk_u32 base = rk_sw_pin_base(p);
-  const rk_u32 r = m.to - base, s = c->self - base, pw = s / (rk_u32)p.blocks;
-  const rk_sw_chan ch = rk_sw_channel(p, r, s, c->block);
-  rk_u64* out = rk_sw_pins.out[pw][r];
-  const rk_u64 n = 1ull << ch.shift;
-  const rk_u64 tail = out[0];
-  if (tail - out[1] >= n) {
+// Fills sender `s`'s table entry `o` for receiver `r` (once per pair: the divisions and cluster
+// mapping stay off the send path).
+__device__ __noinline__ void rk_sw_channel_cache(const rk_sw_params& p, rk_u32 r, rk_u32 s, rk_u32 here,
+                                                 rk_u64* o) {
+  const rk_sw_chan ch = rk_sw_channel(p, r, s, here);
+  o[3] = (rk_u64)ch.credit | (ch.dsmem ? 1ull : 0ull);
+  o[2] = (rk_u64)ch.slots;
+}
+
+__device__ __forceinline__ rk_u32 rk_sw_channel_send(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 r,
+                                                     rk_u32 on_full) {
+  // The sender is pinned: its handler runs on lane 0 of its own warp, the only writer of its
+  // table and outbox. The send is staged; the warp stores it when the handler returns.
+  rk_u64* o = c->pin_out + 4 * r;
+  if (o[2] == 0) rk_sw_channel_cache(*c->p, r, c->self - c->pin_base, c->block, o);
+  const bool dsmem = (o[3] & 1) != 0;
+  const rk_u32 shift = dsmem ? RK_SW_CH_DSMEM_SHIFT : RK_SW_CH_GLOBAL_SHIFT;
+  rk_u64* credit = (rk_u64*)(o[3] & ~1ull);
+  const rk_u64 n = 1ull << shift;
+  const rk_u64 tail = o[0];
+  if (tail - o[1] >= n) {
     // Out of cached credit: look at what the receiver has published (own shared memory for a
     // DSMEM channel; one device-memory round trip per ring of sends otherwise).
-    out[1] = ch.dsmem ? rk_sw_cl_ld64(ch.credit) : rk_sw_ld64(ch.credit);
-    if (tail - out[1] >= n) {
+    o[1] = dsmem ? rk_sw_cl_ld64(credit) : rk_sw_ld64(credit);
+    if (tail - o[1] >= n) {
       if (on_full == RK_SW_ON_FULL_DEAD) return rk_sw_dead(c, m, RK_DEAD_FULL);
       c->full++;
       return RK_SW_FULL;
     }
   }
+  const rk_u32 pw = (rk_u32)(o - &rk_sw_pins.out[0][0][0]) / (RK_SW_PIN_MAX * 4);
   rk_u32 i = rk_sw_pins.outbox_n[pw];
   if (i == RK_SW_OUTBOX) {
     // A handler with many sends: store the staged ones now, from this lane.
@@ -203,14 +214,14 @@ __device__ rk_u32 rk_sw_deliver_pinned(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 
     i = 0;
   }
   rk_u64 w[8];
-  rk_sw_ll_pack(m, rk_sw_ll_tag(tail, ch.shift), w);
+  rk_sw_ll_pack(m, rk_sw_ll_tag(tail, shift), w);
   rk_sw_staged& st = rk_sw_pins.outbox[pw][i];
 #pragma unroll
   for (int k = 0; k < 4; ++k) st.chunk[k] = make_ulonglong2(w[2 * k], w[2 * k + 1]);
-  rk_sw_pins.outbox_dest[pw][i] = (rk_u64)&ch.slots[tail & (n - 1)];
+  rk_sw_pins.outbox_dest[pw][i] = (rk_u64)((rk_sw_staged*)o[2] + (tail & (n - 1)));
   rk_sw_pins.outbox_n[pw] = i + 1;
-  out[0] = tail + 1;
+  o[0] = tail + 1;
   c->enqueued++;
-  if (ch.dsmem) c->dsmem++;
+  if (dsmem) c->dsmem++;
   return RK_SW_OK;
 }

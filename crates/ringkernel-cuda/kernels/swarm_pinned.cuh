@@ -37,8 +37,11 @@ struct rk_sw_pin {
   rk_sw_chan in[RK_SW_PIN_GROUPS];  // this lane's channel of each load, as seen here
 };
 
-__device__ void rk_sw_pin_init(const rk_sw_params& p, rk_sw_pin* w, rk_u32 slot, rk_u32 block,
-                               rk_u32 lane) {
+__device__ void rk_sw_pin_init(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c, rk_u32 slot,
+                               rk_u32 block, rk_u32 lane) {
+  c->pin_out = &rk_sw_pins.out[slot / (rk_u32)p.blocks][0][0];
+  c->pin_base = rk_sw_pin_base(p);
+  c->pin_n = (rk_u32)p.pinned;
   w->slot = slot;
   w->pw = slot / (rk_u32)p.blocks;
   w->status = RK_SW_FREE;
