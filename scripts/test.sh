@@ -81,9 +81,9 @@ run_tests "cargo test --workspace" cargo test --workspace --no-fail-fast
 run_tests "loom (ringkernel-core)" env RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 \
     CARGO_TARGET_DIR=target/loom \
     cargo test -p ringkernel-core --release --test loom_rings --test loom_hlc
-run_tests "loom (ringkernel-cuda: K2K inbox and migration hand-over model, swarm scheduling model)" env RUSTFLAGS="--cfg loom" \
+run_tests "loom (ringkernel-cuda: K2K inbox and migration hand-over model, swarm scheduling model, pinned channel model)" env RUSTFLAGS="--cfg loom" \
     LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=target/loom \
-    cargo test -p ringkernel-cuda --release --test loom_inbox --test loom_swarm
+    cargo test -p ringkernel-cuda --release --test loom_inbox --test loom_swarm --test loom_channel
 
 # --- summary -------------------------------------------------------------------------------------
 # libtest prints e.g. `test result: ok. 15 passed; 0 failed; 1 ignored; ...` per test binary.
