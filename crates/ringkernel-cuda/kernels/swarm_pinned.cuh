@@ -15,6 +15,7 @@
 
 // Rounds between looks at a pinned actor's mailbox and at the pinned slots' status.
 constexpr rk_u32 RK_SW_PIN_PREFETCH = 32;
+static_assert(RK_SW_FREE < RK_SW_LIVE && RK_SW_LIVE < RK_SW_STOPPED, "statuses only move forward");
 // Channels one warp load covers (four lanes each), and loads to cover every pinned sender.
 constexpr rk_u32 RK_SW_PIN_GROUP = 8;
 constexpr rk_u32 RK_SW_PIN_GROUPS = RK_SW_PIN_MAX / RK_SW_PIN_GROUP;
@@ -82,7 +83,9 @@ __device__ void rk_sw_pin_copy(const rk_sw_params& p, rk_u32 id, void* smem, boo
 // state and HLC come into the warp; the header's `seen` tells the host what the warp saw.
 __device__ void rk_sw_pin_status(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c, void* state,
                                  rk_u32 st, rk_u32 lane) {
-  if (st == w->status) return;
+  // A status only moves forward (FREE, LIVE, STOPPED): a word prefetched before a newer one was
+  // read (the synchronous read when mail came first) must not take the warp back.
+  if ((st & 0xff) <= (w->status & 0xff)) return;
   rk_sw_actor* a = rk_sw_actor_at(p, rk_sw_pin_base(p) + w->slot);
   w->status = st;
   if ((st & 0xff) == RK_SW_LIVE && !w->loaded) {
