@@ -256,6 +256,35 @@ fn pinned_targets_that_cannot_take_a_message_give_dead_letters() {
     s.shutdown().unwrap();
 }
 
+/// Messages sent the moment pinned actors are spawned are all taken (none becomes an
+/// `UnknownTarget` dead letter while the warps catch up with the spawn), through the mailbox
+/// and through a channel.
+#[test]
+fn pinned_actors_take_messages_sent_right_after_their_spawn() {
+    let s = pinned_swarm(2, 8, 2, kit::SMALL_STATE);
+    for round in 0..4u64 {
+        let b = if round == 0 {
+            let b = s.spawn_pinned(1, types::COUNTER, &[]).unwrap();
+            s.spawn_pinned(0, types::RELAY, &relay_state(b)).unwrap();
+            b
+        } else {
+            s.pinned_base() + 1
+        };
+        let a = s.pinned_base();
+        for k in 0..50 {
+            s.tell(a, SwarmMsg::new(kinds::DATA, [k, 0, 0])).unwrap();
+        }
+        let want = 50 * (round + 1);
+        wait_for(&s, b, 1, |v: &[kit::CounterState]| v[0].count >= want);
+        assert_eq!(
+            s.read_states::<kit::CounterState>(b, 1).unwrap()[0].count,
+            want
+        );
+    }
+    assert_eq!(s.dead_letter_counts().total(), 0);
+    s.shutdown().unwrap();
+}
+
 /// Bad pinned requests are typed errors, before anything reaches the device.
 #[test]
 fn bad_pinned_spawns_are_typed_errors() {
