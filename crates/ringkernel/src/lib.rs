@@ -45,7 +45,7 @@ pub use actor_ref::ActorRef;
 pub use builder::{RuntimeBuilder, DEFAULT_ASK_TIMEOUT};
 pub use error::Error;
 pub use recovery::{BackendFactory, RecoveryPolicy, RecoveryReport, ReloadOptions, ReloadReport};
-pub use registry::RegistryEntry;
+pub use registry::{RegistryEntry, SwarmNames};
 pub use resilience::ResilienceEvent;
 pub use runtime::{Runtime, DROP_SHUTDOWN_DEADLINE};
 pub use select::Backend;
@@ -63,6 +63,7 @@ pub use ringkernel_core::{
 };
 pub use ringkernel_cpu::CpuConfig;
 pub use ringkernel_cuda::multi;
+pub use ringkernel_cuda::swarm;
 pub use ringkernel_cuda::CudaError;
 
 /// `#[derive(Message)]`: implements [`Message`](trait@Message) with an explicit

@@ -2,7 +2,7 @@
 //! wildcard discovery (`sensors/eu/*`, `sensors/**`).
 //!
 //! Reached through [`Runtime`](crate::Runtime): `register_name`, `lookup`, `resolve`,
-//! `unregister_name`, `discover`, `names_of`. Grammar of names: [`ActorName`]; of patterns:
+//! `unregister_name`, `discover`, `names_of`; for the ids of a swarm, through [`SwarmNames`]. Grammar of names: [`ActorName`]; of patterns:
 //! [`NamePattern`]; the user guide is `docs/registry.md`.
 //!
 //! Guarantees:
@@ -68,9 +68,11 @@
 
 mod name;
 mod pattern;
+mod swarm;
 
 pub use name::{ActorName, NameError, MAX_NAME_LEN, MAX_SEGMENTS, MAX_SEGMENT_LEN};
 pub use pattern::NamePattern;
+pub use swarm::{SwarmNames, SWARM_ACTOR};
 
 use std::any::TypeId;
 use std::collections::{BTreeMap, HashMap};

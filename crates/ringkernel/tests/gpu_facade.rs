@@ -416,3 +416,57 @@ fn memory_pressure_spills_an_actor_off_the_gpu_and_unspill_brings_its_state_back
         }
     );
 }
+
+/// Names for swarm ids (`SwarmNames`): they resolve and are discovered by wildcard while their
+/// actors live, and leave with them, whether stopped through the registry or through the swarm.
+#[test]
+fn swarm_ids_have_names_that_follow_their_lifecycle() {
+    use ringkernel::swarm::kit::{self, types};
+    use ringkernel::swarm::{Swarm, SwarmConfig, SwarmProgram};
+    use ringkernel::SwarmNames;
+
+    let s = Swarm::new(
+        &SwarmProgram::kit(),
+        SwarmConfig {
+            capacity: 1024,
+            device_spawns: 0,
+            state_bytes: kit::SMALL_STATE,
+            ..SwarmConfig::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("this test needs a usable NVIDIA GPU (sm_90): {e}"));
+    let ids = s.spawn_many(types::COUNTER, 3, |_, _| {}).unwrap();
+    let names = SwarmNames::new(&s);
+    let cities = ["sensors/eu/berlin", "sensors/eu/paris", "sensors/us/austin"];
+    for (name, id) in cities.iter().zip(ids.clone()) {
+        names.register(name, id).unwrap();
+    }
+    assert_eq!(names.resolve("sensors/eu/paris").unwrap(), ids.start + 1);
+    let eu: Vec<u32> = names
+        .discover("sensors/eu/*")
+        .unwrap()
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    assert_eq!(eu, vec![ids.start, ids.start + 1]);
+    assert!(matches!(
+        names.register("sensors/unborn", 1000),
+        Err(Error::ActorNotLive { .. })
+    ));
+    // Through the registry: gone before `stop` returns.
+    names.stop(ids.start).unwrap();
+    assert!(matches!(
+        names.resolve("sensors/eu/berlin"),
+        Err(Error::NameNotFound(_))
+    ));
+    // Through the swarm: gone once the device has applied the stop.
+    s.stop_actor(ids.start + 2).unwrap();
+    let since = std::time::Instant::now();
+    while names.resolve("sensors/us/austin").is_ok() {
+        assert!(since.elapsed() < Duration::from_secs(5), "stop never seen");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(names.discover("sensors/**").unwrap().len(), 1);
+    drop(names);
+    s.shutdown().unwrap();
+}
