@@ -267,7 +267,7 @@ extern "C" __global__ void rk_swarm(rk_sw_params param) {
       injected += lane == 0 ? n : 0;
       work += n;
     } else if (pin_warp) {
-      work += rk_sw_serve_pinned(p, &pin, &c, block, lane, &processed);
+      work += rk_sw_serve_pinned(p, &pin, &c, lane, &processed);
     } else if (local_warp) {
       // Warp 0 serves only the block's cluster-tier actors: its loop is a shared-memory poll,
       // plus a look at the forward inbox every fourth round.

@@ -53,11 +53,6 @@ __shared__ rk_sw_pin_block rk_sw_pins;
 __device__ __forceinline__ rk_u32 rk_sw_pin_base(const rk_sw_params& p) {
   return (rk_u32)(p.capacity + p.blocks * p.local);
 }
-__device__ __forceinline__ bool rk_sw_is_pinned(const rk_sw_params& p, rk_u32 id) {
-  const rk_u32 base = rk_sw_pin_base(p);
-  return id != RK_SW_HOST && id >= base && id < base + (rk_u32)p.pinned;
-}
-
 // The lap tag of ring position `pos` (never 0, so zeroed memory holds no message).
 __device__ __forceinline__ rk_u64 rk_sw_ll_tag(rk_u64 pos, rk_u32 shift) {
   return 0x8000ull | ((pos >> shift) & 0x7fffull);

@@ -40,11 +40,11 @@ struct rk_sw_pin {
 
 __device__ void rk_sw_pin_init(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c, rk_u32 slot,
                                rk_u32 block, rk_u32 lane) {
-  c->pin_out = &rk_sw_pins.out[slot / (rk_u32)p.blocks][0][0];
-  c->pin_base = rk_sw_pin_base(p);
-  c->pin_n = (rk_u32)p.pinned;
   w->slot = slot;
   w->pw = slot / (rk_u32)p.blocks;
+  c->pin_out = &rk_sw_pins.out[w->pw][0][0];
+  c->pin_base = rk_sw_pin_base(p);
+  c->pin_n = (rk_u32)p.pinned;
   w->status = RK_SW_FREE;
   w->senders = 0;
   w->loaded = 0;
@@ -128,9 +128,9 @@ __device__ void rk_sw_pin_one(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c,
 
 // One round of a pinned warp: poll every channel, handle what arrived, in sender order, then
 // the mailbox. Returns the messages handled (the same on every lane).
-__device__ rk_u32 rk_sw_serve_pinned(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c, rk_u32 block,
-                                     rk_u32 lane, rk_u64* processed) {
-  void* state = rk_sw_pins.state[w->slot / (rk_u32)p.blocks];
+__device__ rk_u32 rk_sw_serve_pinned(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c, rk_u32 lane,
+                                     rk_u64* processed) {
+  void* state = rk_sw_pins.state[w->pw];
   const rk_u32 id = rk_sw_pin_base(p) + w->slot;
   rk_sw_actor* a = rk_sw_actor_at(p, id);
   const rk_u64 mmask = (1ull << p.mbox_shift) - 1;

@@ -251,20 +251,27 @@ fn rally(c: &SwarmBenchConfig, s: &Swarm, a: u32) -> Result<Samples, BenchError>
     Samples::new(v)
 }
 
+/// Two PING actors placed at `a` and `b` by `spawn(place, state)`; returns the initiator (at
+/// `a`), whose partner is the one at `b`.
+fn ping_pair(
+    spawn: impl Fn(u32, &[u8]) -> Result<u32, CudaError>,
+    a: u32,
+    b: u32,
+) -> Result<u32, BenchError> {
+    let partner = spawn(b, &[]).map_err(err("spawn"))?;
+    let st = PingState {
+        partner,
+        ..Default::default()
+    };
+    spawn(a, bytemuck::bytes_of(&st)).map_err(err("spawn"))
+}
+
 /// Pinned rallies in `s`: slots 0 and 1 (one cluster, DSMEM channels), slots 2 and 5
 /// (different clusters, device-memory channels).
 fn pinned_rallies(c: &SwarmBenchConfig, s: &Swarm) -> Result<(Samples, Samples), BenchError> {
-    let pair = |a: u32, b: u32| -> Result<u32, BenchError> {
-        let pb = s.spawn_pinned(b, types::PING, &[]).map_err(err("spawn"))?;
-        let st = PingState {
-            partner: pb,
-            ..Default::default()
-        };
-        s.spawn_pinned(a, types::PING, bytemuck::bytes_of(&st))
-            .map_err(err("spawn"))
-    };
-    let dsmem = rally(c, s, pair(0, 1)?)?;
-    let global = rally(c, s, pair(2, 5)?)?;
+    let pinned = |slot: u32, st: &[u8]| s.spawn_pinned(slot, types::PING, st);
+    let dsmem = rally(c, s, ping_pair(pinned, 0, 1)?)?;
+    let global = rally(c, s, ping_pair(pinned, 2, 5)?)?;
     Ok((dsmem, global))
 }
 
@@ -284,17 +291,9 @@ fn rallies(c: &SwarmBenchConfig, s: &Swarm) -> Result<(Samples, Samples, Samples
     s.spawn_many(types::PING, 2, |_, _| {})
         .map_err(err("spawn"))?;
     let global = rally(c, s, ga)?;
-    let local_pair = |ba: u32, bb: u32| -> Result<u32, BenchError> {
-        let b = s.spawn_local(bb, types::PING, &[]).map_err(err("spawn"))?;
-        let st = PingState {
-            partner: b,
-            ..Default::default()
-        };
-        s.spawn_local(ba, types::PING, bytemuck::bytes_of(&st))
-            .map_err(err("spawn"))
-    };
-    let dsmem = rally(c, s, local_pair(0, 1)?)?;
-    let cross = rally(c, s, local_pair(0, 2)?)?;
+    let local = |block: u32, st: &[u8]| s.spawn_local(block, types::PING, st);
+    let dsmem = rally(c, s, ping_pair(local, 0, 1)?)?;
+    let cross = rally(c, s, ping_pair(local, 0, 2)?)?;
     Ok((global, dsmem, cross))
 }
 

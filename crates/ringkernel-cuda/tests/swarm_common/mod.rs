@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use ringkernel_cuda::swarm::kit::{self, kinds};
+use ringkernel_cuda::swarm::layout::SwarmBlockStats;
 use ringkernel_cuda::swarm::{Swarm, SwarmConfig, SwarmMsg, SwarmProgram};
 
 pub const T: Duration = Duration::from_secs(20);
@@ -57,4 +58,30 @@ pub fn rally(s: &Swarm, a: u32, trips: u64) -> kit::PingState {
     let before: Vec<kit::PingState> = s.read_states(a, 1).unwrap();
     s.tell(a, start([trips, 0, 0])).unwrap();
     wait_for(s, a, 1, |v: &[kit::PingState]| v[0].done > before[0].done)[0]
+}
+
+/// Waits until the TRAFFIC actors `first..first + n` (each sending `per` messages) have received
+/// everything, settles, and checks the outcome: every message arrived exactly once, and each
+/// (sender, receiver) pair's last sequence number sent is the last one received. Returns the
+/// swarm's counters.
+pub fn check_traffic(s: &Swarm, first: u32, n: u32, per: u64) -> SwarmBlockStats {
+    let total = u64::from(n) * per;
+    let st: Vec<kit::TrafficState> = wait_for(s, first, n, |v: &[kit::TrafficState]| {
+        v.iter().map(|t| t.received).sum::<u64>() >= total
+    });
+    let t = s.settle(T).unwrap();
+    assert_eq!(st.iter().map(|t| t.received).sum::<u64>(), total);
+    assert_eq!(
+        st.iter().map(|t| t.errors).sum::<u64>(),
+        0,
+        "loss, duplicate or reorder"
+    );
+    for (a, sa) in st.iter().enumerate() {
+        assert_eq!(u64::from(sa.sent), per);
+        for (b, sb) in st.iter().enumerate() {
+            assert_eq!(sa.out_seq[b], sb.in_seq[a], "pair {a}->{b}");
+        }
+    }
+    assert_eq!(s.dead_letter_counts().total(), 0);
+    t
 }
