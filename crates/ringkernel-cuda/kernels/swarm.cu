@@ -252,9 +252,22 @@ extern "C" __global__ void rk_swarm(rk_sw_params param) {
   const rk_u32 cbase = block - block % cl;
   rk_u64 fwd_pos = 0, h2d_pos = 0, own_hint = 0;
   rk_u32 local_yield = 0;
-  rk_u32 idle = 0;
+  rk_u32 idle = 0, unflushed = 0;
   rk_u64 idle_total = 0;
   rk_u64 wrng = c.rng ^ 0xD1B54A32D192ED03ull;
+
+  // Adds this warp's counters into the block's stats and zeroes them (all lanes call).
+  auto flush_counters = [&]() {
+    rk_sw_flush(&st->processed, &processed);
+    rk_sw_flush(&st->enqueued, &c.enqueued);
+    rk_sw_flush(&st->turns, &turns);
+    rk_sw_flush(&st->dead, &c.dead);
+    rk_sw_flush(&st->full, &c.full);
+    rk_sw_flush(&st->spawned, &c.spawned);
+    rk_sw_flush(&st->dsmem, &c.dsmem);
+    rk_sw_flush(&st->dropped, &c.dropped);
+    rk_sw_flush(&st->injected, &injected);
+  };
 
   for (rk_u32 iter = 0;; ++iter) {
     if ((iter & 255) == 0) {
@@ -312,15 +325,7 @@ extern "C" __global__ void rk_swarm(rk_sw_params param) {
     }
     if (work != 0) {
       idle = 0;
-      rk_sw_flush(&st->processed, &processed);
-      rk_sw_flush(&st->enqueued, &c.enqueued);
-      rk_sw_flush(&st->turns, &turns);
-      rk_sw_flush(&st->dead, &c.dead);
-      rk_sw_flush(&st->full, &c.full);
-      rk_sw_flush(&st->spawned, &c.spawned);
-      rk_sw_flush(&st->dsmem, &c.dsmem);
-      rk_sw_flush(&st->dropped, &c.dropped);
-      rk_sw_flush(&st->injected, &injected);
+      ++unflushed;
     } else {
       ++idle_total;
       // Bounded back-off: spin a while, then nap up to 256 ns (latency of a hot path is the
@@ -328,7 +333,15 @@ extern "C" __global__ void rk_swarm(rk_sw_params param) {
       // Pinned warps never nap: polling is what they are for.
       if (++idle > 64 && !pin_warp) __nanosleep(idle > 512 ? (unsigned)p.max_nap_ns : 32u);
     }
+    // The counters go out after every round with work, except from pinned warps: theirs wait
+    // for a round without mail (or 64 rounds with), so a rally's next poll is not held up by
+    // nine reductions and atomics. The host reads them once the swarm is quiet either way.
+    if (unflushed != 0 && (!pin_warp || work == 0 || unflushed >= 64)) {
+      unflushed = 0;
+      flush_counters();
+    }
   }
+  flush_counters();
   if (lane == 0) atomicAdd((unsigned long long*)&st->idle, (unsigned long long)idle_total);
   // Lane 0 diverged just above: reconverge before the block barrier (synccheck reports a block
   // barrier reached by a divergent warp).

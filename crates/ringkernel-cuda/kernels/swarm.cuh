@@ -162,8 +162,10 @@ __device__ __forceinline__ void* rk_sw_state_of(const rk_sw_params& p, rk_u32 id
 __device__ __forceinline__ rk_u64 rk_sw_tick(rk_sw_ctx* c) { return rk_hlc_local(&c->hlc, 0); }
 
 // ---- dead letters and host replies (device->host ring) ----
-__device__ __noinline__ void rk_sw_to_host(const rk_sw_params& p, const rk_sw_msg& m, unsigned short flags,
-                              rk_u64 corr) {
+// Out of line, and the message by value: no caller's message or context has its address taken,
+// so both stay in registers on the paths that never get here (see rk_sw_deliver_any).
+__device__ __noinline__ void rk_sw_to_host(const rk_sw_params& p, rk_sw_msg m, unsigned short flags,
+                                           rk_u64 corr) {
   rk_envelope e;
   rk_u64* ew = (rk_u64*)&e;
 #pragma unroll
@@ -183,10 +185,32 @@ __device__ __noinline__ void rk_sw_to_host(const rk_sw_params& p, const rk_sw_ms
   rk_d2h_write_one(p, &e, rk_d2h_claim(p, 1));
 }
 
-__device__ __noinline__ rk_u32 rk_sw_dead(rk_sw_ctx* c, const rk_sw_msg& m, unsigned short why) {
+__device__ __forceinline__ rk_u32 rk_sw_dead(rk_sw_ctx* c, const rk_sw_msg& m, unsigned short why) {
   rk_sw_to_host(*c->p, m, why, m.corr);
   c->dead++;
   return RK_SW_DEAD;
+}
+
+// A dead letter recorded from an out-of-line path (no context there: the caller counts it).
+__device__ __forceinline__ rk_u32 rk_sw_dead_letter(const rk_sw_params& p, const rk_sw_msg& m, unsigned short why) {
+  rk_sw_to_host(p, m, why, m.corr);
+  return RK_SW_DEAD;
+}
+
+// What an out-of-line send returns: RK_SW_OK, RK_SW_FULL or RK_SW_DEAD, and this bit when the
+// message went through DSMEM. The inline caller counts it into its context (rk_sw_count).
+constexpr rk_u32 RK_SW_VIA_DSMEM = 0x100;
+__device__ __forceinline__ rk_u32 rk_sw_count(rk_sw_ctx* c, rk_u32 r) {
+  const rk_u32 code = r & 0xff;
+  if (code == RK_SW_OK) {
+    c->enqueued++;
+    if (r & RK_SW_VIA_DSMEM) c->dsmem++;
+  } else if (code == RK_SW_FULL) {
+    c->full++;
+  } else {
+    c->dead++;
+  }
+  return code;
 }
 
 // ---- ready queues (bounded MPMC of actor ids, one per block, in device memory) ----
@@ -279,7 +303,7 @@ __device__ __forceinline__ rk_u32 rk_sw_claim_local(rk_sw_local* l, rk_u64* pos)
 }
 
 // A send to a pinned actor from anyone but a pinned actor: its mailbox (swarm_channel.cuh).
-__device__ rk_u32 rk_sw_pin_mailbox_send(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full);
+__device__ rk_u32 rk_sw_pin_mailbox_send(const rk_sw_params& p, rk_sw_msg m, rk_u32 on_full);
 // A send from a pinned actor to pinned slot `r`: its channel (swarm_channel.cuh).
 __device__ __forceinline__ rk_u32 rk_sw_channel_send(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 r,
                                                      rk_u32 on_full);
@@ -291,27 +315,28 @@ __device__ __forceinline__ rk_u32 rk_sw_channel_send(rk_sw_ctx* c, const rk_sw_m
 // holds across tiers.
 // One copy in the kernel (not inlined into every send of every handler): a smaller kernel, and
 // the pinned-to-pinned path below does not come here.
-__device__ __noinline__ rk_u32 rk_sw_deliver_any(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full) {
-  const rk_sw_params& p = *c->p;
+// It takes values, not the caller's context: a context whose address reached an out-of-line
+// function would live in local memory on every path, the pinned hot path included (each field
+// access an L1 round trip). The caller counts the outcome (rk_sw_count).
+__device__ __noinline__ rk_u32 rk_sw_deliver_any(const rk_sw_params& p, rk_u32 self, rk_u32 block,
+                                                 rk_sw_msg m, rk_u32 on_full) {
   const rk_u32 to = m.to;
   const rk_u64 local_end = p.capacity + p.blocks * p.local;
-  if (to >= local_end + p.pinned) return rk_sw_dead(c, m, RK_DEAD_UNKNOWN);
-  if (to >= local_end) return rk_sw_pin_mailbox_send(c, m, on_full);
+  if (to >= local_end + p.pinned) return rk_sw_dead_letter(p, m, RK_DEAD_UNKNOWN);
+  if (to >= local_end) return rk_sw_pin_mailbox_send(p, m, on_full);
   rk_sw_actor* a = rk_sw_actor_at(p, to);
   // Status and tail load together: one round trip.
   const rk_u32 st = rk_sw_ld32(&a->status) & 0xff;
   const rk_u64 tail_guess = to < p.capacity ? rk_sw_ld64(&a->tail) : 0;
-  if (st != RK_SW_LIVE) return rk_sw_dead(c, m, st == RK_SW_FREE ? RK_DEAD_UNKNOWN : RK_DEAD_STOPPED);
+  if (st != RK_SW_LIVE) return rk_sw_dead_letter(p, m, st == RK_SW_FREE ? RK_DEAD_UNKNOWN : RK_DEAD_STOPPED);
   rk_u64 pos;
   if (to < p.capacity) {
     rk_sw_msg* slots = (rk_sw_msg*)p.mbox + ((rk_u64)to << p.mbox_shift);
     if (rk_sw_claim(&a->tail, slots, p.mbox_shift, &pos, tail_guess) != RK_SW_OK) {
-      if (on_full == RK_SW_ON_FULL_DEAD) return rk_sw_dead(c, m, RK_DEAD_FULL);
-      c->full++;
+      if (on_full == RK_SW_ON_FULL_DEAD) return rk_sw_dead_letter(p, m, RK_DEAD_FULL);
       return RK_SW_FULL;
     }
     rk_sw_put(&slots[pos & ((1ull << p.mbox_shift) - 1)], rk_sw_free_tag(pos, p.mbox_shift) + 1, m);
-    c->enqueued++;
     if ((int)rk_sw_add32(&a->pending, 1) == 0) {
       // The message made the actor ready. Push its words out to L2 before announcing it: the
       // ready entry is an atomic and lands at once, while plain stores may linger in the SM,
@@ -324,8 +349,8 @@ __device__ __noinline__ rk_u32 rk_sw_deliver_any(rk_sw_ctx* c, const rk_sw_msg& 
   const rk_u32 rel = to - (rk_u32)p.capacity;
   const rk_u32 home = rel / (rk_u32)p.local;
   const rk_u32 idx = rel % (rk_u32)p.local;
-  const bool same_cluster = c->self != RK_SW_HOST && c->self >= p.capacity && c->self < local_end &&
-                            home / (rk_u32)p.cluster == c->block / (rk_u32)p.cluster;
+  const bool same_cluster = self != RK_SW_HOST && self >= p.capacity && self < local_end &&
+                            home / (rk_u32)p.cluster == block / (rk_u32)p.cluster;
   if (same_cluster) {
     rk_sw_local* l = &rk_sw_locals[idx];
     if (p.cluster > 1) {
@@ -333,28 +358,23 @@ __device__ __noinline__ rk_u32 rk_sw_deliver_any(rk_sw_ctx* c, const rk_sw_msg& 
       l = cl.map_shared_rank(l, home % (rk_u32)p.cluster);
     }
     if (rk_sw_claim_local(l, &pos) != RK_SW_OK) {
-      if (on_full == RK_SW_ON_FULL_DEAD) return rk_sw_dead(c, m, RK_DEAD_FULL);
-      c->full++;
+      if (on_full == RK_SW_ON_FULL_DEAD) return rk_sw_dead_letter(p, m, RK_DEAD_FULL);
       return RK_SW_FULL;
     }
     rk_sw_put(&l->slots[pos & 7], rk_sw_free_tag(pos, 3) + 1, m);
     // For promptness, not order (the slot validates itself): push the stores out to the
     // receiving block now.
     asm volatile("fence.acq_rel.cluster;" ::: "memory");
-    c->enqueued++;
-    c->dsmem++;
-    return RK_SW_OK;
+    return RK_SW_OK | RK_SW_VIA_DSMEM;
   }
   rk_u64* tail = (rk_u64*)((rk_index_line*)p.fwd_tails + home);
   rk_sw_msg* slots = (rk_sw_msg*)p.fwd + ((rk_u64)home << p.fwd_shift);
   if (rk_sw_claim(tail, slots, p.fwd_shift, &pos, rk_sw_ld64(tail)) != RK_SW_OK) {
-    if (on_full == RK_SW_ON_FULL_DEAD) return rk_sw_dead(c, m, RK_DEAD_FULL);
-    c->full++;
+    if (on_full == RK_SW_ON_FULL_DEAD) return rk_sw_dead_letter(p, m, RK_DEAD_FULL);
     return RK_SW_FULL;
   }
   rk_sw_put(&slots[pos & ((1ull << p.fwd_shift) - 1)], rk_sw_free_tag(pos, p.fwd_shift) + 1, m);
   rk_sw_release_fence();  // promptness, as above
-  c->enqueued++;
   return RK_SW_OK;
 }
 
@@ -364,7 +384,7 @@ __device__ __forceinline__ rk_u32 rk_sw_deliver(rk_sw_ctx* c, const rk_sw_msg& m
   if (c->pin_out != nullptr && m.to - c->pin_base < c->pin_n) {
     return rk_sw_channel_send(c, m, m.to - c->pin_base, on_full);
   }
-  return rk_sw_deliver_any(c, m, on_full);
+  return rk_sw_count(c, rk_sw_deliver_any(*c->p, c->self, c->block, m, on_full));
 }
 
 // ---- the handler API ----
@@ -417,8 +437,7 @@ __device__ rk_u32 rk_sw_reply(rk_sw_ctx* c, const rk_sw_msg* q, rk_u64 a, rk_u64
 
 // Spawns a global-tier actor of type `type` with a zeroed state from a handler. Returns its id,
 // or RK_SW_NO_ID when the device spawn range (host_capacity..capacity) is used up.
-__device__ __noinline__ rk_u32 rk_sw_spawn(rk_sw_ctx* c, rk_u32 type) {
-  const rk_sw_params& p = *c->p;
+__device__ __noinline__ rk_u32 rk_sw_spawn_zeroed(const rk_sw_params& p, rk_u32 type) {
   const rk_u32 id = rk_sw_add32((rk_u32*)p.dev_next, 1);
   if (id >= p.capacity) return RK_SW_NO_ID;
   unsigned char* s = (unsigned char*)rk_sw_state_of(p, id);
@@ -427,7 +446,11 @@ __device__ __noinline__ rk_u32 rk_sw_spawn(rk_sw_ctx* c, rk_u32 type) {
   // The state must be in place before any sender can see the actor live.
   rk_sw_release_fence();
   rk_sw_st32(&a->status, RK_SW_LIVE | (type << RK_SW_TYPE_SHIFT));
-  c->spawned++;
+  return id;
+}
+__device__ __forceinline__ rk_u32 rk_sw_spawn(rk_sw_ctx* c, rk_u32 type) {
+  const rk_u32 id = rk_sw_spawn_zeroed(*c->p, type);
+  if (id != RK_SW_NO_ID) c->spawned++;
   return id;
 }
 

@@ -152,22 +152,20 @@ __device__ void rk_sw_flush_outbox(rk_u32 pw, rk_u32 lane) {
 }
 
 // A send from a host, scheduled or cluster-tier sender to a pinned actor: its MPSC mailbox.
-__device__ __noinline__ rk_u32 rk_sw_pin_mailbox_send(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full) {
-  const rk_sw_params& p = *c->p;
+// Returns what rk_sw_deliver_any does (its caller counts it).
+__device__ __noinline__ rk_u32 rk_sw_pin_mailbox_send(const rk_sw_params& p, rk_sw_msg m, rk_u32 on_full) {
   rk_sw_actor* a = rk_sw_actor_at(p, m.to);
   const rk_u32 st = rk_sw_ld32(&a->status) & 0xff;
   const rk_u64 guess = rk_sw_ld64(&a->tail);
-  if (st != RK_SW_LIVE) return rk_sw_dead(c, m, st == RK_SW_FREE ? RK_DEAD_UNKNOWN : RK_DEAD_STOPPED);
+  if (st != RK_SW_LIVE) return rk_sw_dead_letter(p, m, st == RK_SW_FREE ? RK_DEAD_UNKNOWN : RK_DEAD_STOPPED);
   const rk_u64 box = p.capacity + (m.to - rk_sw_pin_base(p));
   rk_sw_msg* slots = (rk_sw_msg*)p.mbox + (box << p.mbox_shift);
   rk_u64 pos;
   if (rk_sw_claim(&a->tail, slots, p.mbox_shift, &pos, guess) != RK_SW_OK) {
-    if (on_full == RK_SW_ON_FULL_DEAD) return rk_sw_dead(c, m, RK_DEAD_FULL);
-    c->full++;
+    if (on_full == RK_SW_ON_FULL_DEAD) return rk_sw_dead_letter(p, m, RK_DEAD_FULL);
     return RK_SW_FULL;
   }
   rk_sw_put(&slots[pos & ((1ull << p.mbox_shift) - 1)], rk_sw_free_tag(pos, p.mbox_shift) + 1, m);
-  c->enqueued++;
   return RK_SW_OK;
 }
 

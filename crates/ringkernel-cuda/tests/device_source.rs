@@ -228,6 +228,31 @@ fn swarm_kernel_and_kit_compile_for_sm90() {
     assert!(ptx.ptx.contains("mapa"), "no DSMEM address mapping");
 }
 
+/// The swarm kernel keeps each lane's context and messages in registers. A stack frame means an
+/// out-of-line function took the address of a context or message, which puts every access to
+/// it on the message path into local memory (an L1 round trip each): ptxas reports the frame.
+#[test]
+fn swarm_kernel_has_no_stack_frame_and_no_spills() {
+    let src = ringkernel_cuda::swarm::SwarmProgram::kit().source();
+    let out = ringkernel_cuda::nvrtc::testing::compiler()
+        .compile("swarm_kit.cu", &src, "sm_90", &["--ptxas-options=-v"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut lines = out.log.lines();
+    let frame = loop {
+        match lines.next() {
+            Some(l) if l.contains("Function properties for rk_swarm") => {
+                break lines.next().unwrap_or_default().to_string();
+            }
+            Some(_) => {}
+            None => panic!("no ptxas report for rk_swarm in the log:\n{}", out.log),
+        }
+    };
+    assert!(
+        frame.contains(" 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads"),
+        "rk_swarm: {frame}"
+    );
+}
+
 /// A handler that does not compile is an NVRTC error naming the program, not a panic.
 #[test]
 fn a_broken_swarm_handler_is_a_compile_error() {

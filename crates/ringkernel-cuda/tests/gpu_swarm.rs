@@ -15,7 +15,7 @@ use ringkernel_cuda::swarm::layout::{HOST, NO_ID};
 use ringkernel_cuda::swarm::{SendOptions, Steal, Swarm, SwarmConfig, SwarmMsg};
 
 mod swarm_common;
-use swarm_common::{check_traffic, rally, small, small_config, start, swarm, wait_for, T};
+use swarm_common::{check_traffic, patience, rally, small, small_config, start, swarm, wait_for};
 
 #[test]
 fn host_tells_and_asks_reach_counters() {
@@ -28,7 +28,7 @@ fn host_tells_and_asks_reach_counters() {
     }
     for id in ids.clone() {
         let r = s
-            .ask(id, SwarmMsg::new(kinds::DATA, [10, 0, 0]), T)
+            .ask(id, SwarmMsg::new(kinds::DATA, [10, 0, 0]), patience())
             .unwrap();
         // The ask is the fourth message (host FIFO): count 4, sum 1+2+3+10.
         assert_eq!((r.from, r.words[0], r.words[1]), (id, 4, 16));
@@ -134,13 +134,13 @@ fn undeliverable_messages_are_dead_letters_with_their_reason() {
     }
     // An ask to an unknown actor fails with the dead letter instead of timing out.
     assert!(matches!(
-        s.ask(3998, SwarmMsg::new(kinds::DATA, [0; 3]), T),
+        s.ask(3998, SwarmMsg::new(kinds::DATA, [0; 3]), patience()),
         Err(ringkernel_cuda::CudaError::SwarmDeadLetter {
             actor: 3998,
             reason: DeadLetterReason::UnknownTarget
         })
     ));
-    s.settle(T).unwrap();
+    s.settle(patience()).unwrap();
     let relay_states: Vec<kit::RelayState> = s.read_states(relays.start, 64).unwrap();
     let sink_state: Vec<kit::CounterState> = s.read_states(sink, 1).unwrap();
     let failed: u64 = relay_states.iter().map(|r| r.failed).sum();
@@ -236,7 +236,7 @@ fn handlers_spawn_actors_until_the_device_range_is_used() {
     });
     assert_eq!(v.iter().map(|x| x.spawned).sum::<u32>(), 256);
     assert_eq!(s.device_spawned().unwrap(), 256);
-    s.settle(T).unwrap();
+    s.settle(patience()).unwrap();
     let host_cap = s.config().host_capacity();
     let kids: Vec<kit::CounterState> = s.read_states(host_cap, 256).unwrap();
     assert!(

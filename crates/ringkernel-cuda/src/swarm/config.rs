@@ -1,6 +1,8 @@
 //! What a swarm is built with, and the checks that turn a bad configuration into a typed error
 //! before anything is allocated.
 
+use std::time::Duration;
+
 use super::layout::pinned;
 use crate::error::CudaError;
 
@@ -54,6 +56,10 @@ pub struct SwarmConfig {
     /// Longest nap of an idle worker warp between polls, ns (0..=100,000). Shorter: lower
     /// latency, more polling traffic in L2.
     pub max_nap_ns: u32,
+    /// How long a host call waits on the device before a typed timeout: a send for room in the
+    /// host→device ring, a pinned actor's stop for its warp, shutdown for the kernel's exit.
+    /// Raise it where the device runs slowly on purpose (under compute-sanitizer).
+    pub patience: Duration,
 }
 
 impl Default for SwarmConfig {
@@ -75,6 +81,7 @@ impl Default for SwarmConfig {
             h2d_slots: 4096,
             d2h_slots: 4096,
             max_nap_ns: 256,
+            patience: Duration::from_secs(10),
         }
     }
 }

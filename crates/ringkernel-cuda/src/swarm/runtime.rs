@@ -32,12 +32,6 @@ const EXITED: u64 = 256;
 const D2H_TAIL: u64 = 384;
 const D2H_HEAD_CACHE: u64 = 512;
 const CONTROL_BYTES: usize = 640;
-/// How long host sends wait for room in the host→device ring.
-const SEND_PATIENCE: Duration = Duration::from_secs(10);
-/// How long shutdown waits for the kernel to leave its loop.
-const EXIT_PATIENCE: Duration = Duration::from_secs(10);
-/// How long a pinned actor's stop waits for its warp to see it.
-const STOP_PATIENCE: Duration = Duration::from_secs(5);
 /// Control message: stop the receiver.
 const CONTROL_STOP: u32 = 1;
 
@@ -534,10 +528,10 @@ impl Swarm {
         }
         let since = Instant::now();
         while self.read_headers(to, 1)?[0].seen != status::STOPPED {
-            if since.elapsed() > STOP_PATIENCE {
+            if since.elapsed() > self.config.patience {
                 return Err(CudaError::SwarmTimeout {
                     what: "stop of a pinned actor (its warp did not see it)",
-                    waited: STOP_PATIENCE,
+                    waited: self.config.patience,
                 });
             }
             std::thread::sleep(Duration::from_micros(50));
@@ -589,10 +583,10 @@ impl Swarm {
         let since = Instant::now();
         let mut spins = 0u32;
         while !self.producer.push(env) {
-            if since.elapsed() > SEND_PATIENCE {
+            if since.elapsed() > self.config.patience {
                 return Err(CudaError::SwarmTimeout {
                     what: "host send (the host ring stayed full)",
-                    waited: SEND_PATIENCE,
+                    waited: self.config.patience,
                 });
             }
             spins += 1;
@@ -718,6 +712,7 @@ impl Swarm {
             return Ok(());
         }
         self.running = false;
+        let patience = self.config.patience;
         let r = self
             .copy
             .copy_to_device(self.params.stop, &1u32.to_le_bytes());
@@ -725,12 +720,12 @@ impl Swarm {
         let exited = loop {
             match self.stream.is_idle() {
                 Ok(true) => break Ok(()),
-                Ok(false) if since.elapsed() < EXIT_PATIENCE => {
+                Ok(false) if since.elapsed() < patience => {
                     std::thread::sleep(Duration::from_micros(200))
                 }
                 Ok(false) => {
                     break Err(CudaError::SwarmStopped(format!(
-                        "the kernel did not exit within {EXIT_PATIENCE:?} of the stop request"
+                        "the kernel did not exit within {patience:?} of the stop request"
                     )))
                 }
                 Err(e) => break Err(e),

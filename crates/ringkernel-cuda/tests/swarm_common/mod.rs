@@ -7,7 +7,11 @@ use ringkernel_cuda::swarm::kit::{self, kinds};
 use ringkernel_cuda::swarm::layout::SwarmBlockStats;
 use ringkernel_cuda::swarm::{Swarm, SwarmConfig, SwarmMsg, SwarmProgram};
 
-pub const T: Duration = Duration::from_secs(20);
+/// How long a test waits for the device: 20 s, or 180 s under compute-sanitizer, where
+/// racecheck slows every shared-memory access by orders of magnitude.
+pub fn patience() -> Duration {
+    Duration::from_secs(if small() { 180 } else { 20 })
+}
 
 /// Under compute-sanitizer (RK_GPU_TEST_SMALL set) the volume tests shrink.
 pub fn small() -> bool {
@@ -16,8 +20,11 @@ pub fn small() -> bool {
 
 pub fn swarm(mut config: SwarmConfig) -> Swarm {
     // Under the sanitizers every access is instrumented: fewer polling blocks.
-    if small() && config.blocks.is_none() {
-        config.blocks = Some(8);
+    if small() {
+        if config.blocks.is_none() {
+            config.blocks = Some(8);
+        }
+        config.patience = patience();
     }
     Swarm::new(&SwarmProgram::kit(), config)
         .unwrap_or_else(|e| panic!("this test needs a usable NVIDIA GPU (sm_90): {e}"))
@@ -48,7 +55,11 @@ pub fn wait_for<S: bytemuck::Pod>(
         if done(&v) {
             return v;
         }
-        assert!(since.elapsed() < T, "swarm did not finish within {T:?}");
+        assert!(
+            since.elapsed() < patience(),
+            "swarm did not finish within {:?}",
+            patience()
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -69,7 +80,7 @@ pub fn check_traffic(s: &Swarm, first: u32, n: u32, per: u64) -> SwarmBlockStats
     let st: Vec<kit::TrafficState> = wait_for(s, first, n, |v: &[kit::TrafficState]| {
         v.iter().map(|t| t.received).sum::<u64>() >= total
     });
-    let t = s.settle(T).unwrap();
+    let t = s.settle(patience()).unwrap();
     assert_eq!(st.iter().map(|t| t.received).sum::<u64>(), total);
     assert_eq!(
         st.iter().map(|t| t.errors).sum::<u64>(),
