@@ -58,18 +58,27 @@ if [[ $what == bench || $what == all ]]; then
   if [[ -x $bin/ringkernel-demo ]]; then run demo "$logs/demo.log" "$bin/ringkernel-demo"; cat "$logs/demo.log"; fi
 fi
 if [[ $what == swarm ]]; then
-  # The swarm alone: its GPU tests, the same (small) under the three sanitizers, its benchmark.
-  for t in gpu_swarm gpu_swarm_pinned; do
-    run "$t" "$logs/$t.log" "$bin/$t" --test-threads=1
-  done
-  for tool in memcheck racecheck synccheck; do
+  # The swarm alone: its GPU tests, the same (small) under the sanitizers, its benchmark.
+  # SWARM_PARTS picks the parts (default "tests sanitize bench") and SANITIZERS the tools
+  # (default "memcheck racecheck synccheck"): one 10-minute device call does not hold them all.
+  parts=" ${SWARM_PARTS:-tests sanitize bench} "
+  if [[ $parts == *" tests "* ]]; then
     for t in gpu_swarm gpu_swarm_pinned; do
-      run "$tool $t" "$logs/$tool-$t.log" \
-        env RK_GPU_TEST_SMALL=1 compute-sanitizer --tool "$tool" --error-exitcode 3 --require-cuda-init no \
-        "$bin/$t" --test-threads=1 --skip a_million --skip idle_blocks_steal
+      run "$t" "$logs/$t.log" "$bin/$t" --test-threads=1
     done
-  done
-  run swarm-bench "$logs/swarm-bench.log" "$bin/swarm-bench" --out "$logs" ${BENCH_ARGS:-}
+  fi
+  if [[ $parts == *" sanitize "* ]]; then
+    for tool in ${SANITIZERS:-memcheck racecheck synccheck}; do
+      for t in gpu_swarm gpu_swarm_pinned; do
+        run "$tool $t" "$logs/$tool-$t.log" \
+          env RK_GPU_TEST_SMALL=1 compute-sanitizer --tool "$tool" --error-exitcode 3 --require-cuda-init no \
+          "$bin/$t" --test-threads=1 --skip a_million --skip idle_blocks_steal
+      done
+    done
+  fi
+  if [[ $parts == *" bench "* ]]; then
+    run swarm-bench "$logs/swarm-bench.log" "$bin/swarm-bench" --out "$logs" ${BENCH_ARGS:-}
+  fi
 fi
 if [[ $what == multi ]]; then
   run gpu_multi "$logs/gpu_multi.log" "$bin/gpu_multi" --test-threads=1 --nocapture "${two[@]}"

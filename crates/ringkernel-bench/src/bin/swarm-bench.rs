@@ -1,11 +1,12 @@
-//! Swarm benchmarks: `swarm-bench [--quick] [--out DIR]` writes DIR/swarm.md and
-//! DIR/swarm.json. Needs an sm_90 NVIDIA GPU; fails loudly otherwise.
+//! Swarm benchmarks: `swarm-bench [--quick] [--latency-only | --throughput-only] [--out DIR]`
+//! writes DIR/swarm.md and DIR/swarm.json (swarm-latency.* or swarm-throughput.* for one half).
+//! Needs an sm_90 NVIDIA GPU; fails loudly otherwise.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ringkernel_bench::gpu::swarm::{run, SwarmBenchConfig};
+use ringkernel_bench::gpu::swarm::{run, Part, SwarmBenchConfig};
 
 /// Command-line arguments.
 #[derive(Debug, Parser)]
@@ -14,9 +15,12 @@ struct Args {
     /// Small sizes for a smoke run.
     #[arg(long)]
     quick: bool,
-    /// Only the latency rows.
-    #[arg(long)]
+    /// Only the latency rows (report swarm-latency.*).
+    #[arg(long, conflicts_with = "throughput_only")]
     latency_only: bool,
+    /// Only the throughput and balance rows (report swarm-throughput.*).
+    #[arg(long)]
+    throughput_only: bool,
     /// Warps per block of the latency swarms.
     #[arg(long, default_value_t = 8)]
     warps: u32,
@@ -30,14 +34,21 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    let part = if args.latency_only {
+        Part::Latency
+    } else if args.throughput_only {
+        Part::Throughput
+    } else {
+        Part::All
+    };
     let config = SwarmBenchConfig {
-        latency_only: args.latency_only,
+        part,
         warps: args.warps,
         max_nap_ns: args.max_nap_ns,
         ..SwarmBenchConfig::new(args.quick)
     };
     ringkernel_bench::report::finish(
         "swarm-bench",
-        run(&config).and_then(|r| r.write(&args.out, "swarm")),
+        run(&config).and_then(|r| r.write(&args.out, part.report_name())),
     )
 }

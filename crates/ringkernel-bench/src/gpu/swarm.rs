@@ -31,12 +31,35 @@ pub struct SwarmBenchConfig {
     pub windows: usize,
     /// Length of a window.
     pub window: Duration,
-    /// Only the latency rows.
-    pub latency_only: bool,
+    /// Which sections run.
+    pub part: Part,
     /// Warps per block of the latency swarms.
     pub warps: u32,
     /// Longest idle nap of the latency swarms, ns.
     pub max_nap_ns: u32,
+}
+
+/// The sections of a run: the full run takes longer than one 10-minute device call, so either
+/// half can run on its own (in its own report file, see [`Part::report_name`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Latency, throughput and balance.
+    All,
+    /// The latency rows and their raw floors.
+    Latency,
+    /// The throughput and balance rows.
+    Throughput,
+}
+
+impl Part {
+    /// The report's file name (without extension).
+    pub fn report_name(self) -> &'static str {
+        match self {
+            Part::All => "swarm",
+            Part::Latency => "swarm-latency",
+            Part::Throughput => "swarm-throughput",
+        }
+    }
 }
 
 impl SwarmBenchConfig {
@@ -51,7 +74,7 @@ impl SwarmBenchConfig {
                 million: 1 << 17,
                 windows: 5,
                 window: Duration::from_millis(50),
-                latency_only: false,
+                part: Part::All,
                 warps: 8,
                 max_nap_ns: 256,
             }
@@ -64,7 +87,7 @@ impl SwarmBenchConfig {
                 million: 1_000_000,
                 windows: 10,
                 window: Duration::from_millis(100),
-                latency_only: false,
+                part: Part::All,
                 warps: 8,
                 max_nap_ns: 256,
             }
@@ -89,14 +112,15 @@ pub fn run(c: &SwarmBenchConfig) -> Result<Report, BenchError> {
         "RingKernel swarm benchmarks",
         Environment::capture(Some(format!("GPU 0, {sms} SMs"))),
     );
-    report.sections.push(latency(c, &floors, &syncs)?);
+    if c.part != Part::Throughput {
+        report.sections.push(latency(c, &floors, &syncs)?);
+    }
     drop(floors);
     drop(syncs);
-    if c.latency_only {
-        return Ok(report);
+    if c.part != Part::Latency {
+        report.sections.push(throughput(c)?);
+        report.sections.push(balance(c)?);
     }
-    report.sections.push(throughput(c)?);
-    report.sections.push(balance(c)?);
     Ok(report)
 }
 
