@@ -106,7 +106,7 @@ __device__ rk_u32 rk_sw_drain_forward(const rk_sw_params& p, rk_u32 block, rk_u6
     if (!rk_sw_peek(s, tag + 1, &m)) break;
     rk_sw_local* l = &rk_sw_locals[(m.to - (rk_u32)p.capacity) % (rk_u32)p.local];
     rk_u64 lp;
-    if (rk_sw_claim_local(l, &lp) != RK_SW_OK) break;
+    if (rk_sw_claim_local(p, l, &lp) != RK_SW_OK) break;
     rk_sw_put(&l->slots[lp & 7], rk_sw_free_tag(lp, 3) + 1, m);
     rk_sw_free(s, tag + 2);
     ++*pos;
@@ -160,6 +160,7 @@ __device__ rk_u32 rk_sw_inject(const rk_sw_params& p, rk_sw_ctx* c, rk_u64* pos,
   const unsigned peers = __match_any_sync(RK_FULL_MASK, lane < n ? m.to : 0xffffffffu);
   c->self = RK_SW_HOST;
   rk_u64 last_stop_check = rk_globaltimer();
+  rk_u32 waits = 0;
   while (todo != 0) {
     // A lane may deliver when no earlier lane for the same target is still waiting.
     const bool mine = ((todo >> lane) & 1) && ((todo & peers & ((1u << lane) - 1)) == 0);
@@ -179,6 +180,7 @@ __device__ rk_u32 rk_sw_inject(const rk_sw_params& p, rk_sw_ctx* c, rk_u64* pos,
     }
     todo &= ~__ballot_sync(RK_FULL_MASK, done);
     if (todo != 0) {
+      if (++waits == RK_SW_STALL_ROUNDS / 64 && lane == 0) rk_sw_stall(p, RK_SW_STALL_INJECT);
       __nanosleep(200);
       const rk_u64 now = rk_globaltimer();
       if (now - last_stop_check > 100000) {

@@ -213,6 +213,15 @@ __device__ __forceinline__ rk_u32 rk_sw_count(rk_sw_ctx* c, rk_u32 r) {
   return code;
 }
 
+// ---- stall reports ----
+// Rounds a warp spins at one site before it reports a stall (about 0.1 s with the sleeps).
+constexpr rk_u32 RK_SW_STALL_ROUNDS = 1u << 20;
+// Marks `site` (RK_SW_STALL_*) in this block's stats: the host names the sites when the kernel
+// does not exit. Only on the spin paths, once per long wait.
+__device__ __noinline__ void rk_sw_stall(const rk_sw_params& p, rk_u32 site) {
+  atomicOr((unsigned long long*)&((rk_sw_stats*)p.stats + blockIdx.x)->stalls, (unsigned long long)site);
+}
+
 // ---- ready queues (bounded MPMC of actor ids, one per block, in device memory) ----
 // A block's queue never holds more entries than actors homed at the block (an actor is in at
 // most one queue at a time, see rk_sw_actor.pending), so a push never finds it full: at worst the
@@ -225,7 +234,10 @@ __device__ void rk_sw_rq_push(const rk_sw_params& p, rk_u32 block, rk_u32 actor)
   const rk_u32 tag = rk_sw_free_tag(pos, p.rq_shift);
   // A free entry is exactly its tag in the high half (freed entries carry no id), so one CAS
   // checks and fills it.
-  while (!rk_sw_cas64(e, (rk_u64)tag << 32, ((rk_u64)(tag + 1) << 32) | actor)) __nanosleep(20);
+  for (rk_u32 spins = 0; !rk_sw_cas64(e, (rk_u64)tag << 32, ((rk_u64)(tag + 1) << 32) | actor);) {
+    if (++spins == RK_SW_STALL_ROUNDS) rk_sw_stall(p, RK_SW_STALL_READY_PUSH);
+    __nanosleep(20);
+  }
 }
 
 // Takes up to 32 consecutive entries of `block`'s queue with the whole warp: lane i gets entry
@@ -268,7 +280,7 @@ __device__ rk_u32 rk_sw_rq_pop(const rk_sw_params& p, rk_u32 block, rk_u32* acto
 // Claims the next position of a Vyukov MPSC ring (global memory) whose tail is `tail` and whose
 // slots start at `slots`: RK_SW_OK with *pos set, or RK_SW_FULL when its slot still holds the
 // previous lap's message (no credit left).
-__device__ __forceinline__ rk_u32 rk_sw_claim(rk_u64* tail, rk_sw_msg* slots, rk_u64 shift,
+__device__ __forceinline__ rk_u32 rk_sw_claim(const rk_sw_params& p, rk_u64* tail, rk_sw_msg* slots, rk_u64 shift,
                                               rk_u64* pos, rk_u64 guess) {
   const rk_u64 mask = (1ull << shift) - 1;
   for (int tries = 0;; ++tries) {
@@ -282,11 +294,12 @@ __device__ __forceinline__ rk_u32 rk_sw_claim(rk_u64* tail, rk_sw_msg* slots, rk
       return RK_SW_OK;
     }
     if (tries > 64) __nanosleep(32);
+    if (tries == (int)RK_SW_STALL_ROUNDS) rk_sw_stall(p, RK_SW_STALL_CLAIM);
   }
 }
 
 // The same on a cluster-tier mailbox in (possibly another block's) shared memory.
-__device__ __forceinline__ rk_u32 rk_sw_claim_local(rk_sw_local* l, rk_u64* pos) {
+__device__ __forceinline__ rk_u32 rk_sw_claim_local(const rk_sw_params& p, rk_sw_local* l, rk_u64* pos) {
   const rk_u64 shift = 3;  // log2(RK_SW_LOCAL_SLOTS)
   for (int tries = 0;; ++tries) {
     const rk_u64 t = rk_sw_cl_ld64(&l->tail);
@@ -299,6 +312,7 @@ __device__ __forceinline__ rk_u32 rk_sw_claim_local(rk_sw_local* l, rk_u64* pos)
       return RK_SW_OK;
     }
     if (tries > 64) __nanosleep(32);
+    if (tries == (int)RK_SW_STALL_ROUNDS) rk_sw_stall(p, RK_SW_STALL_CLAIM_LOCAL);
   }
 }
 
@@ -332,7 +346,7 @@ __device__ __noinline__ rk_u32 rk_sw_deliver_any(const rk_sw_params& p, rk_u32 s
   rk_u64 pos;
   if (to < p.capacity) {
     rk_sw_msg* slots = (rk_sw_msg*)p.mbox + ((rk_u64)to << p.mbox_shift);
-    if (rk_sw_claim(&a->tail, slots, p.mbox_shift, &pos, tail_guess) != RK_SW_OK) {
+    if (rk_sw_claim(p, &a->tail, slots, p.mbox_shift, &pos, tail_guess) != RK_SW_OK) {
       if (on_full == RK_SW_ON_FULL_DEAD) return rk_sw_dead_letter(p, m, RK_DEAD_FULL);
       return RK_SW_FULL;
     }
@@ -357,7 +371,7 @@ __device__ __noinline__ rk_u32 rk_sw_deliver_any(const rk_sw_params& p, rk_u32 s
       rk_cg::cluster_group cl = rk_cg::this_cluster();
       l = cl.map_shared_rank(l, home % (rk_u32)p.cluster);
     }
-    if (rk_sw_claim_local(l, &pos) != RK_SW_OK) {
+    if (rk_sw_claim_local(p, l, &pos) != RK_SW_OK) {
       if (on_full == RK_SW_ON_FULL_DEAD) return rk_sw_dead_letter(p, m, RK_DEAD_FULL);
       return RK_SW_FULL;
     }
@@ -369,7 +383,7 @@ __device__ __noinline__ rk_u32 rk_sw_deliver_any(const rk_sw_params& p, rk_u32 s
   }
   rk_u64* tail = (rk_u64*)((rk_index_line*)p.fwd_tails + home);
   rk_sw_msg* slots = (rk_sw_msg*)p.fwd + ((rk_u64)home << p.fwd_shift);
-  if (rk_sw_claim(tail, slots, p.fwd_shift, &pos, rk_sw_ld64(tail)) != RK_SW_OK) {
+  if (rk_sw_claim(p, tail, slots, p.fwd_shift, &pos, rk_sw_ld64(tail)) != RK_SW_OK) {
     if (on_full == RK_SW_ON_FULL_DEAD) return rk_sw_dead_letter(p, m, RK_DEAD_FULL);
     return RK_SW_FULL;
   }

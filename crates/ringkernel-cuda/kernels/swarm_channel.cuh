@@ -161,7 +161,7 @@ __device__ __noinline__ rk_u32 rk_sw_pin_mailbox_send(const rk_sw_params& p, rk_
   const rk_u64 box = p.capacity + (m.to - rk_sw_pin_base(p));
   rk_sw_msg* slots = (rk_sw_msg*)p.mbox + (box << p.mbox_shift);
   rk_u64 pos;
-  if (rk_sw_claim(&a->tail, slots, p.mbox_shift, &pos, guess) != RK_SW_OK) {
+  if (rk_sw_claim(p, &a->tail, slots, p.mbox_shift, &pos, guess) != RK_SW_OK) {
     if (on_full == RK_SW_ON_FULL_DEAD) return rk_sw_dead_letter(p, m, RK_DEAD_FULL);
     return RK_SW_FULL;
   }

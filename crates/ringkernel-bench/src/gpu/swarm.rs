@@ -95,6 +95,14 @@ impl SwarmBenchConfig {
     }
 }
 
+/// A progress line on stderr with the time since the run began: the report is written only at
+/// the end, and a device call that runs out of time must still show how far the run got.
+fn progress(what: &str) {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let t = START.get_or_init(Instant::now).elapsed();
+    eprintln!("swarm-bench [{:7.1} s] {what}", t.as_secs_f64());
+}
+
 fn err(what: &str) -> impl Fn(CudaError) -> BenchError + '_ {
     move |e| BenchError::bench(what, e)
 }
@@ -113,6 +121,7 @@ pub fn run(c: &SwarmBenchConfig) -> Result<Report, BenchError> {
         Environment::capture(Some(format!("GPU 0, {sms} SMs"))),
     );
     if c.part != Part::Throughput {
+        progress("latency");
         report.sections.push(latency(c, &floors, &syncs)?);
     }
     drop(floors);
@@ -121,6 +130,7 @@ pub fn run(c: &SwarmBenchConfig) -> Result<Report, BenchError> {
         report.sections.push(throughput(c)?);
         report.sections.push(balance(c)?);
     }
+    progress("done");
     Ok(report)
 }
 
@@ -393,9 +403,15 @@ fn throughput(c: &SwarmBenchConfig) -> Result<Section, BenchError> {
             "random targets, million-actor swarm",
         ),
     ] {
+        progress(&format!("throughput: {n} actors, starting the flood"));
         let s = flood(n, in_flight, 0, Steal::Grid)?;
+        progress("throughput: flood running, sampling");
         let r = rate(&s, c)?;
         let t = s.totals().map_err(err("stats"))?;
+        progress(&format!(
+            "throughput: sampled (mean {:.3e} msg/s), shutting down",
+            r.mean()
+        ));
         s.shutdown().map_err(err("shutdown"))?;
         sec.push(
             Row::new(
@@ -430,10 +446,15 @@ fn balance(c: &SwarmBenchConfig) -> Result<Section, BenchError> {
         ),
     );
     for steal in [Steal::Off, Steal::Cluster, Steal::Grid] {
+        progress(&format!("balance: stealing {steal:?}, starting the flood"));
         let s = flood(c.actors, c.actors * 4, 8, steal)?;
         let blocks = s.blocks();
         let r = rate(&s, c)?;
         let per = s.block_stats().map_err(err("stats"))?;
+        progress(&format!(
+            "balance: sampled (mean {:.3e} msg/s), shutting down",
+            r.mean()
+        ));
         s.shutdown().map_err(err("shutdown"))?;
         let turns: Vec<u64> = per.iter().map(|b| b.turns).collect();
         let total: u64 = turns.iter().sum();

@@ -164,8 +164,37 @@ pub struct SwarmBlockStats {
     pub dsmem: u64,
     /// Messages taken from a mailbox but dead-lettered (stopped actor, expired).
     pub dropped: u64,
+    /// Where this block's warps waited unusually long (a bit per site, see [`stall`]): a
+    /// diagnostic for a kernel that does not exit when asked.
+    pub stalls: u64,
     /// Unused.
-    pub reserved: [u64; 3],
+    pub reserved: [u64; 2],
+}
+
+/// Bits of [`SwarmBlockStats::stalls`]: a warp spun about a million rounds at the site.
+pub mod stall {
+    /// Pushing an actor into a ready queue whose slot was not free.
+    pub const READY_PUSH: u64 = 1 << 0;
+    /// Claiming a position in a device-memory mailbox or forward inbox.
+    pub const CLAIM: u64 = 1 << 1;
+    /// Claiming a position in a cluster-tier mailbox (DSMEM).
+    pub const CLAIM_LOCAL: u64 = 1 << 2;
+    /// The injector waiting for room in a full mailbox for a host message.
+    pub const INJECT: u64 = 1 << 3;
+
+    /// Names of the bits set in `bits`.
+    pub fn names(bits: u64) -> Vec<&'static str> {
+        [
+            (READY_PUSH, "ready-queue push"),
+            (CLAIM, "mailbox claim"),
+            (CLAIM_LOCAL, "cluster mailbox claim"),
+            (INJECT, "host injection into a full mailbox"),
+        ]
+        .into_iter()
+        .filter(|(b, _)| bits & b != 0)
+        .map(|(_, n)| n)
+        .collect()
+    }
 }
 
 /// The swarm kernel's parameter block (device addresses and sizes, all `u64`).
@@ -309,12 +338,13 @@ pub fn render(h: &mut String) {
         ("spawned", offset_of!(SwarmBlockStats, spawned)),
         ("dsmem", offset_of!(SwarmBlockStats, dsmem)),
         ("dropped", offset_of!(SwarmBlockStats, dropped)),
+        ("stalls", offset_of!(SwarmBlockStats, stalls)),
     ];
     h.push_str("struct __align__(128) rk_sw_stats {\n");
     for (name, _) in stats {
         let _ = writeln!(h, "  unsigned long long {name};");
     }
-    h.push_str("  unsigned long long reserved[3];\n};\n");
+    h.push_str("  unsigned long long reserved[2];\n};\n");
     assert_layout(
         h,
         "rk_sw_stats",
@@ -395,6 +425,10 @@ pub fn render(h: &mut String) {
         ("RK_SW_PIN_STATE_MAX", pinned::STATE_MAX as u32),
         ("RK_SW_CH_GLOBAL", pinned::GLOBAL_SLOTS),
         ("RK_SW_CH_DSMEM", pinned::DSMEM_SLOTS),
+        ("RK_SW_STALL_READY_PUSH", stall::READY_PUSH as u32),
+        ("RK_SW_STALL_CLAIM", stall::CLAIM as u32),
+        ("RK_SW_STALL_CLAIM_LOCAL", stall::CLAIM_LOCAL as u32),
+        ("RK_SW_STALL_INJECT", stall::INJECT as u32),
     ] {
         let _ = writeln!(h, "#define {name} {value:#x}u");
     }

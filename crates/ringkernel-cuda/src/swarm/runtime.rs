@@ -14,7 +14,7 @@ use ringkernel_core::{DeadLetterCounts, Envelope, Hlc};
 
 use super::config::{Steal, SwarmConfig};
 use super::layout::{
-    flag, pinned as pin, status, SwarmActor, SwarmBlockStats, SwarmParams, SwarmSlot, HOST,
+    flag, pinned as pin, stall, status, SwarmActor, SwarmBlockStats, SwarmParams, SwarmSlot, HOST,
     MSG_WORDS,
 };
 use super::program::{SwarmProgram, KERNEL_NAME};
@@ -76,9 +76,12 @@ pub struct Swarm {
     pinned_used: Mutex<Vec<bool>>,
     drain: Option<JoinHandle<()>>,
     running: bool,
+    /// The kernel did not exit when asked: its memory must outlive this value (freeing it
+    /// would wait on the kernel forever, or pull memory from under it).
+    stuck: bool,
     copy: Stream,
     stream: Stream,
-    _kernel: Kernel,
+    kernel: Option<Kernel>,
     memory: Vec<DeviceBuffer>,
     mapped_slots: Vec<MappedBuffer<RingSlot>>,
     mapped_lines: Vec<MappedBuffer<IndexLine>>,
@@ -255,9 +258,10 @@ impl Swarm {
             pinned_used: Mutex::new(pinned_used),
             drain: Some(drain),
             running: true,
+            stuck: false,
             copy,
             stream,
-            _kernel: kernel,
+            kernel: Some(kernel),
             memory: vec![
                 control, stats, actors, states, mbox, rq, rq_heads, rq_tails, fwd, fwd_tails, pch,
                 pch_heads,
@@ -724,9 +728,46 @@ impl Swarm {
                     std::thread::sleep(Duration::from_micros(200))
                 }
                 Ok(false) => {
+                    // Which blocks are stuck is the first question of whoever debugs this.
+                    let mut raw = [0u8; 4];
+                    let exited = match self.copy.copy_from_device(&mut raw, self.params.exited) {
+                        Ok(()) => format!("{} of {} blocks", u32::from_le_bytes(raw), self.blocks),
+                        Err(e) => format!("unknown ({e})"),
+                    };
+                    let stalls = match self.block_stats() {
+                        Ok(per) => {
+                            let seen: Vec<String> = per
+                                .iter()
+                                .enumerate()
+                                .filter(|(_, b)| b.stalls != 0)
+                                .map(|(i, b)| {
+                                    format!("block {i}: {}", stall::names(b.stalls).join(", "))
+                                })
+                                .collect();
+                            let silent: Vec<usize> = per
+                                .iter()
+                                .enumerate()
+                                .filter(|(_, b)| {
+                                    b.turns == 0 && b.processed == 0 && b.enqueued == 0
+                                })
+                                .map(|(i, _)| i)
+                                .collect();
+                            format!(
+                                "{}; blocks that never counted any work: {silent:?}",
+                                if seen.is_empty() {
+                                    "none reported".to_string()
+                                } else {
+                                    seen.join("; ")
+                                }
+                            )
+                        }
+                        Err(e) => format!("unknown ({e})"),
+                    };
+                    self.stuck = true;
                     break Err(CudaError::SwarmStopped(format!(
-                        "the kernel did not exit within {patience:?} of the stop request"
-                    )))
+                        "the kernel did not exit within {patience:?} of the stop request \
+                         (blocks out of their loop: {exited}; long waits: {stalls})"
+                    )));
                 }
                 Err(e) => break Err(e),
             }
@@ -743,11 +784,16 @@ impl Drop for Swarm {
     fn drop(&mut self) {
         if let Err(e) = self.stop_kernel() {
             tracing::error!("swarm shutdown: {e}");
+        }
+        if self.stuck {
             // The kernel may still be touching the memory below: leak it rather than free it
             // under a running kernel.
             std::mem::forget(std::mem::take(&mut self.memory));
             std::mem::forget(std::mem::take(&mut self.mapped_slots));
             std::mem::forget(std::mem::take(&mut self.mapped_lines));
+            // Nor unload its module or let its context go.
+            std::mem::forget(self.kernel.take());
+            std::mem::forget(Arc::clone(&self._ctx));
         }
     }
 }
@@ -769,6 +815,7 @@ fn sum(stats: &[SwarmBlockStats]) -> SwarmBlockStats {
             spawned: a.spawned + s.spawned,
             dsmem: a.dsmem + s.dsmem,
             dropped: a.dropped + s.dropped,
-            reserved: [0; 3],
+            stalls: a.stalls | s.stalls,
+            reserved: [0; 2],
         })
 }
