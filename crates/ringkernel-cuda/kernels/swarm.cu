@@ -273,6 +273,7 @@ extern "C" __global__ void rk_swarm(rk_sw_params param) {
 
   for (rk_u32 iter = 0;; ++iter) {
     if ((iter & 255) == 0) {
+      if (lane == 0) atomicAdd((unsigned long long*)&st->beats, 1ull);
       int stop = lane == 0 ? (int)rk_sw_ld32((const rk_u32*)p.stop) : 0;
       if (__shfl_sync(RK_FULL_MASK, stop, 0)) break;
     }
@@ -344,7 +345,10 @@ extern "C" __global__ void rk_swarm(rk_sw_params param) {
     }
   }
   flush_counters();
-  if (lane == 0) atomicAdd((unsigned long long*)&st->idle, (unsigned long long)idle_total);
+  if (lane == 0) {
+    atomicAdd((unsigned long long*)&st->idle, (unsigned long long)idle_total);
+    atomicAdd((unsigned long long*)&st->left_loop, 1ull);
+  }
   // Lane 0 diverged just above: reconverge before the block barrier (synccheck reports a block
   // barrier reached by a divergent warp).
   __syncwarp();

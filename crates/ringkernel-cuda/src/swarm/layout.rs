@@ -167,8 +167,11 @@ pub struct SwarmBlockStats {
     /// Where this block's warps waited unusually long (a bit per site, see [`stall`]): a
     /// diagnostic for a kernel that does not exit when asked.
     pub stalls: u64,
-    /// Unused.
-    pub reserved: [u64; 2],
+    /// Warps of this block that have left the kernel's main loop (after a stop request).
+    pub left_loop: u64,
+    /// Stop checks made by this block's warps (one per warp every 256 rounds of its loop): a
+    /// value that keeps growing after a stop request means a warp loops without seeing it.
+    pub beats: u64,
 }
 
 /// Bits of [`SwarmBlockStats::stalls`]: a warp spun about a million rounds at the site.
@@ -339,12 +342,14 @@ pub fn render(h: &mut String) {
         ("dsmem", offset_of!(SwarmBlockStats, dsmem)),
         ("dropped", offset_of!(SwarmBlockStats, dropped)),
         ("stalls", offset_of!(SwarmBlockStats, stalls)),
+        ("left_loop", offset_of!(SwarmBlockStats, left_loop)),
+        ("beats", offset_of!(SwarmBlockStats, beats)),
     ];
     h.push_str("struct __align__(128) rk_sw_stats {\n");
     for (name, _) in stats {
         let _ = writeln!(h, "  unsigned long long {name};");
     }
-    h.push_str("  unsigned long long reserved[2];\n};\n");
+    h.push_str("};\n");
     assert_layout(
         h,
         "rk_sw_stats",

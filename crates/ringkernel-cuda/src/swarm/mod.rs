@@ -23,6 +23,7 @@
 //! whole design and its limits.
 
 pub mod config;
+mod exit_report;
 pub mod kit;
 pub mod layout;
 pub mod program;

@@ -13,8 +13,9 @@ use ringkernel_core::envelope::flags;
 use ringkernel_core::{DeadLetterCounts, Envelope, Hlc};
 
 use super::config::{Steal, SwarmConfig};
+use super::exit_report::exit_report;
 use super::layout::{
-    flag, pinned as pin, stall, status, SwarmActor, SwarmBlockStats, SwarmParams, SwarmSlot, HOST,
+    flag, pinned as pin, status, SwarmActor, SwarmBlockStats, SwarmParams, SwarmSlot, HOST,
     MSG_WORDS,
 };
 use super::program::{SwarmProgram, KERNEL_NAME};
@@ -711,6 +712,24 @@ impl Swarm {
         self.halt()
     }
 
+    /// For the error of a kernel that did not exit: two reads of the per-block counters 50 ms
+    /// apart (see `exit_report`).
+    fn exit_report(&self) -> String {
+        let mut raw = [0u8; 4];
+        let exited = self.copy.copy_from_device(&mut raw, self.params.exited);
+        let before = self.block_stats();
+        std::thread::sleep(Duration::from_millis(50));
+        match (exited, before, self.block_stats()) {
+            (Ok(()), Ok(b), Ok(a)) => {
+                exit_report(u32::from_le_bytes(raw), self.config.warps, &b, &a)
+            }
+            (e1, e2, e3) => format!(
+                "the counters could not be read: {:?}",
+                [e1.err(), e2.err(), e3.err()]
+            ),
+        }
+    }
+
     fn stop_kernel(&mut self) -> Result<(), CudaError> {
         if !self.running {
             return Ok(());
@@ -728,45 +747,10 @@ impl Swarm {
                     std::thread::sleep(Duration::from_micros(200))
                 }
                 Ok(false) => {
-                    // Which blocks are stuck is the first question of whoever debugs this.
-                    let mut raw = [0u8; 4];
-                    let exited = match self.copy.copy_from_device(&mut raw, self.params.exited) {
-                        Ok(()) => format!("{} of {} blocks", u32::from_le_bytes(raw), self.blocks),
-                        Err(e) => format!("unknown ({e})"),
-                    };
-                    let stalls = match self.block_stats() {
-                        Ok(per) => {
-                            let seen: Vec<String> = per
-                                .iter()
-                                .enumerate()
-                                .filter(|(_, b)| b.stalls != 0)
-                                .map(|(i, b)| {
-                                    format!("block {i}: {}", stall::names(b.stalls).join(", "))
-                                })
-                                .collect();
-                            let silent: Vec<usize> = per
-                                .iter()
-                                .enumerate()
-                                .filter(|(_, b)| {
-                                    b.turns == 0 && b.processed == 0 && b.enqueued == 0
-                                })
-                                .map(|(i, _)| i)
-                                .collect();
-                            format!(
-                                "{}; blocks that never counted any work: {silent:?}",
-                                if seen.is_empty() {
-                                    "none reported".to_string()
-                                } else {
-                                    seen.join("; ")
-                                }
-                            )
-                        }
-                        Err(e) => format!("unknown ({e})"),
-                    };
                     self.stuck = true;
                     break Err(CudaError::SwarmStopped(format!(
-                        "the kernel did not exit within {patience:?} of the stop request \
-                         (blocks out of their loop: {exited}; long waits: {stalls})"
+                        "the kernel did not exit within {patience:?} of the stop request ({})",
+                        self.exit_report()
                     )));
                 }
                 Err(e) => break Err(e),
@@ -816,6 +800,7 @@ fn sum(stats: &[SwarmBlockStats]) -> SwarmBlockStats {
             dsmem: a.dsmem + s.dsmem,
             dropped: a.dropped + s.dropped,
             stalls: a.stalls | s.stalls,
-            reserved: [0; 2],
+            left_loop: a.left_loop + s.left_loop,
+            beats: a.beats + s.beats,
         })
 }
