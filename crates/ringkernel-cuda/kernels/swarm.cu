@@ -159,7 +159,7 @@ __device__ rk_u32 rk_sw_inject(const rk_sw_params& p, rk_sw_ctx* c, rk_u64* pos,
   unsigned todo = __ballot_sync(RK_FULL_MASK, lane < n);
   const unsigned peers = __match_any_sync(RK_FULL_MASK, lane < n ? m.to : 0xffffffffu);
   c->self = RK_SW_HOST;
-  rk_u64 last_stop_check = rk_globaltimer();
+  rk_u64 last_stop_check = __shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0);
   rk_u32 waits = 0;
   while (todo != 0) {
     // A lane may deliver when no earlier lane for the same target is still waiting.
@@ -182,7 +182,10 @@ __device__ rk_u32 rk_sw_inject(const rk_sw_params& p, rk_sw_ctx* c, rk_u64* pos,
     if (todo != 0) {
       if (++waits == RK_SW_STALL_ROUNDS / 64 && lane == 0) rk_sw_stall(p, RK_SW_STALL_INJECT);
       __nanosleep(200);
-      const rk_u64 now = rk_globaltimer();
+      // One clock for the warp: lanes wake from the nap at different times, and a condition
+      // each lane computed from its own reading would send some lanes into the __shfl_sync
+      // below while the rest went on to the loop's __ballot_sync, and the warp would hang.
+      const rk_u64 now = __shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0);
       if (now - last_stop_check > 100000) {
         last_stop_check = now;
         int stop = lane == 0 ? (int)rk_sw_ld32((const rk_u32*)p.stop) : 0;
