@@ -43,7 +43,10 @@ pub fn start(words: [u64; 3]) -> SwarmMsg {
     SwarmMsg::new(kinds::START, words)
 }
 
-pub fn wait_for<S: bytemuck::Pod>(
+/// Polls the states of `first..first + count` until `done` holds. On the deadline it fails with
+/// what a reader of a GPU log needs: the last states (up to four), the swarm's counters and its
+/// dead letters by reason.
+pub fn wait_for<S: bytemuck::Pod + std::fmt::Debug>(
     s: &Swarm,
     first: u32,
     count: u32,
@@ -57,8 +60,11 @@ pub fn wait_for<S: bytemuck::Pod>(
         }
         assert!(
             since.elapsed() < patience(),
-            "swarm did not finish within {:?}",
-            patience()
+            "swarm did not finish within {:?}; states {first}..: {:?}; totals: {:?}; dead letters: {:?}",
+            patience(),
+            &v[..v.len().min(4)],
+            s.totals(),
+            s.dead_letter_counts()
         );
         std::thread::sleep(Duration::from_millis(5));
     }
