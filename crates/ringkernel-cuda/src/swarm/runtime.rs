@@ -1,16 +1,17 @@
 //! [`Swarm`]: one GPU's swarm kernel, its memory and the host API around it.
 
 use std::ffi::c_void;
-use std::ops::Range;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use bytemuck::Pod;
 use cudarc::driver::CudaContext;
 use ringkernel_core::envelope::flags;
-use ringkernel_core::{DeadLetterCounts, Envelope, Hlc};
+use ringkernel_core::{Envelope, Hlc};
+
+mod observe;
+mod spawn;
 
 use super::config::{Steal, SwarmConfig};
 use super::exit_report::exit_report;
@@ -19,7 +20,7 @@ use super::layout::{
     MSG_WORDS,
 };
 use super::program::{SwarmProgram, KERNEL_NAME};
-use super::replies::{self, Inbox, SwarmDeadLetter, SwarmReply};
+use super::replies::{self, Inbox, SwarmReply};
 use crate::driver::{self, DeviceBuffer, Kernel, MappedBuffer, Stream};
 use crate::error::CudaError;
 use crate::host_ring::{D2hConsumer, H2dProducer};
@@ -339,152 +340,6 @@ impl Swarm {
         id >= self.pinned_base() && id - self.pinned_base() < self.config.pinned
     }
 
-    /// Spawns a pinned actor in slot `slot` (`0..pinned`): a warp of block `slot % blocks`
-    /// serves only it, polling a channel from every pinned sender. Pinned actors of one
-    /// cluster talk through DSMEM channels, others through device-memory channels; anyone
-    /// else reaches it through its mailbox. Returns its id.
-    pub fn spawn_pinned(&self, slot: u32, type_index: u32, state: &[u8]) -> Result<u32, CudaError> {
-        self.check_type(type_index)?;
-        self.check_state(state)?;
-        let mut used = self.pinned_used.lock().unwrap_or_else(|p| p.into_inner());
-        match used.get_mut(slot as usize) {
-            None => Err(CudaError::Config(format!(
-                "pinned slot {slot} is not in 0..{}",
-                self.config.pinned
-            ))),
-            Some(true) => Err(CudaError::SwarmCapacity { asked: 1, left: 0 }),
-            Some(taken) => {
-                let id = self.pinned_base() + slot;
-                self.write_actors(id..id + 1, type_index, &mut |_, s| {
-                    s[..state.len()].copy_from_slice(state)
-                })?;
-                *taken = true;
-                Ok(id)
-            }
-        }
-    }
-
-    /// Spawns `count` global-tier actors of type `type_index` in one bulk copy; `init` fills
-    /// each one's state (`state_bytes` bytes, zeroed) given its id. Returns their ids.
-    pub fn spawn_many(
-        &self,
-        type_index: u32,
-        count: u32,
-        mut init: impl FnMut(u32, &mut [u8]),
-    ) -> Result<Range<u32>, CudaError> {
-        self.check_type(type_index)?;
-        let mut next = self.host_next.lock().unwrap_or_else(|p| p.into_inner());
-        let left = self.config.host_capacity() - *next;
-        if count > left {
-            return Err(CudaError::SwarmCapacity {
-                asked: u64::from(count),
-                left: u64::from(left),
-            });
-        }
-        let ids = *next..*next + count;
-        self.write_actors(ids.clone(), type_index, &mut init)?;
-        *next += count;
-        Ok(ids)
-    }
-
-    /// Spawns one global-tier actor with state `state` (at most `state_bytes` bytes).
-    pub fn spawn(&self, type_index: u32, state: &[u8]) -> Result<u32, CudaError> {
-        self.check_state(state)?;
-        Ok(self
-            .spawn_many(type_index, 1, |_, s| {
-                s[..state.len()].copy_from_slice(state)
-            })?
-            .start)
-    }
-
-    /// Spawns a cluster-tier actor homed on `block`: its mailbox lives in that block's shared
-    /// memory, and cluster-tier actors of the same cluster send to it through DSMEM.
-    pub fn spawn_local(&self, block: u32, type_index: u32, state: &[u8]) -> Result<u32, CudaError> {
-        self.check_type(type_index)?;
-        self.check_state(state)?;
-        if block >= self.blocks {
-            return Err(CudaError::Config(format!(
-                "block {block} is not in the grid of {}",
-                self.blocks
-            )));
-        }
-        let mut next = self.local_next.lock().unwrap_or_else(|p| p.into_inner());
-        let used = &mut next[block as usize];
-        if *used >= self.config.local_per_block {
-            return Err(CudaError::SwarmCapacity { asked: 1, left: 0 });
-        }
-        let id = self.config.capacity + block * self.config.local_per_block + *used;
-        self.write_actors(id..id + 1, type_index, &mut |_, s| {
-            s[..state.len()].copy_from_slice(state)
-        })?;
-        *used += 1;
-        Ok(id)
-    }
-
-    /// Actors `first..first + count` exist in this swarm's memory (both tiers).
-    fn check_range(&self, first: u32, count: u32) -> Result<(), CudaError> {
-        let total = u64::from(self.pinned_base()) + u64::from(self.config.pinned);
-        let end = u64::from(first) + u64::from(count);
-        if end > total {
-            return Err(CudaError::SwarmMessage(format!(
-                "actors {first}..{end} are beyond the {total} the swarm holds"
-            )));
-        }
-        Ok(())
-    }
-
-    fn check_type(&self, type_index: u32) -> Result<(), CudaError> {
-        if type_index >= 1 << 24 {
-            return Err(CudaError::SwarmMessage(format!(
-                "type index {type_index} does not fit in 24 bits"
-            )));
-        }
-        Ok(())
-    }
-
-    fn check_state(&self, state: &[u8]) -> Result<(), CudaError> {
-        if state.len() > self.config.state_bytes {
-            return Err(CudaError::SwarmMessage(format!(
-                "state of {} bytes exceeds state_bytes {}",
-                state.len(),
-                self.config.state_bytes
-            )));
-        }
-        Ok(())
-    }
-
-    /// Writes states, then headers (live), for `ids`: a sender that sees an actor live sees its
-    /// state in place, because the header copy starts only after the state copy completed.
-    fn write_actors(
-        &self,
-        ids: Range<u32>,
-        type_index: u32,
-        init: &mut dyn FnMut(u32, &mut [u8]),
-    ) -> Result<(), CudaError> {
-        let stride = self.config.state_stride();
-        let n = ids.len();
-        let mut states = vec![0u8; n * stride];
-        for (i, id) in ids.clone().enumerate() {
-            init(
-                id,
-                &mut states[i * stride..i * stride + self.config.state_bytes],
-            );
-        }
-        self.copy.copy_to_device(
-            self.params.states + u64::from(ids.start) * stride as u64,
-            &states,
-        )?;
-        let header = SwarmActor {
-            status: status::LIVE | (type_index << status::TYPE_SHIFT),
-            ..SwarmActor::default()
-        };
-        let headers = vec![header; n];
-        self.copy.copy_to_device(
-            self.params.actors + u64::from(ids.start) * std::mem::size_of::<SwarmActor>() as u64,
-            bytemuck::cast_slice(&headers),
-        )
-    }
-
     /// Sends `msg` to actor `to`, waiting for credit (see [`Swarm::tell_with`]).
     pub fn tell(&self, to: u32, msg: SwarmMsg) -> Result<(), CudaError> {
         self.tell_with(to, msg, SendOptions::default())
@@ -604,102 +459,6 @@ impl Swarm {
         Ok(())
     }
 
-    /// Copies the states of actors `first..first + count` (as `T`, which must be the state type
-    /// and fit in `state_bytes`). Live actors may be mid-turn: use after [`Swarm::settle`] for
-    /// exact values.
-    pub fn read_states<T: Pod>(&self, first: u32, count: u32) -> Result<Vec<T>, CudaError> {
-        let stride = self.config.state_stride();
-        let size = std::mem::size_of::<T>();
-        if size > stride {
-            return Err(CudaError::SwarmMessage(format!(
-                "a state of {size} bytes does not fit the stride of {stride}"
-            )));
-        }
-        self.check_range(first, count)?;
-        let mut raw = vec![0u8; count as usize * stride];
-        self.copy.copy_from_device(
-            &mut raw,
-            self.params.states + u64::from(first) * stride as u64,
-        )?;
-        Ok(raw
-            .chunks_exact(stride)
-            .map(|c| bytemuck::pod_read_unaligned(&c[..size]))
-            .collect())
-    }
-
-    /// Copies the headers of actors `first..first + count` (mailbox positions, pending count,
-    /// status, HLC): for inspection and diagnostics.
-    pub fn read_headers(&self, first: u32, count: u32) -> Result<Vec<SwarmActor>, CudaError> {
-        self.check_range(first, count)?;
-        let each = std::mem::size_of::<SwarmActor>();
-        let mut raw = vec![0u8; count as usize * each];
-        self.copy.copy_from_device(
-            &mut raw,
-            self.params.actors + u64::from(first) * each as u64,
-        )?;
-        Ok(raw
-            .chunks_exact(each)
-            .map(bytemuck::pod_read_unaligned)
-            .collect())
-    }
-
-    /// Each block's counters.
-    pub fn block_stats(&self) -> Result<Vec<SwarmBlockStats>, CudaError> {
-        let mut raw = vec![0u8; self.blocks as usize * std::mem::size_of::<SwarmBlockStats>()];
-        self.copy.copy_from_device(&mut raw, self.params.stats)?;
-        Ok(raw
-            .chunks_exact(std::mem::size_of::<SwarmBlockStats>())
-            .map(bytemuck::pod_read_unaligned)
-            .collect())
-    }
-
-    /// The counters summed over blocks.
-    pub fn totals(&self) -> Result<SwarmBlockStats, CudaError> {
-        Ok(sum(&self.block_stats()?))
-    }
-
-    /// Ids handlers have spawned so far (`host_capacity..`, saturating at `capacity`).
-    pub fn device_spawned(&self) -> Result<u32, CudaError> {
-        let mut raw = [0u8; 4];
-        self.copy.copy_from_device(&mut raw, self.params.dev_next)?;
-        let next = u32::from_le_bytes(raw).min(self.config.capacity);
-        Ok(next - self.config.host_capacity())
-    }
-
-    /// Waits until the swarm is quiet: every host message taken, every message put into a
-    /// mailbox handled (or dead-lettered), and the counters unchanged over two reads 2 ms
-    /// apart. Actors that yield keep running; this does not wait for them.
-    pub fn settle(&self, timeout: Duration) -> Result<SwarmBlockStats, CudaError> {
-        let since = Instant::now();
-        let mut last: Option<SwarmBlockStats> = None;
-        loop {
-            let t = self.totals()?;
-            let host_done = self.producer.consumer_index() == self.producer.tail();
-            let quiet = host_done && t.enqueued == t.processed + t.dropped;
-            if quiet && last == Some(t) {
-                return Ok(t);
-            }
-            last = quiet.then_some(t);
-            if since.elapsed() > timeout {
-                return Err(CudaError::SwarmTimeout {
-                    what: "settle",
-                    waited: timeout,
-                });
-            }
-            std::thread::sleep(Duration::from_millis(2));
-        }
-    }
-
-    /// Dead letters recorded so far (the first 65,536 are kept; all are counted).
-    pub fn dead_letters(&self) -> Vec<SwarmDeadLetter> {
-        self.inbox.dead_letters()
-    }
-
-    /// Dead letters counted by reason.
-    pub fn dead_letter_counts(&self) -> DeadLetterCounts {
-        self.inbox.dead_letter_counts()
-    }
-
     /// Stops the kernel (messages still queued stay where they are, unprocessed) and returns
     /// the final counters. States, headers and counters stay readable; sends are refused.
     pub fn halt(&mut self) -> Result<SwarmBlockStats, CudaError> {
@@ -780,27 +539,4 @@ impl Drop for Swarm {
             std::mem::forget(Arc::clone(&self._ctx));
         }
     }
-}
-
-fn sum(stats: &[SwarmBlockStats]) -> SwarmBlockStats {
-    stats
-        .iter()
-        .fold(SwarmBlockStats::default(), |a, s| SwarmBlockStats {
-            processed: a.processed + s.processed,
-            enqueued: a.enqueued + s.enqueued,
-            turns: a.turns + s.turns,
-            own_batches: a.own_batches + s.own_batches,
-            cluster_steals: a.cluster_steals + s.cluster_steals,
-            grid_steals: a.grid_steals + s.grid_steals,
-            dead: a.dead + s.dead,
-            full: a.full + s.full,
-            injected: a.injected + s.injected,
-            idle: a.idle + s.idle,
-            spawned: a.spawned + s.spawned,
-            dsmem: a.dsmem + s.dsmem,
-            dropped: a.dropped + s.dropped,
-            stalls: a.stalls | s.stalls,
-            left_loop: a.left_loop + s.left_loop,
-            beats: a.beats + s.beats,
-        })
 }

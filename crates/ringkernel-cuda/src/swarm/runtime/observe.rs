@@ -1,0 +1,145 @@
+//! Reading a running swarm from the host: actor states and headers, per-block counters and
+//! their totals, quiescence (`settle`) and dead letters.
+
+use std::time::{Duration, Instant};
+
+use bytemuck::Pod;
+use ringkernel_core::DeadLetterCounts;
+
+use super::Swarm;
+use crate::error::CudaError;
+use crate::swarm::layout::{SwarmActor, SwarmBlockStats};
+use crate::swarm::replies::SwarmDeadLetter;
+
+impl Swarm {
+    /// Actors `first..first + count` exist in this swarm's memory (both tiers).
+    fn check_range(&self, first: u32, count: u32) -> Result<(), CudaError> {
+        let total = u64::from(self.pinned_base()) + u64::from(self.config.pinned);
+        let end = u64::from(first) + u64::from(count);
+        if end > total {
+            return Err(CudaError::SwarmMessage(format!(
+                "actors {first}..{end} are beyond the {total} the swarm holds"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Copies the states of actors `first..first + count` (as `T`, which must be the state type
+    /// and fit in `state_bytes`). Live actors may be mid-turn: use after [`Swarm::settle`] for
+    /// exact values.
+    pub fn read_states<T: Pod>(&self, first: u32, count: u32) -> Result<Vec<T>, CudaError> {
+        let stride = self.config.state_stride();
+        let size = std::mem::size_of::<T>();
+        if size > stride {
+            return Err(CudaError::SwarmMessage(format!(
+                "a state of {size} bytes does not fit the stride of {stride}"
+            )));
+        }
+        self.check_range(first, count)?;
+        let mut raw = vec![0u8; count as usize * stride];
+        self.copy.copy_from_device(
+            &mut raw,
+            self.params.states + u64::from(first) * stride as u64,
+        )?;
+        Ok(raw
+            .chunks_exact(stride)
+            .map(|c| bytemuck::pod_read_unaligned(&c[..size]))
+            .collect())
+    }
+
+    /// Copies the headers of actors `first..first + count` (mailbox positions, pending count,
+    /// status, HLC): for inspection and diagnostics.
+    pub fn read_headers(&self, first: u32, count: u32) -> Result<Vec<SwarmActor>, CudaError> {
+        self.check_range(first, count)?;
+        let each = std::mem::size_of::<SwarmActor>();
+        let mut raw = vec![0u8; count as usize * each];
+        self.copy.copy_from_device(
+            &mut raw,
+            self.params.actors + u64::from(first) * each as u64,
+        )?;
+        Ok(raw
+            .chunks_exact(each)
+            .map(bytemuck::pod_read_unaligned)
+            .collect())
+    }
+
+    /// Each block's counters.
+    pub fn block_stats(&self) -> Result<Vec<SwarmBlockStats>, CudaError> {
+        let mut raw = vec![0u8; self.blocks as usize * std::mem::size_of::<SwarmBlockStats>()];
+        self.copy.copy_from_device(&mut raw, self.params.stats)?;
+        Ok(raw
+            .chunks_exact(std::mem::size_of::<SwarmBlockStats>())
+            .map(bytemuck::pod_read_unaligned)
+            .collect())
+    }
+
+    /// The counters summed over blocks.
+    pub fn totals(&self) -> Result<SwarmBlockStats, CudaError> {
+        Ok(sum(&self.block_stats()?))
+    }
+
+    /// Ids handlers have spawned so far (`host_capacity..`, saturating at `capacity`).
+    pub fn device_spawned(&self) -> Result<u32, CudaError> {
+        let mut raw = [0u8; 4];
+        self.copy.copy_from_device(&mut raw, self.params.dev_next)?;
+        let next = u32::from_le_bytes(raw).min(self.config.capacity);
+        Ok(next - self.config.host_capacity())
+    }
+
+    /// Waits until the swarm is quiet: every host message taken, every message put into a
+    /// mailbox handled (or dead-lettered), and the counters unchanged over two reads 2 ms
+    /// apart. Actors that yield keep running; this does not wait for them.
+    pub fn settle(&self, timeout: Duration) -> Result<SwarmBlockStats, CudaError> {
+        let since = Instant::now();
+        let mut last: Option<SwarmBlockStats> = None;
+        loop {
+            let t = self.totals()?;
+            let host_done = self.producer.consumer_index() == self.producer.tail();
+            let quiet = host_done && t.enqueued == t.processed + t.dropped;
+            if quiet && last == Some(t) {
+                return Ok(t);
+            }
+            last = quiet.then_some(t);
+            if since.elapsed() > timeout {
+                return Err(CudaError::SwarmTimeout {
+                    what: "settle",
+                    waited: timeout,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// Dead letters recorded so far (the first 65,536 are kept; all are counted).
+    pub fn dead_letters(&self) -> Vec<SwarmDeadLetter> {
+        self.inbox.dead_letters()
+    }
+
+    /// Dead letters counted by reason.
+    pub fn dead_letter_counts(&self) -> DeadLetterCounts {
+        self.inbox.dead_letter_counts()
+    }
+}
+
+fn sum(stats: &[SwarmBlockStats]) -> SwarmBlockStats {
+    stats
+        .iter()
+        .fold(SwarmBlockStats::default(), |a, s| SwarmBlockStats {
+            processed: a.processed + s.processed,
+            enqueued: a.enqueued + s.enqueued,
+            turns: a.turns + s.turns,
+            own_batches: a.own_batches + s.own_batches,
+            cluster_steals: a.cluster_steals + s.cluster_steals,
+            grid_steals: a.grid_steals + s.grid_steals,
+            dead: a.dead + s.dead,
+            full: a.full + s.full,
+            injected: a.injected + s.injected,
+            idle: a.idle + s.idle,
+            spawned: a.spawned + s.spawned,
+            dsmem: a.dsmem + s.dsmem,
+            dropped: a.dropped + s.dropped,
+            stalls: a.stalls | s.stalls,
+            left_loop: a.left_loop + s.left_loop,
+            beats: a.beats + s.beats,
+        })
+}

@@ -1,0 +1,144 @@
+//! Spawning actors from the host: global-tier actors in bulk, cluster-tier actors on a block,
+//! pinned actors in a slot, and the checks that turn a bad request into a typed error.
+
+use std::ops::Range;
+
+use super::Swarm;
+use crate::error::CudaError;
+use crate::swarm::layout::{status, SwarmActor};
+
+impl Swarm {
+    /// Spawns a pinned actor in slot `slot` (`0..pinned`): a warp of block `slot % blocks`
+    /// serves only it, polling a channel from every pinned sender. Pinned actors of one
+    /// cluster talk through DSMEM channels, others through device-memory channels; anyone
+    /// else reaches it through its mailbox. Returns its id.
+    pub fn spawn_pinned(&self, slot: u32, type_index: u32, state: &[u8]) -> Result<u32, CudaError> {
+        self.check_type(type_index)?;
+        self.check_state(state)?;
+        let mut used = self.pinned_used.lock().unwrap_or_else(|p| p.into_inner());
+        match used.get_mut(slot as usize) {
+            None => Err(CudaError::Config(format!(
+                "pinned slot {slot} is not in 0..{}",
+                self.config.pinned
+            ))),
+            Some(true) => Err(CudaError::SwarmCapacity { asked: 1, left: 0 }),
+            Some(taken) => {
+                let id = self.pinned_base() + slot;
+                self.write_actors(id..id + 1, type_index, &mut |_, s| {
+                    s[..state.len()].copy_from_slice(state)
+                })?;
+                *taken = true;
+                Ok(id)
+            }
+        }
+    }
+
+    /// Spawns `count` global-tier actors of type `type_index` in one bulk copy; `init` fills
+    /// each one's state (`state_bytes` bytes, zeroed) given its id. Returns their ids.
+    pub fn spawn_many(
+        &self,
+        type_index: u32,
+        count: u32,
+        mut init: impl FnMut(u32, &mut [u8]),
+    ) -> Result<Range<u32>, CudaError> {
+        self.check_type(type_index)?;
+        let mut next = self.host_next.lock().unwrap_or_else(|p| p.into_inner());
+        let left = self.config.host_capacity() - *next;
+        if count > left {
+            return Err(CudaError::SwarmCapacity {
+                asked: u64::from(count),
+                left: u64::from(left),
+            });
+        }
+        let ids = *next..*next + count;
+        self.write_actors(ids.clone(), type_index, &mut init)?;
+        *next += count;
+        Ok(ids)
+    }
+
+    /// Spawns one global-tier actor with state `state` (at most `state_bytes` bytes).
+    pub fn spawn(&self, type_index: u32, state: &[u8]) -> Result<u32, CudaError> {
+        self.check_state(state)?;
+        Ok(self
+            .spawn_many(type_index, 1, |_, s| {
+                s[..state.len()].copy_from_slice(state)
+            })?
+            .start)
+    }
+
+    /// Spawns a cluster-tier actor homed on `block`: its mailbox lives in that block's shared
+    /// memory, and cluster-tier actors of the same cluster send to it through DSMEM.
+    pub fn spawn_local(&self, block: u32, type_index: u32, state: &[u8]) -> Result<u32, CudaError> {
+        self.check_type(type_index)?;
+        self.check_state(state)?;
+        if block >= self.blocks {
+            return Err(CudaError::Config(format!(
+                "block {block} is not in the grid of {}",
+                self.blocks
+            )));
+        }
+        let mut next = self.local_next.lock().unwrap_or_else(|p| p.into_inner());
+        let used = &mut next[block as usize];
+        if *used >= self.config.local_per_block {
+            return Err(CudaError::SwarmCapacity { asked: 1, left: 0 });
+        }
+        let id = self.config.capacity + block * self.config.local_per_block + *used;
+        self.write_actors(id..id + 1, type_index, &mut |_, s| {
+            s[..state.len()].copy_from_slice(state)
+        })?;
+        *used += 1;
+        Ok(id)
+    }
+
+    fn check_type(&self, type_index: u32) -> Result<(), CudaError> {
+        if type_index >= 1 << 24 {
+            return Err(CudaError::SwarmMessage(format!(
+                "type index {type_index} does not fit in 24 bits"
+            )));
+        }
+        Ok(())
+    }
+
+    fn check_state(&self, state: &[u8]) -> Result<(), CudaError> {
+        if state.len() > self.config.state_bytes {
+            return Err(CudaError::SwarmMessage(format!(
+                "state of {} bytes exceeds state_bytes {}",
+                state.len(),
+                self.config.state_bytes
+            )));
+        }
+        Ok(())
+    }
+
+    /// Writes states, then headers (live), for `ids`: a sender that sees an actor live sees its
+    /// state in place, because the header copy starts only after the state copy completed.
+    fn write_actors(
+        &self,
+        ids: Range<u32>,
+        type_index: u32,
+        init: &mut dyn FnMut(u32, &mut [u8]),
+    ) -> Result<(), CudaError> {
+        let stride = self.config.state_stride();
+        let n = ids.len();
+        let mut states = vec![0u8; n * stride];
+        for (i, id) in ids.clone().enumerate() {
+            init(
+                id,
+                &mut states[i * stride..i * stride + self.config.state_bytes],
+            );
+        }
+        self.copy.copy_to_device(
+            self.params.states + u64::from(ids.start) * stride as u64,
+            &states,
+        )?;
+        let header = SwarmActor {
+            status: status::LIVE | (type_index << status::TYPE_SHIFT),
+            ..SwarmActor::default()
+        };
+        let headers = vec![header; n];
+        self.copy.copy_to_device(
+            self.params.actors + u64::from(ids.start) * std::mem::size_of::<SwarmActor>() as u64,
+            bytemuck::cast_slice(&headers),
+        )
+    }
+}
