@@ -164,6 +164,10 @@ impl SwarmConfig {
         if self.max_nap_ns > 100_000 {
             return bad(format!("max_nap_ns {} exceeds 100,000", self.max_nap_ns));
         }
+        // Zero would turn every momentarily full ring and every stop into a timeout.
+        if self.patience.is_zero() {
+            return bad("patience must be longer than zero".into());
+        }
         Ok(())
     }
 
@@ -246,6 +250,7 @@ mod tests {
             |c| c.batch = 0,
             |c| c.h2d_slots = 100,
             |c| c.max_nap_ns = 200_000,
+            |c| c.patience = Duration::ZERO,
         ];
         for (i, f) in cases.into_iter().enumerate() {
             let mut c = SwarmConfig::default();
