@@ -19,7 +19,8 @@
 namespace rk_cg = cooperative_groups;
 
 // Handlers see this: who they are and what they may call. One per lane; the kernel sums the
-// counters into the block's rk_sw_stats after each batch.
+// counters into the block's rk_sw_stats after each round with work (a pinned warp's on its
+// first round without, see rk_swarm's loop).
 struct rk_sw_ctx {
   rk_u32 self;
   rk_u32 type;
@@ -185,16 +186,16 @@ __device__ __noinline__ void rk_sw_to_host(const rk_sw_params& p, rk_sw_msg m, u
   rk_d2h_write_one(p, &e, rk_d2h_claim(p, 1));
 }
 
-__device__ __forceinline__ rk_u32 rk_sw_dead(rk_sw_ctx* c, const rk_sw_msg& m, unsigned short why) {
-  rk_sw_to_host(*c->p, m, why, m.corr);
-  c->dead++;
-  return RK_SW_DEAD;
-}
-
 // A dead letter recorded from an out-of-line path (no context there: the caller counts it).
 __device__ __forceinline__ rk_u32 rk_sw_dead_letter(const rk_sw_params& p, const rk_sw_msg& m, unsigned short why) {
   rk_sw_to_host(p, m, why, m.corr);
   return RK_SW_DEAD;
+}
+
+// The same from a handler's context, which counts it.
+__device__ __forceinline__ rk_u32 rk_sw_dead(rk_sw_ctx* c, const rk_sw_msg& m, unsigned short why) {
+  c->dead++;
+  return rk_sw_dead_letter(*c->p, m, why);
 }
 
 // What an out-of-line send returns: RK_SW_OK, RK_SW_FULL or RK_SW_DEAD, and this bit when the
