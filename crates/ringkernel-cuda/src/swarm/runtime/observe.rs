@@ -95,11 +95,9 @@ impl Swarm {
         loop {
             let t = self.totals()?;
             let host_done = self.producer.consumer_index() == self.producer.tail();
-            let quiet = host_done && t.enqueued == t.processed + t.dropped;
-            if quiet && last == Some(t) {
+            if quiet_again(&mut last, t, host_done) {
                 return Ok(t);
             }
-            last = quiet.then_some(t);
             if since.elapsed() > timeout {
                 return Err(CudaError::SwarmTimeout {
                     what: "settle",
@@ -119,6 +117,24 @@ impl Swarm {
     pub fn dead_letter_counts(&self) -> DeadLetterCounts {
         self.inbox.dead_letter_counts()
     }
+}
+
+/// One step of `settle`: whether the swarm is quiet now (every host message taken, every
+/// message enqueued handled or dropped) with the same message counters as at the last step.
+/// Only the message counters have to hold still: warps beat (`beats`) in an idle swarm too,
+/// and `idle`, `stalls` and `left_loop` say nothing about messages.
+fn quiet_again(last: &mut Option<SwarmBlockStats>, t: SwarmBlockStats, host_done: bool) -> bool {
+    let counters = SwarmBlockStats {
+        beats: 0,
+        idle: 0,
+        stalls: 0,
+        left_loop: 0,
+        ..t
+    };
+    let quiet = host_done && t.enqueued == t.processed + t.dropped;
+    let again = quiet && *last == Some(counters);
+    *last = quiet.then_some(counters);
+    again
 }
 
 fn sum(stats: &[SwarmBlockStats]) -> SwarmBlockStats {
@@ -142,4 +158,49 @@ fn sum(stats: &[SwarmBlockStats]) -> SwarmBlockStats {
             left_loop: a.left_loop + s.left_loop,
             beats: a.beats + s.beats,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(enqueued: u64, processed: u64, beats: u64) -> SwarmBlockStats {
+        SwarmBlockStats {
+            enqueued,
+            processed,
+            beats,
+            ..SwarmBlockStats::default()
+        }
+    }
+
+    #[test]
+    fn a_quiet_swarm_settles_although_its_warps_keep_beating() {
+        let mut last = None;
+        assert!(!quiet_again(&mut last, stats(5, 5, 100), true));
+        assert!(quiet_again(&mut last, stats(5, 5, 357), true));
+    }
+
+    #[test]
+    fn moving_counters_pending_messages_or_host_messages_do_not_settle() {
+        let mut last = None;
+        assert!(!quiet_again(&mut last, stats(5, 5, 0), true));
+        assert!(
+            !quiet_again(&mut last, stats(6, 6, 0), true),
+            "counters moved"
+        );
+        assert!(!quiet_again(&mut last, stats(7, 6, 0), true), "one pending");
+        assert!(
+            !quiet_again(&mut last, stats(7, 6, 0), true),
+            "still pending"
+        );
+        assert!(
+            !quiet_again(&mut last, stats(7, 7, 0), false),
+            "host messages left"
+        );
+        assert!(
+            !quiet_again(&mut last, stats(7, 7, 0), true),
+            "quiet only from now"
+        );
+        assert!(quiet_again(&mut last, stats(7, 7, 9), true));
+    }
 }
