@@ -82,9 +82,12 @@ fn every_sender_out_of_credit_still_completes() {
         s.tell(id, start([per, 2, 7 + u64::from(id)])).unwrap();
     }
     let total = u64::from(n) * per;
-    let st: Vec<kit::TrafficState> = wait_for(&s, 0, n, |v: &[kit::TrafficState]| {
+    wait_for(&s, 0, n, |v: &[kit::TrafficState]| {
         v[0].received + v[1].received >= total
     });
+    // Counted once quiet, so a late duplicate would show.
+    s.settle(patience()).unwrap();
+    let st: Vec<kit::TrafficState> = s.read_states(0, n).unwrap();
     assert_eq!(st[0].received + st[1].received, total);
     assert_eq!(st[0].errors + st[1].errors, 0);
     assert!(st.iter().map(|t| u64::from(t.refused)).sum::<u64>() > u64::from(n));

@@ -83,10 +83,14 @@ pub fn rally(s: &Swarm, a: u32, trips: u64) -> kit::PingState {
 /// swarm's counters.
 pub fn check_traffic(s: &Swarm, first: u32, n: u32, per: u64) -> SwarmBlockStats {
     let total = u64::from(n) * per;
-    let st: Vec<kit::TrafficState> = wait_for(s, first, n, |v: &[kit::TrafficState]| {
+    wait_for(s, first, n, |v: &[kit::TrafficState]| {
         v.iter().map(|t| t.received).sum::<u64>() >= total
     });
     let t = s.settle(patience()).unwrap();
+    // Read again once quiet: the snapshot that met the condition can be torn (a pinned warp
+    // writes a state back in 16-byte pieces while the host copies it), e.g. an actor's
+    // `received` already counting a message whose `in_seq` entry is not written yet.
+    let st: Vec<kit::TrafficState> = s.read_states(first, n).unwrap();
     assert_eq!(st.iter().map(|t| t.received).sum::<u64>(), total);
     assert_eq!(
         st.iter().map(|t| t.errors).sum::<u64>(),
