@@ -202,8 +202,9 @@ __device__ rk_u32 rk_sw_inject(const rk_sw_params& p, rk_sw_ctx* c, rk_u64* pos,
 }
 
 // Sums a lane counter over the warp and adds it to a block counter (one RED per batch).
-__device__ __forceinline__ void rk_sw_flush(rk_u64* counter, rk_u64* v) {
-  const rk_u64 s = (rk_u64)__reduce_add_sync(RK_FULL_MASK, (rk_u32)*v);
+// `one_lane` (warp-uniform): only lane 0 has counted, so no reduction is needed.
+__device__ __forceinline__ void rk_sw_flush(rk_u64* counter, rk_u64* v, bool one_lane) {
+  const rk_u64 s = one_lane ? *v : (rk_u64)__reduce_add_sync(RK_FULL_MASK, (rk_u32)*v);
   if ((threadIdx.x & 31) == 0 && s != 0) atomicAdd((unsigned long long*)counter, (unsigned long long)s);
   *v = 0;
 }
@@ -261,17 +262,20 @@ extern "C" __global__ void rk_swarm(rk_sw_params param) {
   rk_u64 idle_total = 0;
   rk_u64 wrng = c.rng ^ 0xD1B54A32D192ED03ull;
 
-  // Adds this warp's counters into the block's stats and zeroes them (all lanes call).
+  // Adds this warp's counters into the block's stats and zeroes them (all lanes call). A
+  // pinned warp counts on lane 0 only (its handler, sends and mailbox reads run there), so its
+  // flush is nine atomics from lane 0 with no reductions (those cost ~1,300 cycles, measured
+  // on an H100: more than a pinned round).
   auto flush_counters = [&]() {
-    rk_sw_flush(&st->processed, &processed);
-    rk_sw_flush(&st->enqueued, &c.enqueued);
-    rk_sw_flush(&st->turns, &turns);
-    rk_sw_flush(&st->dead, &c.dead);
-    rk_sw_flush(&st->full, &c.full);
-    rk_sw_flush(&st->spawned, &c.spawned);
-    rk_sw_flush(&st->dsmem, &c.dsmem);
-    rk_sw_flush(&st->dropped, &c.dropped);
-    rk_sw_flush(&st->injected, &injected);
+    rk_sw_flush(&st->processed, &processed, pin_warp);
+    rk_sw_flush(&st->enqueued, &c.enqueued, pin_warp);
+    rk_sw_flush(&st->turns, &turns, pin_warp);
+    rk_sw_flush(&st->dead, &c.dead, pin_warp);
+    rk_sw_flush(&st->full, &c.full, pin_warp);
+    rk_sw_flush(&st->spawned, &c.spawned, pin_warp);
+    rk_sw_flush(&st->dsmem, &c.dsmem, pin_warp);
+    rk_sw_flush(&st->dropped, &c.dropped, pin_warp);
+    rk_sw_flush(&st->injected, &injected, pin_warp);
   };
 
   for (rk_u32 iter = 0;; ++iter) {
@@ -340,11 +344,9 @@ extern "C" __global__ void rk_swarm(rk_sw_params param) {
       if (++idle > 64 && !pin_warp) __nanosleep(idle > 512 ? (unsigned)p.max_nap_ns : 32u);
     }
     // The counters go out after every round with work, except from pinned warps: theirs wait
-    // for 64 rounds with mail or 64 quiet rounds in a row. Nine reductions and atomics cost
-    // about 1,300 cycles (measured on an H100), more than a pinned round: flushed on the first
-    // quiet round, they held up the poll that takes a rally's next message. The host reads the
-    // counters once the swarm is quiet either way.
-    if (unflushed != 0 && (!pin_warp || unflushed >= 64 || idle >= 64)) {
+    // for a round without mail (or 64 rounds with), so a rally's next poll is not held up by
+    // them. `Swarm::settle` relies on a quiet warp flushing within a round.
+    if (unflushed != 0 && (!pin_warp || work == 0 || unflushed >= 64)) {
       unflushed = 0;
       flush_counters();
     }
