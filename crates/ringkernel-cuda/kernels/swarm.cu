@@ -202,9 +202,8 @@ __device__ rk_u32 rk_sw_inject(const rk_sw_params& p, rk_sw_ctx* c, rk_u64* pos,
 }
 
 // Sums a lane counter over the warp and adds it to a block counter (one RED per batch).
-// `one_lane` (warp-uniform): only lane 0 has counted, so no reduction is needed.
-__device__ __forceinline__ void rk_sw_flush(rk_u64* counter, rk_u64* v, bool one_lane) {
-  const rk_u64 s = one_lane ? *v : (rk_u64)__reduce_add_sync(RK_FULL_MASK, (rk_u32)*v);
+__device__ __forceinline__ void rk_sw_flush(rk_u64* counter, rk_u64* v) {
+  const rk_u64 s = (rk_u64)__reduce_add_sync(RK_FULL_MASK, (rk_u32)*v);
   if ((threadIdx.x & 31) == 0 && s != 0) atomicAdd((unsigned long long*)counter, (unsigned long long)s);
   *v = 0;
 }
@@ -262,20 +261,17 @@ extern "C" __global__ void rk_swarm(rk_sw_params param) {
   rk_u64 idle_total = 0;
   rk_u64 wrng = c.rng ^ 0xD1B54A32D192ED03ull;
 
-  // Adds this warp's counters into the block's stats and zeroes them (all lanes call). A
-  // pinned warp counts on lane 0 only (its handler, sends and mailbox reads run there), so its
-  // flush is nine atomics from lane 0 with no reductions (those cost ~1,300 cycles, measured
-  // on an H100: more than a pinned round).
+  // Adds this warp's counters into the block's stats and zeroes them (all lanes call).
   auto flush_counters = [&]() {
-    rk_sw_flush(&st->processed, &processed, pin_warp);
-    rk_sw_flush(&st->enqueued, &c.enqueued, pin_warp);
-    rk_sw_flush(&st->turns, &turns, pin_warp);
-    rk_sw_flush(&st->dead, &c.dead, pin_warp);
-    rk_sw_flush(&st->full, &c.full, pin_warp);
-    rk_sw_flush(&st->spawned, &c.spawned, pin_warp);
-    rk_sw_flush(&st->dsmem, &c.dsmem, pin_warp);
-    rk_sw_flush(&st->dropped, &c.dropped, pin_warp);
-    rk_sw_flush(&st->injected, &injected, pin_warp);
+    rk_sw_flush(&st->processed, &processed);
+    rk_sw_flush(&st->enqueued, &c.enqueued);
+    rk_sw_flush(&st->turns, &turns);
+    rk_sw_flush(&st->dead, &c.dead);
+    rk_sw_flush(&st->full, &c.full);
+    rk_sw_flush(&st->spawned, &c.spawned);
+    rk_sw_flush(&st->dsmem, &c.dsmem);
+    rk_sw_flush(&st->dropped, &c.dropped);
+    rk_sw_flush(&st->injected, &injected);
   };
 
   for (rk_u32 iter = 0;; ++iter) {
@@ -345,7 +341,7 @@ extern "C" __global__ void rk_swarm(rk_sw_params param) {
     }
     // The counters go out after every round with work, except from pinned warps: theirs wait
     // for a round without mail (or 64 rounds with), so a rally's next poll is not held up by
-    // them. `Swarm::settle` relies on a quiet warp flushing within a round.
+    // nine reductions and atomics. The host reads them once the swarm is quiet either way.
     if (unflushed != 0 && (!pin_warp || work == 0 || unflushed >= 64)) {
       unflushed = 0;
       flush_counters();
