@@ -45,9 +45,6 @@ struct __align__(64) rk_sw_pin_block {
   rk_u64 outbox_dest[RK_SW_PIN_PER_BLOCK][RK_SW_OUTBOX];
   rk_u32 outbox_n[RK_SW_PIN_PER_BLOCK];
   rk_u32 pad[16 - RK_SW_PIN_PER_BLOCK];
-  // A received channel message on its way from the four lanes that loaded it to lane 0, which
-  // runs the handler (one shared-memory round trip instead of sixteen 64-bit shuffles).
-  rk_sw_staged inbox[RK_SW_PIN_PER_BLOCK];
   // The pinned actors' states.
   unsigned char state[RK_SW_PIN_PER_BLOCK][RK_SW_PIN_STATE_MAX];
 };

@@ -96,8 +96,8 @@ __device__ void rk_sw_pin_status(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx*
   if (lane == 0) rk_sw_st32(&a->seen, st & 0xff);
 }
 
-// One message, or a resume turn when `m` is null (all lanes call; lane 0 runs the handler and
-// is the only one to read `*m`), then the state goes back out.
+// One message, or a resume turn when `m` is null (all lanes call; lane 0 runs the handler),
+// then the state goes back out.
 __device__ void rk_sw_pin_one(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c, void* state,
                               const rk_sw_msg* m, rk_u64* processed, rk_u32 lane) {
   const rk_u32 id = rk_sw_pin_base(p) + w->slot;
@@ -185,28 +185,22 @@ __device__ rk_u32 rk_sw_serve_pinned(const rk_sw_params& p, rk_sw_pin* w, rk_sw_
     while (q != 0) {
       const int first = __ffs(q) - 1;  // lane 4i of channel i
       q &= q - 1;
+      rk_u64 words[8];
+#pragma unroll
+      for (int k = 0; k < 4; ++k) {
+        words[2 * k] = __shfl_sync(RK_FULL_MASK, lo[g], first + k);
+        words[2 * k + 1] = __shfl_sync(RK_FULL_MASK, hi[g], first + k);
+      }
       const rk_u32 sender = g * RK_SW_PIN_GROUP + (rk_u32)first / 4;
-      rk_sw_staged& in = rk_sw_pins.inbox[w->pw];
       if (lane / 4 == (rk_u32)first / 4) {
-        // The words are in registers: hand them to lane 0 and give the slot back to the sender.
-        in.chunk[lane % 4] = make_ulonglong2(lo[g], hi[g]);
+        // The words are in registers: give the slot back to the sender.
         ++w->h[g];
         if (lane == (rk_u32)first) {
           if (w->in[g].dsmem) rk_sw_cl_st64(w->in[g].credit, w->h[g]);
           else rk_sw_st64(w->in[g].credit, w->h[g]);
         }
       }
-      __syncwarp();
-      // Only lane 0 reads the message (it runs the handler); the other lanes' `m` is unused.
-      if (lane == 0) {
-        rk_u64 words[8];
-#pragma unroll
-        for (int k = 0; k < 4; ++k) {
-          words[2 * k] = in.chunk[k].x;
-          words[2 * k + 1] = in.chunk[k].y;
-        }
-        rk_sw_ll_unpack(words, rk_sw_pin_base(p) + sender, id, &m);
-      }
+      rk_sw_ll_unpack(words, rk_sw_pin_base(p) + sender, id, &m);
       rk_sw_pin_one(p, w, c, state, &m, processed, lane);
       ++handled;
     }
@@ -223,7 +217,8 @@ __device__ rk_u32 rk_sw_serve_pinned(const rk_sw_params& p, rk_sw_pin* w, rk_sw_
       }
       if (!__shfl_sync(RK_FULL_MASK, ok, 0)) break;
       ++w->mh;
-      // `m` is lane 0's, which runs the handler: nothing to broadcast.
+#pragma unroll
+      for (int i = 0; i < 8; ++i) ((rk_u64*)&m)[i] = __shfl_sync(RK_FULL_MASK, ((rk_u64*)&m)[i], 0);
       rk_sw_pin_one(p, w, c, state, &m, processed, lane);
     }
     if (lane == 0 && n != 0) rk_sw_st64(&a->head, w->mh);

@@ -361,7 +361,8 @@ fn cluster_tier_actors_exchange_messages_through_dsmem() {
     let before = s.totals().unwrap().dsmem;
     let r = rally(&s, a, trips);
     assert_eq!(r.count, trips);
-    let dsmem = s.totals().unwrap().dsmem - before;
+    // Settled, not just done: the last sender's warp adds its counters after the reply lands.
+    let dsmem = s.settle(patience()).unwrap().dsmem - before;
     // The start came from the host (forward inbox); all 2 x trips rally messages crossed DSMEM.
     assert_eq!(
         dsmem,
@@ -372,7 +373,7 @@ fn cluster_tier_actors_exchange_messages_through_dsmem() {
     let r = rally(&s, c, trips);
     assert_eq!(r.count, trips);
     assert_eq!(
-        s.totals().unwrap().dsmem - before,
+        s.settle(patience()).unwrap().dsmem - before,
         2 * trips,
         "no DSMEM across clusters"
     );
