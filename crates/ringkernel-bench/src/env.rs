@@ -3,6 +3,7 @@
 //! Every field is read from the machine at run time (`/proc`, `/etc/os-release`, `git`, the
 //! process's own arguments); a field that cannot be read says `unknown` rather than guessing.
 
+use std::collections::HashMap;
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -43,6 +44,7 @@ impl Environment {
     /// Captures the current environment. `gpu` is the caller's description of the GPU, if any.
     pub fn capture(gpu: Option<String>) -> Self {
         let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let build = build_record();
         Environment {
             hostname: read_trimmed("/proc/sys/kernel/hostname")
                 .or_else(|| read_trimmed("/etc/hostname"))
@@ -58,14 +60,19 @@ impl Environment {
             gpu,
             utc: utc_now_iso8601(),
             // Binaries built by scripts/build-gpu.sh run elsewhere, where the checkout's git
-            // state need not match what was built: the build records its commit, run-gpu.sh
-            // exports it.
+            // state need not match what was built (a copied tree can carry a stale .git): the
+            // build records its commit, which run-gpu.sh exports and which is also read from
+            // the record beside the executable when a binary is started directly.
             git_commit: std::env::var("RINGKERNEL_BUILD_COMMIT")
                 .ok()
+                .or_else(|| build.get("RINGKERNEL_BUILD_COMMIT").cloned())
                 .or_else(|| run_stdout("git", &["rev-parse", "--short", "HEAD"])),
-            git_dirty: match std::env::var("RINGKERNEL_BUILD_DIRTY") {
-                Ok(v) => Some(v == "1"),
-                Err(_) => Command::new("git")
+            git_dirty: match std::env::var("RINGKERNEL_BUILD_DIRTY")
+                .ok()
+                .or_else(|| build.get("RINGKERNEL_BUILD_DIRTY").cloned())
+            {
+                Some(v) => Some(v == "1"),
+                None => Command::new("git")
                     .args(["status", "--porcelain", "--untracked-files=no"])
                     .output()
                     .ok()
@@ -90,6 +97,24 @@ impl Environment {
             .collect::<Vec<_>>()
             .join(" ")
     }
+}
+
+/// The `BUILD` record scripts/build-gpu.sh writes beside the binaries (`KEY=value` lines);
+/// empty when there is none.
+fn build_record() -> HashMap<String, String> {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| std::fs::read_to_string(exe.with_file_name("BUILD")).ok())
+        .map(|text| parse_build_record(&text))
+        .unwrap_or_default()
+}
+
+fn parse_build_record(text: &str) -> HashMap<String, String> {
+    text.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .filter(|(k, v)| k.starts_with("RINGKERNEL_BUILD_") && !v.is_empty())
+        .collect()
 }
 
 fn unknown() -> String {
@@ -201,6 +226,17 @@ mod tests {
         assert_eq!(iso8601_from_unix(1_700_000_000), "2023-11-14T22:13:20Z");
         assert_eq!(iso8601_from_unix(0), "1970-01-01T00:00:00Z");
         assert_eq!(utc_now_iso8601().len(), 20);
+    }
+
+    #[test]
+    fn build_records_give_commit_and_dirtiness_and_skip_other_lines() {
+        let r = parse_build_record(
+            "RINGKERNEL_BUILD_COMMIT=33c6290\nRINGKERNEL_BUILD_DIRTY=0\nnoise\nOTHER=1\nRINGKERNEL_BUILD_X=\n",
+        );
+        assert_eq!(r.len(), 2);
+        assert_eq!(r["RINGKERNEL_BUILD_COMMIT"], "33c6290");
+        assert_eq!(r["RINGKERNEL_BUILD_DIRTY"], "0");
+        assert!(parse_build_record("").is_empty());
     }
 
     #[test]
