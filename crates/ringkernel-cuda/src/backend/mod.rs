@@ -1,6 +1,6 @@
 //! [`CudaBackend`]: the `ActorBackend` that runs actors inside one persistent kernel.
 //!
-//! Host side: one [`H2dProducer`] per actor block (its mailbox), one reply poller thread that
+//! Host side: one [`H2dProducer`](crate::host_ring::H2dProducer) per actor block (its mailbox), one reply poller thread that
 //! drains the device→host ring and completes asks, and a table of actors. Device side:
 //! `kernels/persistent.cu`. The semantics are those of `docs/semantics.md`.
 

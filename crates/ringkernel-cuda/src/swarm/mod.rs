@@ -34,4 +34,4 @@ pub use config::{Steal, SwarmConfig};
 pub use layout::{SwarmActor, SwarmBlockStats};
 pub use program::SwarmProgram;
 pub use replies::{SwarmDeadLetter, SwarmReply};
-pub use runtime::{SendOptions, Swarm, SwarmMsg};
+pub use runtime::{SendOptions, Swarm, SwarmMsg, SETTLE_HOLD};

@@ -11,6 +11,8 @@ use ringkernel_core::envelope::flags;
 use ringkernel_core::{Envelope, Hlc};
 
 mod observe;
+
+pub use observe::SETTLE_HOLD;
 mod spawn;
 
 use super::config::{Steal, SwarmConfig};

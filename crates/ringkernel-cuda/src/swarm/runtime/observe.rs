@@ -87,15 +87,16 @@ impl Swarm {
     }
 
     /// Waits until the swarm is quiet: every host message taken, every message put into a
-    /// mailbox handled (or dead-lettered), and the counters unchanged over two reads 2 ms
-    /// apart. Actors that yield keep running; this does not wait for them.
+    /// mailbox handled (or dead-lettered), and the message counters unchanged for
+    /// [`SETTLE_HOLD`] (read every 2 ms). Actors that yield keep running; this does not wait
+    /// for them.
     pub fn settle(&self, timeout: Duration) -> Result<SwarmBlockStats, CudaError> {
         let since = Instant::now();
-        let mut last: Option<SwarmBlockStats> = None;
+        let mut quiet = Quiet::default();
         loop {
             let t = self.totals()?;
             let host_done = self.producer.consumer_index() == self.producer.tail();
-            if quiet_again(&mut last, t, host_done) {
+            if quiet.held(t, host_done, Instant::now()) {
                 return Ok(t);
             }
             if since.elapsed() > timeout {
@@ -119,22 +120,43 @@ impl Swarm {
     }
 }
 
-/// One step of `settle`: whether the swarm is quiet now (every host message taken, every
-/// message enqueued handled or dropped) with the same message counters as at the last step.
-/// Only the message counters have to hold still: warps beat (`beats`) in an idle swarm too,
-/// and `idle`, `stalls` and `left_loop` say nothing about messages.
-fn quiet_again(last: &mut Option<SwarmBlockStats>, t: SwarmBlockStats, host_done: bool) -> bool {
-    let counters = SwarmBlockStats {
-        beats: 0,
-        idle: 0,
-        stalls: 0,
-        left_loop: 0,
-        ..t
-    };
-    let quiet = host_done && t.enqueued == t.processed + t.dropped;
-    let again = quiet && *last == Some(counters);
-    *last = quiet.then_some(counters);
-    again
+/// How long the message counters must hold still for `settle`. Warps add their counters
+/// lazily (a pinned warp after a run of empty polls), and under compute-sanitizer a run of polls
+/// can take milliseconds.
+pub const SETTLE_HOLD: Duration = Duration::from_millis(10);
+
+/// `settle`'s view of the counters: since when they have been quiet (every host message taken,
+/// every message enqueued handled or dropped) and unchanged. Only the message counters count:
+/// warps beat (`beats`) in an idle swarm too, and `idle`, `stalls` and `left_loop` say nothing
+/// about messages.
+#[derive(Debug, Default)]
+struct Quiet {
+    since: Option<(SwarmBlockStats, Instant)>,
+}
+
+impl Quiet {
+    /// Takes one reading at `now`; true once the swarm has been quiet with these counters for
+    /// [`SETTLE_HOLD`].
+    fn held(&mut self, t: SwarmBlockStats, host_done: bool, now: Instant) -> bool {
+        let counters = SwarmBlockStats {
+            beats: 0,
+            idle: 0,
+            stalls: 0,
+            left_loop: 0,
+            ..t
+        };
+        if !host_done || t.enqueued != t.processed + t.dropped {
+            self.since = None;
+            return false;
+        }
+        match self.since {
+            Some((c, at)) if c == counters => now.duration_since(at) >= SETTLE_HOLD,
+            _ => {
+                self.since = Some((counters, now));
+                false
+            }
+        }
+    }
 }
 
 fn sum(stats: &[SwarmBlockStats]) -> SwarmBlockStats {
@@ -174,33 +196,29 @@ mod tests {
     }
 
     #[test]
-    fn a_quiet_swarm_settles_although_its_warps_keep_beating() {
-        let mut last = None;
-        assert!(!quiet_again(&mut last, stats(5, 5, 100), true));
-        assert!(quiet_again(&mut last, stats(5, 5, 357), true));
+    fn a_quiet_swarm_settles_after_the_hold_although_its_warps_keep_beating() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut q = Quiet::default();
+        assert!(!q.held(stats(5, 5, 100), true, at(0)));
+        assert!(
+            !q.held(stats(5, 5, 140), true, at(4)),
+            "not held long enough"
+        );
+        assert!(q.held(stats(5, 5, 357), true, at(10)));
     }
 
     #[test]
-    fn moving_counters_pending_messages_or_host_messages_do_not_settle() {
-        let mut last = None;
-        assert!(!quiet_again(&mut last, stats(5, 5, 0), true));
-        assert!(
-            !quiet_again(&mut last, stats(6, 6, 0), true),
-            "counters moved"
-        );
-        assert!(!quiet_again(&mut last, stats(7, 6, 0), true), "one pending");
-        assert!(
-            !quiet_again(&mut last, stats(7, 6, 0), true),
-            "still pending"
-        );
-        assert!(
-            !quiet_again(&mut last, stats(7, 7, 0), false),
-            "host messages left"
-        );
-        assert!(
-            !quiet_again(&mut last, stats(7, 7, 0), true),
-            "quiet only from now"
-        );
-        assert!(quiet_again(&mut last, stats(7, 7, 9), true));
+    fn moving_counters_pending_messages_or_host_messages_restart_the_hold() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut q = Quiet::default();
+        assert!(!q.held(stats(5, 5, 0), true, at(0)));
+        assert!(!q.held(stats(6, 6, 0), true, at(20)), "counters moved");
+        assert!(!q.held(stats(7, 6, 0), true, at(40)), "one pending");
+        assert!(!q.held(stats(7, 7, 0), false, at(60)), "host messages left");
+        assert!(!q.held(stats(7, 7, 0), true, at(80)), "quiet only from now");
+        assert!(!q.held(stats(7, 7, 0), true, at(85)));
+        assert!(q.held(stats(7, 7, 9), true, at(90)));
     }
 }
