@@ -87,8 +87,8 @@ fn pinned_pairs_rally_through_dsmem_and_device_memory_channels() {
 /// Under the sanitizers (fewer messages) all of them aim at 4 peers, so credits still run out.
 #[test]
 fn random_traffic_among_pinned_actors_is_exact_and_fifo_per_pair() {
-    // Under racecheck every shared-memory access of the 4 KB state write-backs is checked: 200
-    // messages each took the test close to its 180 s there.
+    // Under racecheck every shared-memory access of the 4 KB state write-backs is checked: with
+    // 200 messages each the test once ran past its 180 s there.
     let (per, peers) = if small() { (100, 4u32) } else { (3000, 32) };
     let n = 32u32;
     let s = pinned_swarm(n, 16, 4, kit::MAX_STATE);

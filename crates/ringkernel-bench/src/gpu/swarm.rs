@@ -39,8 +39,8 @@ pub struct SwarmBenchConfig {
     pub max_nap_ns: u32,
 }
 
-/// The sections of a run: the full run takes longer than one 10-minute device call, so either
-/// half can run on its own (in its own report file, see [`Part::report_name`]).
+/// The sections of a run: either half can run on its own, in its own report file (see
+/// [`Part::report_name`]), e.g. when one device call cannot hold both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
     /// Latency, throughput and balance.

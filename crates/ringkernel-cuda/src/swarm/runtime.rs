@@ -11,9 +11,9 @@ use ringkernel_core::envelope::flags;
 use ringkernel_core::{Envelope, Hlc};
 
 mod observe;
+mod spawn;
 
 pub use observe::SETTLE_HOLD;
-mod spawn;
 
 use super::config::{Steal, SwarmConfig};
 use super::exit_report::exit_report;
