@@ -93,14 +93,6 @@ __device__ __forceinline__ bool rk_sw_cl_cas64(rk_u64* a, rk_u64 expect, rk_u64 
                : "=l"(old) : "l"(a), "l"(expect), "l"(v) : "memory");
   return old == expect;
 }
-// 16-byte loads and stores through generic addresses (global or DSMEM), bypassing the L1.
-__device__ __forceinline__ void rk_sw_load16(const void* p, rk_u64& a, rk_u64& b) {
-  asm volatile("ld.volatile.v2.u64 {%0, %1}, [%2];" : "=l"(a), "=l"(b) : "l"(p) : "memory");
-}
-__device__ __forceinline__ void rk_sw_store16(void* p, rk_u64 a, rk_u64 b) {
-  asm volatile("st.volatile.v2.u64 [%0], {%1, %2};" ::"l"(p), "l"(a), "l"(b) : "memory");
-}
-
 // An acquire-release fence at device scope (fence.acq_rel.gpu): earlier writes are ordered
 // before later ones, and writes released by whoever wrote what this thread has read are visible
 // after it. Cheaper than __threadfence(), which is sequentially consistent (fence.sc.gpu) and

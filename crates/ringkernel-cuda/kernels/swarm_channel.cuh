@@ -5,10 +5,7 @@
 // shared memory when both sit in one cluster (written through DSMEM), in device memory
 // otherwise. The sender owns the tail, so a send needs no claim and no CAS.
 //
-// A slot is 64 bytes in the "LL" format: eight 8-byte words, each 48 bits of message and a
-// 16-bit lap tag. An aligned 8-byte access is single-copy atomic, so a reader that sees the
-// current tag in all eight words has the whole message, whatever order the words landed in: no
-// hash to compute, no fence. Four lanes store (and load) the slot with one 16-byte access each, one
+// A slot is 64 bytes in the "LL" format of swarm_ll.cuh. Four lanes store (and load) the slot with one 16-byte access each, one
 // instruction for the warp, so the message travels as one transaction; measured on an H200,
 // that put a DSMEM hop at the raw flag's latency, where one lane's four stores cost 110 ns more.
 //
@@ -16,19 +13,10 @@
 // memory for a DSMEM channel, into device memory otherwise), and the sender looks only when its
 // cached credit runs out, at most once per ring of sends.
 
-constexpr rk_u32 RK_SW_CH_DSMEM_SHIFT = 3;
-constexpr rk_u32 RK_SW_CH_GLOBAL_SHIFT = 5;
-static_assert((1u << RK_SW_CH_DSMEM_SHIFT) == RK_SW_CH_DSMEM, "DSMEM channel size");
-static_assert((1u << RK_SW_CH_GLOBAL_SHIFT) == RK_SW_CH_GLOBAL, "global channel size");
 // Senders of one cluster that can write into one pinned receiver through DSMEM.
 constexpr rk_u32 RK_SW_PIN_CLUSTER_SENDERS = RK_SW_PIN_PER_BLOCK * 8;
 // Channel sends a handler may make before its warp stores them (more are stored by lane 0 alone).
 constexpr rk_u32 RK_SW_OUTBOX = 8;
-
-// A staged channel send: the slot's address and its eight LL words.
-struct __align__(16) rk_sw_staged {
-  ulonglong2 chunk[4];
-};
 
 // One block's pinned-tier shared memory.
 struct __align__(64) rk_sw_pin_block {
@@ -53,47 +41,6 @@ __shared__ rk_sw_pin_block rk_sw_pins;
 __device__ __forceinline__ rk_u32 rk_sw_pin_base(const rk_sw_params& p) {
   return (rk_u32)(p.capacity + p.blocks * p.local);
 }
-// The lap tag of ring position `pos` (never 0, so zeroed memory holds no message).
-__device__ __forceinline__ rk_u64 rk_sw_ll_tag(rk_u64 pos, rk_u32 shift) {
-  return 0x8000ull | ((pos >> shift) & 0x7fffull);
-}
-
-// The 48 bytes a channel message carries (kind, corr, hlc, expires, words; its sender and
-// receiver are the channel's) as eight tagged 48-bit pieces.
-__device__ __forceinline__ void rk_sw_ll_pack(const rk_sw_msg& m, rk_u64 tag, rk_u64 out[8]) {
-  const rk_u64 src[6] = {(rk_u64)m.kind | ((rk_u64)m.corr << 32), m.hlc, m.expires,
-                         m.words[0], m.words[1], m.words[2]};
-#pragma unroll
-  for (int i = 0; i < 8; ++i) {
-    const int bit = 48 * i, w = bit / 64, off = bit % 64;
-    rk_u64 v = src[w] >> off;
-    if (off > 16) v |= src[w + 1] << (64 - off);
-    out[i] = (v << 16) | tag;  // the shift drops v's bits above 48
-  }
-}
-
-__device__ __forceinline__ void rk_sw_ll_unpack(const rk_u64 in[8], rk_u32 from, rk_u32 to, rk_sw_msg* m) {
-  rk_u64 src[6] = {0, 0, 0, 0, 0, 0};
-#pragma unroll
-  for (int i = 0; i < 8; ++i) {
-    const int bit = 48 * i, w = bit / 64, off = bit % 64;
-    const rk_u64 d = in[i] >> 16;
-    src[w] |= d << off;
-    if (off > 16) src[w + 1] |= d >> (64 - off);
-  }
-  m->seq = 0;
-  m->check = 0;
-  m->from = from;
-  m->to = to;
-  m->kind = (rk_u32)src[0];
-  m->corr = (rk_u32)(src[0] >> 32);
-  m->hlc = src[1];
-  m->expires = src[2];
-  m->words[0] = src[3];
-  m->words[1] = src[4];
-  m->words[2] = src[5];
-}
-
 // The channel from pinned slot `s` to pinned slot `r`, with addresses as seen from block `here`.
 struct rk_sw_chan {
   rk_sw_staged* slots;

@@ -214,6 +214,24 @@ fn sync_floor_kernels_compile_for_sm90() {
     );
 }
 
+/// The framework-free pinned hop compiles for sm_90 against the swarm's LL format, with a DSMEM
+/// path (cluster address mapping) and no local memory (its message stays in registers).
+#[test]
+fn ll_hop_kernel_compiles_for_sm90_without_a_stack_frame() {
+    let src = ringkernel_cuda::swarm::ll_hop::source();
+    let out = ringkernel_cuda::nvrtc::testing::compiler()
+        .compile("ll_hop.cu", &src, "sm_90", &["--ptxas-options=-v"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.ptx.contains(".entry rk_ll_hop"), "no rk_ll_hop entry");
+    assert!(out.ptx.contains("mapa"), "no DSMEM address mapping");
+    assert!(
+        out.log
+            .contains(" 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads"),
+        "rk_ll_hop: {}",
+        out.log
+    );
+}
+
 /// The swarm kernel with the test kit's handlers compiles for sm_90: the layouts rendered from
 /// Rust pass their static_asserts, and the DSMEM sends lower to cluster-scope instructions.
 #[test]

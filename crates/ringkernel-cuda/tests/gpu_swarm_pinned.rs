@@ -312,3 +312,25 @@ fn bad_pinned_spawns_are_typed_errors() {
     );
     assert!(matches!(e, Err(CudaError::Config(_))), "{e:?}");
 }
+
+/// The pinned hop without the framework (the bench's floor for the pinned tier) rallies through
+/// both channels and times every hop; zero hops is a typed error.
+#[test]
+fn the_framework_free_hop_rallies_through_both_channels() {
+    use ringkernel_cuda::swarm::ll_hop::{HopChannel, LlHop};
+    let hop = LlHop::new(0).unwrap();
+    for channel in [HopChannel::DeviceMemory, HopChannel::Dsmem] {
+        // An odd count is rounded up, so the initiator's clock covers whole hops.
+        for hops in [1, 2, 1001] {
+            let ns = hop.one_way(channel, hops).unwrap();
+            assert!(
+                ns > 10.0 && ns < 100_000.0,
+                "{channel:?}, {hops} hops: {ns} ns"
+            );
+        }
+    }
+    assert!(matches!(
+        hop.one_way(HopChannel::Dsmem, 0),
+        Err(CudaError::Config(_))
+    ));
+}

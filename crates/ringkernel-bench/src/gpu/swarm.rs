@@ -10,6 +10,7 @@ use crate::report::{Report, Row, Section, Unit};
 use crate::samples::Samples;
 use ringkernel_cuda::floors::Floors;
 use ringkernel_cuda::swarm::kit::{self, kinds, types, PingState};
+use ringkernel_cuda::swarm::ll_hop::{HopChannel, LlHop};
 use ringkernel_cuda::swarm::{Steal, Swarm, SwarmConfig, SwarmMsg, SwarmProgram};
 use ringkernel_cuda::sync_cost::SyncCosts;
 use ringkernel_cuda::CudaError;
@@ -115,6 +116,7 @@ fn start(words: [u64; 3]) -> SwarmMsg {
 pub fn run(c: &SwarmBenchConfig) -> Result<Report, BenchError> {
     let floors = Floors::new(0).map_err(err("floors"))?;
     let syncs = SyncCosts::new(0).map_err(err("sync costs"))?;
+    let hop = LlHop::new(0).map_err(err("LL hop"))?;
     let sms = syncs.sm_count();
     let mut report = Report::new(
         "RingKernel swarm benchmarks",
@@ -122,10 +124,11 @@ pub fn run(c: &SwarmBenchConfig) -> Result<Report, BenchError> {
     );
     if c.part != Part::Throughput {
         progress("latency");
-        report.sections.push(latency(c, &floors, &syncs)?);
+        report.sections.push(latency(c, &floors, &syncs, &hop)?);
     }
     drop(floors);
     drop(syncs);
+    drop(hop);
     if c.part != Part::Latency {
         report.sections.push(throughput(c)?);
         report.sections.push(balance(c)?);
@@ -138,6 +141,7 @@ fn latency(
     c: &SwarmBenchConfig,
     floors: &Floors,
     syncs: &SyncCosts,
+    hop: &LlHop,
 ) -> Result<Section, BenchError> {
     let mut sec = Section::new(
         "K2K one-way latency through the swarm's mailboxes",
@@ -154,10 +158,20 @@ fn latency(
              and 1, one cluster: channel in the receiver's shared memory, written through \
              DSMEM) and slots 2 and 5 (different clusters: channel in device memory). Raw floors in the same process before the swarm \
              starts: a flag ping-ponged between two blocks through global memory, and between \
-             the two blocks of a cluster through DSMEM ({} round trips per run, {} runs). \
+             the two blocks of a cluster through DSMEM ({} round trips per run, {} runs); and the \
+             pinned hop without the framework (kernels/ll_hop.cu): two one-warp blocks rally a \
+             message through the same 64-byte LL slots, with the same TTL check, HLC merge and \
+             tick, state update and staged four-lane store, but no channel table, credits, \
+             status checks, dispatch, state write-back or kernel loop ({} hops per run). \
              Swarms: blocks of {} warps, clusters of 2, idle warps nap at most {} ns; the \
              default grid is one block per SM.",
-            c.trips, c.rallies, c.floor_iters, c.rallies, c.warps, c.max_nap_ns
+            c.trips,
+            c.rallies,
+            c.floor_iters,
+            c.rallies,
+            2 * c.floor_iters,
+            c.warps,
+            c.max_nap_ns
         ),
     );
     let floor = |f: &dyn Fn() -> Result<f64, CudaError>| -> Result<Samples, BenchError> {
@@ -169,6 +183,8 @@ fn latency(
     };
     let global_floor = floor(&|| floors.k2k_one_way(c.floor_iters))?;
     let dsmem_floor = floor(&|| syncs.dsmem_one_way(c.floor_iters))?;
+    let global_hop = floor(&|| hop.one_way(HopChannel::DeviceMemory, 2 * c.floor_iters))?;
+    let dsmem_hop = floor(&|| hop.one_way(HopChannel::Dsmem, 2 * c.floor_iters))?;
 
     sec.push(Row::new(
         "raw floor: global memory flag",
@@ -180,6 +196,28 @@ fn latency(
         Unit::Nanoseconds,
         &dsmem_floor,
     ));
+    sec.push(
+        Row::new(
+            "pinned hop without the framework: device memory",
+            Unit::Nanoseconds,
+            &global_hop,
+        )
+        .with_notes(format!(
+            "{:.2}x the global floor",
+            global_hop.p50() / global_floor.p50()
+        )),
+    );
+    sec.push(
+        Row::new(
+            "pinned hop without the framework: DSMEM (cluster of 2)",
+            Unit::Nanoseconds,
+            &dsmem_hop,
+        )
+        .with_notes(format!(
+            "{:.2}x the DSMEM floor",
+            dsmem_hop.p50() / dsmem_floor.p50()
+        )),
+    );
     // The same rallies in three swarms: the default grid; the default grid without stealing
     // (no thieves probing the two actors' queues); and a grid of 4 blocks (little polling
     // traffic in L2 at all).
@@ -241,8 +279,9 @@ fn latency(
                 &pin_global,
             )
             .with_notes(format!(
-                "target 350 ns; {:.2}x the global floor",
-                pin_global.p50() / global_floor.p50()
+                "target 350 ns; {:.2}x the global floor, {:.2}x the hop without the framework",
+                pin_global.p50() / global_floor.p50(),
+                pin_global.p50() / global_hop.p50()
             )),
         );
         sec.push(
@@ -252,8 +291,9 @@ fn latency(
                 &pin_dsmem,
             )
             .with_notes(format!(
-                "target 250 ns; {:.2}x the DSMEM floor",
-                pin_dsmem.p50() / dsmem_floor.p50()
+                "target 250 ns; {:.2}x the DSMEM floor, {:.2}x the hop without the framework",
+                pin_dsmem.p50() / dsmem_floor.p50(),
+                pin_dsmem.p50() / dsmem_hop.p50()
             )),
         );
     }

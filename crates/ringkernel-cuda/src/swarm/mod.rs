@@ -26,6 +26,7 @@ pub mod config;
 mod exit_report;
 pub mod kit;
 pub mod layout;
+pub mod ll_hop;
 pub mod program;
 mod replies;
 mod runtime;

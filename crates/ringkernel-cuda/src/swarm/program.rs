@@ -6,6 +6,8 @@ use crate::program::RUNTIME_CUH;
 
 /// The swarm's device runtime (queues, sends, spawn, the handler API).
 pub const SWARM_CUH: &str = include_str!("../../kernels/swarm.cuh");
+/// The pinned channels' LL slot format and 16-byte accesses (also used by `ll_hop`).
+pub const SWARM_LL_CUH: &str = include_str!("../../kernels/swarm_ll.cuh");
 /// Channels between pinned actors.
 pub const SWARM_CHANNEL_CUH: &str = include_str!("../../kernels/swarm_channel.cuh");
 /// The pinned warp's round.
@@ -47,6 +49,8 @@ impl SwarmProgram {
         src.push_str(RUNTIME_CUH);
         src.push('\n');
         super::layout::render(&mut src);
+        src.push_str(SWARM_LL_CUH);
+        src.push('\n');
         src.push_str(SWARM_CUH);
         src.push('\n');
         src.push_str(SWARM_CHANNEL_CUH);

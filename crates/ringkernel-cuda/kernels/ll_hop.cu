@@ -1,0 +1,116 @@
+// A pinned-tier hop without the framework: the floor of the swarm's pinned channels. Included
+// after swarm_ll.cuh (the same 64-byte LL slots, 16-byte accesses and message packing).
+//
+// Two one-warp blocks rally a message as two pinned PING actors do: four lanes poll the
+// channel's current slot, lane 0 unpacks it, checks its TTL, merges its HLC, counts it in a
+// shared-memory state and composes the answer (HLC ticked), which it stages in shared memory
+// for four lanes to store with one instruction. What it leaves out is the framework: no channel
+// table, no credits (one message is in flight, so a ring never fills), no mailbox, status or
+// dead-letter checks, no handler dispatch, no state write-back, no counters, no kernel loop.
+// Its cost over the raw flag is what the message format costs; the pinned rally's cost over
+// it is what the framework costs.
+//
+// Launch: 2 blocks of 32 threads; `dsmem` != 0 needs a cluster of 2 (channels in the
+// receiver's shared memory, written through DSMEM), otherwise `rings` holds the two device-memory
+// channels (2 x RK_SW_CH_GLOBAL slots, zeroed). out[0] = the initiator's time for `hops` hops
+// in ns (0 if the rally did not finish within `deadline_ns`).
+
+__shared__ rk_sw_staged rk_ll_inbox[RK_SW_CH_DSMEM];
+__shared__ rk_sw_staged rk_ll_stage;
+__shared__ rk_u64 rk_ll_count;
+
+extern "C" __global__ void rk_ll_hop(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u64 deadline_ns,
+                                     rk_u32 dsmem) {
+  const rk_u32 lane = threadIdx.x & 31;
+  const rk_u32 me = blockIdx.x & 1;
+  const bool starter = me == 0;
+  rk_sw_staged* in;
+  rk_sw_staged* to;
+  rk_u32 shift;
+  if (dsmem) {
+    for (rk_u32 i = threadIdx.x; i < sizeof(rk_ll_inbox) / 8; i += blockDim.x) ((rk_u64*)rk_ll_inbox)[i] = 0;
+    rk_cg::cluster_group cl = rk_cg::this_cluster();
+    cl.sync();
+    in = rk_ll_inbox;
+    to = cl.map_shared_rank(rk_ll_inbox, cl.block_rank() ^ 1);
+    shift = RK_SW_CH_DSMEM_SHIFT;
+  } else {
+    in = rings + me * RK_SW_CH_GLOBAL;
+    to = rings + (me ^ 1) * RK_SW_CH_GLOBAL;
+    shift = RK_SW_CH_GLOBAL_SHIFT;
+  }
+  const rk_u64 mask = (1ull << shift) - 1;
+  if (lane == 0) rk_ll_count = 0;
+  rk_u64 hlc = 0, head = 0, tail = 0;
+  bool late = false;
+  __syncwarp();
+  const rk_u64 t0 = rk_globaltimer();
+
+  // The first message: words[0] counts the hops still to go.
+  if (starter) {
+    if (lane == 0) {
+      rk_sw_msg m = {};
+      m.kind = 2;
+      m.hlc = rk_hlc_local(&hlc, 0);
+      m.words[0] = hops;
+      rk_u64 w[8];
+      rk_sw_ll_pack(m, rk_sw_ll_tag(tail, shift), w);
+#pragma unroll
+      for (int k = 0; k < 4; ++k) rk_ll_stage.chunk[k] = make_ulonglong2(w[2 * k], w[2 * k + 1]);
+    }
+    __syncwarp();
+    if (lane < 4) rk_sw_store16(&to[tail & mask].chunk[lane], rk_ll_stage.chunk[lane].x, rk_ll_stage.chunk[lane].y);
+    ++tail;
+    __syncwarp();  // the stage is read before lane 0 writes it again
+  }
+  for (;;) {
+    rk_u64 lo = 0, hi = 0;
+    bool ok = false;
+    if (lane < 4) {
+      const rk_u64 tag = rk_sw_ll_tag(head, shift);
+      rk_sw_load16(&in[head & mask].chunk[lane], lo, hi);
+      ok = (lo & 0xffff) == tag && (hi & 0xffff) == tag;
+    }
+    if ((__ballot_sync(RK_FULL_MASK, ok) & 0xf) != 0xf) {
+      if (rk_globaltimer() - t0 > deadline_ns) {
+        late = true;
+        break;
+      }
+      continue;
+    }
+    rk_u64 w[8];
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+      w[2 * k] = __shfl_sync(RK_FULL_MASK, lo, k);
+      w[2 * k + 1] = __shfl_sync(RK_FULL_MASK, hi, k);
+    }
+    ++head;
+    rk_sw_msg m;
+    rk_sw_ll_unpack(w, me ^ 1, me, &m);
+    int send = 0;
+    if (lane == 0 && !(m.expires != 0 && rk_globaltimer() > m.expires)) {
+      rk_hlc_local(&hlc, m.hlc + 1);
+      rk_ll_count += 1;
+      if (m.words[0] != 0) {
+        rk_sw_msg r = {};
+        r.kind = 2;
+        r.hlc = rk_hlc_local(&hlc, 0);
+        r.words[0] = m.words[0] - 1;
+        rk_sw_ll_pack(r, rk_sw_ll_tag(tail, shift), w);
+#pragma unroll
+        for (int k = 0; k < 4; ++k) rk_ll_stage.chunk[k] = make_ulonglong2(w[2 * k], w[2 * k + 1]);
+        send = 1;
+      }
+    }
+    __syncwarp();
+    if (__shfl_sync(RK_FULL_MASK, send, 0)) {
+      if (lane < 4) rk_sw_store16(&to[tail & mask].chunk[lane], rk_ll_stage.chunk[lane].x, rk_ll_stage.chunk[lane].y);
+      ++tail;
+      __syncwarp();
+    }
+    // Done once the last message is in (words[0] == 0) or out (it answered words[0] == 1).
+    if (m.words[0] <= 1) break;
+  }
+  if (starter && lane == 0) out[0] = late ? 0 : rk_globaltimer() - t0;
+  if (dsmem) rk_cg::this_cluster().sync();  // neither block leaves while the other may write into it
+}

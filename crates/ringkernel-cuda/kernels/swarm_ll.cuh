@@ -1,0 +1,66 @@
+// The "LL" slot format of the pinned tier's channels (swarm_channel.cuh), on its own so the
+// framework-free hop in ll_hop.cu measures exactly the same format. Included after the generated
+// swarm layout (rk_sw_msg and the RK_SW_CH_* sizes) and runtime.cuh.
+//
+// A slot is 64 bytes: eight 8-byte words, each 48 bits of message and a 16-bit lap tag. An
+// aligned 8-byte access is single-copy atomic, so a reader that sees the current tag in all eight
+// words has the whole message, whatever order the words landed in: no hash to compute, no fence.
+#pragma once
+
+// 16-byte loads and stores through generic addresses (global or DSMEM), bypassing the L1.
+__device__ __forceinline__ void rk_sw_load16(const void* p, rk_u64& a, rk_u64& b) {
+  asm volatile("ld.volatile.v2.u64 {%0, %1}, [%2];" : "=l"(a), "=l"(b) : "l"(p) : "memory");
+}
+__device__ __forceinline__ void rk_sw_store16(void* p, rk_u64 a, rk_u64 b) {
+  asm volatile("st.volatile.v2.u64 [%0], {%1, %2};" ::"l"(p), "l"(a), "l"(b) : "memory");
+}
+
+constexpr rk_u32 RK_SW_CH_DSMEM_SHIFT = 3;
+constexpr rk_u32 RK_SW_CH_GLOBAL_SHIFT = 5;
+static_assert((1u << RK_SW_CH_DSMEM_SHIFT) == RK_SW_CH_DSMEM, "DSMEM channel size");
+static_assert((1u << RK_SW_CH_GLOBAL_SHIFT) == RK_SW_CH_GLOBAL, "global channel size");
+// One LL slot: its eight words as four 16-byte chunks, one per lane of a store or a load.
+struct __align__(16) rk_sw_staged {
+  ulonglong2 chunk[4];
+};
+
+// The lap tag of ring position `pos` (never 0, so zeroed memory holds no message).
+__device__ __forceinline__ rk_u64 rk_sw_ll_tag(rk_u64 pos, rk_u32 shift) {
+  return 0x8000ull | ((pos >> shift) & 0x7fffull);
+}
+
+// The 48 bytes a channel message carries (kind, corr, hlc, expires, words; its sender and
+// receiver are the channel's) as eight tagged 48-bit pieces.
+__device__ __forceinline__ void rk_sw_ll_pack(const rk_sw_msg& m, rk_u64 tag, rk_u64 out[8]) {
+  const rk_u64 src[6] = {(rk_u64)m.kind | ((rk_u64)m.corr << 32), m.hlc, m.expires,
+                         m.words[0], m.words[1], m.words[2]};
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+    const int bit = 48 * i, w = bit / 64, off = bit % 64;
+    rk_u64 v = src[w] >> off;
+    if (off > 16) v |= src[w + 1] << (64 - off);
+    out[i] = (v << 16) | tag;  // the shift drops v's bits above 48
+  }
+}
+
+__device__ __forceinline__ void rk_sw_ll_unpack(const rk_u64 in[8], rk_u32 from, rk_u32 to, rk_sw_msg* m) {
+  rk_u64 src[6] = {0, 0, 0, 0, 0, 0};
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+    const int bit = 48 * i, w = bit / 64, off = bit % 64;
+    const rk_u64 d = in[i] >> 16;
+    src[w] |= d << off;
+    if (off > 16) src[w + 1] |= d >> (64 - off);
+  }
+  m->seq = 0;
+  m->check = 0;
+  m->from = from;
+  m->to = to;
+  m->kind = (rk_u32)src[0];
+  m->corr = (rk_u32)(src[0] >> 32);
+  m->hlc = src[1];
+  m->expires = src[2];
+  m->words[0] = src[3];
+  m->words[1] = src[4];
+  m->words[2] = src[5];
+}

@@ -1,0 +1,117 @@
+//! The floor of the pinned tier: a hop through the same 64-byte LL channel slots with nothing of
+//! the framework around it (`kernels/ll_hop.cu`). Measured beside the raw flag floor and the
+//! pinned rally, it splits a pinned hop into what the message format costs (the hop over the
+//! flag) and what the framework costs (the rally over the hop).
+
+use std::ffi::c_void;
+use std::sync::Arc;
+
+use cudarc::driver::CudaContext;
+
+use crate::driver::{self, DeviceBuffer, Kernel, Stream};
+use crate::error::CudaError;
+use crate::layout::device_header;
+use crate::nvrtc::NvrtcCompiler;
+use crate::program::RUNTIME_CUH;
+
+use super::layout::{self, pinned};
+use super::program::SWARM_LL_CUH;
+
+/// The kernel (`rk_ll_hop`), included after `kernels/swarm_ll.cuh`.
+pub const LL_HOP_CU: &str = include_str!("../../kernels/ll_hop.cu");
+/// How long a rally may take before it counts as lost.
+const DEADLINE_NS: u64 = 2_000_000_000;
+/// The LL slot: four 16-byte chunks.
+const SLOT_BYTES: usize = 64;
+
+/// The complete translation unit: the generated layouts, the runtime's HLC, the LL format and
+/// the kernel.
+pub fn source() -> String {
+    let mut src = device_header();
+    src.push_str(RUNTIME_CUH);
+    src.push('\n');
+    layout::render(&mut src);
+    src.push_str("#include <cooperative_groups.h>\nnamespace rk_cg = cooperative_groups;\n");
+    src.push_str(SWARM_LL_CUH);
+    src.push('\n');
+    src.push_str(LL_HOP_CU);
+    src
+}
+
+/// Which channel the hop goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HopChannel {
+    /// Device memory between two blocks (as a pinned channel between clusters).
+    DeviceMemory,
+    /// The receiver's shared memory, written through DSMEM by the other block of a cluster of 2.
+    Dsmem,
+}
+
+/// The framework-free hop loaded on one GPU.
+#[derive(Debug)]
+pub struct LlHop {
+    _ctx: Arc<CudaContext>,
+    kernel: Kernel,
+    stream: Stream,
+    rings: DeviceBuffer,
+    out: DeviceBuffer,
+}
+
+impl LlHop {
+    /// Compiles and loads the kernel on GPU `ordinal` (sm_90: the DSMEM hop needs clusters).
+    pub fn new(ordinal: usize) -> Result<Self, CudaError> {
+        let ctx = driver::open_context(ordinal)?;
+        let info = driver::device_info(&ctx)?;
+        let arch = format!(
+            "sm_{}{}",
+            info.compute_capability.0, info.compute_capability.1
+        );
+        let ptx = NvrtcCompiler::discover()?.compile("ll_hop.cu", &source(), &arch, &[])?;
+        Ok(LlHop {
+            kernel: Kernel::load(&ctx, &ptx.ptx, "rk_ll_hop")?,
+            stream: Stream::non_blocking(&ctx)?,
+            rings: DeviceBuffer::new(&ctx, 2 * pinned::GLOBAL_SLOTS as usize * SLOT_BYTES)?,
+            out: DeviceBuffer::new(&ctx, 8)?,
+            _ctx: ctx,
+        })
+    }
+
+    /// One-way latency (ns, mean over the rally) of `hops` hops through `channel` (rounded up
+    /// to an even number, so the initiator's clock covers exactly that many).
+    pub fn one_way(&self, channel: HopChannel, hops: u64) -> Result<f64, CudaError> {
+        if hops == 0 {
+            return Err(CudaError::Config("at least one hop".into()));
+        }
+        let hops = hops + hops % 2;
+        // Lap tags start from zeroed slots.
+        self.rings.fill(0, self.rings.bytes(), 0)?;
+        self.out.fill(0, 8, 0)?;
+        let dsmem = channel == HopChannel::Dsmem;
+        let (mut rings, mut n, mut out) = (self.rings.ptr(), hops, self.out.ptr());
+        let (mut deadline, mut flag) = (DEADLINE_NS, u32::from(dsmem));
+        let mut args = [
+            &mut rings as *mut u64 as *mut c_void,
+            &mut n as *mut u64 as *mut c_void,
+            &mut out as *mut u64 as *mut c_void,
+            &mut deadline as *mut u64 as *mut c_void,
+            &mut flag as *mut u32 as *mut c_void,
+        ];
+        // SAFETY: the arguments match rk_ll_hop(rk_sw_staged*, u64, u64*, u64, u32); both
+        // buffers outlive the kernel (we wait for it below). Two one-warp blocks (one cluster
+        // for the DSMEM hop) are always co-resident on an idle GPU.
+        unsafe {
+            self.kernel
+                .launch_ex(&self.stream, 2, 32, dsmem.then_some(2), false, &mut args)?
+        };
+        self.stream.synchronize()?;
+        let mut raw = [0u8; 8];
+        self.out.read(&mut raw)?;
+        let ns = u64::from_le_bytes(raw);
+        if ns == 0 {
+            return Err(CudaError::Config(format!(
+                "the LL hop rally ({channel:?}) did not finish within {DEADLINE_NS} ns"
+            )));
+        }
+        Ok(ns as f64 / hops as f64)
+    }
+}
