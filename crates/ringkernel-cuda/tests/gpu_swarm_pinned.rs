@@ -322,9 +322,11 @@ fn the_framework_free_hop_rallies_through_both_channels() {
     for channel in [HopChannel::DeviceMemory, HopChannel::Dsmem] {
         // An odd count is rounded up, so the initiator's clock covers whole hops.
         for hops in [1, 2, 1001] {
+            // No upper bound: a rally that does not finish is an error, and under racecheck a
+            // hop takes over 100 us.
             let ns = hop.one_way(channel, hops).unwrap();
             assert!(
-                ns > 10.0 && ns < 100_000.0,
+                ns.is_finite() && ns > 10.0,
                 "{channel:?}, {hops} hops: {ns} ns"
             );
         }
