@@ -7,7 +7,7 @@
 // for four lanes to store with one instruction. What it leaves out is the framework: no channel
 // table, no credits (one message is in flight, so a ring never fills), no mailbox, status or
 // dead-letter checks, no handler dispatch, no state write-back, no counters, no kernel loop.
-// Its cost over the raw flag is what the message format costs; the pinned rally's cost over
+// Its cost over the raw flag is what the work on a message costs; the pinned rally's cost over
 // it is what the framework costs.
 //
 // Launch: 2 blocks of 32 threads; `dsmem` != 0 needs a cluster of 2 (channels in the

@@ -1,7 +1,8 @@
 //! The floor of the pinned tier: a hop through the same 64-byte LL channel slots with nothing of
 //! the framework around it (`kernels/ll_hop.cu`). Measured beside the raw flag floor and the
-//! pinned rally, it splits a pinned hop into what the message format costs (the hop over the
-//! flag) and what the framework costs (the rally over the hop).
+//! pinned rally, it splits a pinned hop into what the work on a message costs (the hop over the
+//! flag: unpacking, TTL, HLC, packing, staging) and what the framework costs (the rally over the
+//! hop).
 
 use std::ffi::c_void;
 use std::sync::Arc;
