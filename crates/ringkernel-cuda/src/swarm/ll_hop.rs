@@ -39,6 +39,16 @@ pub fn source() -> String {
     src
 }
 
+/// `hops` rounded up to an even count (the initiator's clock then covers exactly that many);
+/// zero, or a count that does not round up, is a configuration error.
+fn even_hops(hops: u64) -> Result<u64, CudaError> {
+    if hops == 0 {
+        return Err(CudaError::Config("at least one hop".into()));
+    }
+    hops.checked_add(hops % 2)
+        .ok_or_else(|| CudaError::Config(format!("{hops} hops do not round up to an even count")))
+}
+
 /// Which channel the hop goes through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HopChannel {
@@ -80,10 +90,7 @@ impl LlHop {
     /// One-way latency (ns, mean over the rally) of `hops` hops through `channel` (rounded up
     /// to an even number, so the initiator's clock covers exactly that many).
     pub fn one_way(&self, channel: HopChannel, hops: u64) -> Result<f64, CudaError> {
-        if hops == 0 {
-            return Err(CudaError::Config("at least one hop".into()));
-        }
-        let hops = hops + hops % 2;
+        let hops = even_hops(hops)?;
         // Lap tags start from zeroed slots.
         self.rings.fill(0, self.rings.bytes(), 0)?;
         self.out.fill(0, 8, 0)?;
@@ -114,5 +121,20 @@ impl LlHop {
             )));
         }
         Ok(ns as f64 / hops as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hop_counts_round_up_to_even_and_bad_ones_are_errors() {
+        assert_eq!(even_hops(1).ok(), Some(2));
+        assert_eq!(even_hops(2).ok(), Some(2));
+        assert_eq!(even_hops(1001).ok(), Some(1002));
+        assert!(matches!(even_hops(0), Err(CudaError::Config(_))));
+        assert!(matches!(even_hops(u64::MAX), Err(CudaError::Config(_))));
+        assert_eq!(even_hops(u64::MAX - 1).ok(), Some(u64::MAX - 1));
     }
 }
