@@ -15,6 +15,10 @@
 // channels (2 x RK_SW_CH_GLOBAL slots, zeroed). out[0] = the initiator's time for `hops` hops
 // in ns (0 if the rally did not finish within `deadline_ns`).
 
+#include <cooperative_groups.h>
+
+namespace rk_cg = cooperative_groups;
+
 __shared__ rk_sw_staged rk_ll_inbox[RK_SW_CH_DSMEM];
 __shared__ rk_sw_staged rk_ll_stage;
 __shared__ rk_u64 rk_ll_count;

@@ -5,9 +5,10 @@
 // shared memory when both sit in one cluster (written through DSMEM), in device memory
 // otherwise. The sender owns the tail, so a send needs no claim and no CAS.
 //
-// A slot is 64 bytes in the "LL" format of swarm_ll.cuh. Four lanes store (and load) the slot with one 16-byte access each, one
-// instruction for the warp, so the message travels as one transaction; measured on an H200,
-// that put a DSMEM hop at the raw flag's latency, where one lane's four stores cost 110 ns more.
+// A slot is 64 bytes in the "LL" format of swarm_ll.cuh. Four lanes store (and load) the slot
+// with one 16-byte access each, one instruction for the warp, so the message travels as one
+// transaction; measured on an H200, that put a DSMEM hop at the raw flag's latency, where one
+// lane's four stores cost 110 ns more.
 //
 // Credits flow back: the receiver publishes how far it has read (into the sender block's shared
 // memory for a DSMEM channel, into device memory otherwise), and the sender looks only when its

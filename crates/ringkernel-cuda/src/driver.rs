@@ -72,6 +72,16 @@ pub struct DeviceInfo {
     pub clock_khz: u32,
 }
 
+impl DeviceInfo {
+    /// The NVRTC architecture of this device, e.g. `sm_90`.
+    pub fn arch(&self) -> String {
+        format!(
+            "sm_{}{}",
+            self.compute_capability.0, self.compute_capability.1
+        )
+    }
+}
+
 /// Reads [`DeviceInfo`] for the context's device.
 pub fn device_info(ctx: &CudaContext) -> Result<DeviceInfo, CudaError> {
     let name = check("cuDeviceGetName", ctx.name())?;

@@ -86,10 +86,7 @@ impl Floors {
     pub fn new(ordinal: usize) -> Result<Self, CudaError> {
         let ctx = driver::open_context(ordinal)?;
         let info = driver::device_info(&ctx)?;
-        let arch = format!(
-            "sm_{}{}",
-            info.compute_capability.0, info.compute_capability.1
-        );
+        let arch = info.arch();
         let nvrtc = NvrtcCompiler::discover()?;
         let ptx = nvrtc.compile("ringkernel_floors.cu", FLOORS_CU, &arch, &[])?;
         let probe = nvrtc.compile("ringkernel_op_costs.cu", &op_costs_source(), &arch, &[])?;

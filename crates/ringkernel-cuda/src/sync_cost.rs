@@ -36,10 +36,7 @@ impl SyncCosts {
     pub fn new(ordinal: usize) -> Result<Self, CudaError> {
         let ctx = crate::driver::open_context(ordinal)?;
         let info = crate::driver::device_info(&ctx)?;
-        let arch = format!(
-            "sm_{}{}",
-            info.compute_capability.0, info.compute_capability.1
-        );
+        let arch = info.arch();
         let ptx = NvrtcCompiler::discover()?.compile("sync_floor.cu", SYNC_FLOOR_CU, &arch, &[])?;
         Ok(SyncCosts {
             cluster: Kernel::load(&ctx, &ptx.ptx, "fl_cluster_sync")?,

@@ -128,10 +128,7 @@ impl DeviceRuntime {
         let source = program::persistent_source_for(types, config.fenced_replies, slot.is_some())?;
         let ctx = driver::open_context(config.device_ordinal)?;
         let info = driver::device_info(&ctx)?;
-        let arch = format!(
-            "sm_{}{}",
-            info.compute_capability.0, info.compute_capability.1
-        );
+        let arch = info.arch();
         let ptx =
             NvrtcCompiler::discover()?.compile("ringkernel_persistent.cu", &source, &arch, &[])?;
         let kernel = Kernel::load(&ctx, &ptx.ptx, KERNEL_NAME)?;

@@ -135,10 +135,7 @@ impl MultiGpuBackend {
             }
         }
         let info = crate::driver::device_info(&contexts[0])?;
-        let arch = format!(
-            "sm_{}{}",
-            info.compute_capability.0, info.compute_capability.1
-        );
+        let arch = info.arch();
         let ptx = NvrtcCompiler::discover()?.compile(
             "ringkernel_migrate.cu",
             &crate::program::migrate_source(),

@@ -37,10 +37,7 @@ impl PairFloors {
         enable_peer_access(&ctx[0], &ctx[1])?;
         enable_peer_access(&ctx[1], &ctx[0])?;
         let info = crate::driver::device_info(&ctx[0])?;
-        let arch = format!(
-            "sm_{}{}",
-            info.compute_capability.0, info.compute_capability.1
-        );
+        let arch = info.arch();
         let ptx = NvrtcCompiler::discover()?.compile("p2p_floor.cu", P2P_CU, &arch, &[])?;
         Ok(PairFloors {
             kernel: [

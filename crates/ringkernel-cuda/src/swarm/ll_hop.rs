@@ -32,7 +32,6 @@ pub fn source() -> String {
     src.push_str(RUNTIME_CUH);
     src.push('\n');
     layout::render(&mut src);
-    src.push_str("#include <cooperative_groups.h>\nnamespace rk_cg = cooperative_groups;\n");
     src.push_str(SWARM_LL_CUH);
     src.push('\n');
     src.push_str(LL_HOP_CU);
@@ -73,10 +72,7 @@ impl LlHop {
     pub fn new(ordinal: usize) -> Result<Self, CudaError> {
         let ctx = driver::open_context(ordinal)?;
         let info = driver::device_info(&ctx)?;
-        let arch = format!(
-            "sm_{}{}",
-            info.compute_capability.0, info.compute_capability.1
-        );
+        let arch = info.arch();
         let ptx = NvrtcCompiler::discover()?.compile("ll_hop.cu", &source(), &arch, &[])?;
         Ok(LlHop {
             kernel: Kernel::load(&ctx, &ptx.ptx, "rk_ll_hop")?,

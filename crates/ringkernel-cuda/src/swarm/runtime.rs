@@ -113,10 +113,7 @@ impl Swarm {
                 info.compute_capability.0, info.compute_capability.1
             )));
         }
-        let arch = format!(
-            "sm_{}{}",
-            info.compute_capability.0, info.compute_capability.1
-        );
+        let arch = info.arch();
         let ptx =
             NvrtcCompiler::discover()?.compile(&program.name, &program.source(), &arch, &[])?;
         let kernel = Kernel::load_l2_only(&ctx, &ptx.ptx, KERNEL_NAME)?;
