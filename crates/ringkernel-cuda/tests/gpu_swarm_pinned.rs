@@ -142,12 +142,22 @@ fn chains_through_pinned_and_scheduled_actors_keep_causal_order() {
     // A relay writes its state back after its send went out, so the host can catch one
     // mid-write (a torn read); a snapshot is retried until it is whole, and a chain whose stamps
     // never come out causal fails on the deadline with the last snapshot.
-    let causal = |v: &[kit::RelayState], last_out: u64| {
+    // Along the chain, each hop is causal. Across rounds, each relay's stamps only grow: its
+    // clock never goes back, and what it receives comes from a clock that never goes back. (The
+    // host's next stamp need not exceed the chain's last one: the host never received a message
+    // from the chain, so HLC orders nothing between them, and both can fall in one millisecond.)
+    let causal = |v: &[kit::RelayState], prev: &[kit::RelayState]| {
         v.windows(2)
             .all(|w| w[0].hlc_out > w[0].hlc_in && w[1].hlc_in == w[0].hlc_out)
-            && v[0].hlc_in > last_out
+            && v.iter()
+                .zip(prev)
+                .all(|(now, before)| now.hlc_in > before.hlc_in)
+            && v[..v.len() - 1]
+                .iter()
+                .zip(prev)
+                .all(|(now, before)| now.hlc_out > before.hlc_out)
     };
-    let mut last_out = 0;
+    let mut prev = vec![kit::RelayState::default(); chain.len()];
     for round in 1..=3u32 {
         s.tell(head, SwarmMsg::new(kinds::DATA, [u64::from(round), 0, 0]))
             .unwrap();
@@ -155,7 +165,7 @@ fn chains_through_pinned_and_scheduled_actors_keep_causal_order() {
         let v = loop {
             let v: Vec<kit::RelayState> = chain.iter().map(|&id| read(id)).collect();
             let counted = v.iter().all(|r| r.count == round);
-            if counted && causal(&v, last_out) {
+            if counted && causal(&v, &prev) {
                 break v;
             }
             assert!(
@@ -165,7 +175,7 @@ fn chains_through_pinned_and_scheduled_actors_keep_causal_order() {
             std::thread::sleep(Duration::from_millis(2));
         };
         assert!(v.iter().all(|r| r.failed == 0));
-        last_out = v[3].hlc_out;
+        prev = v;
     }
     s.shutdown().unwrap();
 }
