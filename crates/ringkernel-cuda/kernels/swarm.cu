@@ -347,7 +347,6 @@ extern "C" __global__ void rk_swarm(rk_sw_params param) {
       flush_counters();
     }
   }
-  if (pin_warp) rk_sw_pin_write_back(p, &pin, &c, lane);
   flush_counters();
   if (lane == 0) {
     atomicAdd((unsigned long long*)&st->idle, (unsigned long long)idle_total);

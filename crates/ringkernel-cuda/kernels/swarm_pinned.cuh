@@ -7,8 +7,7 @@
 //  - its handler runs on lane 0; its channel sends are staged and stored by the warp when the
 //    handler returns;
 //  - its state and HLC stay in the warp's shared memory and registers, and are written back to
-//    device memory (where the host reads them) when the warp has slack: the first poll that
-//    finds nothing after a turn, and the kernel's end;
+//    device memory after each message (the host reads them there);
 //  - everyone else (host, scheduled and cluster-tier actors) reaches it through its ordinary
 //    MPSC mailbox, which its warp looks at every RK_SW_PIN_PREFETCH rounds (the load is issued
 //    half a period ahead, so the look costs no round trip while the mailbox is empty).
@@ -30,7 +29,6 @@ struct rk_sw_pin {
   rk_u32 senders;   // pinned slots ever seen spawned (their channels are polled)
   rk_u32 loaded;    // state and HLC copied in
   rk_u32 yielded;
-  rk_u32 dirty;     // state or HLC changed since they were last written back
   rk_u32 mail_hot;  // the mailbox had mail last look: keep looking every round
   rk_u32 round;
   rk_u32 pf_status; // prefetched: lane j, pinned slot j's status
@@ -51,7 +49,6 @@ __device__ void rk_sw_pin_init(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c
   w->senders = 0;
   w->loaded = 0;
   w->yielded = 0;
-  w->dirty = 0;
   w->mail_hot = 0;
   w->round = 0;
   w->pf_status = RK_SW_FREE;
@@ -99,8 +96,8 @@ __device__ void rk_sw_pin_status(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx*
   if (lane == 0) rk_sw_st32(&a->seen, st & 0xff);
 }
 
-// One message, or a resume turn when `m` is null (all lanes call; lane 0 runs the handler).
-// The state stays in shared memory: rk_sw_pin_write_back takes it out when the warp has slack.
+// One message, or a resume turn when `m` is null (all lanes call; lane 0 runs the handler),
+// then the state goes back out.
 __device__ void rk_sw_pin_one(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c, void* state,
                               const rk_sw_msg* m, rk_u64* processed, rk_u32 lane) {
   const rk_u32 id = rk_sw_pin_base(p) + w->slot;
@@ -123,69 +120,10 @@ __device__ void rk_sw_pin_one(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c,
   rk_u32 stopped = __shfl_sync(RK_FULL_MASK, c->stopped, 0);
   w->yielded = __shfl_sync(RK_FULL_MASK, c->yield, 0) && !stopped && (w->status & 0xff) == RK_SW_LIVE;
   if (stopped) w->status = (w->status & ~0xffu) | RK_SW_STOPPED;
-  w->dirty |= w->loaded;
-}
-
-// Writes the actor's state and HLC back to device memory, where the host reads them, if a
-// turn changed them. Off the message path: it runs when a poll finds nothing and when the
-// kernel ends, so a warp that just sent polls again sooner (the copy took ~430 cycles after
-// every message, measured on an H100) and the host sees each turn's state once the actor is
-// quiet. Under unbroken traffic the copy in device memory lags until the first gap.
-__device__ void rk_sw_pin_write_back(const rk_sw_params& p, rk_sw_pin* w, const rk_sw_ctx* c, rk_u32 lane) {
-  if (!w->dirty) return;
-  const rk_u32 id = rk_sw_pin_base(p) + w->slot;
-  rk_sw_pin_copy(p, id, rk_sw_pins.state[w->pw], false, lane);
-  if (lane == 0) rk_sw_st64(&rk_sw_actor_at(p, id)->hlc, c->hlc);
-  w->dirty = 0;
-}
-
-// Where this lane polls: its chunk of the current slot of its channel in each group (null when
-// that sender is not live) and the lap tag it waits for there. Fixed until a message is taken,
-// so a run of polls computes it once.
-struct rk_sw_aim {
-  const rk_sw_staged* at[RK_SW_PIN_GROUPS];
-  rk_u32 tag[RK_SW_PIN_GROUPS];
-  rk_u32 groups;  // bit g: group g has a live sender (the same on every lane)
-};
-
-__device__ __forceinline__ rk_sw_aim rk_sw_pin_aim(const rk_sw_pin* w, rk_u32 lane) {
-  rk_sw_aim a;
-  a.groups = 0;
-#pragma unroll
-  for (rk_u32 g = 0; g < RK_SW_PIN_GROUPS; ++g) {
-    const rk_sw_chan& ch = w->in[g];
-    const bool live = (w->senders >> (g * RK_SW_PIN_GROUP + lane / 4)) & 1;
-    a.at[g] = live ? (const rk_sw_staged*)&ch.slots[w->h[g] & ((1ull << ch.shift) - 1)].chunk[lane % 4] : nullptr;
-    a.tag[g] = (rk_u32)rk_sw_ll_tag(w->h[g], ch.shift);
-    if (((w->senders >> (g * RK_SW_PIN_GROUP)) & 0xffu) != 0) a.groups |= 1u << g;
+  if (w->loaded) {
+    rk_sw_pin_copy(p, id, state, false, lane);
+    if (lane == 0) rk_sw_st64(&rk_sw_actor_at(p, id)->hlc, c->hlc);
   }
-  return a;
-}
-
-// Polls every channel with a live sender: one 16-byte load per lane and group, all issued
-// before any is checked. A channel's message is whole when its four lanes see the current tag
-// in all eight words; ready[g] has bit 4i set when channel i of group g is. Returns whether any
-// is (the same on every lane).
-__device__ __forceinline__ bool rk_sw_pin_poll(const rk_sw_aim& a, rk_u32 ready[RK_SW_PIN_GROUPS],
-                                               rk_u64 lo[RK_SW_PIN_GROUPS], rk_u64 hi[RK_SW_PIN_GROUPS]) {
-#pragma unroll
-  for (rk_u32 g = 0; g < RK_SW_PIN_GROUPS; ++g) {
-    lo[g] = hi[g] = 0;
-    if (a.at[g] != nullptr) rk_sw_load16(a.at[g], lo[g], hi[g]);
-  }
-  bool any = false;
-#pragma unroll
-  for (rk_u32 g = 0; g < RK_SW_PIN_GROUPS; ++g) {
-    ready[g] = 0;
-    if (((a.groups >> g) & 1) == 0) continue;
-    const bool ok = a.at[g] != nullptr && (lo[g] & 0xffff) == a.tag[g] && (hi[g] & 0xffff) == a.tag[g];
-    const unsigned b = __ballot_sync(RK_FULL_MASK, ok);
-    // Channel i is ready when all four of its lanes are.
-    const unsigned quad = b & (b >> 1) & (b >> 2) & (b >> 3) & 0x11111111u;
-    ready[g] = quad;
-    any |= quad != 0;
-  }
-  return any;
 }
 
 // One round of a pinned warp: poll every channel, handle what arrived, in sender order, then
@@ -210,20 +148,28 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_round(const rk_sw_params& p, rk_sw_p
     look_mail |= __shfl_sync(RK_FULL_MASK, w->pf_seq, 0) == rk_sw_free_tag(w->mh, p.mbox_shift) + 1;
   }
 
+  // Poll: one 16-byte load per lane and group with a live sender; a channel's message is
+  // whole when its four lanes see the current tag in all eight words.
   rk_u32 ready[RK_SW_PIN_GROUPS];
-  rk_u64 lo[RK_SW_PIN_GROUPS], hi[RK_SW_PIN_GROUPS];
-  const rk_sw_aim aim = rk_sw_pin_aim(w, lane);
-  bool any = rk_sw_pin_poll(aim, ready, lo, hi);
-  if (!any) rk_sw_pin_write_back(p, w, c, lane);
-  // Nothing in: poll again at once, without the round's set-up and checks (~110 and ~600
-  // cycles against ~340 for the poll, measured on an H100), until a message is whole or the
-  // next bookkeeping point is due. Each poll counts as a round, so the mailbox and status
-  // looks keep their cadence in polls.
-  while (!any && !look_mail && !w->yielded) {
-    const rk_u32 next = w->round % RK_SW_PIN_PREFETCH;
-    if (next == 0 || next == RK_SW_PIN_PREFETCH / 2) break;
-    ++w->round;
-    any = rk_sw_pin_poll(aim, ready, lo, hi);
+  rk_u64 lo[RK_SW_PIN_GROUPS] = {}, hi[RK_SW_PIN_GROUPS] = {};
+  bool any = false;
+#pragma unroll
+  for (rk_u32 g = 0; g < RK_SW_PIN_GROUPS; ++g) {
+    ready[g] = 0;
+    if (((w->senders >> (g * RK_SW_PIN_GROUP)) & 0xffu) == 0) continue;
+    const rk_u32 sender = g * RK_SW_PIN_GROUP + lane / 4;
+    bool ok = false;
+    if ((w->senders >> sender) & 1) {
+      const rk_sw_chan& ch = w->in[g];
+      const rk_u64 tag = rk_sw_ll_tag(w->h[g], ch.shift);
+      rk_sw_load16(&ch.slots[w->h[g] & ((1ull << ch.shift) - 1)].chunk[lane % 4], lo[g], hi[g]);
+      ok = (lo[g] & 0xffff) == tag && (hi[g] & 0xffff) == tag;
+    }
+    const unsigned b = __ballot_sync(RK_FULL_MASK, ok);
+    // Channel i is ready when all four of its lanes are.
+    const unsigned quad = b & (b >> 1) & (b >> 2) & (b >> 3) & 0x11111111u;
+    ready[g] = quad;
+    any |= quad != 0;
   }
   rk_u32 handled = 0;
   rk_sw_msg m;
