@@ -23,6 +23,7 @@ static_assert((1u << RK_SW_CH_GLOBAL_SHIFT) == RK_SW_CH_GLOBAL, "global channel 
 struct __align__(16) rk_sw_staged {
   ulonglong2 chunk[4];
 };
+static_assert(sizeof(rk_sw_staged) == RK_SW_CH_SLOT_BYTES, "channel slot size");
 
 // The lap tag of ring position `pos` (never 0, so zeroed memory holds no message).
 __device__ __forceinline__ rk_u64 rk_sw_ll_tag(rk_u64 pos, rk_u32 shift) {

@@ -105,6 +105,8 @@ pub mod pinned {
     pub const GLOBAL_SLOTS: u32 = 32;
     /// Slots of a channel in the receiver's shared memory (same cluster, written through DSMEM).
     pub const DSMEM_SLOTS: u32 = 8;
+    /// Bytes of one channel slot (`rk_sw_staged`: eight 8-byte LL words).
+    pub const SLOT_BYTES: u32 = 64;
 }
 
 /// Per-actor header in device memory. Cluster-tier actors keep their mailbox positions in their
@@ -430,6 +432,7 @@ pub fn render(h: &mut String) {
         ("RK_SW_PIN_STATE_MAX", pinned::STATE_MAX as u32),
         ("RK_SW_CH_GLOBAL", pinned::GLOBAL_SLOTS),
         ("RK_SW_CH_DSMEM", pinned::DSMEM_SLOTS),
+        ("RK_SW_CH_SLOT_BYTES", pinned::SLOT_BYTES),
         ("RK_SW_STALL_READY_PUSH", stall::READY_PUSH as u32),
         ("RK_SW_STALL_CLAIM", stall::CLAIM as u32),
         ("RK_SW_STALL_CLAIM_LOCAL", stall::CLAIM_LOCAL as u32),

@@ -11,29 +11,20 @@ use cudarc::driver::CudaContext;
 
 use crate::driver::{self, DeviceBuffer, Kernel, Stream};
 use crate::error::CudaError;
-use crate::layout::device_header;
 use crate::nvrtc::NvrtcCompiler;
-use crate::program::RUNTIME_CUH;
 
-use super::layout::{self, pinned};
-use super::program::SWARM_LL_CUH;
+use super::layout::pinned;
+use super::program::prelude;
 
 /// The kernel (`rk_ll_hop`), included after `kernels/swarm_ll.cuh`.
 pub const LL_HOP_CU: &str = include_str!("../../kernels/ll_hop.cu");
 /// How long a rally may take before it counts as lost.
 const DEADLINE_NS: u64 = 2_000_000_000;
-/// The LL slot: four 16-byte chunks.
-const SLOT_BYTES: usize = 64;
 
 /// The complete translation unit: the generated layouts, the runtime's HLC, the LL format and
 /// the kernel.
 pub fn source() -> String {
-    let mut src = device_header();
-    src.push_str(RUNTIME_CUH);
-    src.push('\n');
-    layout::render(&mut src);
-    src.push_str(SWARM_LL_CUH);
-    src.push('\n');
+    let mut src = prelude();
     src.push_str(LL_HOP_CU);
     src
 }
@@ -77,7 +68,10 @@ impl LlHop {
         Ok(LlHop {
             kernel: Kernel::load(&ctx, &ptx.ptx, "rk_ll_hop")?,
             stream: Stream::non_blocking(&ctx)?,
-            rings: DeviceBuffer::new(&ctx, 2 * pinned::GLOBAL_SLOTS as usize * SLOT_BYTES)?,
+            rings: DeviceBuffer::new(
+                &ctx,
+                2 * (pinned::GLOBAL_SLOTS * pinned::SLOT_BYTES) as usize,
+            )?,
             out: DeviceBuffer::new(&ctx, 8)?,
             _ctx: ctx,
         })

@@ -45,12 +45,7 @@ impl SwarmProgram {
 
     /// The complete translation unit.
     pub fn source(&self) -> String {
-        let mut src = device_header();
-        src.push_str(RUNTIME_CUH);
-        src.push('\n');
-        super::layout::render(&mut src);
-        src.push_str(SWARM_LL_CUH);
-        src.push('\n');
+        let mut src = prelude();
         src.push_str(SWARM_CUH);
         src.push('\n');
         src.push_str(SWARM_CHANNEL_CUH);
@@ -62,4 +57,16 @@ impl SwarmProgram {
         src.push_str(SWARM_CU);
         src
     }
+}
+
+/// The start of every swarm translation unit (the program's and `ll_hop`'s): the generated
+/// layouts, the device runtime and the LL slot format.
+pub(crate) fn prelude() -> String {
+    let mut src = device_header();
+    src.push_str(RUNTIME_CUH);
+    src.push('\n');
+    super::layout::render(&mut src);
+    src.push_str(SWARM_LL_CUH);
+    src.push('\n');
+    src
 }

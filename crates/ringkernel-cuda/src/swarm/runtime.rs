@@ -144,7 +144,7 @@ impl Swarm {
         let pairs = pinned * u64::from(pin::MAX);
         let pch = mb(
             pairs.max(1) * u64::from(pin::GLOBAL_SLOTS),
-            std::mem::size_of::<SwarmSlot>(),
+            pin::SLOT_BYTES as usize,
         )?;
         let pch_heads = mb(pairs.max(1), 8)?;
         let rq = mb(u64::from(blocks) * u64::from(rq_slots), 8)?;
