@@ -10,6 +10,14 @@
 // Its cost over the raw flag is what the work on a message costs; the pinned rally's cost over
 // it is what the framework costs.
 //
+// Two variants bound it from below (same launch, same slots):
+//  - rk_ll_transit moves the slot and nothing else: the receiver re-tags the words it polled and
+//    stores them back, so its cost over the raw flag is what a 64-byte LL slot costs to cross;
+//  - rk_ll_lean does the same work as rk_ll_hop (unpack, TTL, HLC merge and tick, count, pack)
+//    as cheaply as we could write it: every lane computes the answer, so no staging and no
+//    broadcast; the HLC's wall part and the poll's deadline come from one clock reading per
+//    64 empty polls, so the poll loop and the message path hold no clock read.
+//
 // Launch: 2 blocks of 32 threads; `dsmem` != 0 needs a cluster of 2 (channels in the
 // receiver's shared memory, written through DSMEM), otherwise `rings` holds the two device-memory
 // channels (2 x RK_SW_CH_GLOBAL slots, zeroed). out[0] = the initiator's time for `hops` hops
@@ -20,6 +28,8 @@
 namespace rk_cg = cooperative_groups;
 
 __shared__ rk_sw_staged rk_ll_inbox[RK_SW_CH_DSMEM];
+// Empty polls between two clock readings in the variants.
+constexpr rk_u32 RK_LL_CLOCK_POLLS = 64;
 __shared__ rk_sw_staged rk_ll_stage;
 __shared__ rk_u64 rk_ll_count;
 
@@ -117,4 +127,126 @@ extern "C" __global__ void rk_ll_hop(rk_sw_staged* rings, rk_u64 hops, rk_u64* o
   }
   if (starter && lane == 0) out[0] = late ? 0 : rk_globaltimer() - t0;
   if (dsmem) rk_cg::this_cluster().sync();  // neither block leaves while the other may write into it
+}
+
+// The variants: WORK 1 moves the slot only (rk_ll_transit), WORK 2 does rk_ll_hop's work on
+// every lane (rk_ll_lean). Each side stops after receiving hops / 2 messages.
+template <int WORK>
+__device__ void rk_ll_rally(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u64 deadline_ns, rk_u32 dsmem) {
+  const rk_u32 lane = threadIdx.x & 31;
+  const rk_u32 me = blockIdx.x & 1;
+  const bool starter = me == 0;
+  rk_sw_staged* in;
+  rk_sw_staged* to;
+  rk_u32 shift;
+  if (dsmem) {
+    for (rk_u32 i = threadIdx.x; i < sizeof(rk_ll_inbox) / 8; i += blockDim.x) ((rk_u64*)rk_ll_inbox)[i] = 0;
+    rk_cg::cluster_group cl = rk_cg::this_cluster();
+    cl.sync();
+    in = rk_ll_inbox;
+    to = cl.map_shared_rank(rk_ll_inbox, cl.block_rank() ^ 1);
+    shift = RK_SW_CH_DSMEM_SHIFT;
+  } else {
+    in = rings + me * RK_SW_CH_GLOBAL;
+    to = rings + (me ^ 1) * RK_SW_CH_GLOBAL;
+    shift = RK_SW_CH_GLOBAL_SHIFT;
+  }
+  const rk_u64 mask = (1ull << shift) - 1;
+  const rk_u64 half = hops / 2;
+  rk_u64 hlc = 0, head = 0, tail = 0, got = 0, count = 0;
+  rk_u32 polls = 0;
+  bool late = false;
+  __syncwarp();
+  const rk_u64 t0 = rk_globaltimer();
+  rk_u64 wall = (t0 / 1000000ull) << 16;
+  if (starter) {
+    rk_sw_msg m = {};
+    m.kind = 2;
+    m.hlc = rk_hlc_at(&hlc, 0, wall);
+    m.words[0] = hops;
+    rk_u64 w[8];
+    rk_sw_ll_pack(m, rk_sw_ll_tag(tail, shift), w);
+    rk_u64 lo = w[0], hi = w[1];
+#pragma unroll
+    for (rk_u32 k = 1; k < 4; ++k) {
+      if (lane == k) {
+        lo = w[2 * k];
+        hi = w[2 * k + 1];
+      }
+    }
+    if (lane < 4) rk_sw_store16(&to[tail & mask].chunk[lane], lo, hi);
+    ++tail;
+  }
+  for (;;) {
+    rk_u64 lo = 0, hi = 0;
+    bool ok = false;
+    if (lane < 4) {
+      const rk_u64 tag = rk_sw_ll_tag(head, shift);
+      rk_sw_load16(&in[head & mask].chunk[lane], lo, hi);
+      ok = (lo & 0xffff) == tag && (hi & 0xffff) == tag;
+    }
+    if ((__ballot_sync(RK_FULL_MASK, ok) & 0xf) != 0xf) {
+      if (++polls % RK_LL_CLOCK_POLLS == 0) {
+        const rk_u64 now = __shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0);
+        wall = (now / 1000000ull) << 16;
+        if (now - t0 > deadline_ns) {
+          late = true;
+          break;
+        }
+      }
+      continue;
+    }
+    ++head;
+    ++got;
+    const bool answer = !starter || got < half;
+    if (WORK == 1) {
+      const rk_u64 tag = rk_sw_ll_tag(tail, shift);
+      if (answer && lane < 4) rk_sw_store16(&to[tail & mask].chunk[lane], (lo & ~0xffffull) | tag, (hi & ~0xffffull) | tag);
+    } else {
+      rk_u64 w[8];
+#pragma unroll
+      for (int k = 0; k < 4; ++k) {
+        w[2 * k] = __shfl_sync(RK_FULL_MASK, lo, k);
+        w[2 * k + 1] = __shfl_sync(RK_FULL_MASK, hi, k);
+      }
+      rk_sw_msg m;
+      rk_sw_ll_unpack(w, me ^ 1, me, &m);
+      bool expired = false;
+      if (m.expires != 0) expired = __shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0) > m.expires;
+      if (!expired) {
+        rk_hlc_at(&hlc, m.hlc + 1, wall);
+        count += 1;
+        if (answer) {
+          rk_sw_msg r = {};
+          r.kind = 2;
+          r.hlc = rk_hlc_at(&hlc, 0, wall);
+          r.words[0] = m.words[0] - 1;
+          rk_sw_ll_pack(r, rk_sw_ll_tag(tail, shift), w);
+          rk_u64 a = w[0], b = w[1];
+#pragma unroll
+          for (rk_u32 k = 1; k < 4; ++k) {
+            if (lane == k) {
+              a = w[2 * k];
+              b = w[2 * k + 1];
+            }
+          }
+          if (lane < 4) rk_sw_store16(&to[tail & mask].chunk[lane], a, b);
+        }
+      }
+    }
+    if (answer) ++tail;
+    if (got == half) break;
+  }
+  // The lean variant's count must match the messages received (the work is not optimised out).
+  if (starter && lane == 0) out[0] = late || (WORK == 2 && count != got) ? 0 : rk_globaltimer() - t0;
+  if (dsmem) rk_cg::this_cluster().sync();
+}
+
+extern "C" __global__ void rk_ll_transit(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u64 deadline_ns,
+                                         rk_u32 dsmem) {
+  rk_ll_rally<1>(rings, hops, out, deadline_ns, dsmem);
+}
+extern "C" __global__ void rk_ll_lean(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u64 deadline_ns,
+                                      rk_u32 dsmem) {
+  rk_ll_rally<2>(rings, hops, out, deadline_ns, dsmem);
 }

@@ -59,13 +59,18 @@ __device__ __forceinline__ rk_u64 rk_load_acquire_sys(rk_u64* p) {
 // HLC held privately by one thread (a block actor is its own HLC node), same packing as
 // ringkernel_core::HlcTimestamp: 48-bit ms since the Unix epoch, 16-bit logical. Returns a
 // timestamp greater than every earlier one and than `floor - 1`.
-__device__ __forceinline__ rk_u64 rk_hlc_local(rk_u64* clock, rk_u64 floor) {
-  const rk_u64 wall = (rk_globaltimer() / 1000000ull) << 16;
+// `wall` is the clock's reading as (ms << 16), taken by the caller: a stale one keeps the HLC
+// monotonic and ahead of `floor`; only its physical part lags.
+__device__ __forceinline__ rk_u64 rk_hlc_at(rk_u64* clock, rk_u64 floor, rk_u64 wall) {
   rk_u64 next = *clock + 1;
   if (wall > next) next = wall;
   if (floor > next) next = floor;
   *clock = next;
   return next;
+}
+
+__device__ __forceinline__ rk_u64 rk_hlc_local(rk_u64* clock, rk_u64 floor) {
+  return rk_hlc_at(clock, floor, (rk_globaltimer() / 1000000ull) << 16);
 }
 
 // Claims `n` consecutive positions in the device->host ring, waiting (never overwriting) while the

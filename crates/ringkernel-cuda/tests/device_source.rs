@@ -222,12 +222,24 @@ fn ll_hop_kernel_compiles_for_sm90_without_a_stack_frame() {
     let out = ringkernel_cuda::nvrtc::testing::compiler()
         .compile("ll_hop.cu", &src, "sm_90", &["--ptxas-options=-v"])
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(out.ptx.contains(".entry rk_ll_hop"), "no rk_ll_hop entry");
+    for entry in ["rk_ll_hop", "rk_ll_transit", "rk_ll_lean"] {
+        assert!(
+            out.ptx.contains(&format!(".entry {entry}")),
+            "no {entry} entry"
+        );
+    }
     assert!(out.ptx.contains("mapa"), "no DSMEM address mapping");
+    let frames: Vec<&str> = out
+        .log
+        .lines()
+        .filter(|l| l.contains("bytes stack frame"))
+        .collect();
+    assert!(frames.len() >= 3, "no ptxas report per entry:\n{}", out.log);
     assert!(
-        out.log
-            .contains(" 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads"),
-        "rk_ll_hop: {}",
+        frames
+            .iter()
+            .all(|l| l.contains(" 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads")),
+        "ll_hop entries: {}",
         out.log
     );
 }

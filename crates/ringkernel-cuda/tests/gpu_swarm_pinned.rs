@@ -323,22 +323,25 @@ fn bad_pinned_spawns_are_typed_errors() {
     assert!(matches!(e, Err(CudaError::Config(_))), "{e:?}");
 }
 
-/// The pinned hop without the framework (the bench's floor for the pinned tier) rallies through
-/// both channels and times every hop; zero hops is a typed error.
+/// The pinned hop without the framework (the bench's floor for the pinned tier) and its two
+/// lower bounds rally through both channels and time every hop (the lean variant also checks
+/// that it handled every message); zero hops is a typed error.
 #[test]
 fn the_framework_free_hop_rallies_through_both_channels() {
-    use ringkernel_cuda::swarm::ll_hop::{HopChannel, LlHop};
+    use ringkernel_cuda::swarm::ll_hop::{HopChannel, HopWork, LlHop};
     let hop = LlHop::new(0).unwrap();
-    for channel in [HopChannel::DeviceMemory, HopChannel::Dsmem] {
-        // An odd count is rounded up, so the initiator's clock covers whole hops.
-        for hops in [1, 2, 1001] {
-            // No upper bound: a rally that does not finish is an error, and under racecheck a
-            // hop takes over 100 us.
-            let ns = hop.one_way(channel, hops).unwrap();
-            assert!(
-                ns.is_finite() && ns > 10.0,
-                "{channel:?}, {hops} hops: {ns} ns"
-            );
+    for work in [HopWork::Framework, HopWork::Transit, HopWork::Lean] {
+        for channel in [HopChannel::DeviceMemory, HopChannel::Dsmem] {
+            // An odd count is rounded up, so the initiator's clock covers whole hops.
+            for hops in [1, 2, 1001] {
+                // No upper bound: a rally that does not finish is an error, and under racecheck
+                // a hop takes over 100 us.
+                let ns = hop.one_way_with(work, channel, hops).unwrap();
+                assert!(
+                    ns.is_finite() && ns > 10.0,
+                    "{work:?}, {channel:?}, {hops} hops: {ns} ns"
+                );
+            }
         }
     }
     assert!(matches!(

@@ -10,7 +10,7 @@ use crate::report::{Report, Row, Section, Unit};
 use crate::samples::Samples;
 use ringkernel_cuda::floors::Floors;
 use ringkernel_cuda::swarm::kit::{self, kinds, types, PingState};
-use ringkernel_cuda::swarm::ll_hop::{HopChannel, LlHop};
+use ringkernel_cuda::swarm::ll_hop::{HopChannel, HopWork, LlHop};
 use ringkernel_cuda::swarm::{Steal, Swarm, SwarmConfig, SwarmMsg, SwarmProgram};
 use ringkernel_cuda::sync_cost::SyncCosts;
 use ringkernel_cuda::CudaError;
@@ -162,7 +162,11 @@ fn latency(
              pinned hop without the framework (kernels/ll_hop.cu): two one-warp blocks rally a \
              message through the same 64-byte LL slots, with the same TTL check, HLC merge and \
              tick, state update and staged four-lane store, but no channel table, credits, \
-             status checks, dispatch, state write-back or kernel loop ({} hops per run). \
+             status checks, dispatch, state write-back or kernel loop ({} hops per run). Two \
+             bounds below it, same slots and launch: the slot's transit with no work (the \
+             receiver re-tags the polled words and stores them back), and the same work as the \
+             hop done on all 32 lanes at once (no staging, no broadcast) with one clock reading \
+             per 64 empty polls for the HLC's wall part and the deadline. \
              Swarms: blocks of {} warps, clusters of 2, idle warps nap at most {} ns; the \
              default grid is one block per SM.",
             c.trips,
@@ -185,6 +189,16 @@ fn latency(
     let dsmem_floor = floor(&|| syncs.dsmem_one_way(c.floor_iters))?;
     let global_hop = floor(&|| hop.one_way(HopChannel::DeviceMemory, 2 * c.floor_iters))?;
     let dsmem_hop = floor(&|| hop.one_way(HopChannel::Dsmem, 2 * c.floor_iters))?;
+    let variant = |work: HopWork, channel: HopChannel| {
+        floor(&|| hop.one_way_with(work, channel, 2 * c.floor_iters))
+    };
+    let bounds = [
+        ("LL slot transit, no work", HopWork::Transit),
+        (
+            "leanest hop (same work on all lanes, one clock read per 64 polls)",
+            HopWork::Lean,
+        ),
+    ];
 
     sec.push(Row::new(
         "raw floor: global memory flag",
@@ -218,6 +232,30 @@ fn latency(
             dsmem_hop.p50() / dsmem_floor.p50()
         )),
     );
+    for (name, work) in bounds {
+        for (channel, label, target, base) in [
+            (
+                HopChannel::DeviceMemory,
+                "device memory",
+                350.0,
+                &global_floor,
+            ),
+            (
+                HopChannel::Dsmem,
+                "DSMEM (cluster of 2)",
+                250.0,
+                &dsmem_floor,
+            ),
+        ] {
+            let v = variant(work, channel)?;
+            let verdict = if v.p50() <= target { "meets" } else { "misses" };
+            let note = format!(
+                "{verdict} the {target:.0} ns target; {:+.0} ns over the flag floor",
+                v.p50() - base.p50()
+            );
+            sec.push(Row::new(format!("{name}: {label}"), Unit::Nanoseconds, &v).with_notes(note));
+        }
+    }
     // The same rallies in three swarms: the default grid; the default grid without stealing
     // (no thieves probing the two actors' queues); and a grid of 4 blocks (little polling
     // traffic in L2 at all).

@@ -2,7 +2,8 @@
 //! the framework around it (`kernels/ll_hop.cu`). Measured beside the raw flag floor and the
 //! pinned rally, it splits a pinned hop into what the work on a message costs (the hop over the
 //! flag: unpacking, TTL, HLC, packing, staging) and what the framework costs (the rally over the
-//! hop).
+//! hop). Two variants bound it from below: the slot's transit with no work, and the same work
+//! written as leanly as we could ([`HopWork`]).
 
 use std::ffi::c_void;
 use std::sync::Arc;
@@ -48,11 +49,37 @@ pub enum HopChannel {
     Dsmem,
 }
 
+/// What the receiving warp does with each message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HopWork {
+    /// What a pinned actor's message costs, minus the framework (`rk_ll_hop`): lane 0 unpacks,
+    /// checks the TTL, merges and ticks the HLC, counts and packs the answer, which it stages in
+    /// shared memory for four lanes to store; the poll reads the clock for its deadline.
+    Framework,
+    /// The slot crosses and nothing else (`rk_ll_transit`): the receiver re-tags the words it
+    /// polled and stores them back.
+    Transit,
+    /// The same work as [`HopWork::Framework`] on every lane at once, so no staging and no
+    /// broadcast, with one clock reading per 64 empty polls for the HLC and the deadline
+    /// (`rk_ll_lean`).
+    Lean,
+}
+
+impl HopWork {
+    fn entry(self) -> &'static str {
+        match self {
+            HopWork::Framework => "rk_ll_hop",
+            HopWork::Transit => "rk_ll_transit",
+            HopWork::Lean => "rk_ll_lean",
+        }
+    }
+}
+
 /// The framework-free hop loaded on one GPU.
 #[derive(Debug)]
 pub struct LlHop {
     _ctx: Arc<CudaContext>,
-    kernel: Kernel,
+    kernels: [Kernel; 3],
     stream: Stream,
     rings: DeviceBuffer,
     out: DeviceBuffer,
@@ -66,7 +93,11 @@ impl LlHop {
         let arch = info.arch();
         let ptx = NvrtcCompiler::discover()?.compile("ll_hop.cu", &source(), &arch, &[])?;
         Ok(LlHop {
-            kernel: Kernel::load(&ctx, &ptx.ptx, "rk_ll_hop")?,
+            kernels: [
+                Kernel::load(&ctx, &ptx.ptx, HopWork::Framework.entry())?,
+                Kernel::load(&ctx, &ptx.ptx, HopWork::Transit.entry())?,
+                Kernel::load(&ctx, &ptx.ptx, HopWork::Lean.entry())?,
+            ],
             stream: Stream::non_blocking(&ctx)?,
             rings: DeviceBuffer::new(
                 &ctx,
@@ -80,6 +111,16 @@ impl LlHop {
     /// One-way latency (ns, mean over the rally) of `hops` hops through `channel` (rounded up
     /// to an even number, so the initiator's clock covers exactly that many).
     pub fn one_way(&self, channel: HopChannel, hops: u64) -> Result<f64, CudaError> {
+        self.one_way_with(HopWork::Framework, channel, hops)
+    }
+
+    /// [`LlHop::one_way`] with the receiving warp doing `work`.
+    pub fn one_way_with(
+        &self,
+        work: HopWork,
+        channel: HopChannel,
+        hops: u64,
+    ) -> Result<f64, CudaError> {
         let hops = even_hops(hops)?;
         // Lap tags start from zeroed slots.
         self.rings.fill(0, self.rings.bytes(), 0)?;
@@ -94,20 +135,22 @@ impl LlHop {
             &mut deadline as *mut u64 as *mut c_void,
             &mut flag as *mut u32 as *mut c_void,
         ];
-        // SAFETY: the arguments match rk_ll_hop(rk_sw_staged*, u64, u64*, u64, u32); both
+        let kernel = match work {
+            HopWork::Framework => &self.kernels[0],
+            HopWork::Transit => &self.kernels[1],
+            HopWork::Lean => &self.kernels[2],
+        };
+        // SAFETY: the arguments match every rk_ll_* entry: (rk_sw_staged*, u64, u64*, u64, u32); both
         // buffers outlive the kernel (we wait for it below). Two one-warp blocks (one cluster
         // for the DSMEM hop) are always co-resident on an idle GPU.
-        unsafe {
-            self.kernel
-                .launch_ex(&self.stream, 2, 32, dsmem.then_some(2), false, &mut args)?
-        };
+        unsafe { kernel.launch_ex(&self.stream, 2, 32, dsmem.then_some(2), false, &mut args)? };
         self.stream.synchronize()?;
         let mut raw = [0u8; 8];
         self.out.read(&mut raw)?;
         let ns = u64::from_le_bytes(raw);
         if ns == 0 {
             return Err(CudaError::Config(format!(
-                "the LL hop rally ({channel:?}) did not finish within {DEADLINE_NS} ns"
+                "the LL hop rally ({work:?}, {channel:?}) did not finish within {DEADLINE_NS} ns"
             )));
         }
         Ok(ns as f64 / hops as f64)
