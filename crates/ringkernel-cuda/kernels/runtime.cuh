@@ -69,11 +69,8 @@ __device__ __forceinline__ rk_u64 rk_hlc_at(rk_u64* clock, rk_u64 floor, rk_u64 
   return next;
 }
 
-// The clock's reading in the HLC's packing (ms << 16), for rk_hlc_at.
-__device__ __forceinline__ rk_u64 rk_hlc_wall() { return (rk_globaltimer() / 1000000ull) << 16; }
-
 __device__ __forceinline__ rk_u64 rk_hlc_local(rk_u64* clock, rk_u64 floor) {
-  return rk_hlc_at(clock, floor, rk_hlc_wall());
+  return rk_hlc_at(clock, floor, (rk_globaltimer() / 1000000ull) << 16);
 }
 
 // Claims `n` consecutive positions in the device->host ring, waiting (never overwriting) while the

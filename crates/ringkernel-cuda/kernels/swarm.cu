@@ -225,7 +225,6 @@ extern "C" __global__ void rk_swarm(rk_sw_params param) {
   for (rk_u32 i = threadIdx.x; i < sizeof(rk_sw_pins) / 8; i += blockDim.x) {
     ((rk_u64*)&rk_sw_pins)[i] = 0;
   }
-  if (threadIdx.x < 32) rk_sw_wall[threadIdx.x] = 0;
   // Reconverge each warp before the block barrier (the loop above runs unequal trip counts).
   __syncwarp();
   __syncthreads();

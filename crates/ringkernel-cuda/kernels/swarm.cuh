@@ -38,13 +38,6 @@ struct rk_sw_ctx {
   rk_u32 pin_n;
 };
 
-// Per warp of the block: the HLC's wall part (ms << 16) as last read by a pinned warp's lane 0,
-// which refreshes it every RK_SW_PIN_PREFETCH rounds (other warps read the clock at each tick).
-// A clock read and a 64-bit division per tick cost a pinned hop ~5 % (H100); the reading lags
-// by microseconds where the HLC counts milliseconds. In shared memory, not the context: the
-// kernel has no register to spare.
-__shared__ rk_u64 rk_sw_wall[32];
-
 // Most cluster-tier actors per block and mailbox slots each (shared memory: 16 x 8 x 64 B).
 #define RK_SW_LOCAL_MAX 16
 #define RK_SW_LOCAL_SLOTS 8
@@ -159,11 +152,7 @@ __device__ __forceinline__ void* rk_sw_state_of(const rk_sw_params& p, rk_u32 id
 }
 
 // HLC: tick on send, merge on receive (same packing as ringkernel_core::HlcTimestamp).
-__device__ __forceinline__ rk_u64 rk_sw_hlc(rk_sw_ctx* c, rk_u64 floor) {
-  if (c->pin_out == nullptr) return rk_hlc_local(&c->hlc, floor);
-  return rk_hlc_at(&c->hlc, floor, rk_sw_wall[threadIdx.x >> 5]);
-}
-__device__ __forceinline__ rk_u64 rk_sw_tick(rk_sw_ctx* c) { return rk_sw_hlc(c, 0); }
+__device__ __forceinline__ rk_u64 rk_sw_tick(rk_sw_ctx* c) { return rk_hlc_local(&c->hlc, 0); }
 
 // ---- dead letters and host replies (device->host ring) ----
 // Out of line, and the message by value: no caller's message or context has its address taken,
@@ -509,7 +498,7 @@ __device__ __forceinline__ void rk_sw_one(rk_sw_ctx* c, bool live, void* state, 
     c->dropped++;
     return;
   }
-  rk_sw_hlc(c, m.hlc + 1);
+  rk_hlc_local(&c->hlc, m.hlc + 1);
   rk_sw_handle(c, c->type, state, &m);
   ++*processed;
 }

@@ -7,8 +7,7 @@
 //  - its handler runs on lane 0; its channel sends are staged and stored by the warp when the
 //    handler returns;
 //  - its state and HLC stay in the warp's shared memory and registers, and are written back to
-//    device memory after each message (the host reads them there); the HLC's wall part is read
-//    once every RK_SW_PIN_PREFETCH rounds, not at every tick;
+//    device memory after each message (the host reads them there);
 //  - everyone else (host, scheduled and cluster-tier actors) reaches it through its ordinary
 //    MPSC mailbox, which its warp looks at every RK_SW_PIN_PREFETCH rounds (the load is issued
 //    half a period ahead, so the look costs no round trip while the mailbox is empty).
@@ -46,7 +45,6 @@ __device__ void rk_sw_pin_init(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c
   c->pin_out = &rk_sw_pins.out[w->pw][0][0];
   c->pin_base = rk_sw_pin_base(p);
   c->pin_n = (rk_u32)p.pinned;
-  if (lane == 0) rk_sw_wall[threadIdx.x >> 5] = rk_hlc_wall();
   w->status = RK_SW_FREE;
   w->senders = 0;
   w->loaded = 0;
@@ -142,7 +140,6 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_round(const rk_sw_params& p, rk_sw_p
     // Issued now, used half a period later: the loads are in flight meanwhile.
     if (lane < p.pinned) w->pf_status = rk_sw_ld32(&rk_sw_actor_at(p, rk_sw_pin_base(p) + lane)->status);
     if (lane == 0) w->pf_seq = rk_sw_ld32(&mbox[w->mh & mmask].seq);
-    if (lane == 0) rk_sw_wall[threadIdx.x >> 5] = rk_hlc_wall();
   }
   bool look_mail = w->mail_hot != 0;
   if (phase == RK_SW_PIN_PREFETCH / 2) {
