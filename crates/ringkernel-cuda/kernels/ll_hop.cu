@@ -33,6 +33,23 @@ constexpr rk_u32 RK_LL_CLOCK_POLLS = 64;
 __shared__ rk_sw_staged rk_ll_stage;
 __shared__ rk_u64 rk_ll_count;
 
+// This block's inbound channel and the other block's, as the launch put them (see above);
+// returns the ring's shift. The DSMEM inbox is zeroed first, so its lap tags start clean.
+__device__ __forceinline__ rk_u32 rk_ll_channels(rk_sw_staged* rings, rk_u32 me, rk_u32 dsmem, rk_sw_staged** in,
+                                                 rk_sw_staged** to) {
+  if (dsmem) {
+    for (rk_u32 i = threadIdx.x; i < sizeof(rk_ll_inbox) / 8; i += blockDim.x) ((rk_u64*)rk_ll_inbox)[i] = 0;
+    rk_cg::cluster_group cl = rk_cg::this_cluster();
+    cl.sync();
+    *in = rk_ll_inbox;
+    *to = cl.map_shared_rank(rk_ll_inbox, cl.block_rank() ^ 1);
+    return RK_SW_CH_DSMEM_SHIFT;
+  }
+  *in = rings + me * RK_SW_CH_GLOBAL;
+  *to = rings + (me ^ 1) * RK_SW_CH_GLOBAL;
+  return RK_SW_CH_GLOBAL_SHIFT;
+}
+
 extern "C" __global__ void rk_ll_hop(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u64 deadline_ns,
                                      rk_u32 dsmem) {
   const rk_u32 lane = threadIdx.x & 31;
@@ -40,19 +57,7 @@ extern "C" __global__ void rk_ll_hop(rk_sw_staged* rings, rk_u64 hops, rk_u64* o
   const bool starter = me == 0;
   rk_sw_staged* in;
   rk_sw_staged* to;
-  rk_u32 shift;
-  if (dsmem) {
-    for (rk_u32 i = threadIdx.x; i < sizeof(rk_ll_inbox) / 8; i += blockDim.x) ((rk_u64*)rk_ll_inbox)[i] = 0;
-    rk_cg::cluster_group cl = rk_cg::this_cluster();
-    cl.sync();
-    in = rk_ll_inbox;
-    to = cl.map_shared_rank(rk_ll_inbox, cl.block_rank() ^ 1);
-    shift = RK_SW_CH_DSMEM_SHIFT;
-  } else {
-    in = rings + me * RK_SW_CH_GLOBAL;
-    to = rings + (me ^ 1) * RK_SW_CH_GLOBAL;
-    shift = RK_SW_CH_GLOBAL_SHIFT;
-  }
+  const rk_u32 shift = rk_ll_channels(rings, me, dsmem, &in, &to);
   const rk_u64 mask = (1ull << shift) - 1;
   if (lane == 0) rk_ll_count = 0;
   rk_u64 hlc = 0, head = 0, tail = 0;
@@ -129,6 +134,23 @@ extern "C" __global__ void rk_ll_hop(rk_sw_staged* rings, rk_u64 hops, rk_u64* o
   if (dsmem) rk_cg::this_cluster().sync();  // neither block leaves while the other may write into it
 }
 
+// Every lane packs `m` (the same message on each), and lanes 0-3 store their chunk of it: one
+// store instruction, nothing staged.
+__device__ __forceinline__ void rk_ll_store_all_lanes(const rk_sw_msg& m, rk_sw_staged* slot, rk_u64 tag,
+                                                      rk_u32 lane) {
+  rk_u64 w[8];
+  rk_sw_ll_pack(m, tag, w);
+  rk_u64 lo = w[0], hi = w[1];
+#pragma unroll
+  for (rk_u32 k = 1; k < 4; ++k) {
+    if (lane == k) {
+      lo = w[2 * k];
+      hi = w[2 * k + 1];
+    }
+  }
+  if (lane < 4) rk_sw_store16(&slot->chunk[lane], lo, hi);
+}
+
 // The variants: WORK 1 moves the slot only (rk_ll_transit), WORK 2 does rk_ll_hop's work on
 // every lane (rk_ll_lean). Each side stops after receiving hops / 2 messages.
 template <int WORK>
@@ -138,19 +160,7 @@ __device__ void rk_ll_rally(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u6
   const bool starter = me == 0;
   rk_sw_staged* in;
   rk_sw_staged* to;
-  rk_u32 shift;
-  if (dsmem) {
-    for (rk_u32 i = threadIdx.x; i < sizeof(rk_ll_inbox) / 8; i += blockDim.x) ((rk_u64*)rk_ll_inbox)[i] = 0;
-    rk_cg::cluster_group cl = rk_cg::this_cluster();
-    cl.sync();
-    in = rk_ll_inbox;
-    to = cl.map_shared_rank(rk_ll_inbox, cl.block_rank() ^ 1);
-    shift = RK_SW_CH_DSMEM_SHIFT;
-  } else {
-    in = rings + me * RK_SW_CH_GLOBAL;
-    to = rings + (me ^ 1) * RK_SW_CH_GLOBAL;
-    shift = RK_SW_CH_GLOBAL_SHIFT;
-  }
+  const rk_u32 shift = rk_ll_channels(rings, me, dsmem, &in, &to);
   const rk_u64 mask = (1ull << shift) - 1;
   const rk_u64 half = hops / 2;
   rk_u64 hlc = 0, head = 0, tail = 0, got = 0, count = 0;
@@ -158,23 +168,13 @@ __device__ void rk_ll_rally(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u6
   bool late = false;
   __syncwarp();
   const rk_u64 t0 = rk_globaltimer();
-  rk_u64 wall = (t0 / 1000000ull) << 16;
+  rk_u64 wall = rk_hlc_wall(t0);
   if (starter) {
     rk_sw_msg m = {};
     m.kind = 2;
     m.hlc = rk_hlc_at(&hlc, 0, wall);
     m.words[0] = hops;
-    rk_u64 w[8];
-    rk_sw_ll_pack(m, rk_sw_ll_tag(tail, shift), w);
-    rk_u64 lo = w[0], hi = w[1];
-#pragma unroll
-    for (rk_u32 k = 1; k < 4; ++k) {
-      if (lane == k) {
-        lo = w[2 * k];
-        hi = w[2 * k + 1];
-      }
-    }
-    if (lane < 4) rk_sw_store16(&to[tail & mask].chunk[lane], lo, hi);
+    rk_ll_store_all_lanes(m, &to[tail & mask], rk_sw_ll_tag(tail, shift), lane);
     ++tail;
   }
   for (;;) {
@@ -188,7 +188,7 @@ __device__ void rk_ll_rally(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u6
     if ((__ballot_sync(RK_FULL_MASK, ok) & 0xf) != 0xf) {
       if (++polls % RK_LL_CLOCK_POLLS == 0) {
         const rk_u64 now = __shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0);
-        wall = (now / 1000000ull) << 16;
+        wall = rk_hlc_wall(now);
         if (now - t0 > deadline_ns) {
           late = true;
           break;
@@ -221,16 +221,7 @@ __device__ void rk_ll_rally(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u6
           r.kind = 2;
           r.hlc = rk_hlc_at(&hlc, 0, wall);
           r.words[0] = m.words[0] - 1;
-          rk_sw_ll_pack(r, rk_sw_ll_tag(tail, shift), w);
-          rk_u64 a = w[0], b = w[1];
-#pragma unroll
-          for (rk_u32 k = 1; k < 4; ++k) {
-            if (lane == k) {
-              a = w[2 * k];
-              b = w[2 * k + 1];
-            }
-          }
-          if (lane < 4) rk_sw_store16(&to[tail & mask].chunk[lane], a, b);
+          rk_ll_store_all_lanes(r, &to[tail & mask], rk_sw_ll_tag(tail, shift), lane);
         }
       }
     }

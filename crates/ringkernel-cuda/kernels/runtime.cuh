@@ -69,8 +69,11 @@ __device__ __forceinline__ rk_u64 rk_hlc_at(rk_u64* clock, rk_u64 floor, rk_u64 
   return next;
 }
 
+// A %globaltimer reading (ns) in the HLC's packing, for rk_hlc_at.
+__device__ __forceinline__ rk_u64 rk_hlc_wall(rk_u64 ns) { return (ns / 1000000ull) << 16; }
+
 __device__ __forceinline__ rk_u64 rk_hlc_local(rk_u64* clock, rk_u64 floor) {
-  return rk_hlc_at(clock, floor, (rk_globaltimer() / 1000000ull) << 16);
+  return rk_hlc_at(clock, floor, rk_hlc_wall(rk_globaltimer()));
 }
 
 // Claims `n` consecutive positions in the device->host ring, waiting (never overwriting) while the

@@ -92,11 +92,13 @@ impl LlHop {
         let info = driver::device_info(&ctx)?;
         let arch = info.arch();
         let ptx = NvrtcCompiler::discover()?.compile("ll_hop.cu", &source(), &arch, &[])?;
+        let load = |work: HopWork| Kernel::load(&ctx, &ptx.ptx, work.entry());
         Ok(LlHop {
+            // In declaration order: `work as usize` picks the kernel.
             kernels: [
-                Kernel::load(&ctx, &ptx.ptx, HopWork::Framework.entry())?,
-                Kernel::load(&ctx, &ptx.ptx, HopWork::Transit.entry())?,
-                Kernel::load(&ctx, &ptx.ptx, HopWork::Lean.entry())?,
+                load(HopWork::Framework)?,
+                load(HopWork::Transit)?,
+                load(HopWork::Lean)?,
             ],
             stream: Stream::non_blocking(&ctx)?,
             rings: DeviceBuffer::new(
@@ -135,11 +137,7 @@ impl LlHop {
             &mut deadline as *mut u64 as *mut c_void,
             &mut flag as *mut u32 as *mut c_void,
         ];
-        let kernel = match work {
-            HopWork::Framework => &self.kernels[0],
-            HopWork::Transit => &self.kernels[1],
-            HopWork::Lean => &self.kernels[2],
-        };
+        let kernel = &self.kernels[work as usize];
         // SAFETY: the arguments match every rk_ll_* entry: (rk_sw_staged*, u64, u64*, u64, u32); both
         // buffers outlive the kernel (we wait for it below). Two one-warp blocks (one cluster
         // for the DSMEM hop) are always co-resident on an idle GPU.
