@@ -77,3 +77,35 @@ extern "C" __global__ void fl_k2k(volatile unsigned long long* flags, unsigned l
   }
   if (blockIdx.x == 0) ns[0] = fl_gtime() - t0;
 }
+
+// fl_k2k between two chosen SMs: the flag's latency depends on where the two blocks run (on an
+// H100 a pair of SMs is either ~265 or ~365 ns apart, whatever the flag's address). Launched
+// with several blocks per SM; on SM `sm_a` and on SM `sm_b` the first block to arrive claims
+// the role (claims[0] and claims[1]), every other block leaves at once. The claimer on `sm_a`
+// starts. ns[0] = total time of `iters` round trips (0 on timeout or if a role was not taken).
+extern "C" __global__ void fl_k2k_between(volatile unsigned long long* flags, unsigned sm_a, unsigned sm_b,
+                                          unsigned long long iters, unsigned long long* ns, unsigned* claims,
+                                          unsigned long long deadline_ns) {
+  if (threadIdx.x) return;
+  unsigned sm;
+  asm volatile("mov.u32 %0, %%smid;" : "=r"(sm));
+  int role = -1;
+  if (sm == sm_a && atomicCAS(&claims[0], 0u, 1u) == 0u) role = 0;
+  else if (sm == sm_b && atomicCAS(&claims[1], 0u, 1u) == 0u) role = 1;
+  if (role < 0) return;
+  const unsigned long long t0 = fl_gtime();
+  volatile unsigned long long* mine = flags + role * 16;
+  volatile unsigned long long* other = flags + (1 - role) * 16;
+  for (unsigned long long e = 1; e <= iters; ++e) {
+    if (role == 0) {
+      *other = e;
+      __threadfence();
+      while (*mine < e) { if (fl_gtime() - t0 > deadline_ns) return; }
+    } else {
+      while (*mine < e) { if (fl_gtime() - t0 > deadline_ns) return; }
+      *other = e;
+      __threadfence();
+    }
+  }
+  if (role == 0) ns[0] = fl_gtime() - t0;
+}

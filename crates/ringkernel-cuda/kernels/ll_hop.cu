@@ -21,7 +21,8 @@
 // Launch: 2 blocks of 32 threads; `dsmem` != 0 needs a cluster of 2 (channels in the
 // receiver's shared memory, written through DSMEM), otherwise `rings` holds the two device-memory
 // channels (2 x RK_SW_CH_GLOBAL slots, zeroed). out[0] = the initiator's time for `hops` hops
-// in ns (0 if the rally did not finish within `deadline_ns`).
+// in ns (0 if the rally did not finish within `deadline_ns`); out[1 + b] = the SM block b ran on
+// (a device-memory hop's latency depends on the pair).
 
 #include <cooperative_groups.h>
 
@@ -50,6 +51,12 @@ __device__ __forceinline__ rk_u32 rk_ll_channels(rk_sw_staged* rings, rk_u32 me,
   return RK_SW_CH_GLOBAL_SHIFT;
 }
 
+__device__ __forceinline__ void rk_ll_note_sm(rk_u64* out, rk_u32 me, rk_u32 lane) {
+  rk_u32 sm;
+  asm volatile("mov.u32 %0, %%smid;" : "=r"(sm));
+  if (lane == 0) out[1 + me] = sm;
+}
+
 extern "C" __global__ void rk_ll_hop(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u64 deadline_ns,
                                      rk_u32 dsmem) {
   const rk_u32 lane = threadIdx.x & 31;
@@ -59,6 +66,7 @@ extern "C" __global__ void rk_ll_hop(rk_sw_staged* rings, rk_u64 hops, rk_u64* o
   rk_sw_staged* to;
   const rk_u32 shift = rk_ll_channels(rings, me, dsmem, &in, &to);
   const rk_u64 mask = (1ull << shift) - 1;
+  rk_ll_note_sm(out, me, lane);
   if (lane == 0) rk_ll_count = 0;
   rk_u64 hlc = 0, head = 0, tail = 0;
   bool late = false;
@@ -162,6 +170,7 @@ __device__ void rk_ll_rally(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u6
   rk_sw_staged* to;
   const rk_u32 shift = rk_ll_channels(rings, me, dsmem, &in, &to);
   const rk_u64 mask = (1ull << shift) - 1;
+  rk_ll_note_sm(out, me, lane);
   const rk_u64 half = hops / 2;
   rk_u64 hlc = 0, head = 0, tail = 0, got = 0, count = 0;
   rk_u32 polls = 0;

@@ -52,9 +52,11 @@ pub struct Floors {
     pingpong: Kernel,
     consume: Kernel,
     k2k: Kernel,
+    k2k_between: Kernel,
     op_costs: Kernel,
     stream: Stream,
     clock_khz: u32,
+    sm_count: u32,
 }
 
 /// One 64-byte message of the raw stream floor (mirrors `fl_msg`).
@@ -93,10 +95,12 @@ impl Floors {
         Ok(Floors {
             op_costs: Kernel::load(&ctx, &probe.ptx, "rk_op_costs")?,
             clock_khz: info.clock_khz,
+            sm_count: info.sm_count,
             empty: Kernel::load(&ctx, &ptx.ptx, "fl_empty")?,
             pingpong: Kernel::load(&ctx, &ptx.ptx, "fl_pingpong")?,
             consume: Kernel::load(&ctx, &ptx.ptx, "fl_consume")?,
             k2k: Kernel::load(&ctx, &ptx.ptx, "fl_k2k")?,
+            k2k_between: Kernel::load(&ctx, &ptx.ptx, "fl_k2k_between")?,
             stream: Stream::non_blocking(&ctx)?,
             ctx,
         })
@@ -154,6 +158,66 @@ impl Floors {
             return Err(CudaError::Config("raw K2K floor timed out".into()));
         }
         Ok(ns as f64 / iters as f64 / 2.0)
+    }
+
+    /// [`Floors::k2k_one_way`] between SMs `sm_a` and `sm_b` (`%smid` numbers, as
+    /// [`crate::Swarm::block_sms`] reports them): the flag's latency depends on which two SMs
+    /// exchange it. Two distinct SMs of this device and at least one round trip, or a
+    /// configuration error; an error too if no block was scheduled on one of them.
+    pub fn k2k_one_way_between(&self, sm_a: u32, sm_b: u32, iters: u64) -> Result<f64, CudaError> {
+        if sm_a == sm_b || sm_a.max(sm_b) >= self.sm_count || iters == 0 {
+            return Err(CudaError::Config(format!(
+                "the flag floor needs two distinct SMs below {} and at least one round trip \
+                 (asked: SMs {sm_a} and {sm_b}, {iters} round trips)",
+                self.sm_count
+            )));
+        }
+        let flags = DeviceBuffer::new(&self.ctx, 64 * 8)?;
+        let out = MappedBuffer::<u64>::new(&self.ctx, 16)?;
+        let claims = DeviceBuffer::new(&self.ctx, 8)?;
+        let (mut flags_ptr, mut a, mut b, mut n) = (flags.ptr(), sm_a, sm_b, iters);
+        let (mut out_ptr, mut claims_ptr) = (out.device_ptr(), claims.ptr());
+        // A role nobody claimed leaves the other spinning: give up well after the run's time.
+        let mut deadline = iters.saturating_mul(10_000).saturating_add(200_000_000);
+        let mut args = [
+            (&mut flags_ptr) as *mut u64 as *mut c_void,
+            (&mut a) as *mut u32 as *mut c_void,
+            (&mut b) as *mut u32 as *mut c_void,
+            (&mut n) as *mut u64 as *mut c_void,
+            (&mut out_ptr) as *mut u64 as *mut c_void,
+            (&mut claims_ptr) as *mut u64 as *mut c_void,
+            (&mut deadline) as *mut u64 as *mut c_void,
+        ];
+        // Several one-warp blocks per SM, so every SM runs some; all but two leave at once.
+        let grid = self.sm_count.saturating_mul(4);
+        // SAFETY: arguments match fl_k2k_between; the buffers (zeroed on allocation) outlive the
+        // kernel (synchronized below). The two claimers are resident together: each holds its
+        // SM only while the other exists or until the deadline.
+        unsafe { self.k2k_between.launch(&self.stream, grid, 32, &mut args)? };
+        self.stream.synchronize()?;
+        let mut raw = [0u8; 8];
+        claims.read(&mut raw)?;
+        if raw[..4] != 1u32.to_le_bytes() || raw[4..] != 1u32.to_le_bytes() {
+            let missing = if raw[..4] != 1u32.to_le_bytes() {
+                sm_a
+            } else {
+                sm_b
+            };
+            return Err(CudaError::Config(format!("no block ran on SM {missing}")));
+        }
+        // SAFETY: the kernel has finished; element 0 is initialized (zeroed, then written).
+        let ns = unsafe { *out.host_ptr() };
+        if ns == 0 {
+            return Err(CudaError::Config(format!(
+                "raw K2K floor between SMs {sm_a} and {sm_b} timed out"
+            )));
+        }
+        Ok(ns as f64 / iters as f64 / 2.0)
+    }
+
+    /// SMs on this device.
+    pub fn sm_count(&self) -> u32 {
+        self.sm_count
     }
 
     /// Round trips (ns) of an empty kernel launch + stream synchronize.

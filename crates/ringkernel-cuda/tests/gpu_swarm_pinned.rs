@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use ringkernel_cuda::floors::Floors;
 use ringkernel_cuda::swarm::kit::{self, kinds, types};
 use ringkernel_cuda::swarm::layout::{HOST, NO_ID};
 use ringkernel_cuda::swarm::{Swarm, SwarmConfig, SwarmMsg};
@@ -330,6 +331,7 @@ fn bad_pinned_spawns_are_typed_errors() {
 fn the_framework_free_hop_rallies_through_both_channels() {
     use ringkernel_cuda::swarm::ll_hop::{HopChannel, HopWork, LlHop};
     let hop = LlHop::new(0).unwrap();
+    let sm_count = || Floors::new(0).unwrap().sm_count();
     for work in [HopWork::Framework, HopWork::Transit, HopWork::Lean] {
         for channel in [HopChannel::DeviceMemory, HopChannel::Dsmem] {
             // An odd count is rounded up, so the initiator's clock covers whole hops.
@@ -341,6 +343,12 @@ fn the_framework_free_hop_rallies_through_both_channels() {
                     ns.is_finite() && ns > 10.0,
                     "{work:?}, {channel:?}, {hops} hops: {ns} ns"
                 );
+                // The two blocks say where they ran: two SMs of this device.
+                let sms = hop.last_sms().unwrap();
+                assert!(
+                    sms[0] != sms[1] && sms[0].max(sms[1]) < sm_count(),
+                    "{work:?}, {channel:?}: SMs {sms:?}"
+                );
             }
         }
     }
@@ -348,4 +356,48 @@ fn the_framework_free_hop_rallies_through_both_channels() {
         hop.one_way(HopChannel::Dsmem, 0),
         Err(CudaError::Config(_))
     ));
+}
+
+/// The flag floor between two chosen SMs finishes on the pairs asked for; the same SM twice, an
+/// SM the device does not have, and zero round trips are configuration errors.
+#[test]
+fn the_flag_floor_between_two_sms_measures_and_rejects_bad_pairs() {
+    let floors = Floors::new(0).unwrap();
+    let n = floors.sm_count();
+    assert!(n >= 2, "{n} SMs");
+    for (a, b) in [(0, 1), (0, n - 1), (n - 1, n / 2)] {
+        let ns = floors.k2k_one_way_between(a, b, 200).unwrap();
+        assert!(ns.is_finite() && ns > 10.0, "SMs {a} and {b}: {ns} ns");
+    }
+    for (a, b, iters) in [(0, 0, 10), (0, n, 10), (n, 0, 10), (0, 1, 0)] {
+        assert!(
+            matches!(
+                floors.k2k_one_way_between(a, b, iters),
+                Err(CudaError::Config(_))
+            ),
+            "SMs {a} and {b}, {iters} round trips"
+        );
+    }
+}
+
+/// Every block of a running swarm reports the SM it runs on (what pinned placement needs), and
+/// a pinned pair placed by those SMs rallies like any other.
+#[test]
+fn swarm_blocks_report_their_sms() {
+    let n = Floors::new(0).unwrap().sm_count();
+    let s = pinned_swarm(8, 4, 2, kit::SMALL_STATE);
+    let sms = s.block_sms().unwrap();
+    assert_eq!(sms.len(), s.blocks() as usize);
+    assert!(sms.iter().all(|&sm| sm < n), "{sms:?} on {n} SMs");
+    // Slots 3 and 4 sit on blocks 3 and 0: different clusters, a device-memory channel.
+    let b = s.spawn_pinned(4, types::PING, &[]).unwrap();
+    let st = kit::PingState {
+        partner: b,
+        ..Default::default()
+    };
+    let a = s
+        .spawn_pinned(3, types::PING, bytemuck::bytes_of(&st))
+        .unwrap();
+    rally(&s, a, 50);
+    s.shutdown().unwrap();
 }

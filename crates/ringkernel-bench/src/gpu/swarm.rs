@@ -2,8 +2,11 @@
 //! the raw floors, aggregate K2K throughput, a million actors with random-target traffic, and
 //! balance under skewed load with and without work stealing. One GPU, one process.
 
+mod sm_pairs;
+
 use std::time::{Duration, Instant};
 
+use self::sm_pairs::{fast_pair, pair_floor, SmMap};
 use crate::env::Environment;
 use crate::error::BenchError;
 use crate::report::{Report, Row, Section, Unit};
@@ -167,6 +170,11 @@ fn latency(
              receiver re-tags the polled words and stores them back), and the same work as the \
              hop done on all 32 lanes at once (no staging, no broadcast) with one clock reading \
              per 64 empty polls for the HLC's wall part and the deadline. \
+             SM pairs: the flag's latency depends on which two SMs exchange it, so the flag is \
+             also measured from SM 0 to every other SM, between the two SMs each device-memory \
+             rally ran on (after the swarm stopped), and a third pinned pair is placed on two \
+             blocks of different clusters whose SMs are both on the fast side of the SM 0 split \
+             (the row is left out when no such pair exists among the pinned slots). \
              Swarms: blocks of {} warps, clusters of 2, idle warps nap at most {} ns; the \
              default grid is one block per SM.",
             c.trips,
@@ -188,6 +196,9 @@ fn latency(
     let global_floor = floor(&|| floors.k2k_one_way(c.floor_iters))?;
     let dsmem_floor = floor(&|| syncs.dsmem_one_way(c.floor_iters))?;
     let global_hop = floor(&|| hop.one_way(HopChannel::DeviceMemory, 2 * c.floor_iters))?;
+    let hop_sms = hop.last_sms().map_err(err("LL hop SMs"))?;
+    let hop_pair = pair_floor(floors, hop_sms[0], hop_sms[1], 5)?;
+    let sm_map = SmMap::measure(floors, 0).map_err(err("SM map"))?;
     let dsmem_hop = floor(&|| hop.one_way(HopChannel::Dsmem, 2 * c.floor_iters))?;
     let variant = |work: HopWork, channel: HopChannel| {
         floor(&|| hop.one_way_with(work, channel, 2 * c.floor_iters))
@@ -212,13 +223,24 @@ fn latency(
     ));
     sec.push(
         Row::new(
+            "raw floor: global memory flag, SM 0 to each other SM (one sample per SM)",
+            Unit::Nanoseconds,
+            &sm_map.samples()?,
+        )
+        .with_notes(sm_map.describe()),
+    );
+    sec.push(
+        Row::new(
             "pinned hop without the framework: device memory",
             Unit::Nanoseconds,
             &global_hop,
         )
         .with_notes(format!(
-            "{:.2}x the global floor",
-            global_hop.p50() / global_floor.p50()
+            "{:.2}x the global floor; blocks on SMs {} and {}, flag between them {:.0} ns",
+            global_hop.p50() / global_floor.p50(),
+            hop_sms[0],
+            hop_sms[1],
+            hop_pair.p50()
         )),
     );
     sec.push(
@@ -264,11 +286,13 @@ fn latency(
         ("no stealing", None, Steal::Off),
         ("4 blocks", Some(4), Steal::Grid),
     ] {
+        // Room for a pinned pair on blocks of the caller's choosing (two pinned warps per block).
+        let pinned = if blocks == Some(4) { 6 } else { 12 };
         let s = Swarm::new(
             &SwarmProgram::kit(),
             SwarmConfig {
                 local_per_block: 2,
-                pinned: 6,
+                pinned,
                 cluster: 2,
                 state_bytes: kit::SMALL_STATE,
                 blocks,
@@ -279,10 +303,26 @@ fn latency(
             },
         )
         .map_err(err("swarm"))?;
+        let sms = s.block_sms().map_err(err("block SMs"))?;
+        // Slots 0, 1, 2 and 5 hold the other pinned pairs.
+        let free: Vec<u32> = (3..pinned).filter(|&k| k != 5).collect();
+        let fast = fast_pair(&sm_map, &sms, 2, &free);
         let (global, dsmem, cross) = rallies(c, &s)?;
-        let (pin_dsmem, pin_global) = pinned_rallies(c, &s)?;
+        let (pin_dsmem, pin_global, pin_fast) = pinned_rallies(c, &s, fast)?;
         let grid = s.blocks();
         s.shutdown().map_err(err("shutdown"))?;
+        // The swarm is gone: the flag between the SMs its device-memory rallies used.
+        let sm_of = |slot: u32| sms[(slot % grid) as usize];
+        let placed = |(a, b): (u32, u32)| -> Result<String, BenchError> {
+            let f = pair_floor(floors, sm_of(a), sm_of(b), 5)?;
+            Ok(format!(
+                "slots {a} and {b} on SMs {} and {}, flag between them {:.0} ns",
+                sm_of(a),
+                sm_of(b),
+                f.p50()
+            ))
+        };
+        let global_place = placed((2, 5))?;
         sec.push(
             Row::new(
                 format!("swarm global tier, {label} ({grid} blocks)"),
@@ -317,11 +357,22 @@ fn latency(
                 &pin_global,
             )
             .with_notes(format!(
-                "target 350 ns; {:.2}x the global floor, {:.2}x the hop without the framework",
+                "target 350 ns; {:.2}x the global floor, {:.2}x the hop without the framework; {global_place}",
                 pin_global.p50() / global_floor.p50(),
                 pin_global.p50() / global_hop.p50()
             )),
         );
+        if let (Some(v), Some(pair)) = (pin_fast, fast) {
+            let note = placed(pair)?;
+            sec.push(
+                Row::new(
+                    format!("pinned actors, device-memory channel, fast SM pair, {label}"),
+                    Unit::Nanoseconds,
+                    &v,
+                )
+                .with_notes(format!("target 350 ns; {note}")),
+            );
+        }
         sec.push(
             Row::new(
                 format!("pinned actors, DSMEM channel, {label}"),
@@ -379,12 +430,20 @@ fn ping_pair(
 }
 
 /// Pinned rallies in `s`: slots 0 and 1 (one cluster, DSMEM channels), slots 2 and 5
-/// (different clusters, device-memory channels).
-fn pinned_rallies(c: &SwarmBenchConfig, s: &Swarm) -> Result<(Samples, Samples), BenchError> {
+/// (different clusters, device-memory channels) and, if given, the `fast` pair (device memory).
+fn pinned_rallies(
+    c: &SwarmBenchConfig,
+    s: &Swarm,
+    fast: Option<(u32, u32)>,
+) -> Result<(Samples, Samples, Option<Samples>), BenchError> {
     let pinned = |slot: u32, st: &[u8]| s.spawn_pinned(slot, types::PING, st);
     let dsmem = rally(c, s, ping_pair(pinned, 0, 1)?)?;
     let global = rally(c, s, ping_pair(pinned, 2, 5)?)?;
-    Ok((dsmem, global))
+    let fast = match fast {
+        Some((a, b)) => Some(rally(c, s, ping_pair(pinned, a, b)?)?),
+        None => None,
+    };
+    Ok((dsmem, global, fast))
 }
 
 /// Rallies in `s`: global tier (ids homed on blocks 0 and 2), DSMEM tier (cluster-tier actors

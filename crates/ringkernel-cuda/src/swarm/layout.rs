@@ -280,6 +280,8 @@ pub struct SwarmParams {
     pub pch: u64,
     /// The receivers' published heads of those channels (`u64` each, same index).
     pub pch_heads: u64,
+    /// `u32` per block: the SM it runs on, plus one (0 until the block has started).
+    pub block_sms: u64,
 }
 
 /// Appends the swarm declarations to `h` (after the runtime's generated header).
@@ -396,6 +398,7 @@ pub fn render(h: &mut String) {
         ("pinned", offset_of!(SwarmParams, pinned)),
         ("pch", offset_of!(SwarmParams, pch)),
         ("pch_heads", offset_of!(SwarmParams, pch_heads)),
+        ("block_sms", offset_of!(SwarmParams, block_sms)),
     ];
     h.push_str("struct rk_sw_params {\n");
     for (name, _) in params {

@@ -105,7 +105,7 @@ impl LlHop {
                 &ctx,
                 2 * (pinned::GLOBAL_SLOTS * pinned::SLOT_BYTES) as usize,
             )?,
-            out: DeviceBuffer::new(&ctx, 8)?,
+            out: DeviceBuffer::new(&ctx, 24)?,
             _ctx: ctx,
         })
     }
@@ -126,7 +126,7 @@ impl LlHop {
         let hops = even_hops(hops)?;
         // Lap tags start from zeroed slots.
         self.rings.fill(0, self.rings.bytes(), 0)?;
-        self.out.fill(0, 8, 0)?;
+        self.out.fill(0, 24, 0)?;
         let dsmem = channel == HopChannel::Dsmem;
         let (mut rings, mut n, mut out) = (self.rings.ptr(), hops, self.out.ptr());
         let (mut deadline, mut flag) = (DEADLINE_NS, u32::from(dsmem));
@@ -152,6 +152,19 @@ impl LlHop {
             )));
         }
         Ok(ns as f64 / hops as f64)
+    }
+
+    /// The SMs (`%smid`) the last rally's two blocks ran on, initiator first: a device-memory
+    /// hop's latency depends on the pair (`Floors::k2k_one_way_between` gives the flag's).
+    pub fn last_sms(&self) -> Result<[u32; 2], CudaError> {
+        let mut raw = [0u8; 24];
+        self.out.read(&mut raw)?;
+        let sm = |i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&raw[8 * i..8 * i + 8]);
+            u32::try_from(u64::from_le_bytes(w)).unwrap_or(u32::MAX)
+        };
+        Ok([sm(1), sm(2)])
     }
 }
 

@@ -156,6 +156,7 @@ impl Swarm {
         )?;
         let fwd_tails = mb(u64::from(blocks), 128)?;
         let stats = mb(u64::from(blocks), std::mem::size_of::<SwarmBlockStats>())?;
+        let block_sms = mb(u64::from(blocks), 4)?;
         let control = DeviceBuffer::new(&ctx, CONTROL_BYTES)?;
         let h2d_slots = MappedBuffer::<RingSlot>::new(&ctx, config.h2d_slots as usize)?;
         let h2d_head = MappedBuffer::<IndexLine>::new(&ctx, 1)?;
@@ -209,6 +210,7 @@ impl Swarm {
             pinned,
             pch: pch.ptr(),
             pch_heads: pch_heads.ptr(),
+            block_sms: block_sms.ptr(),
         };
         // SAFETY: the rings are zeroed, sized as declared, and owned by the Swarm, which joins
         // the drain thread and stops the kernel before freeing them.
@@ -265,7 +267,7 @@ impl Swarm {
             kernel: Some(kernel),
             memory: vec![
                 control, stats, actors, states, mbox, rq, rq_heads, rq_tails, fwd, fwd_tails, pch,
-                pch_heads,
+                pch_heads, block_sms,
             ],
             mapped_slots: vec![h2d_slots, d2h_slots],
             mapped_lines: vec![h2d_head, d2h_head],

@@ -73,6 +73,34 @@ impl Swarm {
             .collect())
     }
 
+    /// The SM (`%smid`) each block runs on, in block order; pinned slot `k` is served by block
+    /// `k % blocks`. Device-memory messages between two SMs are not equally fast everywhere
+    /// (`Floors::k2k_one_way_between` measures a pair), so this is what placement decisions
+    /// need. Waits up to a second for blocks that have not started yet.
+    pub fn block_sms(&self) -> Result<Vec<u32>, CudaError> {
+        let since = Instant::now();
+        loop {
+            let mut raw = vec![0u8; self.blocks as usize * 4];
+            self.copy
+                .copy_from_device(&mut raw, self.params.block_sms)?;
+            let sms: Vec<u32> = raw
+                .chunks_exact(4)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            if sms.iter().all(|&s| s != 0) {
+                return Ok(sms.into_iter().map(|s| s - 1).collect());
+            }
+            if since.elapsed() > Duration::from_secs(1) {
+                let waiting = sms.iter().filter(|&&s| s == 0).count();
+                return Err(CudaError::SwarmStopped(format!(
+                    "{waiting} of {} blocks have not started",
+                    self.blocks
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     /// The counters summed over blocks.
     pub fn totals(&self) -> Result<SwarmBlockStats, CudaError> {
         Ok(sum(&self.block_stats()?))
