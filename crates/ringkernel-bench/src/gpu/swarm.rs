@@ -6,7 +6,7 @@ mod sm_pairs;
 
 use std::time::{Duration, Instant};
 
-use self::sm_pairs::{fast_pair, pair_floor, SmMap};
+use self::sm_pairs::{pair, pair_floor, SmMap};
 use crate::env::Environment;
 use crate::error::BenchError;
 use crate::report::{Report, Row, Section, Unit};
@@ -172,9 +172,9 @@ fn latency(
              per 64 empty polls for the HLC's wall part and the deadline. \
              SM pairs: the flag's latency depends on which two SMs exchange it, so the flag is \
              also measured from SM 0 to every other SM, between the two SMs each device-memory \
-             rally ran on (after the swarm stopped), and a third pinned pair is placed on two \
-             blocks of different clusters whose SMs are both on the fast side of the SM 0 split \
-             (the row is left out when no such pair exists among the pinned slots). \
+             rally ran on (after the swarm stopped); two more pinned pairs are placed on blocks \
+             of different clusters whose SMs are on one side of the SM 0 split, and across it \
+             (a row is left out when no such pair exists among the pinned slots). \
              Swarms: blocks of {} warps, clusters of 2, idle warps nap at most {} ns; the \
              default grid is one block per SM.",
             c.trips,
@@ -286,8 +286,8 @@ fn latency(
         ("no stealing", None, Steal::Off),
         ("4 blocks", Some(4), Steal::Grid),
     ] {
-        // Room for a pinned pair on blocks of the caller's choosing (two pinned warps per block).
-        let pinned = if blocks == Some(4) { 6 } else { 12 };
+        // Room for pinned pairs on blocks of our choosing (two pinned warps per block at most).
+        let pinned = if blocks == Some(4) { 8 } else { 32 };
         let s = Swarm::new(
             &SwarmProgram::kit(),
             SwarmConfig {
@@ -306,9 +306,30 @@ fn latency(
         let sms = s.block_sms().map_err(err("block SMs"))?;
         // Slots 0, 1, 2 and 5 hold the other pinned pairs.
         let free: Vec<u32> = (3..pinned).filter(|&k| k != 5).collect();
-        let fast = fast_pair(&sm_map, &sms, 2, &free);
+        let one_side = pair(&sm_map, &sms, 2, &free, false);
+        let rest: Vec<u32> = free
+            .iter()
+            .copied()
+            .filter(|&k| one_side.is_none_or(|(a, b)| k != a && k != b))
+            .collect();
+        let across = pair(&sm_map, &sms, 2, &rest, true);
         let (global, dsmem, cross) = rallies(c, &s)?;
-        let (pin_dsmem, pin_global, pin_fast) = pinned_rallies(c, &s, fast)?;
+        let (pin_dsmem, pin_global) = pinned_rallies(c, &s)?;
+        let placed_rallies = [
+            ("one side of the split", one_side),
+            ("across the split", across),
+        ]
+        .into_iter()
+        .filter_map(|(what, p)| p.map(|p| (what, p)))
+        .map(|(what, p)| {
+            let v = rally(
+                c,
+                &s,
+                ping_pair(|k, st| s.spawn_pinned(k, types::PING, st), p.0, p.1)?,
+            )?;
+            Ok((what, p, v))
+        })
+        .collect::<Result<Vec<_>, BenchError>>()?;
         let grid = s.blocks();
         s.shutdown().map_err(err("shutdown"))?;
         // The swarm is gone: the flag between the SMs its device-memory rallies used.
@@ -362,11 +383,11 @@ fn latency(
                 pin_global.p50() / global_hop.p50()
             )),
         );
-        if let (Some(v), Some(pair)) = (pin_fast, fast) {
-            let note = placed(pair)?;
+        for (what, p, v) in placed_rallies {
+            let note = placed(p)?;
             sec.push(
                 Row::new(
-                    format!("pinned actors, device-memory channel, fast SM pair, {label}"),
+                    format!("pinned actors, device-memory channel, SMs on {what}, {label}"),
                     Unit::Nanoseconds,
                     &v,
                 )
@@ -430,20 +451,12 @@ fn ping_pair(
 }
 
 /// Pinned rallies in `s`: slots 0 and 1 (one cluster, DSMEM channels), slots 2 and 5
-/// (different clusters, device-memory channels) and, if given, the `fast` pair (device memory).
-fn pinned_rallies(
-    c: &SwarmBenchConfig,
-    s: &Swarm,
-    fast: Option<(u32, u32)>,
-) -> Result<(Samples, Samples, Option<Samples>), BenchError> {
+/// (different clusters, device-memory channels).
+fn pinned_rallies(c: &SwarmBenchConfig, s: &Swarm) -> Result<(Samples, Samples), BenchError> {
     let pinned = |slot: u32, st: &[u8]| s.spawn_pinned(slot, types::PING, st);
     let dsmem = rally(c, s, ping_pair(pinned, 0, 1)?)?;
     let global = rally(c, s, ping_pair(pinned, 2, 5)?)?;
-    let fast = match fast {
-        Some((a, b)) => Some(rally(c, s, ping_pair(pinned, a, b)?)?),
-        None => None,
-    };
-    Ok((dsmem, global, fast))
+    Ok((dsmem, global))
 }
 
 /// Rallies in `s`: global tier (ids homed on blocks 0 and 2), DSMEM tier (cluster-tier actors

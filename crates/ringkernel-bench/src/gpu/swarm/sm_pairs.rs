@@ -1,8 +1,9 @@
 //! Where the two ends of a device-memory hop run. On an H100 the raw flag between two SMs takes
 //! either ~265 or ~365 ns one way, by pair and almost regardless of the flag's address, so a
 //! device-memory row means little without its SMs. The bench measures the flag from one SM to
-//! every other, picks pinned slots whose SMs sit on the fast side of that split, and reports the
-//! flag between the SMs each rally actually used.
+//! every other (on an H100 that splits the SMs into two halves), places one pinned pair on SMs
+//! of one side of that split and one across it, and reports the flag between the SMs each rally
+//! actually used.
 
 use crate::error::BenchError;
 use crate::samples::Samples;
@@ -83,12 +84,14 @@ impl SmMap {
 }
 
 /// Two of the free pinned `slots` whose blocks are in different clusters (so their channel is
-/// in device memory) and both run on SMs on the fast side of `map`, or `None`.
-pub(super) fn fast_pair(
+/// in device memory) and run on SMs on the same side of `map`'s split (`across` false) or on
+/// opposite sides (`across` true), or `None`.
+pub(super) fn pair(
     map: &SmMap,
     block_sms: &[u32],
     cluster: u32,
     slots: &[u32],
+    across: bool,
 ) -> Option<(u32, u32)> {
     let blocks = u32::try_from(block_sms.len()).ok().filter(|&b| b > 0)?;
     let block = |slot: u32| slot % blocks;
@@ -96,7 +99,7 @@ pub(super) fn fast_pair(
     slots.iter().enumerate().find_map(|(i, &a)| {
         slots[i + 1..]
             .iter()
-            .find(|&&b| block(a) / cluster != block(b) / cluster && fast(a) && fast(b))
+            .find(|&&b| block(a) / cluster != block(b) / cluster && (fast(a) != fast(b)) == across)
             .map(|&b| (a, b))
     })
 }
@@ -142,17 +145,21 @@ mod tests {
     }
 
     #[test]
-    fn a_fast_pair_spans_two_clusters_on_fast_sms() {
+    fn pairs_span_two_clusters_on_one_side_or_across() {
         let m = map();
-        // Block b runs on SM b: blocks 1, 3 and 5 are fast; clusters of 2.
+        // Block b runs on SM b: blocks 0, 1, 3 and 5 are on the fast side; clusters of 2.
         let sms: Vec<u32> = (0..7).collect();
-        assert_eq!(fast_pair(&m, &sms, 2, &[1, 3, 5]), Some((1, 3)));
+        assert_eq!(pair(&m, &sms, 2, &[1, 3, 5], false), Some((1, 3)));
+        assert_eq!(pair(&m, &sms, 2, &[1, 3, 5], true), None);
+        // Both on the slow side is one side too.
+        assert_eq!(pair(&m, &sms, 2, &[2, 4], false), Some((2, 4)));
+        assert_eq!(pair(&m, &sms, 2, &[2, 4, 5], true), Some((2, 5)));
         // Slots wrap onto blocks: slot 8 is block 1.
-        assert_eq!(fast_pair(&m, &sms, 2, &[8, 2, 5]), Some((8, 5)));
-        // Same cluster only (blocks 4 and 5), or no fast SMs: none.
-        assert_eq!(fast_pair(&m, &sms, 2, &[4, 5]), None);
-        assert_eq!(fast_pair(&m, &sms, 2, &[2, 4, 6]), None);
-        assert_eq!(fast_pair(&m, &sms, 2, &[]), None);
-        assert_eq!(fast_pair(&m, &[], 2, &[1, 3]), None);
+        assert_eq!(pair(&m, &sms, 2, &[8, 2, 5], false), Some((8, 5)));
+        assert_eq!(pair(&m, &sms, 2, &[8, 2, 5], true), Some((8, 2)));
+        // Same cluster only (blocks 4 and 5), or nothing to pick from: none.
+        assert_eq!(pair(&m, &sms, 2, &[4, 5], true), None);
+        assert_eq!(pair(&m, &sms, 2, &[], false), None);
+        assert_eq!(pair(&m, &[], 2, &[1, 3], false), None);
     }
 }
