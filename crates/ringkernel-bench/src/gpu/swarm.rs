@@ -316,7 +316,7 @@ fn latency(
         let (global, dsmem, cross) = rallies(c, &s)?;
         let (pin_dsmem, pin_global) = pinned_rallies(c, &s)?;
         let placed_rallies = [
-            ("one side of the split", one_side),
+            ("on one side of the split", one_side),
             ("across the split", across),
         ]
         .into_iter()
@@ -387,7 +387,7 @@ fn latency(
             let note = placed(p)?;
             sec.push(
                 Row::new(
-                    format!("pinned actors, device-memory channel, SMs on {what}, {label}"),
+                    format!("pinned actors, device-memory channel, SMs {what}, {label}"),
                     Unit::Nanoseconds,
                     &v,
                 )
