@@ -18,6 +18,7 @@ pub mod multi;
 pub mod nvrtc;
 pub mod peer;
 pub mod program;
+pub mod sm_split;
 pub mod swarm;
 pub mod sync_cost;
 

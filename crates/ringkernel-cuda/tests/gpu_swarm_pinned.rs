@@ -401,3 +401,26 @@ fn swarm_blocks_report_their_sms() {
     rally(&s, a, 50);
     s.shutdown().unwrap();
 }
+
+/// The SM split measures the flag from one SM to every other; an SM the device lacks is an
+/// error, not a split.
+#[test]
+fn the_sm_split_covers_every_sm() {
+    use ringkernel_cuda::sm_split::SmSplit;
+    let floors = Floors::new(0).unwrap();
+    let n = floors.sm_count();
+    let split = SmSplit::measure(&floors, 0, 100).unwrap();
+    assert_eq!(split.with_from(0), Some(true));
+    for sm in 1..n {
+        assert!(
+            split.latency(sm).is_some_and(|v| v > 10.0) && split.with_from(sm).is_some(),
+            "SM {sm}: {:?}",
+            split.latency(sm)
+        );
+    }
+    assert_eq!(split.latency(n), None);
+    assert!(matches!(
+        SmSplit::measure(&floors, n, 100),
+        Err(CudaError::Config(_))
+    ));
+}

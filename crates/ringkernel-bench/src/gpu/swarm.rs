@@ -6,12 +6,13 @@ mod sm_pairs;
 
 use std::time::{Duration, Instant};
 
-use self::sm_pairs::{pair, pair_floor, SmMap};
+use self::sm_pairs::{pair, pair_floor, split_samples, PAIR_ITERS};
 use crate::env::Environment;
 use crate::error::BenchError;
 use crate::report::{Report, Row, Section, Unit};
 use crate::samples::Samples;
 use ringkernel_cuda::floors::Floors;
+use ringkernel_cuda::sm_split::SmSplit;
 use ringkernel_cuda::swarm::kit::{self, kinds, types, PingState};
 use ringkernel_cuda::swarm::ll_hop::{HopChannel, HopWork, LlHop};
 use ringkernel_cuda::swarm::{Steal, Swarm, SwarmConfig, SwarmMsg, SwarmProgram};
@@ -171,10 +172,11 @@ fn latency(
              hop done on all 32 lanes at once (no staging, no broadcast) with one clock reading \
              per 64 empty polls for the HLC's wall part and the deadline. \
              SM pairs: the flag's latency depends on which two SMs exchange it, so the flag is \
-             also measured from SM 0 to every other SM, between the two SMs each device-memory \
-             rally ran on (after the swarm stopped); two more pinned pairs are placed on blocks \
-             of different clusters whose SMs are on one side of the SM 0 split, and across it \
-             (a row is left out when no such pair exists among the pinned slots). \
+             also measured from SM 0 to every other SM (which splits the SMs into two halves, \
+             ringkernel_cuda::sm_split), and between the two SMs each device-memory rally ran \
+             on (after the swarm stopped); two more pinned pairs are placed on blocks of \
+             different clusters whose SMs are in one half, and in different halves (a row is \
+             left out when no such pair exists among the pinned slots). \
              Swarms: blocks of {} warps, clusters of 2, idle warps nap at most {} ns; the \
              default grid is one block per SM.",
             c.trips,
@@ -198,7 +200,7 @@ fn latency(
     let global_hop = floor(&|| hop.one_way(HopChannel::DeviceMemory, 2 * c.floor_iters))?;
     let hop_sms = hop.last_sms().map_err(err("LL hop SMs"))?;
     let hop_pair = pair_floor(floors, hop_sms[0], hop_sms[1], 5)?;
-    let sm_map = SmMap::measure(floors, 0).map_err(err("SM map"))?;
+    let split = SmSplit::measure(floors, 0, PAIR_ITERS).map_err(err("SM split"))?;
     let dsmem_hop = floor(&|| hop.one_way(HopChannel::Dsmem, 2 * c.floor_iters))?;
     let variant = |work: HopWork, channel: HopChannel| {
         floor(&|| hop.one_way_with(work, channel, 2 * c.floor_iters))
@@ -225,9 +227,12 @@ fn latency(
         Row::new(
             "raw floor: global memory flag, SM 0 to each other SM (one sample per SM)",
             Unit::Nanoseconds,
-            &sm_map.samples()?,
+            &split_samples(&split, floors.sm_count())?,
         )
-        .with_notes(sm_map.describe()),
+        .with_notes(format!(
+            "{} ({PAIR_ITERS} round trips per pair)",
+            split.describe()
+        )),
     );
     sec.push(
         Row::new(
@@ -306,30 +311,27 @@ fn latency(
         let sms = s.block_sms().map_err(err("block SMs"))?;
         // Slots 0, 1, 2 and 5 hold the other pinned pairs.
         let free: Vec<u32> = (3..pinned).filter(|&k| k != 5).collect();
-        let one_side = pair(&sm_map, &sms, 2, &free, false);
+        let one_side = pair(&split, &sms, 2, &free, false);
         let rest: Vec<u32> = free
             .iter()
             .copied()
             .filter(|&k| one_side.is_none_or(|(a, b)| k != a && k != b))
             .collect();
-        let across = pair(&sm_map, &sms, 2, &rest, true);
+        let across = pair(&split, &sms, 2, &rest, true);
         let (global, dsmem, cross) = rallies(c, &s)?;
         let (pin_dsmem, pin_global) = pinned_rallies(c, &s)?;
-        let placed_rallies = [
-            ("on one side of the split", one_side),
-            ("across the split", across),
-        ]
-        .into_iter()
-        .filter_map(|(what, p)| p.map(|p| (what, p)))
-        .map(|(what, p)| {
-            let v = rally(
-                c,
-                &s,
-                ping_pair(|k, st| s.spawn_pinned(k, types::PING, st), p.0, p.1)?,
-            )?;
-            Ok((what, p, v))
-        })
-        .collect::<Result<Vec<_>, BenchError>>()?;
+        let placed_rallies = [("in one half", one_side), ("in different halves", across)]
+            .into_iter()
+            .filter_map(|(what, p)| p.map(|p| (what, p)))
+            .map(|(what, p)| {
+                let v = rally(
+                    c,
+                    &s,
+                    ping_pair(|k, st| s.spawn_pinned(k, types::PING, st), p.0, p.1)?,
+                )?;
+                Ok((what, p, v))
+            })
+            .collect::<Result<Vec<_>, BenchError>>()?;
         let grid = s.blocks();
         s.shutdown().map_err(err("shutdown"))?;
         // The swarm is gone: the flag between the SMs its device-memory rallies used.
