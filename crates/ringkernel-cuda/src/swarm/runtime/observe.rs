@@ -74,9 +74,11 @@ impl Swarm {
     }
 
     /// The SM (`%smid`) each block runs on, in block order; pinned slot `k` is served by block
-    /// `k % blocks`. Device-memory messages between two SMs are not equally fast everywhere
-    /// (`Floors::k2k_one_way_between` measures a pair), so this is what placement decisions
-    /// need. Waits up to a second for blocks that have not started yet.
+    /// `k % blocks`. Device-memory messages between two SMs are not equally fast everywhere: on
+    /// an H100 a pair in different halves of the chip is ~100 ns slower for a raw flag and
+    /// ~300 ns for a pinned hop ([`crate::sm_split::SmSplit`] tells the halves apart, measured
+    /// before the swarm starts; [`crate::floors::Floors::k2k_one_way_between`] measures one
+    /// pair). Waits up to a second for blocks that have not started yet.
     pub fn block_sms(&self) -> Result<Vec<u32>, CudaError> {
         let since = Instant::now();
         loop {
