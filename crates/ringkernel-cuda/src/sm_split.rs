@@ -2,9 +2,10 @@
 //!
 //! On an H100 a flag ping-ponged through device memory between two SMs takes ~265 ns one way
 //! when both SMs are in one half of the chip and ~365 ns when they are in different halves,
-//! whatever the flag's address (measured from four reference SMs: every SM fell in the half the
-//! model predicts). A framework hop between the halves pays more than that: the swarm's pinned
-//! rally took ~1.40 µs within a half and ~1.70 µs across (see `docs/benchmarks/swarm.md`). So
+//! whatever the flag's address (split by SM 0's latencies, then measured again from four other
+//! SMs: every SM fell in the half the split predicts). A framework hop between the halves pays
+//! more than that: the swarm's pinned rally took ~1.45 µs within a half and ~1.6-1.7 µs across
+//! (see `docs/benchmarks/swarm.md`). So
 //! placing two partners that talk through device memory is worth a measurement: this one takes
 //! the flag from one SM to every other and splits the SMs at the midpoint.
 
