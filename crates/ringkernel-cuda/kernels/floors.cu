@@ -82,7 +82,10 @@ extern "C" __global__ void fl_k2k(volatile unsigned long long* flags, unsigned l
 // H100 a pair of SMs is either ~265 or ~365 ns apart, whatever the flag's address). Launched
 // with several blocks per SM; on SM `sm_a` and on SM `sm_b` the first block to arrive claims
 // the role (claims[0] and claims[1]), every other block leaves at once. The claimer on `sm_a`
-// starts. ns[0] = total time of `iters` round trips (0 on timeout or if a role was not taken).
+// starts; its clock starts after a first, untimed round trip, so the partner's start-up (it may
+// be scheduled after hundreds of blocks) is not counted. ns[0] = total time of `iters` round
+// trips (0 on timeout or if a role was not taken). Kept apart from fl_k2k, which mirrors
+// shared/floors.
 extern "C" __global__ void fl_k2k_between(volatile unsigned long long* flags, unsigned sm_a, unsigned sm_b,
                                           unsigned long long iters, unsigned long long* ns, unsigned* claims,
                                           unsigned long long deadline_ns) {
@@ -93,16 +96,18 @@ extern "C" __global__ void fl_k2k_between(volatile unsigned long long* flags, un
   if (sm == sm_a && atomicCAS(&claims[0], 0u, 1u) == 0u) role = 0;
   else if (sm == sm_b && atomicCAS(&claims[1], 0u, 1u) == 0u) role = 1;
   if (role < 0) return;
-  const unsigned long long t0 = fl_gtime();
+  const unsigned long long start = fl_gtime();
+  unsigned long long t0 = start;
   volatile unsigned long long* mine = flags + role * 16;
   volatile unsigned long long* other = flags + (1 - role) * 16;
-  for (unsigned long long e = 1; e <= iters; ++e) {
+  for (unsigned long long e = 1; e <= iters + 1; ++e) {
     if (role == 0) {
       *other = e;
       __threadfence();
-      while (*mine < e) { if (fl_gtime() - t0 > deadline_ns) return; }
+      while (*mine < e) { if (fl_gtime() - start > deadline_ns) return; }
+      if (e == 1) t0 = fl_gtime();
     } else {
-      while (*mine < e) { if (fl_gtime() - t0 > deadline_ns) return; }
+      while (*mine < e) { if (fl_gtime() - start > deadline_ns) return; }
       *other = e;
       __threadfence();
     }

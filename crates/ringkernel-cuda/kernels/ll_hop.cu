@@ -21,8 +21,8 @@
 // Launch: 2 blocks of 32 threads; `dsmem` != 0 needs a cluster of 2 (channels in the
 // receiver's shared memory, written through DSMEM), otherwise `rings` holds the two device-memory
 // channels (2 x RK_SW_CH_GLOBAL slots, zeroed). out[0] = the initiator's time for `hops` hops
-// in ns (0 if the rally did not finish within `deadline_ns`); out[1 + b] = the SM block b ran on
-// (a device-memory hop's latency depends on the pair).
+// in ns (0 if the rally did not finish within `deadline_ns`); out[1 + b] = the SM block b ran on,
+// plus one (a device-memory hop's latency depends on the pair).
 
 #include <cooperative_groups.h>
 
@@ -51,10 +51,9 @@ __device__ __forceinline__ rk_u32 rk_ll_channels(rk_sw_staged* rings, rk_u32 me,
   return RK_SW_CH_GLOBAL_SHIFT;
 }
 
+// Plus one: out is zeroed before each rally, so 0 means "no rally ran".
 __device__ __forceinline__ void rk_ll_note_sm(rk_u64* out, rk_u32 me, rk_u32 lane) {
-  rk_u32 sm;
-  asm volatile("mov.u32 %0, %%smid;" : "=r"(sm));
-  if (lane == 0) out[1 + me] = sm;
+  if (lane == 0) out[1 + me] = rk_smid() + 1ull;
 }
 
 extern "C" __global__ void rk_ll_hop(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u64 deadline_ns,

@@ -35,6 +35,17 @@ __device__ __forceinline__ rk_u64 rk_globaltimer() {
   return t;
 }
 
+// The SM this thread runs on. The transpiler's prelude has the same helper under the same
+// guard, so a program may include both.
+#ifndef RK_HAVE_SMID
+#define RK_HAVE_SMID
+static __device__ __forceinline__ unsigned int rk_smid() {
+  unsigned int s;
+  asm volatile("mov.u32 %0, %%smid;" : "=r"(s));
+  return s;
+}
+#endif
+
 // One 16-byte load that bypasses the L1 and observes host writes (volatile == relaxed.sys on
 // sm_70+). Eight lanes together read a whole 128-byte slot in one PCIe request.
 __device__ __forceinline__ void rk_load16(const void* p, rk_u64& a, rk_u64& b) {

@@ -219,9 +219,7 @@ extern "C" __global__ void rk_swarm(rk_sw_params param) {
   const rk_u32 block = blockIdx.x;
   if (threadIdx.x == 0) {
     rk_sw_param_copy = param;
-    rk_u32 sm;
-    asm volatile("mov.u32 %0, %%smid;" : "=r"(sm));
-    ((rk_u32*)param.block_sms)[block] = sm + 1;  // 0 means "not started yet" to the host
+    ((rk_u32*)param.block_sms)[block] = rk_smid() + 1;  // 0 means "not started yet" to the host
   }
   const rk_sw_params& p = rk_sw_param_copy;
   for (rk_u32 i = threadIdx.x; i < sizeof(rk_sw_locals) / 8; i += blockDim.x) {

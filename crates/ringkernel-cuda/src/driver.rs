@@ -221,6 +221,7 @@ impl DeviceBuffer {
         check("cuMemsetD8", unsafe {
             result::memset_d8_sync(ptr, 0, bytes)
         })?;
+        settle_legacy_stream()?;
         Ok(DeviceBuffer {
             ptr,
             bytes,
@@ -266,7 +267,8 @@ impl DeviceBuffer {
         // SAFETY: `ptr + offset .. + len` lies inside this allocation (checked above).
         check("cuMemsetD8", unsafe {
             result::memset_d8_sync(self.ptr + offset as u64, byte, len)
-        })
+        })?;
+        settle_legacy_stream()
     }
 
     /// Device address.
@@ -278,6 +280,18 @@ impl DeviceBuffer {
     pub fn bytes(&self) -> usize {
         self.bytes
     }
+}
+
+/// Waits for the legacy default stream. A memset of device memory returns before the fill is
+/// done (CUDA's "API synchronization behavior"), and our kernels run on non-blocking streams,
+/// which do not wait for the legacy stream: without this a kernel could read the bytes before
+/// they are zeroed. Only blocking streams delay it, and we create none.
+fn settle_legacy_stream() -> Result<(), CudaError> {
+    // SAFETY: the null handle names the current context's legacy default stream (the callers
+    // have just made the buffer's context current).
+    check("cuStreamSynchronize", unsafe {
+        result::stream::synchronize(std::ptr::null_mut())
+    })
 }
 
 impl Drop for DeviceBuffer {

@@ -108,6 +108,21 @@ pub enum CudaError {
     /// A configuration value out of range.
     #[error("invalid CUDA backend configuration: {0}")]
     Config(String),
+    /// A measurement kernel (a floor, the framework-free hop) gave up on the device before it
+    /// finished.
+    #[error("{what} did not finish within {deadline_ns} ns on the device")]
+    MeasurementTimeout {
+        /// The measurement.
+        what: String,
+        /// The kernel's deadline.
+        deadline_ns: u64,
+    },
+    /// A kernel that places its work by SM had no block scheduled on this one.
+    #[error("no block ran on SM {sm}")]
+    SmUnavailable {
+        /// The SM (`%smid`).
+        sm: u32,
+    },
     /// A swarm cannot hold more actors of the kind asked for.
     #[error("swarm capacity exhausted: {asked} more actors asked for, {left} ids left")]
     SwarmCapacity {

@@ -155,15 +155,21 @@ impl Floors {
         // SAFETY: the kernel has finished; element 0 is initialized (zeroed, then written).
         let ns = unsafe { *out.host_ptr() };
         if ns == 0 {
-            return Err(CudaError::Config("raw K2K floor timed out".into()));
+            return Err(CudaError::MeasurementTimeout {
+                what: "the raw K2K floor".into(),
+                deadline_ns: DEADLINE_NS,
+            });
         }
         Ok(ns as f64 / iters as f64 / 2.0)
     }
 
     /// [`Floors::k2k_one_way`] between SMs `sm_a` and `sm_b` (`%smid` numbers, as
     /// [`crate::Swarm::block_sms`] reports them): the flag's latency depends on which two SMs
-    /// exchange it. Two distinct SMs of this device and at least one round trip, or a
-    /// configuration error; an error too if no block was scheduled on one of them.
+    /// exchange it. One untimed round trip first, so the partner block's start is not counted.
+    /// Two distinct SMs below the device's SM count (PTX does not promise that `%smid` numbers
+    /// are contiguous; on the H100s we ran they are `0..132`) and at least one round trip, or a
+    /// configuration error; [`CudaError::SmUnavailable`] if no block was scheduled on one of
+    /// them.
     pub fn k2k_one_way_between(&self, sm_a: u32, sm_b: u32, iters: u64) -> Result<f64, CudaError> {
         if sm_a == sm_b || sm_a.max(sm_b) >= self.sm_count || iters == 0 {
             return Err(CudaError::Config(format!(
@@ -188,29 +194,30 @@ impl Floors {
             (&mut claims_ptr) as *mut u64 as *mut c_void,
             (&mut deadline) as *mut u64 as *mut c_void,
         ];
-        // Several one-warp blocks per SM, so every SM runs some; all but two leave at once.
+        // Several one-warp blocks per SM, so the two SMs are likely to get one each (CUDA
+        // promises no placement: a role nobody claims is reported below); all but two leave at
+        // once.
         let grid = self.sm_count.saturating_mul(4);
         // SAFETY: arguments match fl_k2k_between; the buffers (zeroed on allocation) outlive the
-        // kernel (synchronized below). The two claimers are resident together: each holds its
-        // SM only while the other exists or until the deadline.
+        // kernel (synchronized below). If the two claimers are never resident together, each
+        // gives up at its deadline, so the kernel always ends.
         unsafe { self.k2k_between.launch(&self.stream, grid, 32, &mut args)? };
         self.stream.synchronize()?;
         let mut raw = [0u8; 8];
         claims.read(&mut raw)?;
-        if raw[..4] != 1u32.to_le_bytes() || raw[4..] != 1u32.to_le_bytes() {
-            let missing = if raw[..4] != 1u32.to_le_bytes() {
-                sm_a
-            } else {
-                sm_b
-            };
-            return Err(CudaError::Config(format!("no block ran on SM {missing}")));
+        let claimed: [u32; 2] = bytemuck::cast(raw);
+        if let Some(i) = claimed.iter().position(|&c| c != 1) {
+            return Err(CudaError::SmUnavailable {
+                sm: [sm_a, sm_b][i],
+            });
         }
         // SAFETY: the kernel has finished; element 0 is initialized (zeroed, then written).
         let ns = unsafe { *out.host_ptr() };
         if ns == 0 {
-            return Err(CudaError::Config(format!(
-                "raw K2K floor between SMs {sm_a} and {sm_b} timed out"
-            )));
+            return Err(CudaError::MeasurementTimeout {
+                what: format!("the raw K2K floor between SMs {sm_a} and {sm_b}"),
+                deadline_ns: deadline,
+            });
         }
         Ok(ns as f64 / iters as f64 / 2.0)
     }

@@ -7,7 +7,8 @@
 //! more than that: the swarm's pinned rally took ~1.45 µs within a half and ~1.6-1.7 µs across
 //! (see `docs/benchmarks/swarm.md`). So
 //! placing two partners that talk through device memory is worth a measurement: this one takes
-//! the flag from one SM to every other and splits the SMs at the midpoint.
+//! the flag from one SM to every other and splits the SMs at the widest gap between the
+//! latencies, if that gap stands out (a GPU without two halves gets no split).
 
 use crate::error::CudaError;
 use crate::floors::Floors;
@@ -18,9 +19,17 @@ pub struct SmSplit {
     from: u32,
     /// One-way ns to each SM; `from` itself holds 0.
     ns: Vec<f64>,
-    /// Midway between the fastest and the slowest SM.
+    /// Midway across the widest gap between two sorted latencies with a quarter of the SMs or
+    /// more on each side.
     split: f64,
+    /// That gap, and the widest gap inside either side.
+    gap: f64,
+    next_gap: f64,
 }
+
+/// How much wider than any other the widest gap must be to count as two halves: on an H100 it
+/// was ~73 ns against at most ~15 ns within a half.
+const GAP_RATIO: f64 = 2.0;
 
 impl SmSplit {
     /// Measures the flag (`iters` round trips per SM) from SM `from` to every other SM. Takes
@@ -57,19 +66,44 @@ impl SmSplit {
         {
             return Err(CudaError::Config(format!("SM {sm}: {v} is not a latency")));
         }
-        let others = || {
-            ns.iter()
-                .enumerate()
-                .filter(|&(sm, _)| sm != at)
-                .map(|(_, &v)| v)
+        let mut sorted: Vec<f64> = ns
+            .iter()
+            .enumerate()
+            .filter(|&(sm, _)| sm != at)
+            .map(|(_, &v)| v)
+            .collect();
+        sorted.sort_by(f64::total_cmp);
+        // The widest gap between neighbours with at least a quarter of the SMs on each side
+        // (halves, not one odd SM), and the widest gap inside either side.
+        let n = sorted.len();
+        let min_side = n.div_ceil(4).max(1);
+        let gap_at = |i: usize| sorted[i + 1] - sorted[i];
+        let cut = (min_side.saturating_sub(1)..n.saturating_sub(min_side))
+            .max_by(|&a, &b| gap_at(a).total_cmp(&gap_at(b)));
+        let (split, gap, next_gap) = match cut {
+            Some(i) => (
+                (sorted[i] + sorted[i + 1]) / 2.0,
+                gap_at(i),
+                (0..n - 1)
+                    .filter(|&j| j != i)
+                    .map(gap_at)
+                    .fold(0.0, f64::max),
+            ),
+            None => (f64::INFINITY, 0.0, 0.0),
         };
-        let lo = others().fold(f64::MAX, f64::min);
-        let hi = others().fold(f64::MIN, f64::max);
         Ok(SmSplit {
             from,
             ns,
-            split: (lo + hi) / 2.0,
+            split,
+            gap,
+            next_gap,
         })
+    }
+
+    /// Whether the latencies show two halves: the gap between them is at least twice as wide
+    /// as any gap inside either (one SM far from all others, for one, means no halves).
+    pub fn halves(&self) -> bool {
+        self.gap > 0.0 && self.gap >= GAP_RATIO * self.next_gap
     }
 
     /// The SM the flag was measured from.
@@ -86,35 +120,42 @@ impl SmSplit {
     }
 
     /// Whether SM `sm` is in the same half as [`SmSplit::from`] (`None` for an SM the device
-    /// does not have).
+    /// does not have, or when there are no [`SmSplit::halves`]).
     pub fn with_from(&self, sm: u32) -> Option<bool> {
-        if sm == self.from {
-            return Some(true);
+        if !self.halves() || sm as usize >= self.ns.len() {
+            return None;
         }
-        self.latency(sm).map(|v| v <= self.split)
+        Some(sm == self.from || self.ns[sm as usize] <= self.split)
     }
 
-    /// Whether SMs `a` and `b` are in the same half (`None` if the device lacks either).
+    /// Whether SMs `a` and `b` are in the same half (`None` if the device lacks either, or
+    /// when there are no [`SmSplit::halves`]).
     pub fn same_half(&self, a: u32, b: u32) -> Option<bool> {
         Some(self.with_from(a)? == self.with_from(b)?)
     }
 
-    /// How the SMs split: "from SM f: n SMs at a-b ns, m SMs at c-d ns".
+    /// How the SMs split: "from SM f: n SMs at a-b ns, m SMs at c-d ns", or the range and
+    /// "no two halves".
     pub fn describe(&self) -> String {
-        let group = |near: bool| {
+        let range = |near: Option<bool>| {
             let v: Vec<f64> = (0..self.ns.len() as u32)
                 .filter_map(|sm| self.latency(sm))
-                .filter(|&v| (v <= self.split) == near)
+                .filter(|&v| near.is_none_or(|n| (v <= self.split) == n))
                 .collect();
             let lo = v.iter().copied().fold(f64::MAX, f64::min);
             let hi = v.iter().copied().fold(f64::MIN, f64::max);
-            if v.is_empty() {
-                "no SMs".to_string()
-            } else {
-                format!("{} SMs at {lo:.0}-{hi:.0} ns", v.len())
-            }
+            format!("{} SMs at {lo:.0}-{hi:.0} ns", v.len())
         };
-        format!("from SM {}: {}, {}", self.from, group(true), group(false))
+        if self.halves() {
+            format!(
+                "from SM {}: {}, {}",
+                self.from,
+                range(Some(true)),
+                range(Some(false))
+            )
+        } else {
+            format!("from SM {}: {}, no two halves", self.from, range(None))
+        }
     }
 }
 
@@ -128,8 +169,9 @@ mod tests {
     }
 
     #[test]
-    fn the_midpoint_separates_the_two_halves() {
+    fn the_widest_gap_separates_the_two_halves() {
         let s = split();
+        assert!(s.halves());
         let near: Vec<u32> = (0..7).filter(|&sm| s.with_from(sm) == Some(true)).collect();
         assert_eq!(near, vec![0, 1, 3, 5]);
         assert_eq!(s.same_half(2, 4), Some(true));
@@ -140,6 +182,40 @@ mod tests {
             s.describe(),
             "from SM 0: 3 SMs at 262-270 ns, 3 SMs at 359-371 ns"
         );
+    }
+
+    #[test]
+    fn an_outlier_is_no_half_and_no_halves() {
+        // One SM far above the rest: it is not a half of its own, and its gap inside the slow
+        // side means the halves are not clean, so there is no split rather than a wrong one.
+        let s = SmSplit::from_latencies(0, vec![0.0, 262.0, 366.0, 270.0, 371.0, 900.0]).unwrap();
+        assert!(!s.halves());
+        assert_eq!(s.same_half(1, 2), None);
+        // Noise inside the halves does not matter.
+        let s = SmSplit::from_latencies(
+            0,
+            vec![0.0, 262.0, 366.0, 281.0, 383.0, 268.0, 359.0, 266.0, 371.0],
+        )
+        .unwrap();
+        assert!(s.halves());
+        assert_eq!(s.same_half(3, 7), Some(true));
+        assert_eq!(s.same_half(4, 6), Some(true));
+        assert_eq!(s.same_half(3, 4), Some(false));
+    }
+
+    #[test]
+    fn evenly_spread_latencies_have_no_halves() {
+        let s = SmSplit::from_latencies(0, vec![0.0, 262.0, 270.0, 280.0, 291.0, 300.0]).unwrap();
+        assert!(!s.halves());
+        assert_eq!(s.with_from(1), None);
+        assert_eq!(s.same_half(1, 2), None);
+        assert_eq!(
+            s.describe(),
+            "from SM 0: 5 SMs at 262-300 ns, no two halves"
+        );
+        // One other SM: nothing to split.
+        let one = SmSplit::from_latencies(0, vec![0.0, 270.0]).unwrap();
+        assert!(!one.halves());
     }
 
     #[test]

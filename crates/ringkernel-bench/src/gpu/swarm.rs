@@ -198,8 +198,14 @@ fn latency(
     let global_floor = floor(&|| floors.k2k_one_way(c.floor_iters))?;
     let dsmem_floor = floor(&|| syncs.dsmem_one_way(c.floor_iters))?;
     let global_hop = floor(&|| hop.one_way(HopChannel::DeviceMemory, 2 * c.floor_iters))?;
-    let hop_sms = hop.last_sms().map_err(err("LL hop SMs"))?;
-    let hop_pair = pair_floor(floors, hop_sms[0], hop_sms[1], 5)?;
+    // Where the last of those runs ran (a launch of two blocks may land elsewhere each time).
+    let hop_place = match hop.last_sms().map_err(err("LL hop SMs"))? {
+        Some([a, b]) => format!(
+            "the last run's blocks on SMs {a} and {b}, flag between them {:.0} ns",
+            pair_floor(floors, a, b, 5)?.p50()
+        ),
+        None => "the runs' SMs were not recorded".to_string(),
+    };
     let split = SmSplit::measure(floors, 0, PAIR_ITERS).map_err(err("SM split"))?;
     let dsmem_hop = floor(&|| hop.one_way(HopChannel::Dsmem, 2 * c.floor_iters))?;
     let variant = |work: HopWork, channel: HopChannel| {
@@ -241,11 +247,8 @@ fn latency(
             &global_hop,
         )
         .with_notes(format!(
-            "{:.2}x the global floor; blocks on SMs {} and {}, flag between them {:.0} ns",
+            "{:.2}x the global floor; {hop_place}",
             global_hop.p50() / global_floor.p50(),
-            hop_sms[0],
-            hop_sms[1],
-            hop_pair.p50()
         )),
     );
     sec.push(
@@ -309,8 +312,10 @@ fn latency(
         )
         .map_err(err("swarm"))?;
         let sms = s.block_sms().map_err(err("block SMs"))?;
-        // Slots 0, 1, 2 and 5 hold the other pinned pairs.
-        let free: Vec<u32> = (3..pinned).filter(|&k| k != 5).collect();
+        let taken = [PIN_DSMEM, PIN_GLOBAL];
+        let free: Vec<u32> = (0..pinned)
+            .filter(|k| !taken.iter().any(|&(a, b)| *k == a || *k == b))
+            .collect();
         let one_side = pair(&split, &sms, 2, &free, false);
         let rest: Vec<u32> = free
             .iter()
@@ -345,7 +350,7 @@ fn latency(
                 f.p50()
             ))
         };
-        let global_place = placed((2, 5))?;
+        let global_place = placed(PIN_GLOBAL)?;
         sec.push(
             Row::new(
                 format!("swarm global tier, {label} ({grid} blocks)"),
@@ -452,12 +457,16 @@ fn ping_pair(
     spawn(a, bytemuck::bytes_of(&st)).map_err(err("spawn"))
 }
 
-/// Pinned rallies in `s`: slots 0 and 1 (one cluster, DSMEM channels), slots 2 and 5
-/// (different clusters, device-memory channels).
+/// The pinned pair in one cluster (blocks 0 and 1: DSMEM channels).
+const PIN_DSMEM: (u32, u32) = (0, 1);
+/// The pinned pair in two clusters (blocks 2 and 5: device-memory channels).
+const PIN_GLOBAL: (u32, u32) = (2, 5);
+
+/// Pinned rallies in `s`: [`PIN_DSMEM`] and [`PIN_GLOBAL`].
 fn pinned_rallies(c: &SwarmBenchConfig, s: &Swarm) -> Result<(Samples, Samples), BenchError> {
     let pinned = |slot: u32, st: &[u8]| s.spawn_pinned(slot, types::PING, st);
-    let dsmem = rally(c, s, ping_pair(pinned, 0, 1)?)?;
-    let global = rally(c, s, ping_pair(pinned, 2, 5)?)?;
+    let dsmem = rally(c, s, ping_pair(pinned, PIN_DSMEM.0, PIN_DSMEM.1)?)?;
+    let global = rally(c, s, ping_pair(pinned, PIN_GLOBAL.0, PIN_GLOBAL.1)?)?;
     Ok((dsmem, global))
 }
 

@@ -147,24 +147,26 @@ impl LlHop {
         self.out.read(&mut raw)?;
         let ns = u64::from_le_bytes(raw);
         if ns == 0 {
-            return Err(CudaError::Config(format!(
-                "the LL hop rally ({work:?}, {channel:?}) did not finish within {DEADLINE_NS} ns"
-            )));
+            return Err(CudaError::MeasurementTimeout {
+                what: format!("the LL hop rally ({work:?}, {channel:?})"),
+                deadline_ns: DEADLINE_NS,
+            });
         }
         Ok(ns as f64 / hops as f64)
     }
 
-    /// The SMs (`%smid`) the last rally's two blocks ran on, initiator first: a device-memory
-    /// hop's latency depends on the pair (`Floors::k2k_one_way_between` gives the flag's).
-    pub fn last_sms(&self) -> Result<[u32; 2], CudaError> {
+    /// The SMs (`%smid`) the last rally's two blocks ran on, initiator first (`None` before
+    /// the first rally): a device-memory hop's latency depends on the pair
+    /// (`Floors::k2k_one_way_between` gives the flag's).
+    pub fn last_sms(&self) -> Result<Option<[u32; 2]>, CudaError> {
         let mut raw = [0u8; 24];
         self.out.read(&mut raw)?;
-        let sm = |i: usize| {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(&raw[8 * i..8 * i + 8]);
-            u32::try_from(u64::from_le_bytes(w)).unwrap_or(u32::MAX)
-        };
-        Ok([sm(1), sm(2)])
+        let words: [u64; 3] = bytemuck::cast(raw);
+        // The kernel stores each SM plus one; zeroed words mean no rally has run.
+        Ok(match (words[1].checked_sub(1), words[2].checked_sub(1)) {
+            (Some(a), Some(b)) => Some([a, b].map(|sm| u32::try_from(sm).unwrap_or(u32::MAX))),
+            _ => None,
+        })
     }
 }
 

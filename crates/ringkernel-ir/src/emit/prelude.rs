@@ -62,7 +62,9 @@ pub(crate) fn prelude() -> String {
          static __device__ __forceinline__ unsigned long long rk_rotr_u64(unsigned long long x, unsigned int n) { n &= 63u; return n == 0u ? x : (x >> n) | (x << (64u - n)); }\n\
          static __device__ __forceinline__ unsigned long long rk_swap_bytes_u64(unsigned long long x) { return ((unsigned long long)__byte_perm((unsigned int)x, 0u, 0x0123u) << 32) | (unsigned long long)__byte_perm((unsigned int)(x >> 32), 0u, 0x0123u); }\n\
          static __device__ __forceinline__ unsigned int rk_lanemask_lt() { unsigned int m; asm volatile(\"mov.u32 %0, %%lanemask_lt;\" : \"=r\"(m)); return m; }\n\
+         #ifndef RK_HAVE_SMID\n#define RK_HAVE_SMID\n\
          static __device__ __forceinline__ unsigned int rk_smid() { unsigned int s; asm volatile(\"mov.u32 %0, %%smid;\" : \"=r\"(s)); return s; }\n\
+         #endif\n\
          #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 700\n\
          static __device__ __forceinline__ unsigned int rk_match_all_sync_u32(unsigned int mask, unsigned int v) { int pred; return __match_all_sync(mask, v, &pred); }\n\
          static __device__ __forceinline__ unsigned int rk_match_all_sync_u64(unsigned int mask, unsigned long long v) { int pred; return __match_all_sync(mask, v, &pred); }\n\

@@ -75,29 +75,30 @@ impl Swarm {
 
     /// The SM (`%smid`) each block runs on, in block order; pinned slot `k` is served by block
     /// `k % blocks`. Device-memory messages between two SMs are not equally fast everywhere: on
-    /// an H100 a pair in different halves of the chip is ~100 ns slower for a raw flag and
-    /// ~300 ns for a pinned hop ([`crate::sm_split::SmSplit`] tells the halves apart, measured
-    /// before the swarm starts; [`crate::floors::Floors::k2k_one_way_between`] measures one
-    /// pair). Waits up to a second for blocks that have not started yet.
+    /// an H100, a pair in different halves of the chip was ~100 ns slower for a raw flag and
+    /// ~150-280 ns for a pinned hop ([`crate::sm_split::SmSplit`] tells the halves apart,
+    /// measured before the swarm starts; [`crate::floors::Floors::k2k_one_way_between`]
+    /// measures one pair). Waits up to a second for blocks that have not started yet.
     pub fn block_sms(&self) -> Result<Vec<u32>, CudaError> {
+        const WAIT: Duration = Duration::from_secs(1);
         let since = Instant::now();
         loop {
             let mut raw = vec![0u8; self.blocks as usize * 4];
             self.copy
                 .copy_from_device(&mut raw, self.params.block_sms)?;
+            // Each block stores its SM plus one; 0 is a block that has not started.
             let sms: Vec<u32> = raw
                 .chunks_exact(4)
-                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .map(bytemuck::pod_read_unaligned::<u32>)
                 .collect();
             if sms.iter().all(|&s| s != 0) {
                 return Ok(sms.into_iter().map(|s| s - 1).collect());
             }
-            if since.elapsed() > Duration::from_secs(1) {
-                let waiting = sms.iter().filter(|&&s| s == 0).count();
-                return Err(CudaError::SwarmStopped(format!(
-                    "{waiting} of {} blocks have not started",
-                    self.blocks
-                )));
+            if since.elapsed() > WAIT {
+                return Err(CudaError::SwarmTimeout {
+                    what: "every block reporting its SM",
+                    waited: WAIT,
+                });
             }
             std::thread::sleep(Duration::from_millis(1));
         }
