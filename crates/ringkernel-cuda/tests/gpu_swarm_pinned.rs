@@ -408,22 +408,26 @@ fn swarm_blocks_report_their_sms() {
 }
 
 /// The SM split measures the flag from one SM to every other; an SM the device lacks is an
-/// error, not a split.
+/// error, not a split. Whether the GPU shows two halves is the hardware's business (an H100 did,
+/// with 2,000 round trips per SM), so only the bookkeeping is asserted.
 #[test]
 fn the_sm_split_covers_every_sm() {
     use ringkernel_cuda::sm_split::SmSplit;
     let floors = Floors::new(0).unwrap();
     let n = floors.sm_count();
-    let split = SmSplit::measure(&floors, 0, 100).unwrap();
-    assert_eq!(split.with_from(0), Some(true));
+    let split = SmSplit::measure(&floors, 0, 200).unwrap();
+    println!("{}", split.describe());
     for sm in 1..n {
         assert!(
-            split.latency(sm).is_some_and(|v| v > 10.0) && split.with_from(sm).is_some(),
+            split.latency(sm).is_some_and(|v| v > 10.0),
             "SM {sm}: {:?}",
             split.latency(sm)
         );
+        assert_eq!(split.with_from(sm).is_some(), split.halves(), "SM {sm}");
     }
+    assert_eq!(split.with_from(0), split.halves().then_some(true));
     assert_eq!(split.latency(n), None);
+    assert_eq!(split.with_from(n), None);
     assert!(matches!(
         SmSplit::measure(&floors, n, 100),
         Err(CudaError::Config(_))
