@@ -7,8 +7,8 @@
 //! more than that: the swarm's pinned rally took ~1.45 µs within a half and ~1.6-1.7 µs across
 //! (see `docs/benchmarks/swarm.md`). So
 //! placing two partners that talk through device memory is worth a measurement: this one takes
-//! the flag from one SM to every other and splits the SMs at the widest gap between the
-//! latencies, if that gap stands out (a GPU without two halves gets no split).
+//! the flag from one SM to every other and splits the SMs into the two tightest groups, if
+//! those stand apart (a GPU without two halves gets no split).
 
 use crate::error::CudaError;
 use crate::floors::Floors;
@@ -19,17 +19,46 @@ pub struct SmSplit {
     from: u32,
     /// One-way ns to each SM; `from` itself holds 0.
     ns: Vec<f64>,
-    /// Midway across the widest gap between two sorted latencies with a quarter of the SMs or
-    /// more on each side.
+    /// Between the two groups of [`two_means`].
     split: f64,
-    /// That gap, and the widest gap inside either side.
-    gap: f64,
-    next_gap: f64,
+    /// Their means' distance in pooled standard deviations.
+    separation: f64,
 }
 
-/// How much wider than any other the widest gap must be to count as two halves: on an H100 it
-/// was ~73 ns against at most ~15 ns within a half.
-const GAP_RATIO: f64 = 2.0;
+/// Separation (see [`SmSplit::halves`]) from which the latencies count as two halves.
+const SEPARATION: f64 = 5.0;
+
+/// The cut of `sorted` (ascending) into two groups of at least a quarter of the values each
+/// with the least squared deviation from their means; returns the latency between the groups
+/// and the distance of their means in pooled standard deviations (0 if there is no such cut).
+fn two_means(sorted: &[f64]) -> (f64, f64) {
+    let n = sorted.len();
+    let min_side = n.div_ceil(4).max(1);
+    let sum = |v: &[f64]| v.iter().sum::<f64>();
+    let sq = |v: &[f64], m: f64| v.iter().map(|x| (x - m) * (x - m)).sum::<f64>();
+    let best = (min_side..=n.saturating_sub(min_side))
+        .filter(|&i| i > 0 && i < n)
+        .map(|i| {
+            let (lo, hi) = sorted.split_at(i);
+            let (m_lo, m_hi) = (sum(lo) / lo.len() as f64, sum(hi) / hi.len() as f64);
+            (sq(lo, m_lo) + sq(hi, m_hi), i, m_lo, m_hi)
+        })
+        .min_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((wss, i, m_lo, m_hi)) => {
+            let sd = (wss / n as f64).sqrt();
+            let separation = if sd > 0.0 {
+                (m_hi - m_lo) / sd
+            } else if m_hi > m_lo {
+                f64::INFINITY
+            } else {
+                0.0
+            };
+            ((sorted[i - 1] + sorted[i]) / 2.0, separation)
+        }
+        None => (f64::INFINITY, 0.0),
+    }
+}
 
 impl SmSplit {
     /// Measures the flag (`iters` round trips per SM) from SM `from` to every other SM. Takes
@@ -73,37 +102,20 @@ impl SmSplit {
             .map(|(_, &v)| v)
             .collect();
         sorted.sort_by(f64::total_cmp);
-        // The widest gap between neighbours with at least a quarter of the SMs on each side
-        // (halves, not one odd SM), and the widest gap inside either side.
-        let n = sorted.len();
-        let min_side = n.div_ceil(4).max(1);
-        let gap_at = |i: usize| sorted[i + 1] - sorted[i];
-        let cut = (min_side.saturating_sub(1)..n.saturating_sub(min_side))
-            .max_by(|&a, &b| gap_at(a).total_cmp(&gap_at(b)));
-        let (split, gap, next_gap) = match cut {
-            Some(i) => (
-                (sorted[i] + sorted[i + 1]) / 2.0,
-                gap_at(i),
-                (0..n - 1)
-                    .filter(|&j| j != i)
-                    .map(gap_at)
-                    .fold(0.0, f64::max),
-            ),
-            None => (f64::INFINITY, 0.0, 0.0),
-        };
+        let (split, separation) = two_means(&sorted);
         Ok(SmSplit {
             from,
             ns,
             split,
-            gap,
-            next_gap,
+            separation,
         })
     }
 
-    /// Whether the latencies show two halves: the gap between them is at least twice as wide
-    /// as any gap inside either (one SM far from all others, for one, means no halves).
+    /// Whether the latencies show two halves: split where the two groups are tightest (at
+    /// least a quarter of the SMs each), their means are `SEPARATION` pooled standard deviations
+    /// apart or more. Evenly spread latencies come to ~3.5, an H100 to ~9.
     pub fn halves(&self) -> bool {
-        self.gap > 0.0 && self.gap >= GAP_RATIO * self.next_gap
+        self.separation >= SEPARATION
     }
 
     /// The SM the flag was measured from.
@@ -148,13 +160,19 @@ impl SmSplit {
         };
         if self.halves() {
             format!(
-                "from SM {}: {}, {}",
+                "from SM {}: {}, {} (means {:.1} sd apart)",
                 self.from,
                 range(Some(true)),
-                range(Some(false))
+                range(Some(false)),
+                self.separation
             )
         } else {
-            format!("from SM {}: {}, no two halves", self.from, range(None))
+            format!(
+                "from SM {}: {}, no two halves (best split {:.1} sd apart)",
+                self.from,
+                range(None),
+                self.separation
+            )
         }
     }
 }
@@ -169,7 +187,7 @@ mod tests {
     }
 
     #[test]
-    fn the_widest_gap_separates_the_two_halves() {
+    fn two_groups_far_apart_are_the_halves() {
         let s = split();
         assert!(s.halves());
         let near: Vec<u32> = (0..7).filter(|&sm| s.with_from(sm) == Some(true)).collect();
@@ -180,7 +198,7 @@ mod tests {
         assert_eq!(s.latency(0), None);
         assert_eq!(
             s.describe(),
-            "from SM 0: 3 SMs at 262-270 ns, 3 SMs at 359-371 ns"
+            "from SM 0: 3 SMs at 262-270 ns, 3 SMs at 359-371 ns (means 23.3 sd apart)"
         );
     }
 
@@ -203,6 +221,35 @@ mod tests {
         assert_eq!(s.same_half(3, 4), Some(false));
     }
 
+    // SM 0 of an H100 to its 131 other SMs, 2,000 round trips each (2026-11-26).
+    const H100_FROM_SM0: [u16; 132] = [
+        0, 277, 373, 373, 372, 373, 368, 368, 267, 271, 271, 268, 291, 295, 368, 368, 296, 293,
+        370, 370, 374, 373, 367, 366, 267, 267, 269, 267, 295, 296, 367, 365, 297, 299, 378, 379,
+        379, 378, 364, 362, 269, 270, 267, 267, 299, 299, 366, 366, 303, 293, 368, 368, 368, 368,
+        368, 368, 266, 267, 267, 268, 292, 283, 368, 368, 370, 369, 370, 370, 355, 359, 266, 266,
+        266, 266, 290, 292, 358, 360, 375, 373, 376, 376, 352, 352, 266, 266, 266, 266, 299, 299,
+        366, 364, 368, 368, 368, 368, 367, 366, 267, 267, 267, 267, 267, 278, 366, 366, 370, 370,
+        370, 372, 366, 366, 267, 267, 268, 268, 286, 288, 362, 362, 296, 295, 352, 351, 290, 292,
+        296, 297, 266, 276, 298, 295,
+    ];
+
+    #[test]
+    fn an_h100_splits_into_its_two_halves() {
+        let ns: Vec<f64> = H100_FROM_SM0.iter().map(|&v| f64::from(v)).collect();
+        let s = SmSplit::from_latencies(0, ns).unwrap();
+        assert!(s.halves(), "{}", s.describe());
+        let with_0 = (0..132).filter(|&sm| s.with_from(sm) == Some(true)).count();
+        assert_eq!(with_0, 66);
+        assert!(s
+            .describe()
+            .starts_with("from SM 0: 65 SMs at 266-303 ns, 66 SMs at 351-379 ns"));
+        // Evenly spread over the same range: no halves.
+        let even: Vec<f64> = (0..132)
+            .map(|i| 266.0 + f64::from(i) * 113.0 / 131.0)
+            .collect();
+        assert!(!SmSplit::from_latencies(0, even).unwrap().halves());
+    }
+
     #[test]
     fn evenly_spread_latencies_have_no_halves() {
         let s = SmSplit::from_latencies(0, vec![0.0, 262.0, 270.0, 280.0, 291.0, 300.0]).unwrap();
@@ -211,7 +258,7 @@ mod tests {
         assert_eq!(s.same_half(1, 2), None);
         assert_eq!(
             s.describe(),
-            "from SM 0: 5 SMs at 262-300 ns, no two halves"
+            "from SM 0: 5 SMs at 262-300 ns, no two halves (best split 3.9 sd apart)"
         );
         // One other SM: nothing to split.
         let one = SmSplit::from_latencies(0, vec![0.0, 270.0]).unwrap();

@@ -207,6 +207,15 @@ fn latency(
         None => "the runs' SMs were not recorded".to_string(),
     };
     let split = SmSplit::measure(floors, 0, PAIR_ITERS).map_err(err("SM split"))?;
+    // Every SM's latency on stderr too: the report keeps only the summary.
+    let by_sm: Vec<String> = (0..floors.sm_count())
+        .map(|sm| split.latency(sm).map_or("-".into(), |v| format!("{v:.0}")))
+        .collect();
+    progress(&format!(
+        "SM split {}; by SM: {}",
+        split.describe(),
+        by_sm.join(" ")
+    ));
     let dsmem_hop = floor(&|| hop.one_way(HopChannel::Dsmem, 2 * c.floor_iters))?;
     let variant = |work: HopWork, channel: HopChannel| {
         floor(&|| hop.one_way_with(work, channel, 2 * c.floor_iters))
