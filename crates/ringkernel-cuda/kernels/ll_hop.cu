@@ -56,6 +56,19 @@ __device__ __forceinline__ void rk_ll_note_sm(rk_u64* out, rk_u32 me, rk_u32 lan
   if (lane == 0) out[1 + me] = rk_smid() + 1ull;
 }
 
+// One poll of slot `head`: lanes 0-3 load their 16-byte chunk into lo/hi; true on every lane
+// once all four carry the slot's current lap tag (the whole message has landed).
+__device__ __forceinline__ bool rk_ll_poll(const rk_sw_staged* in, rk_u64 head, rk_u64 mask, rk_u32 shift,
+                                           rk_u32 lane, rk_u64& lo, rk_u64& hi) {
+  bool ok = false;
+  if (lane < 4) {
+    const rk_u64 tag = rk_sw_ll_tag(head, shift);
+    rk_sw_load16(&in[head & mask].chunk[lane], lo, hi);
+    ok = (lo & 0xffff) == tag && (hi & 0xffff) == tag;
+  }
+  return (__ballot_sync(RK_FULL_MASK, ok) & 0xf) == 0xf;
+}
+
 extern "C" __global__ void rk_ll_hop(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u64 deadline_ns,
                                      rk_u32 dsmem) {
   const rk_u32 lane = threadIdx.x & 31;
@@ -91,13 +104,7 @@ extern "C" __global__ void rk_ll_hop(rk_sw_staged* rings, rk_u64 hops, rk_u64* o
   }
   for (;;) {
     rk_u64 lo = 0, hi = 0;
-    bool ok = false;
-    if (lane < 4) {
-      const rk_u64 tag = rk_sw_ll_tag(head, shift);
-      rk_sw_load16(&in[head & mask].chunk[lane], lo, hi);
-      ok = (lo & 0xffff) == tag && (hi & 0xffff) == tag;
-    }
-    if ((__ballot_sync(RK_FULL_MASK, ok) & 0xf) != 0xf) {
+    if (!rk_ll_poll(in, head, mask, shift, lane, lo, hi)) {
       if (rk_globaltimer() - t0 > deadline_ns) {
         late = true;
         break;
@@ -187,13 +194,7 @@ __device__ void rk_ll_rally(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u6
   }
   for (;;) {
     rk_u64 lo = 0, hi = 0;
-    bool ok = false;
-    if (lane < 4) {
-      const rk_u64 tag = rk_sw_ll_tag(head, shift);
-      rk_sw_load16(&in[head & mask].chunk[lane], lo, hi);
-      ok = (lo & 0xffff) == tag && (hi & 0xffff) == tag;
-    }
-    if ((__ballot_sync(RK_FULL_MASK, ok) & 0xf) != 0xf) {
+    if (!rk_ll_poll(in, head, mask, shift, lane, lo, hi)) {
       if (++polls % RK_LL_CLOCK_POLLS == 0) {
         const rk_u64 now = __shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0);
         wall = rk_hlc_wall(now);
