@@ -113,7 +113,7 @@ impl SmSplit {
 
     /// Whether the latencies show two halves: split where the two groups are tightest (at
     /// least a quarter of the SMs each), their means are `SEPARATION` pooled standard deviations
-    /// apart or more. Evenly spread latencies come to ~3.5, an H100 to ~9.
+    /// apart or more. Evenly spread latencies come to ~3.5, two H100s to 9-13.
     pub fn halves(&self) -> bool {
         self.separation >= SEPARATION
     }
