@@ -63,13 +63,13 @@ if [[ $what == swarm ]]; then
   # (default "memcheck racecheck synccheck"): one 10-minute device call does not hold them all.
   parts=" ${SWARM_PARTS:-tests sanitize bench} "
   if [[ $parts == *" tests "* ]]; then
-    for t in gpu_swarm gpu_swarm_pinned; do
+    for t in gpu_swarm gpu_swarm_pinned gpu_swarm_express; do
       run "$t" "$logs/$t.log" "$bin/$t" --test-threads=1
     done
   fi
   if [[ $parts == *" sanitize "* ]]; then
     for tool in ${SANITIZERS:-memcheck racecheck synccheck}; do
-      for t in gpu_swarm gpu_swarm_pinned; do
+      for t in gpu_swarm gpu_swarm_pinned gpu_swarm_express; do
         run "$tool $t" "$logs/$tool-$t.log" \
           env RK_GPU_TEST_SMALL=1 compute-sanitizer --tool "$tool" --error-exitcode 3 --require-cuda-init no \
           "$bin/$t" --test-threads=1 --skip a_million --skip idle_blocks_steal

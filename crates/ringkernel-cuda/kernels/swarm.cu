@@ -7,6 +7,12 @@
 // forward inbox; the next warps serve one pinned actor each (swarm_pinned.cuh); the last warp
 // of block 0 is the host injector only.
 
+#ifndef RK_SW_HAS_EXPRESS
+// A program without express types.
+__device__ bool rk_sw_is_express(rk_u32) { return false; }
+__device__ void rk_sw_express(rk_u32, void*, const rk_sw_msg*, rk_sw_xout*) {}
+#endif
+
 // One turn of global-tier actor `id` (this lane holds it): up to `batch` messages, then give it up
 // (or re-enqueue it if more arrived or its handler yielded).
 __device__ void rk_sw_turn(const rk_sw_params& p, rk_u32 id, rk_sw_ctx* c, rk_u64* processed) {

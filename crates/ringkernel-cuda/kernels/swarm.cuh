@@ -485,6 +485,45 @@ __device__ __forceinline__ rk_u64 rk_sw_random(rk_sw_ctx* c) {
 // RK_SW_REPLY or RK_SW_RESUME in its high bits.
 __device__ void rk_sw_handle(rk_sw_ctx* c, rk_u32 type, void* state, const rk_sw_msg* m);
 
+// ---- express handlers ----
+// What an express handler did with a message: at most one tell, and maybe stopping itself.
+struct rk_sw_xout {
+  rk_u64 a, b, d;  // the tell's three words
+  rk_u32 to;       // its target (any actor id)
+  rk_u32 kind;     // its kind (< 2^24)
+  rk_u32 send;     // nonzero: send it
+  rk_u32 stop;     // nonzero: stop this actor after this message
+};
+
+// Asks for a tell of `kind` with words (a, b, d) to `to` once the express handler returns. Its
+// credit policy is RK_SW_ON_FULL_DEAD: with no credit the message becomes a dead letter.
+__device__ __forceinline__ void rk_sw_xsend(rk_sw_xout* o, rk_u32 to, rk_u32 kind, rk_u64 a, rk_u64 b, rk_u64 d) {
+  o->to = to;
+  o->kind = kind & RK_SW_KIND_MASK;
+  o->a = a;
+  o->b = b;
+  o->d = d;
+  o->send = 1;
+}
+
+// An express type's handler is a function of its state and message alone: it gets no context,
+// so it cannot call the handler API, and says what to do through `out`. That is what lets a
+// pinned express actor's warp run it on all 32 lanes at once (swarm_pinned.cuh): no lane waits
+// for lane 0, and only lane 0's state and `out` are kept, so a lane that computes something else
+// (a clock read, say) changes nothing. Everywhere else it runs on one lane like rk_sw_handle.
+// Programs with express types define RK_SW_HAS_EXPRESS and both functions; `rk_sw_is_express`
+// must not depend on anything but `type`.
+__device__ bool rk_sw_is_express(rk_u32 type);
+__device__ void rk_sw_express(rk_u32 type, void* state, const rk_sw_msg* m, rk_sw_xout* out);
+
+// Runs an express handler on this lane and carries out what it asked for.
+__device__ __forceinline__ void rk_sw_express_one(rk_sw_ctx* c, void* state, const rk_sw_msg& m) {
+  rk_sw_xout o = {};
+  rk_sw_express(c->type, state, &m, &o);
+  if (o.send) rk_sw_send(c, o.to, o.kind, o.a, o.b, o.d, RK_SW_ON_FULL_DEAD);
+  if (o.stop) rk_sw_stop_self(c);
+}
+
 // One message for the actor whose turn this lane holds (`live`: its status is LIVE).
 __device__ __forceinline__ void rk_sw_one(rk_sw_ctx* c, bool live, void* state, const rk_sw_msg& m,
                                           rk_u64* processed) {
@@ -499,7 +538,8 @@ __device__ __forceinline__ void rk_sw_one(rk_sw_ctx* c, bool live, void* state, 
     return;
   }
   rk_hlc_local(&c->hlc, m.hlc + 1);
-  rk_sw_handle(c, c->type, state, &m);
+  if (rk_sw_is_express(c->type)) rk_sw_express_one(c, state, m);
+  else rk_sw_handle(c, c->type, state, &m);
   ++*processed;
 }
 

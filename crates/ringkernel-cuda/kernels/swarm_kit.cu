@@ -186,3 +186,26 @@ __device__ void rk_sw_handle(rk_sw_ctx* c, rk_u32 type, void* state, const rk_sw
       return;
   }
 }
+
+// XPING: PING as an express handler. Its only effects are its state and `out`, so a pinned
+// XPING's warp can run it on every lane (the clock reads differ between lanes; lane 0's count).
+// Word 1 rides along the rally: when set, the actor that gets the last message stops itself.
+#define RK_SW_HAS_EXPRESS 1
+__device__ bool rk_sw_is_express(rk_u32 type) { return type == KIT_XPING; }
+__device__ void rk_sw_express(rk_u32 type, void* state, const rk_sw_msg* m, rk_sw_xout* out) {
+  if (type != KIT_XPING) return;
+  kit_ping* s = (kit_ping*)state;
+  if ((m->kind & RK_SW_KIND_MASK) == KIT_START) {
+    s->t0 = rk_globaltimer();
+    rk_sw_xsend(out, s->partner, KIT_DATA, 2 * m->words[0] - 1, m->words[1], 0);
+    return;
+  }
+  s->count++;
+  if (m->words[0] == 0) {
+    s->t1 = rk_globaltimer();
+    s->done++;
+    out->stop = m->words[1] != 0;
+  } else {
+    rk_sw_xsend(out, m->from, KIT_DATA, m->words[0] - 1, m->words[1], 0);
+  }
+}

@@ -30,6 +30,7 @@ struct rk_sw_pin {
   rk_u32 loaded;    // state and HLC copied in
   rk_u32 yielded;
   rk_u32 mail_hot;  // the mailbox had mail last look: keep looking every round
+  rk_u32 x_slow;    // the express loop left a message for the rounds
   rk_u32 round;
   rk_u32 pf_status; // prefetched: lane j, pinned slot j's status
   rk_u32 pf_seq;    // prefetched: lane 0, the mailbox slot's lap tag
@@ -50,6 +51,7 @@ __device__ void rk_sw_pin_init(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c
   w->loaded = 0;
   w->yielded = 0;
   w->mail_hot = 0;
+  w->x_slow = 0;
   w->round = 0;
   w->pf_status = RK_SW_FREE;
   w->pf_seq = 0;
@@ -232,6 +234,225 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_round(const rk_sw_params& p, rk_sw_p
   return handled;
 }
 
+// ---- the express path ----
+// A pinned actor of an express type (swarm.cuh) whose state fits RK_SW_X_STATE bytes is served
+// by a loop of its own once it is live: the warp keeps the state and HLC in registers, polls its
+// channels, and runs the handler on all 32 lanes, so nothing between the poll and the answer
+// waits on one lane or on shared memory (lane 0's result is broadcast once, so every lane agrees
+// even if one computed something else). The loop takes only the common case: a message without a
+// deadline whose answer, if any, goes to a pinned partner with credit. For anything else (a
+// target outside the pinned tier, no credit, a deadline, a stop) it leaves the message where it
+// is and hands the warp to the rounds above, which handle it on lane 0 through the general path;
+// an express handler depends on its state and message alone, so running it again there is the
+// same as running it once. Mail, a status change or RK_SW_X_SPIN polls also hand the warp back.
+
+// Bytes of state an express actor keeps in registers (larger states take the rounds).
+constexpr rk_u32 RK_SW_X_STATE = 32;
+constexpr rk_u32 RK_SW_X_WORDS = RK_SW_X_STATE / 8;
+// Polls before the express loop returns to the kernel loop (its stop flag and heartbeat).
+constexpr rk_u32 RK_SW_X_SPIN = 256;
+
+__device__ __forceinline__ bool rk_sw_pin_express_ok(const rk_sw_params& p, const rk_sw_pin* w) {
+  return (w->status & 0xff) == RK_SW_LIVE && w->loaded && !w->mail_hot && !w->yielded && !w->x_slow &&
+         p.state_stride <= RK_SW_X_STATE && rk_sw_is_express(w->status >> RK_SW_TYPE_SHIFT);
+}
+
+// Lanes 0-3 store their 16-byte chunk of the eight words `v` (the same on every lane) at `dst`,
+// where chunk k exists if k < `chunks`.
+__device__ __forceinline__ void rk_sw_x_store(void* dst, const rk_u64 v[8], rk_u32 chunks, rk_u32 lane) {
+  rk_u64 lo = v[0], hi = v[1];
+#pragma unroll
+  for (rk_u32 k = 1; k < 4; ++k) {
+    if (lane == k) {
+      lo = v[2 * k];
+      hi = v[2 * k + 1];
+    }
+  }
+  if (lane < chunks) rk_sw_store16((unsigned char*)dst + 16 * lane, lo, hi);
+}
+
+// The express loop (all lanes call). Returns the messages handled (the same on every lane).
+__device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c,
+                                                    rk_u32 lane, rk_u64* processed) {
+  const rk_u32 id = rk_sw_pin_base(p) + w->slot;
+  const rk_u32 type = w->status >> RK_SW_TYPE_SHIFT;
+  rk_sw_actor* a = rk_sw_actor_at(p, id);
+  rk_u64* shared_state = (rk_u64*)rk_sw_pins.state[w->pw];
+  void* state_out = rk_sw_state_of(p, id);
+  const rk_u32 words = (rk_u32)(p.state_stride / 8);
+  const rk_u32 chunks = (rk_u32)(p.state_stride / 16);
+  const rk_u64 mmask = (1ull << p.mbox_shift) - 1;
+  const rk_sw_msg* mbox = (const rk_sw_msg*)p.mbox + ((p.capacity + w->slot) << p.mbox_shift);
+  rk_u64 xs[RK_SW_X_WORDS];
+#pragma unroll
+  for (rk_u32 j = 0; j < RK_SW_X_WORDS; ++j) xs[j] = j < words ? shared_state[j] : 0;
+  rk_u64 hlc = __shfl_sync(RK_FULL_MASK, c->hlc, 0);
+  rk_u64 wall = rk_hlc_wall(__shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0));
+  rk_u32 handled = 0;
+  bool leave = false;
+  for (rk_u32 poll = 0; poll < RK_SW_X_SPIN && !leave; ++poll) {
+    // The rounds' prefetch schedule: statuses and the mailbox's next slot, read half a period
+    // after they were issued; the HLC's wall part is refreshed on the same beat.
+    const rk_u32 phase = w->round++ % RK_SW_PIN_PREFETCH;
+    if (phase == 0) {
+      if (lane < p.pinned) w->pf_status = rk_sw_ld32(&rk_sw_actor_at(p, rk_sw_pin_base(p) + lane)->status);
+      if (lane == 0) w->pf_seq = rk_sw_ld32(&mbox[w->mh & mmask].seq);
+    } else if (phase == RK_SW_PIN_PREFETCH / 2) {
+      w->senders |= __ballot_sync(RK_FULL_MASK, lane < p.pinned && (w->pf_status & 0xff) != RK_SW_FREE);
+      rk_sw_pin_status(p, w, c, shared_state, __shfl_sync(RK_FULL_MASK, w->pf_status, w->slot), lane);
+      if ((w->status & 0xff) != RK_SW_LIVE) break;
+      if (__shfl_sync(RK_FULL_MASK, w->pf_seq, 0) == rk_sw_free_tag(w->mh, p.mbox_shift) + 1) {
+        w->mail_hot = 1;
+        break;
+      }
+      wall = rk_hlc_wall(__shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0));
+    }
+    rk_u32 ready[RK_SW_PIN_GROUPS];
+    rk_u64 lo[RK_SW_PIN_GROUPS] = {}, hi[RK_SW_PIN_GROUPS] = {};
+    bool any = false;
+#pragma unroll
+    for (rk_u32 g = 0; g < RK_SW_PIN_GROUPS; ++g) {
+      ready[g] = 0;
+      if (((w->senders >> (g * RK_SW_PIN_GROUP)) & 0xffu) == 0) continue;
+      const rk_u32 sender = g * RK_SW_PIN_GROUP + lane / 4;
+      bool ok = false;
+      if ((w->senders >> sender) & 1) {
+        const rk_sw_chan& ch = w->in[g];
+        const rk_u64 tag = rk_sw_ll_tag(w->h[g], ch.shift);
+        rk_sw_load16(&ch.slots[w->h[g] & ((1ull << ch.shift) - 1)].chunk[lane % 4], lo[g], hi[g]);
+        ok = (lo[g] & 0xffff) == tag && (hi[g] & 0xffff) == tag;
+      }
+      const unsigned b = __ballot_sync(RK_FULL_MASK, ok);
+      ready[g] = b & (b >> 1) & (b >> 2) & (b >> 3) & 0x11111111u;
+      any |= ready[g] != 0;
+    }
+    if (!any) continue;
+#pragma unroll
+    for (rk_u32 g = 0; g < RK_SW_PIN_GROUPS; ++g) {
+      unsigned q = ready[g];
+      while (q != 0 && !leave) {
+        const int first = __ffs(q) - 1;
+        q &= q - 1;
+        rk_u64 in[8];
+#pragma unroll
+        for (int k = 0; k < 4; ++k) {
+          in[2 * k] = __shfl_sync(RK_FULL_MASK, lo[g], first + k);
+          in[2 * k + 1] = __shfl_sync(RK_FULL_MASK, hi[g], first + k);
+        }
+        rk_sw_msg m;
+        rk_sw_ll_unpack(in, rk_sw_pin_base(p) + g * RK_SW_PIN_GROUP + (rk_u32)first / 4, id, &m);
+        // Run the handler on copies: nothing is taken until the answer is known to go through.
+        rk_u64 next_hlc = hlc;
+        rk_hlc_at(&next_hlc, m.hlc + 1, wall);
+        rk_u64 next[RK_SW_X_WORDS];
+#pragma unroll
+        for (rk_u32 j = 0; j < RK_SW_X_WORDS; ++j) next[j] = xs[j];
+        rk_sw_xout o = {};
+        rk_sw_express(type, next, &m, &o);
+        // Lane 0's result is the one that counts.
+#pragma unroll
+        for (rk_u32 j = 0; j < RK_SW_X_WORDS; ++j) next[j] = __shfl_sync(RK_FULL_MASK, next[j], 0);
+        o.to = __shfl_sync(RK_FULL_MASK, o.to, 0);
+        o.kind = __shfl_sync(RK_FULL_MASK, o.kind, 0);
+        o.a = __shfl_sync(RK_FULL_MASK, o.a, 0);
+        o.b = __shfl_sync(RK_FULL_MASK, o.b, 0);
+        o.d = __shfl_sync(RK_FULL_MASK, o.d, 0);
+        const bool send = __shfl_sync(RK_FULL_MASK, o.send, 0) != 0;
+        bool slow = m.expires != 0 || __shfl_sync(RK_FULL_MASK, o.stop, 0) != 0;
+        rk_u64* ent = nullptr;
+        rk_u64 tail = 0, known = 0, n = 0;
+        rk_u32 shift = 0;
+        bool dsmem = false;
+        if (send && !slow) {
+          const rk_u32 r = o.to - c->pin_base;
+          slow = r >= c->pin_n;
+          if (!slow) {
+            ent = c->pin_out + 4 * r;
+            slow = ent[2] == 0;  // the first send on this channel fills its table entry
+          }
+          if (!slow) {
+            dsmem = (ent[3] & 1) != 0;
+            shift = dsmem ? RK_SW_CH_DSMEM_SHIFT : RK_SW_CH_GLOBAL_SHIFT;
+            n = 1ull << shift;
+            tail = ent[0];
+            known = ent[1];
+            if (tail - known >= n) {
+              const rk_u64* credit = (const rk_u64*)(ent[3] & ~1ull);
+              rk_u64 v = 0;
+              if (lane == 0) v = dsmem ? rk_sw_cl_ld64(credit) : rk_sw_ld64(credit);
+              known = __shfl_sync(RK_FULL_MASK, v, 0);
+              slow = tail - known >= n;
+            }
+          }
+        }
+        if (slow) {
+          w->x_slow = 1;
+          leave = true;
+          break;
+        }
+        // Taken: give the slot back to its sender, then answer.
+        if (lane / 4 == (rk_u32)first / 4) {
+          ++w->h[g];
+          if (lane == (rk_u32)first) {
+            if (w->in[g].dsmem) rk_sw_cl_st64(w->in[g].credit, w->h[g]);
+            else rk_sw_st64(w->in[g].credit, w->h[g]);
+          }
+        }
+        hlc = next_hlc;
+#pragma unroll
+        for (rk_u32 j = 0; j < RK_SW_X_WORDS; ++j) xs[j] = next[j];
+        if (send) {
+          rk_sw_msg r;
+          r.seq = 0;
+          r.check = 0;
+          r.from = id;
+          r.to = o.to;
+          r.kind = o.kind;
+          r.corr = 0;
+          r.hlc = rk_hlc_at(&hlc, 0, wall);
+          r.expires = 0;
+          r.words[0] = o.a;
+          r.words[1] = o.b;
+          r.words[2] = o.d;
+          rk_u64 packed[8];
+          rk_sw_ll_pack(r, rk_sw_ll_tag(tail, shift), packed);
+          rk_sw_x_store((rk_sw_staged*)ent[2] + (tail & (n - 1)), packed, 4, lane);
+          __syncwarp();  // every lane has read the entry before lane 0 moves it on
+          if (lane == 0) {
+            ent[0] = tail + 1;
+            ent[1] = known;
+            c->enqueued++;
+            if (dsmem) c->dsmem++;
+          }
+        }
+        // The state and HLC go out after every message, as the rounds do (the host reads them).
+        rk_u64 sv[8] = {};
+#pragma unroll
+        for (rk_u32 j = 0; j < RK_SW_X_WORDS; ++j) sv[j] = xs[j];
+        rk_sw_x_store(state_out, sv, chunks, lane);
+        if (lane == 0) {
+          rk_sw_st64(&a->hlc, hlc);
+          ++*processed;
+        }
+        __syncwarp();
+        ++handled;
+      }
+    }
+  }
+  // The rounds take over from the warp's shared memory and lane 0's context. The express count
+  // goes straight out (once per visit; a context counter would hold a register all along).
+  if (lane == 0) {
+    if (handled != 0) atomicAdd((unsigned long long*)&((rk_sw_stats*)p.stats + c->block)->express, handled);
+#pragma unroll
+    for (rk_u32 j = 0; j < RK_SW_X_WORDS; ++j) {
+      if (j < words) shared_state[j] = xs[j];
+    }
+    c->hlc = hlc;
+  }
+  __syncwarp();
+  return handled;
+}
+
 // Rounds a pinned warp polls before it goes back to the kernel loop's bookkeeping (stop flag,
 // heartbeat, idle counts): that bookkeeping cost about three times an empty round (measured on
 // an H100), and a message landing meanwhile waited for it.
@@ -241,6 +462,9 @@ constexpr rk_u32 RK_SW_PIN_SPIN = 16;
 // messages handled (the same on every lane).
 __device__ rk_u32 rk_sw_serve_pinned(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c, rk_u32 lane,
                                      rk_u64* processed) {
+  if (rk_sw_pin_express_ok(p, w)) return rk_sw_pin_express(p, w, c, lane, processed);
+  // The express loop left a message it does not take: the rounds below handle it.
+  w->x_slow = 0;
   for (rk_u32 i = 0; i < RK_SW_PIN_SPIN; ++i) {
     const rk_u32 n = rk_sw_pin_round(p, w, c, lane, processed);
     if (n != 0) return n;

@@ -6,7 +6,7 @@ mod sm_pairs;
 
 use std::time::{Duration, Instant};
 
-use self::sm_pairs::{pair, pair_floor, split_samples, PAIR_ITERS};
+use self::sm_pairs::{cluster_pair, pair, pair_floor, split_samples, PAIR_ITERS};
 use crate::env::Environment;
 use crate::error::BenchError;
 use crate::report::{Report, Row, Section, Unit};
@@ -325,12 +325,15 @@ fn latency(
         let free: Vec<u32> = (0..pinned)
             .filter(|k| !taken.iter().any(|&(a, b)| *k == a || *k == b))
             .collect();
+        let grid = s.blocks();
+        // Express pairs first (a DSMEM pair, and a device-memory pair in one half), then the
+        // PING pairs placed in one half and across the halves, from what is left.
+        let x_dsmem = cluster_pair(grid, 2, &free);
+        let free = without(&free, x_dsmem);
+        let x_global = pair(&split, &sms, 2, &free, false);
+        let free = without(&free, x_global);
         let one_side = pair(&split, &sms, 2, &free, false);
-        let rest: Vec<u32> = free
-            .iter()
-            .copied()
-            .filter(|&k| one_side.is_none_or(|(a, b)| k != a && k != b))
-            .collect();
+        let rest = without(&free, one_side);
         let across = pair(&split, &sms, 2, &rest, true);
         let (global, dsmem, cross) = rallies(c, &s)?;
         let (pin_dsmem, pin_global) = pinned_rallies(c, &s)?;
@@ -346,7 +349,15 @@ fn latency(
                 Ok((what, p, v))
             })
             .collect::<Result<Vec<_>, BenchError>>()?;
-        let grid = s.blocks();
+        let xpinned = |k: u32, st: &[u8]| s.spawn_pinned(k, types::XPING, st);
+        let express = [
+            ("DSMEM channel", x_dsmem),
+            ("device-memory channel, SMs in one half", x_global),
+        ]
+        .into_iter()
+        .filter_map(|(what, p)| p.map(|p| (what, p)))
+        .map(|(what, p)| Ok((what, p, rally(c, &s, ping_pair(xpinned, p.0, p.1)?)?)))
+        .collect::<Result<Vec<_>, BenchError>>()?;
         s.shutdown().map_err(err("shutdown"))?;
         // The swarm is gone: the flag between the SMs its device-memory rallies used.
         let sm_of = |slot: u32| sms[(slot % grid) as usize];
@@ -422,8 +433,42 @@ fn latency(
                 pin_dsmem.p50() / dsmem_hop.p50()
             )),
         );
+        for (what, p, v) in express {
+            let dsmem = what.starts_with("DSMEM");
+            let (target, floor) = if dsmem {
+                (250.0, &dsmem_floor)
+            } else {
+                (350.0, &global_floor)
+            };
+            let verdict = if v.p50() <= target { "meets" } else { "misses" };
+            let place = if dsmem {
+                format!("slots {} and {}, one cluster", p.0, p.1)
+            } else {
+                placed(p)?
+            };
+            sec.push(
+                Row::new(
+                    format!("express pinned actors (XPING), {what}, {label}"),
+                    Unit::Nanoseconds,
+                    &v,
+                )
+                .with_notes(format!(
+                    "{verdict} the {target:.0} ns target; {:.2}x the floor; {place}",
+                    v.p50() / floor.p50()
+                )),
+            );
+        }
     }
     Ok(sec)
+}
+
+/// `slots` without the two of `taken`.
+fn without(slots: &[u32], taken: Option<(u32, u32)>) -> Vec<u32> {
+    slots
+        .iter()
+        .copied()
+        .filter(|&k| taken.is_none_or(|(a, b)| k != a && k != b))
+        .collect()
 }
 
 /// One row of rallies started at PING actor `a` (after a warm-up rally).

@@ -35,6 +35,10 @@ pub mod types {
     pub const ASKER: u32 = 6;
     /// Spawns counters from its handler and sends each one message.
     pub const SPAWNER: u32 = 7;
+    /// [`PING`] written as an express handler (`rk_sw_express`): the same state and messages,
+    /// and a pinned XPING's warp runs it on all lanes (see `kernels/swarm_pinned.cuh`). A start
+    /// with word 1 set makes the actor that gets the rally's last message stop itself.
+    pub const XPING: u32 = 8;
 }
 
 /// Message kinds the kit uses.
@@ -202,6 +206,7 @@ pub fn header() -> String {
         ("KIT_ECHO", types::ECHO),
         ("KIT_ASKER", types::ASKER),
         ("KIT_SPAWNER", types::SPAWNER),
+        ("KIT_XPING", types::XPING),
         ("KIT_START", kinds::START),
         ("KIT_DATA", kinds::DATA),
     ] {

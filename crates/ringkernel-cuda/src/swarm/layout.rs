@@ -136,7 +136,7 @@ pub struct SwarmActor {
 
 const _: () = assert!(size_of::<SwarmActor>() == 48);
 
-/// Counters of one block, alone on a 128-byte line, updated with device atomics per batch.
+/// Counters of one block, alone on two 128-byte lines, updated with device atomics per batch.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
 #[repr(C, align(128))]
 pub struct SwarmBlockStats {
@@ -174,6 +174,10 @@ pub struct SwarmBlockStats {
     /// Stop checks made by this block's warps (one per warp every 256 rounds of its loop): a
     /// value that keeps growing after a stop request means a warp loops without seeing it.
     pub beats: u64,
+    /// Messages pinned express actors took in their warp's express loop (also in `processed`).
+    pub express: u64,
+    /// Pads the counters to two whole 128-byte lines.
+    pub reserved: [u64; 15],
 }
 
 /// Bits of [`SwarmBlockStats::stalls`]: a warp spun about a million rounds at the site.
@@ -348,11 +352,13 @@ pub fn render(h: &mut String) {
         ("stalls", offset_of!(SwarmBlockStats, stalls)),
         ("left_loop", offset_of!(SwarmBlockStats, left_loop)),
         ("beats", offset_of!(SwarmBlockStats, beats)),
+        ("express", offset_of!(SwarmBlockStats, express)),
     ];
     h.push_str("struct __align__(128) rk_sw_stats {\n");
     for (name, _) in stats {
         let _ = writeln!(h, "  unsigned long long {name};");
     }
+    h.push_str("  unsigned long long reserved[15];\n");
     h.push_str("};\n");
     assert_layout(
         h,

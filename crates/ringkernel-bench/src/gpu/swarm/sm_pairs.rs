@@ -41,6 +41,21 @@ pub(super) fn pair(
     })
 }
 
+/// Two of the free pinned `slots` on different blocks of one cluster (their channel is in
+/// DSMEM), for a grid of `blocks` blocks, or `None`.
+pub(super) fn cluster_pair(blocks: u32, cluster: u32, slots: &[u32]) -> Option<(u32, u32)> {
+    if blocks == 0 || cluster == 0 {
+        return None;
+    }
+    let block = |slot: u32| slot % blocks;
+    slots.iter().enumerate().find_map(|(i, &a)| {
+        slots[i + 1..]
+            .iter()
+            .find(|&&b| block(a) != block(b) && block(a) / cluster == block(b) / cluster)
+            .map(|&b| (a, b))
+    })
+}
+
 /// The flag's one-way latency between SMs `a` and `b`, `runs` runs.
 pub(super) fn pair_floor(
     floors: &Floors,
@@ -58,6 +73,18 @@ pub(super) fn pair_floor(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cluster_pairs_share_a_cluster_but_not_a_block() {
+        // 4 blocks in clusters of 2: slot k on block k % 4.
+        assert_eq!(cluster_pair(4, 2, &[3, 4, 6, 7]), Some((3, 6)));
+        assert_eq!(cluster_pair(4, 2, &[2, 6, 3]), Some((2, 3)));
+        // Slots 2 and 6 share block 2; 3 is the other block of that cluster.
+        assert_eq!(cluster_pair(4, 2, &[2, 6]), None);
+        assert_eq!(cluster_pair(132, 2, &[3, 4, 8, 9]), Some((8, 9)));
+        assert_eq!(cluster_pair(0, 2, &[0, 1]), None);
+        assert_eq!(cluster_pair(4, 0, &[0, 1]), None);
+    }
 
     #[test]
     fn pairs_span_two_clusters_within_a_half_or_across() {

@@ -210,6 +210,8 @@ fn sum(stats: &[SwarmBlockStats]) -> SwarmBlockStats {
             stalls: a.stalls | s.stalls,
             left_loop: a.left_loop + s.left_loop,
             beats: a.beats + s.beats,
+            express: a.express + s.express,
+            reserved: [0; 15],
         })
 }
 

@@ -1,0 +1,156 @@
+//! GPU tests of the swarm's express path: pinned actors of an express type (kit XPING) whose
+//! warps run the handler on all lanes. Rallies through DSMEM and device-memory channels, the
+//! fallback to the general path (targets outside the pinned tier, stops), and dead letters after
+//! an express actor stops itself. They need an NVIDIA GPU (sm_90) and fail loudly without one
+//! (build with `--features gpu-tests`; run with `--test-threads=1`).
+
+#![allow(clippy::unwrap_used)]
+
+use ringkernel_core::DeadLetterReason::Stopped;
+use ringkernel_cuda::swarm::kit::{self, kinds, types};
+use ringkernel_cuda::swarm::layout::{status, HOST};
+use ringkernel_cuda::swarm::{Swarm, SwarmConfig, SwarmMsg};
+
+mod swarm_common;
+use swarm_common::{patience, rally, small, small_config, start, swarm, wait_for};
+
+fn pinned_swarm(pinned: u32) -> Swarm {
+    swarm(SwarmConfig {
+        pinned,
+        blocks: Some(8),
+        cluster: 2,
+        ..small_config()
+    })
+}
+
+/// An XPING pair on pinned slots `a` and `b`: returns (initiator, partner).
+fn xping_pair(s: &Swarm, a: u32, b: u32) -> (u32, u32) {
+    let pb = s.spawn_pinned(b, types::XPING, &[]).unwrap();
+    let st = kit::PingState {
+        partner: pb,
+        ..Default::default()
+    };
+    let pa = s
+        .spawn_pinned(a, types::XPING, bytemuck::bytes_of(&st))
+        .unwrap();
+    (pa, pb)
+}
+
+/// Express pairs rally in one cluster (DSMEM) and across clusters (device memory): every
+/// message arrives once, the DSMEM pair's and only those went through DSMEM, and the express
+/// loops took all but the few that the general path handles while a pair starts (the host's
+/// start, and each side's first send on a channel).
+#[test]
+fn express_pairs_rally_through_dsmem_and_device_memory_channels() {
+    let trips = if small() { 200 } else { 20_000 };
+    let s = pinned_swarm(6);
+    let (a1, b1) = xping_pair(&s, 0, 1);
+    let (a2, b2) = xping_pair(&s, 2, 5);
+    for a in [a1, a2] {
+        for round in 1..=2u32 {
+            let st = rally(&s, a, trips);
+            assert_eq!(st.done, round);
+            assert_eq!(st.count, u64::from(round) * trips);
+            assert!(st.t1 > st.t0);
+        }
+    }
+    let t = s.settle(patience()).unwrap();
+    for b in [b1, b2] {
+        let partner: Vec<kit::PingState> = s.read_states(b, 1).unwrap();
+        assert_eq!(partner[0].count, 2 * trips);
+    }
+    let messages = 2 * 2 * 2 * trips;
+    assert_eq!(t.processed, messages + 4, "rallies plus the four starts");
+    assert_eq!(
+        t.dsmem,
+        2 * 2 * trips,
+        "the DSMEM pair's messages, and only those"
+    );
+    assert!(
+        t.express <= messages && t.express + 16 >= messages,
+        "express loops took {} of {messages} rally messages",
+        t.express
+    );
+    assert_eq!(s.dead_letter_counts().total(), 0);
+    s.shutdown().unwrap();
+}
+
+/// A pinned express actor whose partner is a scheduled actor: every answer leaves the pinned
+/// tier and every message comes in through the mailbox, so the general path carries the whole
+/// rally, exactly.
+#[test]
+fn express_actors_talk_to_scheduled_actors_through_the_general_path() {
+    let trips = if small() { 100 } else { 5_000 };
+    let s = pinned_swarm(2);
+    let scheduled = s.spawn(types::XPING, &[]).unwrap();
+    let st = kit::PingState {
+        partner: scheduled,
+        ..Default::default()
+    };
+    let a = s
+        .spawn_pinned(1, types::XPING, bytemuck::bytes_of(&st))
+        .unwrap();
+    for round in 1..=2u32 {
+        let st = rally(&s, a, trips);
+        assert_eq!((st.done, st.count), (round, u64::from(round) * trips));
+    }
+    let t = s.settle(patience()).unwrap();
+    let other: Vec<kit::PingState> = s.read_states(scheduled, 1).unwrap();
+    assert_eq!(other[0].count, 2 * trips);
+    assert_eq!(t.express, 0, "no message came through a channel");
+    assert_eq!(s.dead_letter_counts().total(), 0);
+    s.shutdown().unwrap();
+}
+
+/// An express actor that stops itself on a channel message (the rally's last, with word 1 set):
+/// the express loop leaves that message to the general path, which runs the handler and the
+/// stop; what is sent to the actor afterwards becomes a dead letter, from the host and from its
+/// partner alike.
+#[test]
+fn an_express_actor_that_stops_itself_gets_dead_letters_afterwards() {
+    let trips = if small() { 50 } else { 1_000 };
+    let s = pinned_swarm(4);
+    // Each one's partner is the other (pinned ids are the base plus the slot).
+    let partner = |slot: u32| kit::PingState {
+        partner: s.pinned_base() + slot,
+        ..Default::default()
+    };
+    let b = s
+        .spawn_pinned(3, types::XPING, bytemuck::bytes_of(&partner(2)))
+        .unwrap();
+    let a = s
+        .spawn_pinned(2, types::XPING, bytemuck::bytes_of(&partner(3)))
+        .unwrap();
+    s.tell(a, start([trips, 1, 0])).unwrap();
+    let st = wait_for(&s, a, 1, |v: &[kit::PingState]| v[0].done == 1)[0];
+    assert_eq!(st.count, trips);
+    let since = std::time::Instant::now();
+    while s.read_headers(a, 1).unwrap()[0].status & 0xff != status::STOPPED {
+        assert!(
+            since.elapsed() < patience(),
+            "the initiator did not stop itself"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    // Host to the stopped actor; and its partner, started, sending to it through their channel.
+    s.tell(a, SwarmMsg::new(kinds::DATA, [7, 0, 0])).unwrap();
+    s.tell(b, start([3, 0, 0])).unwrap();
+    s.settle(patience()).unwrap();
+    let dead: Vec<(u32, u32, u64, _)> = s
+        .dead_letters()
+        .iter()
+        .map(|d| (d.from, d.to, d.words[0], d.reason))
+        .collect();
+    assert!(dead.contains(&(HOST, a, 7, Stopped)), "{dead:?}");
+    assert!(dead.contains(&(b, a, 5, Stopped)), "{dead:?}");
+    assert_eq!(dead.len(), 2, "{dead:?}");
+    assert_eq!(
+        s.read_states::<kit::PingState>(a, 1).unwrap()[0].count,
+        trips
+    );
+    assert!(
+        s.totals().unwrap().express > 0,
+        "the rally went through the express loops"
+    );
+    s.shutdown().unwrap();
+}
