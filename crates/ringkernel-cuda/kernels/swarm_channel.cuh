@@ -46,8 +46,9 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_base(const rk_sw_params& p) {
 struct rk_sw_chan {
   rk_sw_staged* slots;
   rk_u64* credit;  // the receiver's published head
-  rk_u32 shift;
-  bool dsmem;
+  rk_u32 shift;  // RK_SW_CH_DSMEM_SHIFT for a DSMEM channel, RK_SW_CH_GLOBAL_SHIFT otherwise
+
+  __device__ bool dsmem() const { return shift == RK_SW_CH_DSMEM_SHIFT; }
 };
 
 __device__ rk_sw_chan rk_sw_channel(const rk_sw_params& p, rk_u32 r, rk_u32 s, rk_u32 here) {
@@ -59,13 +60,11 @@ __device__ rk_sw_chan rk_sw_channel(const rk_sw_params& p, rk_u32 r, rk_u32 s, r
     ch.slots = (rk_sw_staged*)p.pch + (pair << RK_SW_CH_GLOBAL_SHIFT);
     ch.credit = (rk_u64*)p.pch_heads + pair;
     ch.shift = RK_SW_CH_GLOBAL_SHIFT;
-    ch.dsmem = false;
     return ch;
   }
   ch.slots = rk_sw_pins.ch[r / blocks][(s / blocks) * cl + sb % cl];
   ch.credit = &rk_sw_pins.credit[s / blocks][r];
   ch.shift = RK_SW_CH_DSMEM_SHIFT;
-  ch.dsmem = true;
   if (cl > 1) {
     rk_cg::cluster_group g = rk_cg::this_cluster();
     if (here != rb) ch.slots = g.map_shared_rank(ch.slots, rb % cl);
@@ -122,7 +121,7 @@ __device__ __noinline__ rk_u32 rk_sw_pin_mailbox_send(const rk_sw_params& p, rk_
 __device__ __noinline__ void rk_sw_channel_cache(const rk_sw_params& p, rk_u32 r, rk_u32 s, rk_u32 here,
                                                  rk_u64* o) {
   const rk_sw_chan ch = rk_sw_channel(p, r, s, here);
-  o[3] = (rk_u64)ch.credit | (ch.dsmem ? 1ull : 0ull);
+  o[3] = (rk_u64)ch.credit | (ch.dsmem() ? 1ull : 0ull);
   o[2] = (rk_u64)ch.slots;
 }
 
