@@ -454,6 +454,7 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw
 #pragma unroll
     for (rk_u32 j = 0; j < RK_SW_X_WORDS; ++j) sv[j] = xs[j];
     rk_sw_x_store(state_out, sv, chunks, lane);
+    __syncwarp();  // every lane has read this message's state before lane 0 replaces it
     if (lane == 0) {
 #pragma unroll
       for (rk_u32 j = 0; j < RK_SW_X_WORDS; ++j) {
