@@ -508,7 +508,7 @@ __device__ __forceinline__ void rk_sw_xsend(rk_sw_xout* o, rk_u32 to, rk_u32 kin
 
 // An express type's handler is a function of its state and message alone: it gets no context,
 // so it cannot call the handler API, and says what to do through `out`. That is what lets a
-// pinned express actor's warp run it on all 32 lanes at once (swarm_pinned.cuh): no lane waits
+// pinned express actor's warp run it on all 32 lanes at once (swarm_express.cuh): no lane waits
 // for lane 0, and only lane 0's state and `out` are kept, so a lane that computes something else
 // (a clock read, say) changes nothing. Everywhere else it runs on one lane like rk_sw_handle.
 // Programs with express types define RK_SW_HAS_EXPRESS and both functions; `rk_sw_is_express`

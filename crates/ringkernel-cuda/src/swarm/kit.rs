@@ -36,7 +36,7 @@ pub mod types {
     /// Spawns counters from its handler and sends each one message.
     pub const SPAWNER: u32 = 7;
     /// [`PING`] written as an express handler (`rk_sw_express`): the same state and messages,
-    /// and a pinned XPING's warp runs it on all lanes (see `kernels/swarm_pinned.cuh`). A start
+    /// and a pinned XPING's warp runs it on all lanes (see `kernels/swarm_express.cuh`). A start
     /// with word 1 set makes the actor that gets the rally's last message stop itself.
     pub const XPING: u32 = 8;
 }

@@ -12,6 +12,8 @@ pub const SWARM_LL_CUH: &str = include_str!("../../kernels/swarm_ll.cuh");
 pub const SWARM_CHANNEL_CUH: &str = include_str!("../../kernels/swarm_channel.cuh");
 /// The pinned warp's round.
 pub const SWARM_PINNED_CUH: &str = include_str!("../../kernels/swarm_pinned.cuh");
+/// The pinned warp's express loop (express handlers on all lanes).
+pub const SWARM_EXPRESS_CUH: &str = include_str!("../../kernels/swarm_express.cuh");
 /// The swarm kernel loop.
 pub const SWARM_CU: &str = include_str!("../../kernels/swarm.cu");
 /// Name of the swarm kernel's entry point.
@@ -51,6 +53,8 @@ impl SwarmProgram {
         src.push_str(SWARM_CHANNEL_CUH);
         src.push('\n');
         src.push_str(SWARM_PINNED_CUH);
+        src.push('\n');
+        src.push_str(SWARM_EXPRESS_CUH);
         src.push('\n');
         src.push_str(&self.handlers);
         src.push('\n');
