@@ -244,13 +244,23 @@ fn pushed_failures_raise_the_level_through_the_fault_rate() {
     }
     // 5 failures in the 1 s window: 5 per second, past Throttled's 4.
     assert!(eventually(|| rt.degradation_level() == Level::Throttled));
-    assert_eq!(
-        transitions(&rt.resilience_events()),
-        vec![Transition {
-            from: Level::Normal,
-            to: Level::Throttled,
-            cause: Some(Signal::FaultRate)
-        }]
+    // The monitor samples while the failures are pushed one by one, so a sample may see only
+    // the first two or three (Reduced's 2 per second) before one sees all five: the level climbs
+    // from Normal to Throttled in one step or through Reduced, every step caused by the rate.
+    let ts = transitions(&rt.resilience_events());
+    let climb: Vec<(Level, Level)> = ts.iter().map(|t| (t.from, t.to)).collect();
+    assert!(
+        climb == [(Level::Normal, Level::Throttled)]
+            || climb
+                == [
+                    (Level::Normal, Level::Reduced),
+                    (Level::Reduced, Level::Throttled)
+                ],
+        "{ts:?}"
+    );
+    assert!(
+        ts.iter().all(|t| t.cause == Some(Signal::FaultRate)),
+        "{ts:?}"
     );
 }
 
