@@ -9,32 +9,10 @@
 use ringkernel_core::DeadLetterReason::Stopped;
 use ringkernel_cuda::swarm::kit::{self, kinds, types};
 use ringkernel_cuda::swarm::layout::{status, HOST};
-use ringkernel_cuda::swarm::{Swarm, SwarmConfig, SwarmMsg};
+use ringkernel_cuda::swarm::SwarmMsg;
 
 mod swarm_common;
-use swarm_common::{patience, rally, small, small_config, start, swarm, wait_for};
-
-fn pinned_swarm(pinned: u32) -> Swarm {
-    swarm(SwarmConfig {
-        pinned,
-        blocks: Some(8),
-        cluster: 2,
-        ..small_config()
-    })
-}
-
-/// An XPING pair on pinned slots `a` and `b`: returns (initiator, partner).
-fn xping_pair(s: &Swarm, a: u32, b: u32) -> (u32, u32) {
-    let pb = s.spawn_pinned(b, types::XPING, &[]).unwrap();
-    let st = kit::PingState {
-        partner: pb,
-        ..Default::default()
-    };
-    let pa = s
-        .spawn_pinned(a, types::XPING, bytemuck::bytes_of(&st))
-        .unwrap();
-    (pa, pb)
-}
+use swarm_common::{patience, pinned_pair, pinned_swarm, rally, small, start, wait_for};
 
 /// Express pairs rally in one cluster (DSMEM) and across clusters (device memory): every
 /// message arrives once, the DSMEM pair's and only those went through DSMEM, and the express
@@ -43,9 +21,9 @@ fn xping_pair(s: &Swarm, a: u32, b: u32) -> (u32, u32) {
 #[test]
 fn express_pairs_rally_through_dsmem_and_device_memory_channels() {
     let trips = if small() { 200 } else { 20_000 };
-    let s = pinned_swarm(6);
-    let (a1, b1) = xping_pair(&s, 0, 1);
-    let (a2, b2) = xping_pair(&s, 2, 5);
+    let s = pinned_swarm(6, 8, 2, kit::SMALL_STATE);
+    let (a1, b1) = pinned_pair(&s, types::XPING, 0, 1);
+    let (a2, b2) = pinned_pair(&s, types::XPING, 2, 5);
     for a in [a1, a2] {
         for round in 1..=2u32 {
             let st = rally(&s, a, trips);
@@ -81,7 +59,7 @@ fn express_pairs_rally_through_dsmem_and_device_memory_channels() {
 #[test]
 fn express_actors_talk_to_scheduled_actors_through_the_general_path() {
     let trips = if small() { 100 } else { 5_000 };
-    let s = pinned_swarm(2);
+    let s = pinned_swarm(2, 8, 2, kit::SMALL_STATE);
     let scheduled = s.spawn(types::XPING, &[]).unwrap();
     let st = kit::PingState {
         partner: scheduled,
@@ -109,7 +87,7 @@ fn express_actors_talk_to_scheduled_actors_through_the_general_path() {
 #[test]
 fn an_express_actor_that_stops_itself_gets_dead_letters_afterwards() {
     let trips = if small() { 50 } else { 1_000 };
-    let s = pinned_swarm(4);
+    let s = pinned_swarm(4, 8, 2, kit::SMALL_STATE);
     // Each one's partner is the other (pinned ids are the base plus the slot).
     let partner = |slot: u32| kit::PingState {
         partner: s.pinned_base() + slot,

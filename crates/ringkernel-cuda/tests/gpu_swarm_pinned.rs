@@ -14,18 +14,9 @@ use ringkernel_cuda::CudaError;
 use std::time::{Duration, Instant};
 
 mod swarm_common;
-use swarm_common::{check_traffic, patience, rally, small, small_config, start, swarm, wait_for};
-
-/// `pinned` slots on a grid of `blocks` blocks in clusters of `cluster`.
-fn pinned_swarm(pinned: u32, blocks: u32, cluster: u32, state_bytes: usize) -> Swarm {
-    swarm(SwarmConfig {
-        pinned,
-        blocks: Some(blocks),
-        cluster,
-        state_bytes,
-        ..small_config()
-    })
-}
+use swarm_common::{
+    check_traffic, patience, pinned_pair, pinned_swarm, rally, small, small_config, start, wait_for,
+};
 
 fn relay_state(next: u32) -> [u8; 4] {
     next.to_le_bytes()
@@ -39,19 +30,8 @@ fn pinned_pairs_rally_through_dsmem_and_device_memory_channels() {
     let trips = if small() { 200 } else { 20_000 };
     let s = pinned_swarm(6, 8, 2, kit::SMALL_STATE);
     let base = s.pinned_base();
-    let pair = |a: u32, b: u32| {
-        let pb = s.spawn_pinned(b, types::PING, &[]).unwrap();
-        let st = kit::PingState {
-            partner: pb,
-            ..Default::default()
-        };
-        let pa = s
-            .spawn_pinned(a, types::PING, bytemuck::bytes_of(&st))
-            .unwrap();
-        (pa, pb)
-    };
-    let (a1, b1) = pair(0, 1);
-    let (a2, b2) = pair(2, 5);
+    let (a1, b1) = pinned_pair(&s, types::PING, 0, 1);
+    let (a2, b2) = pinned_pair(&s, types::PING, 2, 5);
     assert_eq!((a1, b1, a2, b2), (base, base + 1, base + 2, base + 5));
     assert_eq!(
         (s.home_block(a1), s.home_block(b1), s.home_block(b2)),
@@ -395,14 +375,7 @@ fn swarm_blocks_report_their_sms() {
     assert_eq!(sms.len(), s.blocks() as usize);
     assert!(sms.iter().all(|&sm| sm < n), "{sms:?} on {n} SMs");
     // Slots 3 and 4 sit on blocks 3 and 0: different clusters, a device-memory channel.
-    let b = s.spawn_pinned(4, types::PING, &[]).unwrap();
-    let st = kit::PingState {
-        partner: b,
-        ..Default::default()
-    };
-    let a = s
-        .spawn_pinned(3, types::PING, bytemuck::bytes_of(&st))
-        .unwrap();
+    let (a, _) = pinned_pair(&s, types::PING, 3, 4);
     rally(&s, a, 50);
     s.shutdown().unwrap();
 }

@@ -351,12 +351,15 @@ fn latency(
             .collect::<Result<Vec<_>, BenchError>>()?;
         let xpinned = |k: u32, st: &[u8]| s.spawn_pinned(k, types::XPING, st);
         let express = [
-            ("DSMEM channel", x_dsmem),
-            ("device-memory channel, SMs in one half", x_global),
+            ("DSMEM channel", true, x_dsmem),
+            ("device-memory channel, SMs in one half", false, x_global),
         ]
         .into_iter()
-        .filter_map(|(what, p)| p.map(|p| (what, p)))
-        .map(|(what, p)| Ok((what, p, rally(c, &s, ping_pair(xpinned, p.0, p.1)?)?)))
+        .filter_map(|(what, dsmem, p)| p.map(|p| (what, dsmem, p)))
+        .map(|(what, dsmem, p)| {
+            let v = rally(c, &s, ping_pair(xpinned, p.0, p.1)?)?;
+            Ok((what, dsmem, p, v))
+        })
         .collect::<Result<Vec<_>, BenchError>>()?;
         s.shutdown().map_err(err("shutdown"))?;
         // The swarm is gone: the flag between the SMs its device-memory rallies used.
@@ -433,8 +436,7 @@ fn latency(
                 pin_dsmem.p50() / dsmem_hop.p50()
             )),
         );
-        for (what, p, v) in express {
-            let dsmem = what.starts_with("DSMEM");
+        for (what, dsmem, p, v) in express {
             let (target, floor) = if dsmem {
                 (250.0, &dsmem_floor)
             } else {

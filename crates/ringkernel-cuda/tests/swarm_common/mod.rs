@@ -39,6 +39,29 @@ pub fn small_config() -> SwarmConfig {
     }
 }
 
+/// `pinned` slots on a grid of `blocks` blocks in clusters of `cluster`.
+pub fn pinned_swarm(pinned: u32, blocks: u32, cluster: u32, state_bytes: usize) -> Swarm {
+    swarm(SwarmConfig {
+        pinned,
+        blocks: Some(blocks),
+        cluster,
+        state_bytes,
+        ..small_config()
+    })
+}
+
+/// A rally pair of kit type `ty` (PING or XPING) on pinned slots `a` and `b`: returns
+/// (initiator, partner); the initiator's partner is the actor at `b`.
+pub fn pinned_pair(s: &Swarm, ty: u32, a: u32, b: u32) -> (u32, u32) {
+    let pb = s.spawn_pinned(b, ty, &[]).unwrap();
+    let st = kit::PingState {
+        partner: pb,
+        ..Default::default()
+    };
+    let pa = s.spawn_pinned(a, ty, bytemuck::bytes_of(&st)).unwrap();
+    (pa, pb)
+}
+
 pub fn start(words: [u64; 3]) -> SwarmMsg {
     SwarmMsg::new(kinds::START, words)
 }
