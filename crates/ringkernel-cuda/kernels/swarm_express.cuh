@@ -18,7 +18,10 @@
 constexpr rk_u32 RK_SW_X_STATE = 32;
 constexpr rk_u32 RK_SW_X_WORDS = RK_SW_X_STATE / 8;
 // Polls before the express loop returns to the kernel loop (its stop flag and heartbeat).
-constexpr rk_u32 RK_SW_X_SPIN = 256;
+constexpr rk_u32 RK_SW_X_SPIN = 512;
+// Polls in a row without a message after which the express loop returns too: the warp's counts
+// go out when it does, so a quiet swarm shows every message it took soon after the last one.
+constexpr rk_u32 RK_SW_X_QUIET = 64;
 // Every this many polls the express loop also polls senders it has not heard from this visit.
 constexpr rk_u32 RK_SW_X_COLD = 8;
 
@@ -73,6 +76,11 @@ __device__ __forceinline__ bool rk_sw_xchan_take(rk_sw_xchan& x, rk_sw_ctx* c, r
   return true;
 }
 
+// The pair loop (swarm_pair.cuh, included after this file).
+__device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c, rk_u32 type,
+                                               rk_u32 id, rk_u32 sender, rk_sw_xchan& x, rk_u64& hlc, rk_u64 wall,
+                                               rk_u64* shared_state, void* state_out, rk_u32 lane, rk_u32& polls);
+
 // The express loop (all lanes call). Returns the messages handled (the same on every lane).
 // Per message, in this order: the poll that finds it, the handler, the answer's store; then,
 // while the answer travels, giving the slot back, the state and HLC write-back and the counts.
@@ -96,7 +104,19 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw
   // RK_SW_X_COLD polls. A poll waits for its slowest load, so one device-memory channel in the
   // set would hold a DSMEM partner's message back by an L2 round trip.
   rk_u32 hot = 0;
-  for (rk_u32 poll = 0; poll < RK_SW_X_SPIN; ++poll) {
+  rk_u32 polls = 0, quiet = 0;
+  for (rk_u32 visit = 0; polls < RK_SW_X_SPIN && quiet < RK_SW_X_QUIET; ++visit) {
+    // One partner, its channel held: the pair loop polls until the next beat below.
+    if (x.ent != nullptr && __popc(hot) == 1) {
+      const rk_u32 before = polls;
+      const rk_u32 n = rk_sw_x_pair(p, w, c, type, id, __ffs(hot) - 1, x, hlc, wall, shared_state, state_out,
+                                    lane, polls);
+      if (lane == 0) *processed += n;
+      handled += n;
+      quiet = n != 0 ? 0 : quiet + (polls - before);
+    }
+    ++polls;
+    ++quiet;
     // The rounds' prefetch schedule: statuses and the mailbox's next slot, read half a period
     // after they were issued; the HLC's wall part is refreshed on the same beat.
     const rk_u32 phase = w->round++ % RK_SW_PIN_PREFETCH;
@@ -115,7 +135,7 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw
     }
     // Poll the senders' channels; take the first whole message (the others are seen again on
     // the next poll, so each channel is still read in order).
-    const rk_u32 polled = poll % RK_SW_X_COLD == 0 ? w->senders : w->senders & hot;
+    const rk_u32 polled = visit % RK_SW_X_COLD == 0 ? w->senders : w->senders & hot;
     rk_u64 lo[RK_SW_PIN_GROUPS] = {}, hi[RK_SW_PIN_GROUPS] = {};
     unsigned ready[RK_SW_PIN_GROUPS];
 #pragma unroll
@@ -146,6 +166,7 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw
     }
     if (g == RK_SW_PIN_GROUPS) continue;
     const int first = __ffs(q) - 1;  // lane 4i of channel i
+    quiet = 0;
     rk_u64 in[8];
 #pragma unroll
     for (int k = 0; k < 4; ++k) {

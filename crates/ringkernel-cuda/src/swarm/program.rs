@@ -14,6 +14,8 @@ pub const SWARM_CHANNEL_CUH: &str = include_str!("../../kernels/swarm_channel.cu
 pub const SWARM_PINNED_CUH: &str = include_str!("../../kernels/swarm_pinned.cuh");
 /// The pinned warp's express loop (express handlers on all lanes).
 pub const SWARM_EXPRESS_CUH: &str = include_str!("../../kernels/swarm_express.cuh");
+/// The express loop's pair loop (one partner, everything in registers).
+pub const SWARM_PAIR_CUH: &str = include_str!("../../kernels/swarm_pair.cuh");
 /// The swarm kernel loop.
 pub const SWARM_CU: &str = include_str!("../../kernels/swarm.cu");
 /// Name of the swarm kernel's entry point.
@@ -55,6 +57,8 @@ impl SwarmProgram {
         src.push_str(SWARM_PINNED_CUH);
         src.push('\n');
         src.push_str(SWARM_EXPRESS_CUH);
+        src.push('\n');
+        src.push_str(SWARM_PAIR_CUH);
         src.push('\n');
         src.push_str(&self.handlers);
         src.push('\n');

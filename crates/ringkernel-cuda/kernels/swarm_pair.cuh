@@ -1,0 +1,127 @@
+// The pair loop: the express loop's common case, a rally with one partner, with nothing but
+// that partner's channel in the poll. Every piece of it stays in registers (the inbound channel,
+// its head, the outbound channel, the state and the HLC), four lanes poll and every lane runs
+// the handler on the same words, so between the poll that sees a message and the store of its
+// answer there is no shared memory, no broadcast and no wait on one lane: two ballots check that
+// every lane agrees to send to the held channel with credit (or to send nothing). An express
+// handler's result depends on its state and message alone, so the lanes agree; where they do
+// not (or the answer goes elsewhere, needs credit, has a deadline or stops the actor) the
+// message stays in its channel for the express loop's general poll, which keeps lane 0's result.
+// The loop ends on the express loop's beat (statuses, mailbox and the other senders are looked
+// at there). Returns the messages handled; `polls` counts its polls.
+__device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c, rk_u32 type,
+                                               rk_u32 id, rk_u32 sender, rk_sw_xchan& x, rk_u64& hlc, rk_u64 wall,
+                                               rk_u64* shared_state, void* state_out, rk_u32 lane, rk_u32& polls) {
+  const rk_u32 g = sender / RK_SW_PIN_GROUP, quad = sender % RK_SW_PIN_GROUP;
+  const bool mine = lane / 4 == quad;
+  // The sender's channel and head: lanes 4*quad..4*quad+3 hold them in load g.
+  rk_sw_chan ch = w->in[0];
+  rk_u64 h = w->h[0];
+#pragma unroll
+  for (rk_u32 k = 1; k < RK_SW_PIN_GROUPS; ++k) {
+    if (k == g) {
+      ch = w->in[k];
+      h = w->h[k];
+    }
+  }
+  const rk_u64 mask = (1ull << ch.shift) - 1;
+  const rk_u32 xto = c->pin_base + (rk_u32)((x.ent - c->pin_out) / 4);
+  const rk_u64 xsize = 1ull << x.shift;
+  const rk_u32 from = rk_sw_pin_base(p) + sender;
+  const rk_u32 words = (rk_u32)(p.state_stride / 8);
+  const rk_u32 chunks = (rk_u32)(p.state_stride / 16);
+  rk_u64 xs[RK_SW_X_WORDS];
+#pragma unroll
+  for (rk_u32 j = 0; j < RK_SW_X_WORDS; ++j) xs[j] = j < words ? shared_state[j] : 0;
+  // Half the outbound ring used: read the receiver's head now, before a message is waiting,
+  // rather than on the message that would find no credit.
+  if (x.tail - x.known >= xsize / 2) {
+    const rk_u64* credit = (const rk_u64*)(x.ent[3] & ~1ull);
+    rk_u64 v = 0;
+    if (lane == 0) v = x.shift == RK_SW_CH_DSMEM_SHIFT ? rk_sw_cl_ld64(credit) : rk_sw_ld64(credit);
+    x.known = __shfl_sync(RK_FULL_MASK, v, 0);
+  }
+  rk_u32 n = 0, sent = 0;
+  for (;;) {
+    const rk_u32 phase = w->round % RK_SW_PIN_PREFETCH;
+    if (phase == 0 || phase == RK_SW_PIN_PREFETCH / 2) break;
+    ++w->round;
+    ++polls;
+    rk_u64 lo = 0, hi = 0;
+    bool ok = false;
+    if (mine) {
+      const rk_u64 tag = rk_sw_ll_tag(h, ch.shift);
+      rk_sw_load16(&ch.slots[h & mask].chunk[lane % 4], lo, hi);
+      ok = (lo & 0xffff) == tag && (hi & 0xffff) == tag;
+    }
+    if (((__ballot_sync(RK_FULL_MASK, ok) >> (4 * quad)) & 0xfu) != 0xfu) continue;
+    rk_u64 in[8];
+#pragma unroll
+    for (rk_u32 k = 0; k < 4; ++k) {
+      in[2 * k] = __shfl_sync(RK_FULL_MASK, lo, 4 * quad + k);
+      in[2 * k + 1] = __shfl_sync(RK_FULL_MASK, hi, 4 * quad + k);
+    }
+    rk_sw_msg m;
+    rk_sw_ll_unpack(in, from, id, &m);
+    rk_u64 next_hlc = hlc;
+    rk_hlc_at(&next_hlc, m.hlc + 1, wall);
+    rk_sw_xout o = {};
+    rk_sw_express(type, xs, &m, &o);
+    const bool plain = m.expires == 0 && !o.stop;
+    const unsigned sends =
+        __ballot_sync(RK_FULL_MASK, plain && o.send && o.to == xto && x.tail - x.known < xsize);
+    const unsigned quiet = __ballot_sync(RK_FULL_MASK, plain && !o.send);
+    if (sends != RK_FULL_MASK && quiet != RK_FULL_MASK) break;  // the state is still in shared memory
+    hlc = next_hlc;
+    if (sends == RK_FULL_MASK) {
+      rk_sw_msg r;
+      r.seq = 0;
+      r.check = 0;
+      r.from = id;
+      r.to = xto;
+      r.kind = o.kind;
+      r.corr = 0;
+      r.hlc = rk_hlc_at(&hlc, 0, wall);
+      r.expires = 0;
+      r.words[0] = o.a;
+      r.words[1] = o.b;
+      r.words[2] = o.d;
+      rk_u64 packed[8];
+      rk_sw_ll_pack(r, rk_sw_ll_tag(x.tail, x.shift), packed);
+      rk_sw_x_store(x.slots + (x.tail & (xsize - 1)), packed, 4, lane);
+      ++x.tail;
+      ++sent;
+    }
+    // The answer is out: give the slot back, keep lane 0's state, write state and HLC out.
+    ++h;
+    if (lane == 4 * quad) {
+      if (ch.dsmem()) rk_sw_cl_st64(ch.credit, h);
+      else rk_sw_st64(ch.credit, h);
+    }
+    rk_u64 sv[8] = {};
+#pragma unroll
+    for (rk_u32 j = 0; j < RK_SW_X_WORDS; ++j) {
+      xs[j] = __shfl_sync(RK_FULL_MASK, xs[j], 0);
+      sv[j] = xs[j];
+    }
+    rk_sw_x_store(state_out, sv, chunks, lane);
+    if (lane == 0) {
+#pragma unroll
+      for (rk_u32 j = 0; j < RK_SW_X_WORDS; ++j) {
+        if (j < words) shared_state[j] = xs[j];
+      }
+      rk_sw_st64(&rk_sw_actor_at(p, id)->hlc, hlc);
+    }
+    ++n;
+  }
+#pragma unroll
+  for (rk_u32 k = 0; k < RK_SW_PIN_GROUPS; ++k) {
+    if (k == g && mine) w->h[k] = h;
+  }
+  if (lane == 0 && n != 0) {
+    c->enqueued += sent;
+    if (x.shift == RK_SW_CH_DSMEM_SHIFT) c->dsmem += sent;
+  }
+  __syncwarp();
+  return n;
+}
