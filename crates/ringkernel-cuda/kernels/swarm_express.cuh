@@ -104,7 +104,7 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw
   // RK_SW_X_COLD polls. A poll waits for its slowest load, so one device-memory channel in the
   // set would hold a DSMEM partner's message back by an L2 round trip.
   rk_u32 hot = 0;
-  rk_u32 polls = 0, quiet = 0;
+  rk_u32 polls = 0, quiet = 0, paired = 0;
   for (rk_u32 visit = 0; polls < RK_SW_X_SPIN && quiet < RK_SW_X_QUIET; ++visit) {
     // One partner, its channel held: the pair loop polls until the next beat below.
     if (x.ent != nullptr && __popc(hot) == 1) {
@@ -113,6 +113,7 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw
                                     lane, polls);
       if (lane == 0) *processed += n;
       handled += n;
+      paired += n;
       quiet = n != 0 ? 0 : quiet + (polls - before);
     }
     ++polls;
@@ -260,10 +261,12 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw
     __syncwarp();  // the state in shared memory is written before any lane reads it again
   }
   rk_sw_xchan_release(x, lane);
-  // The rounds take over from the warp's shared memory and lane 0's context. The express count
-  // goes straight out (once per visit; a context counter would hold a register all along).
+  // The rounds take over from the warp's shared memory and lane 0's context. The express counts
+  // go straight out (once per visit; a context counter would hold a register all along).
   if (lane == 0) {
-    if (handled != 0) atomicAdd((unsigned long long*)&((rk_sw_stats*)p.stats + c->block)->express, handled);
+    rk_sw_stats* st = (rk_sw_stats*)p.stats + c->block;
+    if (handled != 0) atomicAdd((unsigned long long*)&st->express, handled);
+    if (paired != 0) atomicAdd((unsigned long long*)&st->pair, paired);
     c->hlc = hlc;
   }
   __syncwarp();

@@ -1,3 +1,6 @@
+// Polls a due beat waits for a message to finish before it is taken anyway.
+constexpr rk_u32 RK_SW_X_LATE = 16;
+
 // The pair loop: the express loop's common case, a rally with one partner, with nothing but
 // that partner's channel in the poll. Every piece of it stays in registers (the inbound channel,
 // its head, the outbound channel, the state and the HLC), four lanes poll and every lane runs
@@ -8,7 +11,8 @@
 // not (or the answer goes elsewhere, needs credit, has a deadline or stops the actor) the
 // message stays in its channel for the express loop's general poll, which keeps lane 0's result.
 // The loop ends on the express loop's beat (statuses, mailbox and the other senders are looked
-// at there). Returns the messages handled; `polls` counts its polls.
+// at there), taken right after a message where it can be. Returns the messages handled; `polls`
+// counts its polls.
 __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c, rk_u32 type,
                                                rk_u32 id, rk_u32 sender, rk_sw_xchan& x, rk_u64& hlc, rk_u64 wall,
                                                rk_u64* shared_state, void* state_out, rk_u32 lane, rk_u32& polls) {
@@ -42,10 +46,18 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
     x.known = __shfl_sync(RK_FULL_MASK, v, 0);
   }
   rk_u32 n = 0, sent = 0;
+  // A beat that comes due waits for the end of the next message (the partner's answer is a
+  // round trip away then), or RK_SW_X_LATE polls without one.
+  rk_u32 late = 0;
+  bool answered = false;
   for (;;) {
     const rk_u32 phase = w->round % RK_SW_PIN_PREFETCH;
-    if (phase == 0 || phase == RK_SW_PIN_PREFETCH / 2) break;
-    ++w->round;
+    if (phase == 0 || phase == RK_SW_PIN_PREFETCH / 2) {
+      if (answered || ++late > RK_SW_X_LATE) break;
+    } else {
+      ++w->round;
+    }
+    answered = false;
     ++polls;
     rk_u64 lo = 0, hi = 0;
     bool ok = false;
@@ -113,6 +125,7 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
       rk_sw_st64(&rk_sw_actor_at(p, id)->hlc, hlc);
     }
     ++n;
+    answered = true;
   }
 #pragma unroll
   for (rk_u32 k = 0; k < RK_SW_PIN_GROUPS; ++k) {

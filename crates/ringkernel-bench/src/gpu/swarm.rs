@@ -357,8 +357,11 @@ fn latency(
         .into_iter()
         .filter_map(|(what, dsmem, p)| p.map(|p| (what, dsmem, p)))
         .map(|(what, dsmem, p)| {
+            let before = s.totals().map_err(err("totals"))?;
             let v = rally(c, &s, ping_pair(xpinned, p.0, p.1)?)?;
-            Ok((what, dsmem, p, v))
+            let after = s.totals().map_err(err("totals"))?;
+            let loops = (after.express - before.express, after.pair - before.pair);
+            Ok((what, dsmem, p, v, loops))
         })
         .collect::<Result<Vec<_>, BenchError>>()?;
         s.shutdown().map_err(err("shutdown"))?;
@@ -436,7 +439,7 @@ fn latency(
                 pin_dsmem.p50() / dsmem_hop.p50()
             )),
         );
-        for (what, dsmem, p, v) in express {
+        for (what, dsmem, p, v, (express, paired)) in express {
             let (target, floor) = if dsmem {
                 (250.0, &dsmem_floor)
             } else {
@@ -455,7 +458,7 @@ fn latency(
                     &v,
                 )
                 .with_notes(format!(
-                    "{verdict} the {target:.0} ns target; {:.2}x the floor; {place}",
+                    "{verdict} the {target:.0} ns target; {:.2}x the floor; {place}; the pair loop took {paired} of the express loops' {express} messages",
                     v.p50() / floor.p50()
                 )),
             );

@@ -176,8 +176,10 @@ pub struct SwarmBlockStats {
     pub beats: u64,
     /// Messages pinned express actors took in their warp's express loop (also in `processed`).
     pub express: u64,
+    /// Of those, the messages the pair loop took (one partner, served from registers).
+    pub pair: u64,
     /// Pads the counters to two whole 128-byte lines.
-    pub reserved: [u64; 15],
+    pub reserved: [u64; 14],
 }
 
 /// Bits of [`SwarmBlockStats::stalls`]: a warp spun about a million rounds at the site.
@@ -353,12 +355,13 @@ pub fn render(h: &mut String) {
         ("left_loop", offset_of!(SwarmBlockStats, left_loop)),
         ("beats", offset_of!(SwarmBlockStats, beats)),
         ("express", offset_of!(SwarmBlockStats, express)),
+        ("pair", offset_of!(SwarmBlockStats, pair)),
     ];
     h.push_str("struct __align__(128) rk_sw_stats {\n");
     for (name, _) in stats {
         let _ = writeln!(h, "  unsigned long long {name};");
     }
-    h.push_str("  unsigned long long reserved[15];\n");
+    h.push_str("  unsigned long long reserved[14];\n");
     h.push_str("};\n");
     assert_layout(
         h,

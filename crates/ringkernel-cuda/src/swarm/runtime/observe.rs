@@ -211,7 +211,8 @@ fn sum(stats: &[SwarmBlockStats]) -> SwarmBlockStats {
             left_loop: a.left_loop + s.left_loop,
             beats: a.beats + s.beats,
             express: a.express + s.express,
-            reserved: [0; 15],
+            pair: a.pair + s.pair,
+            reserved: [0; 14],
         })
 }
 
