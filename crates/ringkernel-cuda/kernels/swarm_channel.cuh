@@ -33,7 +33,10 @@ struct __align__(64) rk_sw_pin_block {
   rk_sw_staged outbox[RK_SW_PIN_PER_BLOCK][RK_SW_OUTBOX];
   rk_u64 outbox_dest[RK_SW_PIN_PER_BLOCK][RK_SW_OUTBOX];
   rk_u32 outbox_n[RK_SW_PIN_PER_BLOCK];
-  rk_u32 pad[16 - RK_SW_PIN_PER_BLOCK];
+  // Each warp's pair loop partner between express visits (swarm_express.cuh): the sender plus
+  // one, and the partner's pinned index << 8; 0: none.
+  rk_u32 x_pair[RK_SW_PIN_PER_BLOCK];
+  rk_u32 pad[16 - 2 * RK_SW_PIN_PER_BLOCK];
   // The pinned actors' states.
   unsigned char state[RK_SW_PIN_PER_BLOCK][RK_SW_PIN_STATE_MAX];
 };

@@ -105,6 +105,9 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw
   // set would hold a DSMEM partner's message back by an L2 round trip.
   rk_u32 hot = 0;
   rk_u32 polls = 0, quiet = 0, paired = 0;
+  // The pair loop's sender and partner from the last visit: the pair loop starts at once.
+  const rk_u32 last = rk_sw_pins.x_pair[w->pw];
+  if (last != 0 && rk_sw_xchan_take(x, c, c->pin_base + (last >> 8), lane)) hot = 1u << ((last & 0xff) - 1);
   for (rk_u32 visit = 0; polls < RK_SW_X_SPIN && quiet < RK_SW_X_QUIET; ++visit) {
     // One partner, its channel held: the pair loop polls until the next beat below.
     if (x.ent != nullptr && __popc(hot) == 1) {
@@ -259,6 +262,10 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw
     }
     ++handled;
     __syncwarp();  // the state in shared memory is written before any lane reads it again
+  }
+  if (lane == 0) {
+    rk_sw_pins.x_pair[w->pw] =
+        x.ent != nullptr && __popc(hot) == 1 ? (rk_u32)__ffs(hot) | ((rk_u32)((x.ent - c->pin_out) / 4) << 8) : 0;
   }
   rk_sw_xchan_release(x, lane);
   // The rounds take over from the warp's shared memory and lane 0's context. The express counts

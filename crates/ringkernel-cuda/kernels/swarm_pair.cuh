@@ -3,8 +3,8 @@ constexpr rk_u32 RK_SW_X_LATE = 16;
 
 // The pair loop: the express loop's common case, a rally with one partner, with nothing but
 // that partner's channel in the poll. Every piece of it stays in registers (the inbound channel,
-// its head, the outbound channel, the state and the HLC), four lanes poll and every lane runs
-// the handler on the same words, so between the poll that sees a message and the store of its
+// its head, the outbound channel, the state and the HLC), every lane reads the whole slot and
+// runs the handler on the same words, so between the poll that sees a message and the store of its
 // answer there is no shared memory, no broadcast and no wait on one lane: two ballots check that
 // every lane agrees to send to the held channel with credit (or to send nothing). An express
 // handler's result depends on its state and message alone, so the lanes agree; where they do
@@ -17,8 +17,8 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
                                                rk_u32 id, rk_u32 sender, rk_sw_xchan& x, rk_u64& hlc, rk_u64 wall,
                                                rk_u64* shared_state, void* state_out, rk_u32 lane, rk_u32& polls) {
   const rk_u32 g = sender / RK_SW_PIN_GROUP, quad = sender % RK_SW_PIN_GROUP;
-  const bool mine = lane / 4 == quad;
-  // The sender's channel and head: lanes 4*quad..4*quad+3 hold them in load g.
+  // The sender's channel and head: lanes 4*quad..4*quad+3 hold them in load g; every lane
+  // takes them, as every lane reads the whole slot.
   rk_sw_chan ch = w->in[0];
   rk_u64 h = w->h[0];
 #pragma unroll
@@ -28,6 +28,10 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
       h = w->h[k];
     }
   }
+  ch.slots = (rk_sw_staged*)__shfl_sync(RK_FULL_MASK, (rk_u64)ch.slots, 4 * quad);
+  ch.credit = (rk_u64*)__shfl_sync(RK_FULL_MASK, (rk_u64)ch.credit, 4 * quad);
+  ch.shift = __shfl_sync(RK_FULL_MASK, ch.shift, 4 * quad);
+  h = __shfl_sync(RK_FULL_MASK, h, 4 * quad);
   const rk_u64 mask = (1ull << ch.shift) - 1;
   const rk_u32 xto = c->pin_base + (rk_u32)((x.ent - c->pin_out) / 4);
   const rk_u64 xsize = 1ull << x.shift;
@@ -45,6 +49,9 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
     if (lane == 0) v = x.shift == RK_SW_CH_DSMEM_SHIFT ? rk_sw_cl_ld64(credit) : rk_sw_ld64(credit);
     x.known = __shfl_sync(RK_FULL_MASK, v, 0);
   }
+  // Where the next answer goes and its lap tag, known before the message that asks for it.
+  rk_sw_staged* dst = x.slots + (x.tail & (xsize - 1));
+  rk_u64 dtag = rk_sw_ll_tag(x.tail, x.shift);
   rk_u32 n = 0, sent = 0;
   // A beat that comes due waits for the end of the next message (the partner's answer is a
   // round trip away then), or RK_SW_X_LATE polls without one.
@@ -59,20 +66,16 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
     }
     answered = false;
     ++polls;
-    rk_u64 lo = 0, hi = 0;
-    bool ok = false;
-    if (mine) {
-      const rk_u64 tag = rk_sw_ll_tag(h, ch.shift);
-      rk_sw_load16(&ch.slots[h & mask].chunk[lane % 4], lo, hi);
-      ok = (lo & 0xffff) == tag && (hi & 0xffff) == tag;
-    }
-    if (((__ballot_sync(RK_FULL_MASK, ok) >> (4 * quad)) & 0xfu) != 0xfu) continue;
+    // Every lane reads the whole slot (one address per load: the same words on every lane).
     rk_u64 in[8];
+    const rk_sw_staged* slot = ch.slots + (h & mask);
 #pragma unroll
-    for (rk_u32 k = 0; k < 4; ++k) {
-      in[2 * k] = __shfl_sync(RK_FULL_MASK, lo, 4 * quad + k);
-      in[2 * k + 1] = __shfl_sync(RK_FULL_MASK, hi, 4 * quad + k);
-    }
+    for (rk_u32 k = 0; k < 4; ++k) rk_sw_load16(&slot->chunk[k], in[2 * k], in[2 * k + 1]);
+    const rk_u64 tag = rk_sw_ll_tag(h, ch.shift);
+    bool ok = true;
+#pragma unroll
+    for (rk_u32 k = 0; k < 8; ++k) ok &= (in[k] & 0xffff) == tag;
+    if (!__all_sync(RK_FULL_MASK, ok)) continue;
     rk_sw_msg m;
     rk_sw_ll_unpack(in, from, id, &m);
     rk_u64 next_hlc = hlc;
@@ -99,14 +102,16 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
       r.words[1] = o.b;
       r.words[2] = o.d;
       rk_u64 packed[8];
-      rk_sw_ll_pack(r, rk_sw_ll_tag(x.tail, x.shift), packed);
-      rk_sw_x_store(x.slots + (x.tail & (xsize - 1)), packed, 4, lane);
+      rk_sw_ll_pack(r, dtag, packed);
+      rk_sw_x_store(dst, packed, 4, lane);
       ++x.tail;
       ++sent;
+      dst = x.slots + (x.tail & (xsize - 1));
+      dtag = rk_sw_ll_tag(x.tail, x.shift);
     }
     // The answer is out: give the slot back, keep lane 0's state, write state and HLC out.
     ++h;
-    if (lane == 4 * quad) {
+    if (lane == 0) {
       if (ch.dsmem()) rk_sw_cl_st64(ch.credit, h);
       else rk_sw_st64(ch.credit, h);
     }
@@ -129,7 +134,7 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
   }
 #pragma unroll
   for (rk_u32 k = 0; k < RK_SW_PIN_GROUPS; ++k) {
-    if (k == g && mine) w->h[k] = h;
+    if (k == g && lane / 4 == quad) w->h[k] = h;
   }
   if (lane == 0 && n != 0) {
     c->enqueued += sent;

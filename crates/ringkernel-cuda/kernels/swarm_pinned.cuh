@@ -52,6 +52,7 @@ __device__ void rk_sw_pin_init(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c
   w->yielded = 0;
   w->mail_hot = 0;
   w->x_slow = 0;
+  if (lane == 0) rk_sw_pins.x_pair[w->pw] = 0;
   w->round = 0;
   w->pf_status = RK_SW_FREE;
   w->pf_seq = 0;

@@ -53,7 +53,7 @@ fn express_pairs_rally_through_dsmem_and_device_memory_channels() {
     // loop's own poll takes a message only where one lands on its beat).
     eprintln!("express {} of {messages}, pair loop {}", t.express, t.pair);
     assert!(
-        t.pair <= t.express && t.pair * 10 >= t.express * 9,
+        t.pair <= t.express && t.pair * 10 >= t.express * 8,
         "the pair loop took {} of the express loops' {}",
         t.pair,
         t.express
