@@ -41,9 +41,10 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
   rk_u64 xs[RK_SW_X_WORDS];
 #pragma unroll
   for (rk_u32 j = 0; j < RK_SW_X_WORDS; ++j) xs[j] = j < words ? shared_state[j] : 0;
-  // Half the outbound ring used: read the receiver's head now, before a message is waiting,
-  // rather than on the message that would find no credit.
-  if (x.tail - x.known >= xsize / 2) {
+  // Read the receiver's head on the way in (the loop is entered on a beat, mostly right after an
+  // answer went out, so the partner's next message is a round trip away): a run of the loop
+  // then has the whole ring's credit, and the loop never stops for credit in a rally.
+  if (x.tail != x.known) {
     const rk_u64* credit = (const rk_u64*)(x.ent[3] & ~1ull);
     rk_u64 v = 0;
     if (lane == 0) v = x.shift == RK_SW_CH_DSMEM_SHIFT ? rk_sw_cl_ld64(credit) : rk_sw_ld64(credit);
