@@ -351,7 +351,10 @@ extern "C" __global__ void rk_swarm(rk_sw_params param) {
     // The counters go out after every round with work, except from pinned warps: theirs wait
     // for a round without mail (or 64 rounds with), so a rally's next poll is not held up by
     // nine reductions and atomics. The host reads them once the swarm is quiet either way.
-    if (unflushed != 0 && (!pin_warp || work == 0 || unflushed >= 64)) {
+    // An express warp's round is a whole visit of its express loop (hundreds of polls): its
+    // counters go out after each, or a quiet swarm could show its enqueued and processed
+    // counts equal but behind (under racecheck, for longer than settle waits).
+    if (unflushed != 0 && (!pin_warp || work == 0 || unflushed >= 64 || rk_sw_pin_express_ok(p, &pin))) {
       unflushed = 0;
       flush_counters();
     }

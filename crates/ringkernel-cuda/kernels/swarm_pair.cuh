@@ -59,12 +59,14 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
   rk_u32 late = 0;
   bool answered = false;
   for (;;) {
+    // The run also ends when one credit is left: the next one reads the receiver's head on
+    // the way in, while the last answer travels.
     const rk_u32 phase = w->round % RK_SW_PIN_PREFETCH;
-    if (phase == 0 || phase == RK_SW_PIN_PREFETCH / 2) {
+    const bool beat = phase == 0 || phase == RK_SW_PIN_PREFETCH / 2;
+    if (beat || x.tail - x.known >= xsize - 1) {
       if (answered || ++late > RK_SW_X_LATE) break;
-    } else {
-      ++w->round;
     }
+    if (!beat) ++w->round;
     answered = false;
     ++polls;
     // Every lane reads the whole slot (one address per load: the same words on every lane).
