@@ -5,14 +5,14 @@ constexpr rk_u32 RK_SW_X_LATE = 16;
 // that partner's channel in the poll. Every piece of it stays in registers (the inbound channel,
 // its head, the outbound channel, the state and the HLC), every lane reads the whole slot and
 // runs the handler on the same words, so between the poll that sees a message and the store of its
-// answer there is no shared memory, no broadcast and no wait on one lane: two ballots check that
+// answer there is no shared memory, no broadcast and no wait on one lane: two votes check that
 // every lane agrees to send to the held channel with credit (or to send nothing). An express
 // handler's result depends on its state and message alone, so the lanes agree; where they do
 // not (or the answer goes elsewhere, needs credit, has a deadline or stops the actor) the
 // message stays in its channel for the express loop's general poll, which keeps lane 0's result.
-// The loop ends on the express loop's beat (statuses, mailbox and the other senders are looked
-// at there), taken right after a message where it can be. Returns the messages handled; `polls`
-// counts its polls.
+// A run ends on the express loop's beat (statuses, mailbox and the other senders are looked at
+// there), taken right after a message where it can be, or with one credit left. Returns the
+// messages handled; `polls` counts its polls.
 __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c, rk_u32 type,
                                                rk_u32 id, rk_u32 sender, rk_sw_xchan& x, rk_u64& hlc, rk_u64 wall,
                                                rk_u64* shared_state, void* state_out, rk_u32 lane, rk_u32& polls) {
@@ -41,9 +41,9 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
   rk_u64 xs[RK_SW_X_WORDS];
 #pragma unroll
   for (rk_u32 j = 0; j < RK_SW_X_WORDS; ++j) xs[j] = j < words ? shared_state[j] : 0;
-  // Read the receiver's head on the way in (the loop is entered on a beat, mostly right after an
-  // answer went out, so the partner's next message is a round trip away): a run of the loop
-  // then has the whole ring's credit, and the loop never stops for credit in a rally.
+  // Read the receiver's head on the way in (a run starts after a beat, mostly right after an
+  // answer went out, so the partner's next message is a round trip away): a run then has all
+  // the credit the receiver has given back.
   if (x.tail != x.known) {
     const rk_u64* credit = (const rk_u64*)(x.ent[3] & ~1ull);
     rk_u64 v = 0;
