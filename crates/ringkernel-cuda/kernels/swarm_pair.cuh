@@ -5,11 +5,12 @@ constexpr rk_u32 RK_SW_X_LATE = 16;
 // that partner's channel in the poll. Every piece of it stays in registers (the inbound channel,
 // its head, the outbound channel, the state and the HLC), every lane reads the whole slot and
 // runs the handler on the same words, so between the poll that sees a message and the store of its
-// answer there is no shared memory, no broadcast and no wait on one lane: two votes check that
-// every lane agrees to send to the held channel with credit (or to send nothing). An express
-// handler's result depends on its state and message alone, so the lanes agree; where they do
-// not (or the answer goes elsewhere, needs credit, has a deadline or stops the actor) the
-// message stays in its channel for the express loop's general poll, which keeps lane 0's result.
+// answer there is no shared memory and no wait on one lane: two votes check that every lane
+// agrees to send to the held channel with credit (or to send nothing), and the tell's three
+// words are taken from lane 0, as the express loop takes all of lane 0's result (a handler may
+// read the clock). Where the lanes disagree (or the answer goes elsewhere, needs credit, has a
+// deadline or stops the actor) the message stays in its channel for the express loop's general
+// poll, which keeps lane 0's result.
 // A run ends on the express loop's beat (statuses, mailbox and the other senders are looked at
 // there), taken right after a message where it can be, or with one credit left. Returns the
 // messages handled; `polls` counts its polls.
@@ -101,9 +102,11 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
       r.corr = 0;
       r.hlc = rk_hlc_at(&hlc, 0, wall);
       r.expires = 0;
-      r.words[0] = o.a;
-      r.words[1] = o.b;
-      r.words[2] = o.d;
+      // The tell's words are lane 0's: lanes 2 and 3 store them, and a handler may put a clock
+      // reading there (the target and kind are agreed or lane 0's already).
+      r.words[0] = __shfl_sync(RK_FULL_MASK, o.a, 0);
+      r.words[1] = __shfl_sync(RK_FULL_MASK, o.b, 0);
+      r.words[2] = __shfl_sync(RK_FULL_MASK, o.d, 0);
       rk_u64 packed[8];
       rk_sw_ll_pack(r, dtag, packed);
       rk_sw_x_store(dst, packed, 4, lane);
