@@ -51,6 +51,7 @@ struct rk_sw_xchan {
   rk_sw_staged* slots;  // its ring
   rk_u64 tail, known;   // next position to send; the receiver's head as last read
   rk_u32 shift;         // ring size (log2)
+  rk_u32 to;            // the receiver's id (kept rather than worked out from `ent`: see below)
 };
 
 __device__ __forceinline__ void rk_sw_xchan_release(rk_sw_xchan& x, rk_u32 lane) {
@@ -73,6 +74,7 @@ __device__ __forceinline__ bool rk_sw_xchan_take(rk_sw_xchan& x, rk_sw_ctx* c, r
   x.tail = ent[0];
   x.known = ent[1];
   x.shift = (ent[3] & 1) != 0 ? RK_SW_CH_DSMEM_SHIFT : RK_SW_CH_GLOBAL_SHIFT;
+  x.to = to;
   return true;
 }
 
@@ -194,7 +196,7 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw
     const bool send = __shfl_sync(RK_FULL_MASK, o.send, 0) != 0;
     const rk_u32 to = __shfl_sync(RK_FULL_MASK, o.to, 0);
     bool slow = m.expires != 0 || __shfl_sync(RK_FULL_MASK, o.stop, 0) != 0;
-    if (send && !slow && x.ent != c->pin_out + 4 * (to - c->pin_base)) {
+    if (send && !slow && (x.ent == nullptr || x.to != to)) {
       slow = to - c->pin_base >= c->pin_n || !rk_sw_xchan_take(x, c, to, lane);
     }
     if (send && !slow && x.tail - x.known >= (1ull << x.shift)) {
@@ -265,7 +267,7 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw
   }
   if (lane == 0) {
     rk_sw_pins.x_pair[w->pw] =
-        x.ent != nullptr && __popc(hot) == 1 ? (rk_u32)__ffs(hot) | ((rk_u32)((x.ent - c->pin_out) / 4) << 8) : 0;
+        x.ent != nullptr && __popc(hot) == 1 ? (rk_u32)__ffs(hot) | ((x.to - c->pin_base) << 8) : 0;
   }
   rk_sw_xchan_release(x, lane);
   // The rounds take over from the warp's shared memory and lane 0's context. The express counts

@@ -34,7 +34,7 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
   ch.shift = __shfl_sync(RK_FULL_MASK, ch.shift, 4 * quad);
   h = __shfl_sync(RK_FULL_MASK, h, 4 * quad);
   const rk_u64 mask = (1ull << ch.shift) - 1;
-  const rk_u32 xto = c->pin_base + (rk_u32)((x.ent - c->pin_out) / 4);
+  const rk_u32 xto = x.to;
   const rk_u64 xsize = 1ull << x.shift;
   const rk_u32 from = rk_sw_pin_base(p) + sender;
   const rk_u32 words = (rk_u32)(p.state_stride / 8);
