@@ -81,7 +81,8 @@ __device__ __forceinline__ bool rk_sw_xchan_take(rk_sw_xchan& x, rk_sw_ctx* c, r
 // The pair loop (swarm_pair.cuh, included after this file).
 __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c, rk_u32 type,
                                                rk_u32 id, rk_u32 sender, rk_sw_xchan& x, rk_u64& hlc, rk_u64 wall,
-                                               rk_u64* shared_state, void* state_out, rk_u32 lane, rk_u32& polls);
+                                               rk_u64* shared_state, void* state_out, rk_u32 lane, rk_u32& polls,
+                                               bool& left);
 
 // The express loop (all lanes call). Returns the messages handled (the same on every lane).
 // Per message, in this order: the poll that finds it, the handler, the answer's store; then,
@@ -112,10 +113,12 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw
   if (last != 0 && rk_sw_xchan_take(x, c, c->pin_base + (last >> 8), lane)) hot = 1u << ((last & 0xff) - 1);
   for (rk_u32 visit = 0; polls < RK_SW_X_SPIN && quiet < RK_SW_X_QUIET; ++visit) {
     // One partner, its channel held: the pair loop polls until the next beat below.
+    bool paired_run = false, left = false;
     if (x.ent != nullptr && __popc(hot) == 1) {
       const rk_u32 before = polls;
       const rk_u32 n = rk_sw_x_pair(p, w, c, type, id, __ffs(hot) - 1, x, hlc, wall, shared_state, state_out,
-                                    lane, polls);
+                                    lane, polls, left);
+      paired_run = true;
       if (lane == 0) *processed += n;
       handled += n;
       paired += n;
@@ -141,7 +144,10 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw
     }
     // Poll the senders' channels; take the first whole message (the others are seen again on
     // the next poll, so each channel is still read in order).
-    const rk_u32 polled = visit % RK_SW_X_COLD == 0 ? w->senders : w->senders & hot;
+    rk_u32 polled = visit % RK_SW_X_COLD == 0 ? w->senders : w->senders & hot;
+    // The partner's channel is the pair loop's to poll, unless it left a message there: the
+    // partner's next message often lands during the beat, and the pair loop takes it faster.
+    if (paired_run && !left) polled &= ~hot;
     rk_u64 lo[RK_SW_PIN_GROUPS] = {}, hi[RK_SW_PIN_GROUPS] = {};
     unsigned ready[RK_SW_PIN_GROUPS];
 #pragma unroll

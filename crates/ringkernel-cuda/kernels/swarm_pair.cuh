@@ -13,10 +13,12 @@ constexpr rk_u32 RK_SW_X_LATE = 16;
 // poll, which keeps lane 0's result.
 // A run ends on the express loop's beat (statuses, mailbox and the other senders are looked at
 // there), taken right after a message where it can be, or with one credit left. Returns the
-// messages handled; `polls` counts its polls.
+// messages handled; `polls` counts its polls; `left` is set when it left a message in the
+// channel for the express loop.
 __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c, rk_u32 type,
                                                rk_u32 id, rk_u32 sender, rk_sw_xchan& x, rk_u64& hlc, rk_u64 wall,
-                                               rk_u64* shared_state, void* state_out, rk_u32 lane, rk_u32& polls) {
+                                               rk_u64* shared_state, void* state_out, rk_u32 lane, rk_u32& polls,
+                                               bool& left) {
   const rk_u32 g = sender / RK_SW_PIN_GROUP, quad = sender % RK_SW_PIN_GROUP;
   // The sender's channel and head: lanes 4*quad..4*quad+3 hold them in load g; every lane
   // takes them, as every lane reads the whole slot.
@@ -90,7 +92,10 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
     const unsigned sends =
         __ballot_sync(RK_FULL_MASK, plain && o.send && o.to == xto && x.tail - x.known < xsize);
     const unsigned quiet = __ballot_sync(RK_FULL_MASK, plain && !o.send);
-    if (sends != RK_FULL_MASK && quiet != RK_FULL_MASK) break;  // the state is still in shared memory
+    if (sends != RK_FULL_MASK && quiet != RK_FULL_MASK) {
+      left = true;  // for the express loop's poll; the state is still in shared memory
+      break;
+    }
     hlc = next_hlc;
     if (sends == RK_FULL_MASK) {
       rk_sw_msg r;
