@@ -154,15 +154,7 @@ __device__ __forceinline__ void rk_ll_store_all_lanes(const rk_sw_msg& m, rk_sw_
                                                       rk_u32 lane) {
   rk_u64 w[8];
   rk_sw_ll_pack(m, tag, w);
-  rk_u64 lo = w[0], hi = w[1];
-#pragma unroll
-  for (rk_u32 k = 1; k < 4; ++k) {
-    if (lane == k) {
-      lo = w[2 * k];
-      hi = w[2 * k + 1];
-    }
-  }
-  if (lane < 4) rk_sw_store16(&slot->chunk[lane], lo, hi);
+  rk_sw_ll_store_lanes(slot, w, 4, lane);
 }
 
 // The variants: WORK 1 moves the slot only (rk_ll_transit), WORK 2 does rk_ll_hop's work on

@@ -30,18 +30,20 @@ __device__ __forceinline__ bool rk_sw_pin_express_ok(const rk_sw_params& p, cons
          p.state_stride <= RK_SW_X_STATE && rk_sw_is_express(w->status >> RK_SW_TYPE_SHIFT);
 }
 
-// Lanes 0-3 store their 16-byte chunk of the eight words `v` (the same on every lane) at `dst`,
-// where chunk k exists if k < `chunks`.
-__device__ __forceinline__ void rk_sw_x_store(void* dst, const rk_u64 v[8], rk_u32 chunks, rk_u32 lane) {
-  rk_u64 lo = v[0], hi = v[1];
-#pragma unroll
-  for (rk_u32 k = 1; k < 4; ++k) {
-    if (lane == k) {
-      lo = v[2 * k];
-      hi = v[2 * k + 1];
-    }
-  }
-  if (lane < chunks) rk_sw_store16((unsigned char*)dst + 16 * lane, lo, hi);
+// Stores the tell `o` asks for at channel slot `dst` with lap tag `tag`, stamped `hlc` (all
+// lanes call; lanes 0-3 store). Its words are lane 0's: lanes 2 and 3 store them, and a handler
+// may put a clock reading there. Lane 0 stores the kind itself; sender and receiver are the
+// channel's, so they are not in the slot.
+__device__ __forceinline__ void rk_sw_x_tell(void* dst, rk_u64 tag, const rk_sw_xout& o, rk_u64 hlc, rk_u32 lane) {
+  rk_sw_msg r = {};
+  r.kind = o.kind;
+  r.hlc = hlc;
+  r.words[0] = __shfl_sync(RK_FULL_MASK, o.a, 0);
+  r.words[1] = __shfl_sync(RK_FULL_MASK, o.b, 0);
+  r.words[2] = __shfl_sync(RK_FULL_MASK, o.d, 0);
+  rk_u64 packed[8];
+  rk_sw_ll_pack(r, tag, packed);
+  rk_sw_ll_store_lanes(dst, packed, 4, lane);
 }
 
 // The channel an express loop last sent on, held in registers (its table entry is read when
@@ -219,21 +221,8 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw
     }
     hlc = next_hlc;
     if (send) {
-      rk_sw_msg r;
-      r.seq = 0;
-      r.check = 0;
-      r.from = id;
-      r.to = to;
-      r.kind = __shfl_sync(RK_FULL_MASK, o.kind, 0);
-      r.corr = 0;
-      r.hlc = rk_hlc_at(&hlc, 0, wall);
-      r.expires = 0;
-      r.words[0] = __shfl_sync(RK_FULL_MASK, o.a, 0);
-      r.words[1] = __shfl_sync(RK_FULL_MASK, o.b, 0);
-      r.words[2] = __shfl_sync(RK_FULL_MASK, o.d, 0);
-      rk_u64 packed[8];
-      rk_sw_ll_pack(r, rk_sw_ll_tag(x.tail, x.shift), packed);
-      rk_sw_x_store(x.slots + (x.tail & ((1ull << x.shift) - 1)), packed, 4, lane);
+      rk_sw_x_tell(x.slots + (x.tail & ((1ull << x.shift) - 1)), rk_sw_ll_tag(x.tail, x.shift), o,
+                   rk_hlc_at(&hlc, 0, wall), lane);
       ++x.tail;
     }
     // The answer is out; the rest is bookkeeping. Give the slot back to its sender.
@@ -254,7 +243,7 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw
     rk_u64 sv[8] = {};
 #pragma unroll
     for (rk_u32 j = 0; j < RK_SW_X_WORDS; ++j) sv[j] = xs[j];
-    rk_sw_x_store(state_out, sv, chunks, lane);
+    rk_sw_ll_store_lanes(state_out, sv, chunks, lane);
     __syncwarp();  // every lane has read this message's state before lane 0 replaces it
     if (lane == 0) {
 #pragma unroll

@@ -25,6 +25,20 @@ struct __align__(16) rk_sw_staged {
 };
 static_assert(sizeof(rk_sw_staged) == RK_SW_CH_SLOT_BYTES, "channel slot size");
 
+// Lanes 0-3 store their 16-byte chunk of the eight words `v` (the same on every lane) at `dst`,
+// where chunk k exists if k < `chunks`: one store instruction, nothing staged.
+__device__ __forceinline__ void rk_sw_ll_store_lanes(void* dst, const rk_u64 v[8], rk_u32 chunks, rk_u32 lane) {
+  rk_u64 lo = v[0], hi = v[1];
+#pragma unroll
+  for (rk_u32 k = 1; k < 4; ++k) {
+    if (lane == k) {
+      lo = v[2 * k];
+      hi = v[2 * k + 1];
+    }
+  }
+  if (lane < chunks) rk_sw_store16((ulonglong2*)dst + lane, lo, hi);
+}
+
 // The lap tag of ring position `pos` (never 0, so zeroed memory holds no message).
 __device__ __forceinline__ rk_u64 rk_sw_ll_tag(rk_u64 pos, rk_u32 shift) {
   return 0x8000ull | ((pos >> shift) & 0x7fffull);

@@ -36,7 +36,6 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
   ch.shift = __shfl_sync(RK_FULL_MASK, ch.shift, 4 * quad);
   h = __shfl_sync(RK_FULL_MASK, h, 4 * quad);
   const rk_u64 mask = (1ull << ch.shift) - 1;
-  const rk_u32 xto = x.to;
   const rk_u64 xsize = 1ull << x.shift;
   const rk_u32 from = rk_sw_pin_base(p) + sender;
   const rk_u32 words = (rk_u32)(p.state_stride / 8);
@@ -90,7 +89,7 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
     rk_sw_express(type, xs, &m, &o);
     const bool plain = m.expires == 0 && !o.stop;
     const unsigned sends =
-        __ballot_sync(RK_FULL_MASK, plain && o.send && o.to == xto && x.tail - x.known < xsize);
+        __ballot_sync(RK_FULL_MASK, plain && o.send && o.to == x.to && x.tail - x.known < xsize);
     const unsigned quiet = __ballot_sync(RK_FULL_MASK, plain && !o.send);
     if (sends != RK_FULL_MASK && quiet != RK_FULL_MASK) {
       left = true;  // for the express loop's poll; the state is still in shared memory
@@ -98,23 +97,7 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
     }
     hlc = next_hlc;
     if (sends == RK_FULL_MASK) {
-      rk_sw_msg r;
-      r.seq = 0;
-      r.check = 0;
-      r.from = id;
-      r.to = xto;
-      r.kind = o.kind;
-      r.corr = 0;
-      r.hlc = rk_hlc_at(&hlc, 0, wall);
-      r.expires = 0;
-      // The tell's words are lane 0's: lanes 2 and 3 store them, and a handler may put a clock
-      // reading there (the target and kind are agreed or lane 0's already).
-      r.words[0] = __shfl_sync(RK_FULL_MASK, o.a, 0);
-      r.words[1] = __shfl_sync(RK_FULL_MASK, o.b, 0);
-      r.words[2] = __shfl_sync(RK_FULL_MASK, o.d, 0);
-      rk_u64 packed[8];
-      rk_sw_ll_pack(r, dtag, packed);
-      rk_sw_x_store(dst, packed, 4, lane);
+      rk_sw_x_tell(dst, dtag, o, rk_hlc_at(&hlc, 0, wall), lane);
       ++x.tail;
       ++sent;
       dst = x.slots + (x.tail & (xsize - 1));
@@ -132,7 +115,7 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
       xs[j] = __shfl_sync(RK_FULL_MASK, xs[j], 0);
       sv[j] = xs[j];
     }
-    rk_sw_x_store(state_out, sv, chunks, lane);
+    rk_sw_ll_store_lanes(state_out, sv, chunks, lane);
     if (lane == 0) {
 #pragma unroll
       for (rk_u32 j = 0; j < RK_SW_X_WORDS; ++j) {
