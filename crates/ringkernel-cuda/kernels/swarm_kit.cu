@@ -190,12 +190,33 @@ __device__ void rk_sw_handle(rk_sw_ctx* c, rk_u32 type, void* state, const rk_sw
 // XPING: PING as an express handler. Its only effects are its state and `out`, so a pinned
 // XPING's warp can run it on every lane (the clock reads differ between lanes; lane 0's count).
 // Word 1 rides along the rally: when set, the actor that gets the last message stops itself.
+// XLANE: a rally whose answers differ between lanes (see kit::types::XLANE); compiled only into
+// kit::lane_program(), so that the kit's kernel (the benchmarks') carries no test-only code.
 #define RK_SW_HAS_EXPRESS 1
+#ifdef KIT_WITH_XLANE
+__device__ bool rk_sw_is_express(rk_u32 type) { return type == KIT_XPING || type == KIT_XLANE; }
+#else
 __device__ bool rk_sw_is_express(rk_u32 type) { return type == KIT_XPING; }
+#endif
 __device__ void rk_sw_express(rk_u32 type, void* state, const rk_sw_msg* m, rk_sw_xout* out) {
+  const bool start = (m->kind & RK_SW_KIND_MASK) == KIT_START;
+#ifdef KIT_WITH_XLANE
+  if (type == KIT_XLANE) {
+    kit_lane* s = (kit_lane*)state;
+    const rk_u64 v = (rk_u64)clock64() ^ (threadIdx.x % 32);
+    if (start) {
+      rk_sw_xsend(out, s->partner, KIT_DATA, 2 * m->words[0] - 1, v, v ^ KIT_LANE_KEY);
+      return;
+    }
+    s->count++;
+    if ((m->words[1] ^ m->words[2]) != KIT_LANE_KEY) s->torn++;
+    if (m->words[0] != 0) rk_sw_xsend(out, m->from, KIT_DATA, m->words[0] - 1, v, v ^ KIT_LANE_KEY);
+    return;
+  }
+#endif
   if (type != KIT_XPING) return;
   kit_ping* s = (kit_ping*)state;
-  if ((m->kind & RK_SW_KIND_MASK) == KIT_START) {
+  if (start) {
     s->t0 = rk_globaltimer();
     rk_sw_xsend(out, s->partner, KIT_DATA, 2 * m->words[0] - 1, m->words[1], 0);
     return;

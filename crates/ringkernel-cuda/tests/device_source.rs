@@ -258,6 +258,16 @@ fn swarm_kernel_and_kit_compile_for_sm90() {
     assert!(ptx.ptx.contains("mapa"), "no DSMEM address mapping");
 }
 
+/// The kit with the express lane test's type (kit::lane_program, run by gpu_swarm_express)
+/// compiles for sm_90 too. (Its kernel may spill a few bytes: a second express type in every
+/// express path is over the register file; the test checks what arrives, not how fast.)
+#[test]
+fn swarm_kernel_with_the_lane_test_type_compiles_for_sm90() {
+    let src = ringkernel_cuda::swarm::kit::lane_program().source();
+    let ptx = compile_sm90("swarm_kit_xlane.cu", &src);
+    assert!(ptx.ptx.contains(".entry rk_swarm"), "no swarm entry point");
+}
+
 /// The swarm kernel keeps each lane's context and messages in registers. A stack frame means an
 /// out-of-line function took the address of a context or message, which puts every access to
 /// it on the message path into local memory (an L1 round trip each): ptxas reports the frame.

@@ -9,10 +9,12 @@
 use ringkernel_core::DeadLetterReason::Stopped;
 use ringkernel_cuda::swarm::kit::{self, kinds, types};
 use ringkernel_cuda::swarm::layout::{status, HOST};
-use ringkernel_cuda::swarm::SwarmMsg;
+use ringkernel_cuda::swarm::{SwarmConfig, SwarmMsg};
 
 mod swarm_common;
-use swarm_common::{patience, pinned_pair, pinned_swarm, rally, small, start, wait_for};
+use swarm_common::{
+    patience, pinned_pair, pinned_swarm, rally, small, small_config, start, swarm_of, wait_for,
+};
 
 /// Express pairs rally in one cluster (DSMEM) and across clusters (device memory): every
 /// message arrives once, the DSMEM pair's and only those went through DSMEM, and the express
@@ -139,5 +141,60 @@ fn an_express_actor_that_stops_itself_gets_dead_letters_afterwards() {
         s.totals().unwrap().express > 0,
         "the rally went through the express loops"
     );
+    s.shutdown().unwrap();
+}
+
+/// Express handlers whose answers differ between lanes (kit XLANE: the clock and the lane's
+/// index in word 1, the same XORed with a key in word 2): the express paths send lane 0's
+/// answer whole, so no message arrives as a mix of several lanes' words (a message's words
+/// are stored by four lanes), through a DSMEM and a device-memory channel.
+#[test]
+fn express_answers_that_differ_between_lanes_arrive_whole() {
+    let trips = if small() { 200 } else { 20_000 };
+    let s = swarm_of(
+        &kit::lane_program(),
+        SwarmConfig {
+            pinned: 6,
+            blocks: Some(8),
+            cluster: 2,
+            state_bytes: kit::SMALL_STATE,
+            ..small_config()
+        },
+    );
+    let mut pairs = Vec::new();
+    for (a, b) in [(0, 1), (2, 5)] {
+        let pb = s.spawn_pinned(b, types::XLANE, &[]).unwrap();
+        let st = kit::LaneState {
+            partner: pb,
+            ..Default::default()
+        };
+        let pa = s
+            .spawn_pinned(a, types::XLANE, bytemuck::bytes_of(&st))
+            .unwrap();
+        s.tell(pa, start([trips, 0, 0])).unwrap();
+        // The initiator gets the rally's last message.
+        wait_for(&s, pa, 1, |v: &[kit::LaneState]| v[0].count >= trips);
+        pairs.push((pa, pb));
+    }
+    let t = s.settle(patience()).unwrap();
+    for (pa, pb) in pairs {
+        for id in [pa, pb] {
+            let st: Vec<kit::LaneState> = s.read_states(id, 1).unwrap();
+            assert_eq!(st[0].count, trips, "actor {id}");
+            assert_eq!(
+                st[0].torn, 0,
+                "actor {id} got messages made of several lanes' words"
+            );
+        }
+    }
+    let messages = 2 * 2 * trips;
+    assert_eq!(t.processed, messages + 2, "rallies plus the two starts");
+    eprintln!("express {} of {messages}, pair loop {}", t.express, t.pair);
+    assert!(
+        t.pair * 10 >= messages * 8,
+        "the pair loop took {} of {messages}",
+        t.pair
+    );
+    assert_eq!(s.dead_letter_counts().total(), 0);
     s.shutdown().unwrap();
 }

@@ -11,6 +11,7 @@ use std::mem::{align_of, offset_of, size_of};
 
 use bytemuck::{Pod, Zeroable};
 
+use super::SwarmProgram;
 use crate::layout::assert_layout;
 
 /// The kit's handlers (`kernels/swarm_kit.cu`).
@@ -39,7 +40,18 @@ pub mod types {
     /// and a pinned XPING's warp runs it on all lanes (see `kernels/swarm_express.cuh`). A start
     /// with word 1 set makes the actor that gets the rally's last message stop itself.
     pub const XPING: u32 = 8;
+    /// An express rally whose answers carry a value that differs between lanes (the clock and
+    /// the lane's index) in word 1, and the same value XORed with [`super::LANE_KEY`] in word
+    /// 2; a receiver counts messages whose two words do not match in `LaneState::torn`. The
+    /// express paths send lane 0's answer, so a message assembled from several lanes' answers
+    /// shows up there. Word 0 counts down as in [`PING`]; the initiator's partner is
+    /// `LaneState::partner`.
+    /// Compiled only into [`super::lane_program`].
+    pub const XLANE: u32 = 9;
 }
+
+/// What [`types::XLANE`] XORs into its answers' word 2.
+pub const LANE_KEY: u64 = 0x5bd1_e995_c0ff_ee00;
 
 /// Message kinds the kit uses.
 pub mod kinds {
@@ -133,6 +145,18 @@ pub struct PingState {
     pub count: u64,
 }
 
+/// State of [`types::XLANE`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
+#[repr(C)]
+pub struct LaneState {
+    /// The partner's id (the initiator's; the other side answers the sender).
+    pub partner: u32,
+    /// Messages received whose words 1 and 2 did not match (a mix of lanes' answers).
+    pub torn: u32,
+    /// Messages received.
+    pub count: u64,
+}
+
 /// State of [`types::FLOOD`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
 #[repr(C)]
@@ -207,6 +231,7 @@ pub fn header() -> String {
         ("KIT_ASKER", types::ASKER),
         ("KIT_SPAWNER", types::SPAWNER),
         ("KIT_XPING", types::XPING),
+        ("KIT_XLANE", types::XLANE),
         ("KIT_START", kinds::START),
         ("KIT_DATA", kinds::DATA),
     ] {
@@ -227,6 +252,13 @@ pub fn header() -> String {
         PingState,
         "struct kit_ping { rk_u32 partner; rk_u32 done; rk_u64 t0; rk_u64 t1; rk_u64 count; };\n",
         [partner, done, t0, t1, count]
+    );
+    let _ = writeln!(h, "#define KIT_LANE_KEY {LANE_KEY:#x}ull");
+    state!(
+        "kit_lane",
+        LaneState,
+        "struct kit_lane { rk_u32 partner; rk_u32 torn; rk_u64 count; };\n",
+        [partner, torn, count]
     );
     state!("kit_flood", FloodState,
         "struct kit_flood { rk_u64 received; rk_u32 owed; rk_u32 range; rk_u32 hot_blocks; rk_u32 blocks; };\n",
@@ -251,6 +283,15 @@ pub fn source() -> String {
     format!("{}{}", header(), KIT_CU)
 }
 
+/// The kit with [`types::XLANE`] compiled in (a test of the express paths; the kit's own
+/// program, which the benchmarks run, leaves it out so its kernel carries no test-only code).
+pub fn lane_program() -> SwarmProgram {
+    SwarmProgram::new(
+        "swarm_kit_xlane.cu",
+        format!("#define KIT_WITH_XLANE 1\n{}", source()),
+    )
+}
+
 /// Bytes of state the largest kit type needs.
 pub const MAX_STATE: usize = size_of::<TrafficState>();
 
@@ -260,6 +301,7 @@ pub const SMALL_STATE: usize = 32;
 const _: () = assert!(size_of::<CounterState>() <= SMALL_STATE);
 const _: () = assert!(size_of::<RelayState>() <= SMALL_STATE);
 const _: () = assert!(size_of::<PingState>() <= SMALL_STATE);
+const _: () = assert!(size_of::<LaneState>() <= SMALL_STATE);
 const _: () = assert!(size_of::<FloodState>() <= SMALL_STATE);
 const _: () = assert!(size_of::<AskerState>() <= SMALL_STATE);
 const _: () = assert!(size_of::<SpawnerState>() <= SMALL_STATE);

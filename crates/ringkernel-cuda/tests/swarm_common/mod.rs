@@ -18,7 +18,11 @@ pub fn small() -> bool {
     std::env::var_os("RK_GPU_TEST_SMALL").is_some()
 }
 
-pub fn swarm(mut config: SwarmConfig) -> Swarm {
+pub fn swarm(config: SwarmConfig) -> Swarm {
+    swarm_of(&SwarmProgram::kit(), config)
+}
+
+pub fn swarm_of(program: &SwarmProgram, mut config: SwarmConfig) -> Swarm {
     // Under the sanitizers every access is instrumented: fewer polling blocks.
     if small() {
         if config.blocks.is_none() {
@@ -26,7 +30,7 @@ pub fn swarm(mut config: SwarmConfig) -> Swarm {
         }
         config.patience = patience();
     }
-    Swarm::new(&SwarmProgram::kit(), config)
+    Swarm::new(program, config)
         .unwrap_or_else(|e| panic!("this test needs a usable NVIDIA GPU (sm_90): {e}"))
 }
 
