@@ -44,15 +44,6 @@ __device__ __forceinline__ rk_u64 rk_sw_ll_tag(rk_u64 pos, rk_u32 shift) {
   return 0x8000ull | ((pos >> shift) & 0x7fffull);
 }
 
-// Whether all eight words of a slot carry `tag` (in their low 16 bits): one 32-bit OR tree
-// instead of eight 64-bit compares.
-__device__ __forceinline__ bool rk_sw_ll_tagged(const rk_u64 w[8], rk_u64 tag) {
-  rk_u32 d = 0;
-#pragma unroll
-  for (int k = 0; k < 8; ++k) d |= (rk_u32)w[k] ^ (rk_u32)tag;
-  return (d & 0xffff) == 0;
-}
-
 // The 48 bytes a channel message carries (kind, corr, hlc, expires, words; its sender and
 // receiver are the channel's) as eight tagged 48-bit pieces.
 __device__ __forceinline__ void rk_sw_ll_pack(const rk_sw_msg& m, rk_u64 tag, rk_u64 out[8]) {

@@ -1,13 +1,6 @@
 // Polls a due beat waits for a message to finish before it is taken anyway.
 constexpr rk_u32 RK_SW_X_LATE = 16;
 
-// One poll of a slot: every lane loads the whole slot (one address per load, so the same words
-// on every lane and no shuffle after it).
-__device__ __forceinline__ void rk_sw_x_poll(const rk_sw_staged* slot, rk_u64 in[8]) {
-#pragma unroll
-  for (rk_u32 k = 0; k < 4; ++k) rk_sw_load16(&slot->chunk[k], in[2 * k], in[2 * k + 1]);
-}
-
 // The pair loop: the express loop's common case, a rally with one partner, with nothing but
 // that partner's channel in the poll. Every piece of it stays in registers (the inbound channel,
 // its head, the outbound channel, the state and the HLC), every lane reads the whole slot and
@@ -59,16 +52,14 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
     if (lane == 0) v = x.shift == RK_SW_CH_DSMEM_SHIFT ? rk_sw_cl_ld64(credit) : rk_sw_ld64(credit);
     x.known = __shfl_sync(RK_FULL_MASK, v, 0);
   }
+  // Where the next answer goes and its lap tag, known before the message that asks for it.
+  rk_sw_staged* dst = x.slots + (x.tail & (xsize - 1));
+  rk_u64 dtag = rk_sw_ll_tag(x.tail, x.shift);
   rk_u32 n = 0, sent = 0;
   // A beat that comes due waits for the end of the next message (the partner's answer is a
   // round trip away then), or RK_SW_X_LATE polls without one.
   rk_u32 late = 0;
   bool answered = false;
-  // Polls overlap: each one's loads go out before the previous one's words are looked at, so
-  // a message is seen about half a load's latency sooner than by one poll at a time (a
-  // device-memory load is ~300 cycles). `in` holds the words of the poll being looked at.
-  rk_u64 in[8];
-  rk_sw_x_poll(ch.slots + (h & mask), in);
   for (;;) {
     // The run also ends when one credit is left: the next one reads the receiver's head on
     // the way in, while the last answer travels.
@@ -80,14 +71,16 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
     if (!beat) ++w->round;
     answered = false;
     ++polls;
-    rk_u64 next[8];
-    rk_sw_x_poll(ch.slots + (h & mask), next);
-    const bool ok = rk_sw_ll_tagged(in, rk_sw_ll_tag(h, ch.shift));
-    if (!__all_sync(RK_FULL_MASK, ok)) {
+    // Every lane reads the whole slot (one address per load: the same words on every lane).
+    rk_u64 in[8];
+    const rk_sw_staged* slot = ch.slots + (h & mask);
 #pragma unroll
-      for (rk_u32 k = 0; k < 8; ++k) in[k] = next[k];
-      continue;
-    }
+    for (rk_u32 k = 0; k < 4; ++k) rk_sw_load16(&slot->chunk[k], in[2 * k], in[2 * k + 1]);
+    const rk_u64 tag = rk_sw_ll_tag(h, ch.shift);
+    bool ok = true;
+#pragma unroll
+    for (rk_u32 k = 0; k < 8; ++k) ok &= (in[k] & 0xffff) == tag;
+    if (!__all_sync(RK_FULL_MASK, ok)) continue;
     rk_sw_msg m;
     rk_sw_ll_unpack(in, from, id, &m);
     rk_u64 next_hlc = hlc;
@@ -104,9 +97,11 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
     }
     hlc = next_hlc;
     if (sends == RK_FULL_MASK) {
-      rk_sw_x_tell(x.slots + (x.tail & (xsize - 1)), rk_sw_ll_tag(x.tail, x.shift), o, rk_hlc_at(&hlc, 0, wall), lane);
+      rk_sw_x_tell(dst, dtag, o, rk_hlc_at(&hlc, 0, wall), lane);
       ++x.tail;
       ++sent;
+      dst = x.slots + (x.tail & (xsize - 1));
+      dtag = rk_sw_ll_tag(x.tail, x.shift);
     }
     // The answer is out: give the slot back, keep lane 0's state, write state and HLC out.
     ++h;
@@ -128,8 +123,6 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
       }
       rk_sw_st64(&rk_sw_actor_at(p, id)->hlc, hlc);
     }
-    // The next slot's first poll (the partner's next message is a round trip away).
-    rk_sw_x_poll(ch.slots + (h & mask), in);
     ++n;
     answered = true;
   }
