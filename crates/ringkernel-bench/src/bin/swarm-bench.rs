@@ -21,8 +21,9 @@ struct Args {
     /// Only the throughput and balance rows (report swarm-throughput.*).
     #[arg(long)]
     throughput_only: bool,
-    /// Warps per block of the latency swarms.
-    #[arg(long, default_value_t = 8)]
+    /// Warps per block of the latency swarms (at least 5: the 4-block layout puts 2 pinned
+    /// warps beside the cluster-tier warp, a worker and block 0's injector).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(5..=32))]
     warps: u32,
     /// Longest idle nap of the latency swarms' warps, ns.
     #[arg(long, default_value_t = 256)]
