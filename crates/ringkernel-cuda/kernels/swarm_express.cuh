@@ -115,26 +115,29 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw
   if (last != 0 && rk_sw_xchan_take(x, c, c->pin_base + (last >> 8), lane)) hot = 1u << ((last & 0xff) - 1);
   for (rk_u32 visit = 0; polls < RK_SW_X_SPIN && quiet < RK_SW_X_QUIET; ++visit) {
     // One partner, its channel held: the pair loop polls until the next beat below.
-    bool paired_run = false, left = false;
+    bool paired_run = false, left = false, due = false;
     if (x.ent != nullptr && __popc(hot) == 1) {
       const rk_u32 before = polls;
       const rk_u32 n = rk_sw_x_pair(p, w, c, type, id, __ffs(hot) - 1, x, hlc, wall, shared_state, state_out,
                                     lane, polls, left);
       paired_run = true;
+      quiet = n != 0 ? 0 : quiet + (polls - before);
+      due = !left && quiet < RK_SW_X_QUIET;
       if (lane == 0) *processed += n;
       handled += n;
       paired += n;
-      quiet = n != 0 ? 0 : quiet + (polls - before);
     }
     ++polls;
     ++quiet;
     // The rounds' prefetch schedule: statuses and the mailbox's next slot, read half a period
-    // after they were issued; the HLC's wall part is refreshed on the same beat.
+    // after they were issued; the HLC's wall part is refreshed on the same beat. After a run of
+    // the pair loop (hundreds of polls) the beat is due at once: issued and read here.
     const rk_u32 phase = w->round++ % RK_SW_PIN_PREFETCH;
-    if (phase == 0) {
+    if (phase == 0 || due) {
       if (lane < p.pinned) w->pf_status = rk_sw_ld32(&rk_sw_actor_at(p, rk_sw_pin_base(p) + lane)->status);
       if (lane == 0) w->pf_seq = rk_sw_ld32(&mbox[w->mh & mmask].seq);
-    } else if (phase == RK_SW_PIN_PREFETCH / 2) {
+    }
+    if (phase == RK_SW_PIN_PREFETCH / 2 || due) {
       w->senders |= __ballot_sync(RK_FULL_MASK, lane < p.pinned && (w->pf_status & 0xff) != RK_SW_FREE);
       rk_sw_pin_status(p, w, c, shared_state, __shfl_sync(RK_FULL_MASK, w->pf_status, w->slot), lane);
       if ((w->status & 0xff) != RK_SW_LIVE) break;
@@ -146,7 +149,7 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw
     }
     // Poll the senders' channels; take the first whole message (the others are seen again on
     // the next poll, so each channel is still read in order).
-    rk_u32 polled = visit % RK_SW_X_COLD == 0 ? w->senders : w->senders & hot;
+    rk_u32 polled = visit % RK_SW_X_COLD == 0 || due ? w->senders : w->senders & hot;
     // The partner's channel is the pair loop's to poll, unless it left a message there: the
     // partner's next message often lands during the beat, and the pair loop takes it faster.
     if (paired_run && !left) polled &= ~hot;

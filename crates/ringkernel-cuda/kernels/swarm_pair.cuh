@@ -1,5 +1,18 @@
+// Polls in a run of the pair loop: then the express loop's beat is due (statuses, mailbox and
+// the other senders are looked at there). Leaving the pair loop and coming back costs more than
+// a rally's round trip, so a beat after every few messages held every answer up.
+constexpr rk_u32 RK_SW_X_RUN = 256;
 // Polls a due beat waits for a message to finish before it is taken anyway.
 constexpr rk_u32 RK_SW_X_LATE = 16;
+static_assert((RK_SW_X_RUN & (RK_SW_X_RUN - 1)) == 0 && RK_SW_X_LATE < RK_SW_X_RUN, "run clock");
+
+// Reads the receiver's published head into the held channel's `known` (all lanes call).
+__device__ __forceinline__ void rk_sw_x_credit(rk_sw_xchan& x, rk_u32 lane) {
+  const rk_u64* credit = (const rk_u64*)(x.ent[3] & ~1ull);
+  rk_u64 v = 0;
+  if (lane == 0) v = x.shift == RK_SW_CH_DSMEM_SHIFT ? rk_sw_cl_ld64(credit) : rk_sw_ld64(credit);
+  x.known = __shfl_sync(RK_FULL_MASK, v, 0);
+}
 
 // The pair loop: the express loop's common case, a rally with one partner, with nothing but
 // that partner's channel in the poll. Every piece of it stays in registers (the inbound channel,
@@ -11,8 +24,11 @@ constexpr rk_u32 RK_SW_X_LATE = 16;
 // read the clock). Where the lanes disagree (or the answer goes elsewhere, needs credit, has a
 // deadline or stops the actor) the message stays in its channel for the express loop's general
 // poll, which keeps lane 0's result.
-// A run ends on the express loop's beat (statuses, mailbox and the other senders are looked at
-// there), taken right after a message where it can be, or with one credit left. Returns the
+// A run ends about every RK_SW_X_RUN polls, right after a message where one comes within
+// RK_SW_X_LATE more (the express loop's beat is due then: statuses, mailbox, the other senders
+// and the HLC's wall part); after RK_SW_X_QUIET polls without a message (its quiet exit); or
+// where it leaves a message for the express loop. The receiver's head is read on the way in
+// and again after an answer once half the credit is used, so credit ends no run. Returns the
 // messages handled; `polls` counts its polls; `left` is set when it left a message in the
 // channel for the express loop.
 __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c, rk_u32 type,
@@ -46,29 +62,25 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
   // Read the receiver's head on the way in (a run starts after a beat, mostly right after an
   // answer went out, so the partner's next message is a round trip away): a run then has all
   // the credit the receiver has given back.
-  if (x.tail != x.known) {
-    const rk_u64* credit = (const rk_u64*)(x.ent[3] & ~1ull);
-    rk_u64 v = 0;
-    if (lane == 0) v = x.shift == RK_SW_CH_DSMEM_SHIFT ? rk_sw_cl_ld64(credit) : rk_sw_ld64(credit);
-    x.known = __shfl_sync(RK_FULL_MASK, v, 0);
-  }
+  if (x.tail != x.known) rk_sw_x_credit(x, lane);
   // Where the next answer goes and its lap tag, known before the message that asks for it.
   rk_sw_staged* dst = x.slots + (x.tail & (xsize - 1));
   rk_u64 dtag = rk_sw_ll_tag(x.tail, x.shift);
   rk_u32 n = 0, sent = 0;
   // A beat that comes due waits for the end of the next message (the partner's answer is a
-  // round trip away then), or RK_SW_X_LATE polls without one.
-  rk_u32 late = 0;
+  // round trip away then), or RK_SW_X_LATE polls without one. A run that has not had a message
+  // yet does not end on the beat (it began in the window, or the partner is quiet).
   bool answered = false;
+  rk_u32 empty = 0;
   for (;;) {
-    // The run also ends when one credit is left: the next one reads the receiver's head on
-    // the way in, while the last answer travels.
-    const rk_u32 phase = w->round % RK_SW_PIN_PREFETCH;
-    const bool beat = phase == 0 || phase == RK_SW_PIN_PREFETCH / 2;
-    if (beat || x.tail - x.known >= xsize - 1) {
-      if (answered || ++late > RK_SW_X_LATE) break;
+    // The warp's round count is the run's clock (no register more for it): the run ends in
+    // the first RK_SW_X_LATE rounds of every RK_SW_X_RUN, and the next starts after them.
+    const rk_u32 phase = w->round++ % RK_SW_X_RUN;
+    if (phase < RK_SW_X_LATE && n != 0 && (answered || phase == RK_SW_X_LATE - 1)) {
+      w->round = (w->round & ~(RK_SW_X_RUN - 1)) + RK_SW_X_LATE;
+      break;
     }
-    if (!beat) ++w->round;
+    if (!answered && ++empty > RK_SW_X_QUIET) break;
     answered = false;
     ++polls;
     // Every lane reads the whole slot (one address per load: the same words on every lane).
@@ -90,8 +102,8 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
     const bool plain = m.expires == 0 && !o.stop;
     const unsigned sends =
         __ballot_sync(RK_FULL_MASK, plain && o.send && o.to == x.to && x.tail - x.known < xsize);
-    const unsigned quiet = __ballot_sync(RK_FULL_MASK, plain && !o.send);
-    if (sends != RK_FULL_MASK && quiet != RK_FULL_MASK) {
+    const unsigned silent = __ballot_sync(RK_FULL_MASK, plain && !o.send);
+    if (sends != RK_FULL_MASK && silent != RK_FULL_MASK) {
       left = true;  // for the express loop's poll; the state is still in shared memory
       break;
     }
@@ -103,7 +115,9 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
       dst = x.slots + (x.tail & (xsize - 1));
       dtag = rk_sw_ll_tag(x.tail, x.shift);
     }
-    // The answer is out: give the slot back, keep lane 0's state, write state and HLC out.
+    // The answer is out: give the slot back, keep lane 0's state, write state and HLC out,
+    // and with half the credit used read the receiver's head (the partner's next message is a
+    // round trip away).
     ++h;
     if (lane == 0) {
       if (ch.dsmem()) rk_sw_cl_st64(ch.credit, h);
@@ -123,7 +137,9 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
       }
       rk_sw_st64(&rk_sw_actor_at(p, id)->hlc, hlc);
     }
+    if (x.tail - x.known >= xsize / 2) rk_sw_x_credit(x, lane);
     ++n;
+    empty = 0;
     answered = true;
   }
 #pragma unroll
