@@ -122,7 +122,10 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw
                                     lane, polls, left);
       paired_run = true;
       quiet = n != 0 ? 0 : quiet + (polls - before);
-      due = !left && quiet < RK_SW_X_QUIET;
+      // Every run is followed by a beat: a run moves the round count by any number of polls,
+      // so the schedule below could miss its two phases for good (a run of 66 polls, say,
+      // keeps the phase's parity).
+      due = true;
       if (lane == 0) *processed += n;
       handled += n;
       paired += n;
