@@ -22,6 +22,9 @@ constexpr rk_u32 RK_SW_X_SPIN = 512;
 // Polls in a row without a message after which the express loop returns too: the warp's counts
 // go out when it does, so a quiet swarm shows every message it took soon after the last one.
 constexpr rk_u32 RK_SW_X_QUIET = 64;
+// Set in the pair loop's result when the run ended on RK_SW_X_QUIET polls without a message: the
+// express loop then leaves at once, so its counts go out soon after a rally's last message.
+constexpr rk_u32 RK_SW_X_QUIETED = 1u << 31;
 // Every this many polls the express loop also polls senders it has not heard from this visit.
 constexpr rk_u32 RK_SW_X_COLD = 8;
 
@@ -118,10 +121,11 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw
     bool paired_run = false, left = false, due = false;
     if (x.ent != nullptr && __popc(hot) == 1) {
       const rk_u32 before = polls;
-      const rk_u32 n = rk_sw_x_pair(p, w, c, type, id, __ffs(hot) - 1, x, hlc, wall, shared_state, state_out,
+      const rk_u32 r = rk_sw_x_pair(p, w, c, type, id, __ffs(hot) - 1, x, hlc, wall, shared_state, state_out,
                                     lane, polls, left);
+      const rk_u32 n = r & ~RK_SW_X_QUIETED;
       paired_run = true;
-      quiet = n != 0 ? 0 : quiet + (polls - before);
+      quiet = (r & RK_SW_X_QUIETED) != 0 ? RK_SW_X_QUIET : n != 0 ? 0 : quiet + (polls - before);
       // Every run is followed by a beat: a run moves the round count by any number of polls,
       // so the schedule below could miss its two phases for good (a run of 66 polls, say,
       // keeps the phase's parity).

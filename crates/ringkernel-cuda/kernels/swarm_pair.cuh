@@ -29,8 +29,8 @@ __device__ __forceinline__ void rk_sw_x_credit(rk_sw_xchan& x, rk_u32 lane) {
 // and the HLC's wall part); after RK_SW_X_QUIET polls without a message (its quiet exit); or
 // where it leaves a message for the express loop. The receiver's head is read on the way in
 // and again after an answer once half the credit is used, so credit ends no run. Returns the
-// messages handled; `polls` counts its polls; `left` is set when it left a message in the
-// channel for the express loop.
+// messages handled (with RK_SW_X_QUIETED set after a quiet end); `polls` counts its polls;
+// `left` is set when it left a message in the channel for the express loop.
 __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c, rk_u32 type,
                                                rk_u32 id, rk_u32 sender, rk_sw_xchan& x, rk_u64& hlc, rk_u64 wall,
                                                rk_u64* shared_state, void* state_out, rk_u32 lane, rk_u32& polls,
@@ -80,7 +80,10 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
       w->round = (w->round & ~(RK_SW_X_RUN - 1)) + RK_SW_X_LATE;
       break;
     }
-    if (!answered && ++empty > RK_SW_X_QUIET) break;
+    if (!answered && ++empty > RK_SW_X_QUIET) {
+      n |= RK_SW_X_QUIETED;
+      break;
+    }
     answered = false;
     ++polls;
     // Every lane reads the whole slot (one address per load: the same words on every lane).
