@@ -406,3 +406,48 @@ fn the_sm_split_covers_every_sm() {
         Err(CudaError::Config(_))
     ));
 }
+
+/// `Swarm::pinned_pair` places pairs as asked: a cluster pair on two blocks of one cluster
+/// (DSMEM), and, where the GPU shows two halves, a device-memory pair whose SMs are in one half
+/// (by the split) and a pair across; taken slots are not offered again; each placed pair
+/// rallies. Without two halves a half pair is `None`.
+#[test]
+fn pinned_pairs_are_placed_by_cluster_and_chip_half() {
+    use ringkernel_cuda::sm_split::SmSplit;
+    use ringkernel_cuda::swarm::PairPlace;
+    let floors = Floors::new(0).unwrap();
+    let split = SmSplit::measure(&floors, 0, 200).unwrap();
+    drop(floors);
+    let s = pinned_swarm(16, 8, 2, kit::SMALL_STATE);
+    let sms = s.block_sms().unwrap();
+    let blocks = s.blocks();
+    let (a, b) = s.pinned_pair(&split, PairPlace::Cluster).unwrap().unwrap();
+    assert_ne!(a % blocks, b % blocks);
+    assert_eq!((a % blocks) / 2, (b % blocks) / 2);
+    let (x, _) = pinned_pair(&s, types::PING, a, b);
+    assert!(!s.free_pinned_slots().contains(&a) && !s.free_pinned_slots().contains(&b));
+    assert_eq!(s.free_pinned_slots().len(), 14);
+    rally(&s, x, 50);
+    for (place, across) in [(PairPlace::OneHalf, false), (PairPlace::AcrossHalves, true)] {
+        let got = s.pinned_pair(&split, place).unwrap();
+        if !split.halves() {
+            assert_eq!(got, None, "no halves, no {place:?} pair");
+            continue;
+        }
+        let Some((a, b)) = got else {
+            // Eight blocks may all land in one half: then there is no pair across.
+            println!("no {place:?} pair among SMs {sms:?} ({})", split.describe());
+            continue;
+        };
+        let (sa, sb) = (sms[(a % blocks) as usize], sms[(b % blocks) as usize]);
+        assert_ne!((a % blocks) / 2, (b % blocks) / 2, "{place:?}: one cluster");
+        assert_eq!(
+            split.same_half(sa, sb),
+            Some(!across),
+            "{place:?}: SMs {sa} and {sb}"
+        );
+        let (x, _) = pinned_pair(&s, types::PING, a, b);
+        rally(&s, x, 50);
+    }
+    s.shutdown().unwrap();
+}

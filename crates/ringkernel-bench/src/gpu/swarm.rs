@@ -6,7 +6,7 @@ mod sm_pairs;
 
 use std::time::{Duration, Instant};
 
-use self::sm_pairs::{cluster_pair, pair, pair_floor, split_samples, PAIR_ITERS};
+use self::sm_pairs::{pair_floor, split_samples, PAIR_ITERS};
 use crate::env::Environment;
 use crate::error::BenchError;
 use crate::report::{Report, Row, Section, Unit};
@@ -15,6 +15,7 @@ use ringkernel_cuda::floors::Floors;
 use ringkernel_cuda::sm_split::SmSplit;
 use ringkernel_cuda::swarm::kit::{self, kinds, types, PingState};
 use ringkernel_cuda::swarm::ll_hop::{HopChannel, HopWork, LlHop};
+use ringkernel_cuda::swarm::placement::{cluster_pair, half_pair};
 use ringkernel_cuda::swarm::{Steal, Swarm, SwarmConfig, SwarmMsg, SwarmProgram};
 use ringkernel_cuda::sync_cost::SyncCosts;
 use ringkernel_cuda::CudaError;
@@ -330,11 +331,11 @@ fn latency(
         // PING pairs placed in one half and across the halves, from what is left.
         let x_dsmem = cluster_pair(grid, 2, &free);
         let free = without(&free, x_dsmem);
-        let x_global = pair(&split, &sms, 2, &free, false);
+        let x_global = half_pair(&split, &sms, 2, &free, false);
         let free = without(&free, x_global);
-        let one_side = pair(&split, &sms, 2, &free, false);
+        let one_side = half_pair(&split, &sms, 2, &free, false);
         let rest = without(&free, one_side);
-        let across = pair(&split, &sms, 2, &rest, true);
+        let across = half_pair(&split, &sms, 2, &rest, true);
         let (global, dsmem, cross) = rallies(c, &s)?;
         let (pin_dsmem, pin_global) = pinned_rallies(c, &s)?;
         let placed_rallies = [("in one half", one_side), ("in different halves", across)]

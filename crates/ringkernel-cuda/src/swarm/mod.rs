@@ -27,12 +27,14 @@ mod exit_report;
 pub mod kit;
 pub mod layout;
 pub mod ll_hop;
+pub mod placement;
 pub mod program;
 mod replies;
 mod runtime;
 
 pub use config::{Steal, SwarmConfig};
 pub use layout::{SwarmActor, SwarmBlockStats};
+pub use placement::PairPlace;
 pub use program::SwarmProgram;
 pub use replies::{SwarmDeadLetter, SwarmReply};
 pub use runtime::{SendOptions, Swarm, SwarmMsg, SETTLE_HOLD};

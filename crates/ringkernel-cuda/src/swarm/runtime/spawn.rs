@@ -5,7 +5,9 @@ use std::ops::Range;
 
 use super::Swarm;
 use crate::error::CudaError;
+use crate::sm_split::SmSplit;
 use crate::swarm::layout::{status, SwarmActor};
+use crate::swarm::placement::{self, PairPlace};
 
 impl Swarm {
     /// Spawns a pinned actor in slot `slot` (`0..pinned`): a warp of block `slot % blocks`
@@ -31,6 +33,38 @@ impl Swarm {
                 Ok(id)
             }
         }
+    }
+
+    /// The pinned slots no actor has been spawned on yet, in order.
+    pub fn free_pinned_slots(&self) -> Vec<u32> {
+        let used = self.pinned_used.lock().unwrap_or_else(|p| p.into_inner());
+        (0u32..)
+            .zip(used.iter())
+            .filter(|(_, &u)| !u)
+            .map(|(k, _)| k)
+            .collect()
+    }
+
+    /// Two free pinned slots placed as `place` asks (one cluster: a DSMEM channel; or blocks
+    /// of different clusters whose SMs are in one half of the chip, or in different halves,
+    /// by `split`, measured with `SmSplit::measure`), or `None` where this grid has no such
+    /// pair left. Spawn the two actors with [`Swarm::spawn_pinned`].
+    pub fn pinned_pair(
+        &self,
+        split: &SmSplit,
+        place: PairPlace,
+    ) -> Result<Option<(u32, u32)>, CudaError> {
+        let free = self.free_pinned_slots();
+        Ok(match place {
+            PairPlace::Cluster => placement::cluster_pair(self.blocks, self.config.cluster, &free),
+            PairPlace::OneHalf | PairPlace::AcrossHalves => placement::half_pair(
+                split,
+                &self.block_sms()?,
+                self.config.cluster,
+                &free,
+                place == PairPlace::AcrossHalves,
+            ),
+        })
     }
 
     /// Spawns `count` global-tier actors of type `type_index` in one bulk copy; `init` fills
