@@ -83,6 +83,14 @@ __device__ __forceinline__ bool rk_sw_xchan_take(rk_sw_xchan& x, rk_sw_ctx* c, r
   return true;
 }
 
+// Reads the receiver's published head into the held channel's `known` (all lanes call).
+__device__ __forceinline__ void rk_sw_x_credit(rk_sw_xchan& x, rk_u32 lane) {
+  const rk_u64* credit = (const rk_u64*)(x.ent[3] & ~1ull);
+  rk_u64 v = 0;
+  if (lane == 0) v = x.shift == RK_SW_CH_DSMEM_SHIFT ? rk_sw_cl_ld64(credit) : rk_sw_ld64(credit);
+  x.known = __shfl_sync(RK_FULL_MASK, v, 0);
+}
+
 // The pair loop (swarm_pair.cuh, included after this file).
 __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c, rk_u32 type,
                                                rk_u32 id, rk_u32 sender, rk_sw_xchan& x, rk_u64& hlc, rk_u64 wall,
@@ -118,7 +126,7 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw
   if (last != 0 && rk_sw_xchan_take(x, c, c->pin_base + (last >> 8), lane)) hot = 1u << ((last & 0xff) - 1);
   for (rk_u32 visit = 0; polls < RK_SW_X_SPIN && quiet < RK_SW_X_QUIET; ++visit) {
     // One partner, its channel held: the pair loop polls until the next beat below.
-    bool paired_run = false, left = false, due = false;
+    bool paired_run = false, left = false;
     if (x.ent != nullptr && __popc(hot) == 1) {
       const rk_u32 before = polls;
       const rk_u32 r = rk_sw_x_pair(p, w, c, type, id, __ffs(hot) - 1, x, hlc, wall, shared_state, state_out,
@@ -126,10 +134,6 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw
       const rk_u32 n = r & ~RK_SW_X_QUIETED;
       paired_run = true;
       quiet = (r & RK_SW_X_QUIETED) != 0 ? RK_SW_X_QUIET : n != 0 ? 0 : quiet + (polls - before);
-      // Every run is followed by a beat: a run moves the round count by any number of polls,
-      // so the schedule below could miss its two phases for good (a run of 66 polls, say,
-      // keeps the phase's parity).
-      due = true;
       if (lane == 0) *processed += n;
       handled += n;
       paired += n;
@@ -137,8 +141,11 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw
     ++polls;
     ++quiet;
     // The rounds' prefetch schedule: statuses and the mailbox's next slot, read half a period
-    // after they were issued; the HLC's wall part is refreshed on the same beat. After a run of
-    // the pair loop (hundreds of polls) the beat is due at once: issued and read here.
+    // after they were issued; the HLC's wall part is refreshed on the same beat. After every run
+    // of the pair loop the beat is due at once, issued and read here: a run moves the round
+    // count by any number of polls, so the schedule could miss its two phases for good (a run
+    // of 66 polls, say, keeps the phase's parity).
+    const bool due = paired_run;
     const rk_u32 phase = w->round++ % RK_SW_PIN_PREFETCH;
     if (phase == 0 || due) {
       if (lane < p.pinned) w->pf_status = rk_sw_ld32(&rk_sw_actor_at(p, rk_sw_pin_base(p) + lane)->status);
@@ -219,10 +226,7 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw
     }
     if (send && !slow && x.tail - x.known >= (1ull << x.shift)) {
       // Out of cached credit: read what the receiver has published.
-      const rk_u64* credit = (const rk_u64*)(x.ent[3] & ~1ull);
-      rk_u64 v = 0;
-      if (lane == 0) v = x.shift == RK_SW_CH_DSMEM_SHIFT ? rk_sw_cl_ld64(credit) : rk_sw_ld64(credit);
-      x.known = __shfl_sync(RK_FULL_MASK, v, 0);
+      rk_sw_x_credit(x, lane);
       slow = x.tail - x.known >= (1ull << x.shift);
     }
     if (slow) {

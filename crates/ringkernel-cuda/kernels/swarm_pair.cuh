@@ -6,14 +6,6 @@ constexpr rk_u32 RK_SW_X_RUN = 256;
 constexpr rk_u32 RK_SW_X_LATE = 16;
 static_assert((RK_SW_X_RUN & (RK_SW_X_RUN - 1)) == 0 && RK_SW_X_LATE < RK_SW_X_RUN, "run clock");
 
-// Reads the receiver's published head into the held channel's `known` (all lanes call).
-__device__ __forceinline__ void rk_sw_x_credit(rk_sw_xchan& x, rk_u32 lane) {
-  const rk_u64* credit = (const rk_u64*)(x.ent[3] & ~1ull);
-  rk_u64 v = 0;
-  if (lane == 0) v = x.shift == RK_SW_CH_DSMEM_SHIFT ? rk_sw_cl_ld64(credit) : rk_sw_ld64(credit);
-  x.known = __shfl_sync(RK_FULL_MASK, v, 0);
-}
-
 // The pair loop: the express loop's common case, a rally with one partner, with nothing but
 // that partner's channel in the poll. Every piece of it stays in registers (the inbound channel,
 // its head, the outbound channel, the state and the HLC), every lane reads the whole slot and
