@@ -67,6 +67,8 @@ __device__ __forceinline__ rk_u64 rk_load_acquire_sys(rk_u64* p) {
   return a.load(cuda::memory_order_acquire);
 }
 
+__device__ __forceinline__ rk_u64 rk_max64(rk_u64 a, rk_u64 b) { return a > b ? a : b; }
+
 // HLC held privately by one thread (a block actor is its own HLC node), same packing as
 // ringkernel_core::HlcTimestamp: 48-bit ms since the Unix epoch, 16-bit logical. Returns a
 // timestamp greater than every earlier one and than `floor - 1`.

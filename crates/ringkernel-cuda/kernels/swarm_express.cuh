@@ -33,20 +33,23 @@ __device__ __forceinline__ bool rk_sw_pin_express_ok(const rk_sw_params& p, cons
          p.state_stride <= RK_SW_X_STATE && rk_sw_is_express(w->status >> RK_SW_TYPE_SHIFT);
 }
 
-// Stores the tell `o` asks for at channel slot `dst` with lap tag `tag`, stamped `hlc` (all
-// lanes call; lanes 0-3 store). Its words are lane 0's: lanes 2 and 3 store them, and a handler
-// may put a clock reading there. Lane 0 stores the kind itself; sender and receiver are the
-// channel's, so they are not in the slot.
+// Stores the tell `o` asks for at channel slot `dst` with lap tag `tag`, stamped `hlc`: lane 0
+// packs its own result and stores all four 16-byte chunks, so the answer waits on no other lane
+// (no broadcast, no vote) and is whole by construction, whatever the other lanes computed (a
+// handler may put a clock reading in its words). The LL tags make the chunks' landing order
+// irrelevant. Sender and receiver are the channel's, so they are not in the slot.
 __device__ __forceinline__ void rk_sw_x_tell(void* dst, rk_u64 tag, const rk_sw_xout& o, rk_u64 hlc, rk_u32 lane) {
+  if (lane != 0) return;
   rk_sw_msg r = {};
   r.kind = o.kind;
   r.hlc = hlc;
-  r.words[0] = __shfl_sync(RK_FULL_MASK, o.a, 0);
-  r.words[1] = __shfl_sync(RK_FULL_MASK, o.b, 0);
-  r.words[2] = __shfl_sync(RK_FULL_MASK, o.d, 0);
+  r.words[0] = o.a;
+  r.words[1] = o.b;
+  r.words[2] = o.d;
   rk_u64 packed[8];
   rk_sw_ll_pack(r, tag, packed);
-  rk_sw_ll_store_lanes(dst, packed, 4, lane);
+#pragma unroll
+  for (rk_u32 k = 0; k < 4; ++k) rk_sw_store16((ulonglong2*)dst + k, packed[2 * k], packed[2 * k + 1]);
 }
 
 // The channel an express loop last sent on, held in registers (its table entry is read when

@@ -44,6 +44,16 @@ __device__ __forceinline__ rk_u64 rk_sw_ll_tag(rk_u64 pos, rk_u32 shift) {
   return 0x8000ull | ((pos >> shift) & 0x7fffull);
 }
 
+// True when all eight words of a polled slot carry lap tag `tag`: the words' low halves XORed
+// with the tag and ORed in a tree (depth 3 instead of a chain of eight 64-bit compares), as this
+// check stands between a message landing and its handler.
+__device__ __forceinline__ bool rk_sw_ll_whole(const rk_u64 in[8], rk_u64 tag) {
+  const rk_u32 t = (rk_u32)tag;
+  const rk_u32 a = ((rk_u32)in[0] ^ t) | ((rk_u32)in[1] ^ t), b = ((rk_u32)in[2] ^ t) | ((rk_u32)in[3] ^ t);
+  const rk_u32 c = ((rk_u32)in[4] ^ t) | ((rk_u32)in[5] ^ t), d = ((rk_u32)in[6] ^ t) | ((rk_u32)in[7] ^ t);
+  return (((a | b) | (c | d)) & 0xffffu) == 0;
+}
+
 // The 48 bytes a channel message carries (kind, corr, hlc, expires, words; its sender and
 // receiver are the channel's) as eight tagged 48-bit pieces.
 __device__ __forceinline__ void rk_sw_ll_pack(const rk_sw_msg& m, rk_u64 tag, rk_u64 out[8]) {

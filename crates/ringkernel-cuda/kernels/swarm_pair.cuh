@@ -8,14 +8,13 @@ static_assert((RK_SW_X_RUN & (RK_SW_X_RUN - 1)) == 0 && RK_SW_X_LATE < RK_SW_X_R
 
 // The pair loop: the express loop's common case, a rally with one partner, with nothing but
 // that partner's channel in the poll. Every piece of it stays in registers (the inbound channel,
-// its head, the outbound channel, the state and the HLC), every lane reads the whole slot and
-// runs the handler on the same words, so between the poll that sees a message and the store of its
-// answer there is no shared memory and no wait on one lane: two votes check that every lane
-// agrees to send to the held channel with credit (or to send nothing), and the tell's three
-// words are taken from lane 0, as the express loop takes all of lane 0's result (a handler may
-// read the clock). Where the lanes disagree (or the answer goes elsewhere, needs credit, has a
-// deadline or stops the actor) the message stays in its channel for the express loop's general
-// poll, which keeps lane 0's result.
+// its head, the outbound channel, the state and the HLC), and every lane reads the whole slot and
+// runs the handler on the same words, so the warp's control flow needs no broadcast. Between the
+// poll that sees a message and the store of its answer nothing waits on another lane: lane 0's
+// result is the one that counts, and lane 0 stores its answer itself (rk_sw_x_tell) before the
+// warp learns, in one shuffle, what lane 0 did. Where lane 0's answer goes elsewhere, needs
+// credit, has a deadline or stops the actor, the message stays in its channel for the express
+// loop's general poll, which keeps lane 0's result as well.
 // A run ends about every RK_SW_X_RUN polls, right after a message where one comes within
 // RK_SW_X_LATE more (the express loop's beat is due then: statuses, mailbox, the other senders
 // and the HLC's wall part); after RK_SW_X_QUIET polls without a message (its quiet exit); or
@@ -84,27 +83,29 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
 #pragma unroll
     for (rk_u32 k = 0; k < 4; ++k) rk_sw_load16(&slot->chunk[k], in[2 * k], in[2 * k + 1]);
     const rk_u64 tag = rk_sw_ll_tag(h, ch.shift);
-    bool ok = true;
-#pragma unroll
-    for (rk_u32 k = 0; k < 8; ++k) ok &= (in[k] & 0xffff) == tag;
-    if (!__all_sync(RK_FULL_MASK, ok)) continue;
+    if (!__all_sync(RK_FULL_MASK, rk_sw_ll_whole(in, tag))) continue;
     rk_sw_msg m;
     rk_sw_ll_unpack(in, from, id, &m);
-    rk_u64 next_hlc = hlc;
-    rk_hlc_at(&next_hlc, m.hlc + 1, wall);
+    // The merge and the answer's tick in one step each, both from the message's clock alone:
+    // merged = max(hlc + 1, wall, m.hlc + 1); stamped = max(merged + 1, wall), which is
+    // max(hlc + 2, wall + 1, m.hlc + 2) (the message-free parts are computed beside the unpack).
+    const rk_u64 merged = rk_max64(rk_max64(hlc + 1, wall), m.hlc + 1);
+    const rk_u64 stamped = rk_max64(rk_max64(hlc + 2, wall + 1), m.hlc + 2);
     rk_sw_xout o = {};
     rk_sw_express(type, xs, &m, &o);
+    // Lane 0's result counts: it stores its answer at once, and the warp learns afterwards
+    // what lane 0 did (1: answered on the held channel, 2: nothing to send, 0: left the
+    // message for the express loop's poll, which keeps lane 0's result too).
     const bool plain = m.expires == 0 && !o.stop;
-    const unsigned sends =
-        __ballot_sync(RK_FULL_MASK, plain && o.send && o.to == x.to && x.tail - x.known < xsize);
-    const unsigned silent = __ballot_sync(RK_FULL_MASK, plain && !o.send);
-    if (sends != RK_FULL_MASK && silent != RK_FULL_MASK) {
-      left = true;  // for the express loop's poll; the state is still in shared memory
+    const bool go = plain && o.send && o.to == x.to && x.tail - x.known < xsize;
+    if (go) rk_sw_x_tell(dst, dtag, o, stamped, lane);
+    const rk_u32 did = __shfl_sync(RK_FULL_MASK, go ? 1u : plain && !o.send ? 2u : 0u, 0);
+    if (did == 0) {
+      left = true;  // the state is still in shared memory
       break;
     }
-    hlc = next_hlc;
-    if (sends == RK_FULL_MASK) {
-      rk_sw_x_tell(dst, dtag, o, rk_hlc_at(&hlc, 0, wall), lane);
+    hlc = did == 1 ? stamped : merged;
+    if (did == 1) {
       ++x.tail;
       ++sent;
       dst = x.slots + (x.tail & (xsize - 1));
