@@ -63,15 +63,7 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
   // yet does not end on the beat (it began in the window, or the partner is quiet).
   bool answered = false;
   rk_u32 empty = 0;
-  // The slot the next message lands in, moved on after each message.
-  const rk_sw_staged* slot = ch.slots + (h & mask);
   for (;;) {
-    // The poll's loads go out first, and the run's clock and quiet count are worked out while
-    // they travel. Every lane reads the whole slot (one address per load: the same words on
-    // every lane).
-    rk_u64 in[8];
-#pragma unroll
-    for (rk_u32 k = 0; k < 4; ++k) rk_sw_load16(&slot->chunk[k], in[2 * k], in[2 * k + 1]);
     // The warp's round count is the run's clock (no register more for it): the run ends in
     // the first RK_SW_X_LATE rounds of every RK_SW_X_RUN, and the next starts after them.
     const rk_u32 phase = w->round++ % RK_SW_X_RUN;
@@ -85,7 +77,13 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
     }
     answered = false;
     ++polls;
-    if (!__all_sync(RK_FULL_MASK, rk_sw_ll_whole(in, rk_sw_ll_tag(h, ch.shift)))) continue;
+    // Every lane reads the whole slot (one address per load: the same words on every lane).
+    rk_u64 in[8];
+    const rk_sw_staged* slot = ch.slots + (h & mask);
+#pragma unroll
+    for (rk_u32 k = 0; k < 4; ++k) rk_sw_load16(&slot->chunk[k], in[2 * k], in[2 * k + 1]);
+    const rk_u64 tag = rk_sw_ll_tag(h, ch.shift);
+    if (!__all_sync(RK_FULL_MASK, rk_sw_ll_whole(in, tag))) continue;
     rk_sw_msg m;
     rk_sw_ll_unpack(in, from, id, &m);
     // The merge and the answer's tick in one step each, both from the message's clock alone:
@@ -117,7 +115,6 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
     // and with half the credit used read the receiver's head (the partner's next message is a
     // round trip away).
     ++h;
-    slot = ch.slots + (h & mask);
     if (lane == 0) {
       if (ch.dsmem()) rk_sw_cl_st64(ch.credit, h);
       else rk_sw_st64(ch.credit, h);
