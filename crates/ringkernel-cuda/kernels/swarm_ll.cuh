@@ -44,14 +44,17 @@ __device__ __forceinline__ rk_u64 rk_sw_ll_tag(rk_u64 pos, rk_u32 shift) {
   return 0x8000ull | ((pos >> shift) & 0x7fffull);
 }
 
-// True when all eight words of a polled slot carry lap tag `tag`: the words' low halves XORed
-// with the tag and ORed in a tree (depth 3 instead of a chain of eight 64-bit compares), as this
-// check stands between a message landing and its handler.
+// True when all eight words of a polled slot carry lap tag `tag`: the words' low halves are
+// paired into four 32-bit values and compared with the tag in both halves at once, a tree of
+// depth three instead of a chain of eight 64-bit compares (this check stands between a message
+// landing and its handler).
 __device__ __forceinline__ bool rk_sw_ll_whole(const rk_u64 in[8], rk_u64 tag) {
-  const rk_u32 t = (rk_u32)tag;
-  const rk_u32 a = ((rk_u32)in[0] ^ t) | ((rk_u32)in[1] ^ t), b = ((rk_u32)in[2] ^ t) | ((rk_u32)in[3] ^ t);
-  const rk_u32 c = ((rk_u32)in[4] ^ t) | ((rk_u32)in[5] ^ t), d = ((rk_u32)in[6] ^ t) | ((rk_u32)in[7] ^ t);
-  return (((a | b) | (c | d)) & 0xffffu) == 0;
+  const rk_u32 tt = (rk_u32)tag * 0x10001u;
+  const rk_u32 a = __byte_perm((rk_u32)in[0], (rk_u32)in[1], 0x5410) ^ tt;
+  const rk_u32 b = __byte_perm((rk_u32)in[2], (rk_u32)in[3], 0x5410) ^ tt;
+  const rk_u32 c = __byte_perm((rk_u32)in[4], (rk_u32)in[5], 0x5410) ^ tt;
+  const rk_u32 d = __byte_perm((rk_u32)in[6], (rk_u32)in[7], 0x5410) ^ tt;
+  return ((a | b) | (c | d)) == 0;
 }
 
 // The 48 bytes a channel message carries (kind, corr, hlc, expires, words; its sender and
