@@ -271,6 +271,10 @@ fn swarm_kernel_with_the_lane_test_type_compiles_for_sm90() {
 /// The swarm kernel keeps each lane's context and messages in registers. A stack frame means an
 /// out-of-line function took the address of a context or message, which puts every access to
 /// it on the message path into local memory (an L1 round trip each): ptxas reports the frame.
+/// The one allowance: at 255 registers ptxas may save one convergence-barrier register (4
+/// bytes, `BMOV` then `STL` at kernel entry, refilled at exit; seen in the SASS of acd53e6),
+/// which is once per kernel, not per message. A context or message in local memory is 8 bytes
+/// or more of stores, so it still fails here.
 #[test]
 fn swarm_kernel_has_no_stack_frame_and_no_spills() {
     let src = ringkernel_cuda::swarm::SwarmProgram::kit().source();
@@ -287,8 +291,12 @@ fn swarm_kernel_has_no_stack_frame_and_no_spills() {
             None => panic!("no ptxas report for rk_swarm in the log:\n{}", out.log),
         }
     };
+    let allowed = [
+        " 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads",
+        " 8 bytes stack frame, 4 bytes spill stores, 4 bytes spill loads",
+    ];
     assert!(
-        frame.contains(" 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads"),
+        allowed.iter().any(|a| frame.contains(a)),
         "rk_swarm: {frame}"
     );
 }
