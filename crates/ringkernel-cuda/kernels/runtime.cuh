@@ -67,8 +67,6 @@ __device__ __forceinline__ rk_u64 rk_load_acquire_sys(rk_u64* p) {
   return a.load(cuda::memory_order_acquire);
 }
 
-__device__ __forceinline__ rk_u64 rk_max64(rk_u64 a, rk_u64 b) { return a > b ? a : b; }
-
 // HLC held privately by one thread (a block actor is its own HLC node), same packing as
 // ringkernel_core::HlcTimestamp: 48-bit ms since the Unix epoch, 16-bit logical. Returns a
 // timestamp greater than every earlier one and than `floor - 1`.
@@ -79,6 +77,16 @@ __device__ __forceinline__ rk_u64 rk_hlc_at(rk_u64* clock, rk_u64 floor, rk_u64 
   if (wall > next) next = wall;
   if (floor > next) next = floor;
   *clock = next;
+  return next;
+}
+
+// What `*clock` holds after rk_hlc_at(clock, floor, wall) and then rk_hlc_at(clock, 0, wall) (a
+// message merged, then an answer stamped), computed from the inputs in one step:
+// max(clock + 2, wall + 1, floor + 1). The answer's stamp then does not wait on the merge.
+__device__ __forceinline__ rk_u64 rk_hlc_at_then_tick(rk_u64 clock, rk_u64 floor, rk_u64 wall) {
+  rk_u64 next = clock + 2;
+  if (wall + 1 > next) next = wall + 1;
+  if (floor + 1 > next) next = floor + 1;
   return next;
 }
 

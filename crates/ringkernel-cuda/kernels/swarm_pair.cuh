@@ -86,11 +86,11 @@ __device__ __forceinline__ rk_u32 rk_sw_x_pair(const rk_sw_params& p, rk_sw_pin*
     if (!__all_sync(RK_FULL_MASK, rk_sw_ll_whole(in, tag))) continue;
     rk_sw_msg m;
     rk_sw_ll_unpack(in, from, id, &m);
-    // The merge and the answer's tick in one step each, both from the message's clock alone:
-    // merged = max(hlc + 1, wall, m.hlc + 1); stamped = max(merged + 1, wall), which is
-    // max(hlc + 2, wall + 1, m.hlc + 2) (the message-free parts are computed beside the unpack).
-    const rk_u64 merged = rk_max64(rk_max64(hlc + 1, wall), m.hlc + 1);
-    const rk_u64 stamped = rk_max64(rk_max64(hlc + 2, wall + 1), m.hlc + 2);
+    // The clock after the merge, and after the answer's tick too (both from the message's
+    // clock alone, so the stamp does not wait on the merge).
+    rk_u64 merged = hlc;
+    rk_hlc_at(&merged, m.hlc + 1, wall);
+    const rk_u64 stamped = rk_hlc_at_then_tick(hlc, m.hlc + 1, wall);
     rk_sw_xout o = {};
     rk_sw_express(type, xs, &m, &o);
     // Lane 0's result counts: it stores its answer at once, and the warp learns afterwards
