@@ -58,28 +58,35 @@ __device__ __forceinline__ bool rk_sw_ll_whole(const rk_u64 in[8], rk_u64 tag) {
 }
 
 // The 48 bytes a channel message carries (kind, corr, hlc, expires, words; its sender and
-// receiver are the channel's) as eight tagged 48-bit pieces.
+// receiver are the channel's) as eight tagged 48-bit pieces: word i < 6 carries the upper 48
+// bits of field i where they already sit, and words 6 and 7 carry the six fields' low 16 bits.
+// Packing and unpacking are then one byte permute or mask per 32-bit half, all independent,
+// instead of a funnel shift across two fields per word: a message's HLC and words are one
+// instruction from the polled words, and its answer one instruction from the slot.
 __device__ __forceinline__ void rk_sw_ll_pack(const rk_sw_msg& m, rk_u64 tag, rk_u64 out[8]) {
   const rk_u64 src[6] = {(rk_u64)m.kind | ((rk_u64)m.corr << 32), m.hlc, m.expires,
                          m.words[0], m.words[1], m.words[2]};
+  const rk_u32 t = (rk_u32)tag;
 #pragma unroll
-  for (int i = 0; i < 8; ++i) {
-    const int bit = 48 * i, w = bit / 64, off = bit % 64;
-    rk_u64 v = src[w] >> off;
-    if (off > 16) v |= src[w + 1] << (64 - off);
-    out[i] = (v << 16) | tag;  // the shift drops v's bits above 48
-  }
+  for (int i = 0; i < 6; ++i) out[i] = (src[i] & ~0xffffull) | t;
+  // Byte selectors: 0x5410 = the low halves of both operands, the first one below.
+  out[6] = ((rk_u64)__byte_perm((rk_u32)src[1], (rk_u32)src[2], 0x5410) << 32) |
+           __byte_perm(t, (rk_u32)src[0], 0x5410);
+  out[7] = ((rk_u64)__byte_perm((rk_u32)src[4], (rk_u32)src[5], 0x5410) << 32) |
+           __byte_perm(t, (rk_u32)src[3], 0x5410);
 }
 
 __device__ __forceinline__ void rk_sw_ll_unpack(const rk_u64 in[8], rk_u32 from, rk_u32 to, rk_sw_msg* m) {
-  rk_u64 src[6] = {0, 0, 0, 0, 0, 0};
+  // Field i's low 16 bits: the upper half of word 6 or 7's low 32 bits (i = 0, 3), or a half
+  // of its high 32 bits (i = 1, 2, 4, 5); selector 0x76xy keeps bytes 2-3 of word i's low half.
+  const rk_u32 l6 = (rk_u32)in[6], h6 = (rk_u32)(in[6] >> 32);
+  const rk_u32 l7 = (rk_u32)in[7], h7 = (rk_u32)(in[7] >> 32);
+  const rk_u32 low[6] = {__byte_perm(l6, (rk_u32)in[0], 0x7632), __byte_perm(h6, (rk_u32)in[1], 0x7610),
+                         __byte_perm(h6, (rk_u32)in[2], 0x7632), __byte_perm(l7, (rk_u32)in[3], 0x7632),
+                         __byte_perm(h7, (rk_u32)in[4], 0x7610), __byte_perm(h7, (rk_u32)in[5], 0x7632)};
+  rk_u64 src[6];
 #pragma unroll
-  for (int i = 0; i < 8; ++i) {
-    const int bit = 48 * i, w = bit / 64, off = bit % 64;
-    const rk_u64 d = in[i] >> 16;
-    src[w] |= d << off;
-    if (off > 16) src[w + 1] |= d >> (64 - off);
-  }
+  for (int i = 0; i < 6; ++i) src[i] = (in[i] & 0xffffffff00000000ull) | low[i];
   m->seq = 0;
   m->check = 0;
   m->from = from;

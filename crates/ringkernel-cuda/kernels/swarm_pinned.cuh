@@ -246,9 +246,11 @@ __device__ __forceinline__ rk_u32 rk_sw_pin_express(const rk_sw_params& p, rk_sw
 constexpr rk_u32 RK_SW_PIN_SPIN = 16;
 
 // Pinned rounds until one handles something, at most RK_SW_PIN_SPIN of them. Returns the
-// messages handled (the same on every lane).
-__device__ rk_u32 rk_sw_serve_pinned(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c, rk_u32 lane,
-                                     rk_u64* processed) {
+// messages handled (the same on every lane). Always inlined: left to the inliner, a larger
+// express loop made it a call, and the kernel's warp state and context, whose addresses it
+// takes, moved to local memory for every warp (a 432-byte stack frame).
+__device__ __forceinline__ rk_u32 rk_sw_serve_pinned(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c, rk_u32 lane,
+                                                     rk_u64* processed) {
   if (rk_sw_pin_express_ok(p, w)) return rk_sw_pin_express(p, w, c, lane, processed);
   // The express loop left a message it does not take: the rounds below handle it.
   w->x_slow = 0;
