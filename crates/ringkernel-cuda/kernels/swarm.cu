@@ -13,6 +13,13 @@ __device__ bool rk_sw_is_express(rk_u32) { return false; }
 __device__ void rk_sw_express(rk_u32, void*, const rk_sw_msg*, rk_sw_xout*) {}
 #endif
 
+// Scheduler sub-partitions of an SM (four on Hopper).
+constexpr rk_u32 RK_SW_SMSPS = 4;
+// The nap of a long-idle worker that shares its sub-partition with a pinned warp (see the
+// roles in rk_swarm): with the default 256 ns nap such workers added 15-20 ns to each express
+// hop on an H100; the rally stays at its 5-warp speed with this one.
+constexpr unsigned RK_SW_SHADOW_NAP_NS = 20000;
+
 // One turn of global-tier actor `id` (this lane holds it): up to `batch` messages, then give it up
 // (or re-enqueue it if more arrived or its handler yielded).
 __device__ void rk_sw_turn(const rk_sw_params& p, rk_u32 id, rk_sw_ctx* c, rk_u64* processed) {
@@ -257,6 +264,16 @@ extern "C" __global__ void rk_swarm(rk_sw_params param) {
   const rk_u32 first_pin = p.local > 0 ? 1u : 0u;
   const rk_u32 pin_slot = (warp - first_pin) * (rk_u32)p.blocks + block;
   const bool pin_warp = !injector && !local_warp && warp >= first_pin && pin_slot < p.pinned;
+  // A worker that issues from the same scheduler as one of the block's pinned warps (warp w of a
+  // block issues from sub-partition w % RK_SW_SMSPS) naps RK_SW_SHADOW_NAP_NS when long idle:
+  // waking every max_nap_ns to poll, it took issue slots from the pinned warp's hops. The
+  // block's first worker never does, so a ready queue always has a worker on the short nap.
+  const rk_u32 pins_here =
+      p.pinned > block ? (rk_u32)((p.pinned - block + p.blocks - 1) / p.blocks) : 0u;
+  const bool shadow = !injector && !local_warp && !pin_warp && warp != first_pin + pins_here &&
+                      (warp - first_pin) % RK_SW_SMSPS < pins_here;
+  const unsigned long_nap =
+      shadow ? max((unsigned)p.max_nap_ns, RK_SW_SHADOW_NAP_NS) : (unsigned)p.max_nap_ns;
   rk_sw_pin pin;
   c.pin_out = nullptr;
   c.pin_base = 0;
@@ -284,7 +301,9 @@ extern "C" __global__ void rk_swarm(rk_sw_params param) {
   };
 
   for (rk_u32 iter = 0;; ++iter) {
-    if ((iter & 255) == 0) {
+    // (A worker on the long nap looks at the stop flag every round: 256 of its naps would hold
+    // a shutdown up for milliseconds.)
+    if ((iter & 255) == 0 || (shadow && idle > 512)) {
       if (lane == 0) atomicAdd((unsigned long long*)&st->beats, 1ull);
       int stop = lane == 0 ? (int)rk_sw_ld32((const rk_u32*)p.stop) : 0;
       if (__shfl_sync(RK_FULL_MASK, stop, 0)) break;
@@ -346,7 +365,7 @@ extern "C" __global__ void rk_swarm(rk_sw_params param) {
       // Bounded back-off: spin a while, then nap up to 256 ns (latency of a hot path is the
       // point; the SMs are held by polling either way).
       // Pinned warps never nap: polling is what they are for.
-      if (++idle > 64 && !pin_warp) __nanosleep(idle > 512 ? (unsigned)p.max_nap_ns : 32u);
+      if (++idle > 64 && !pin_warp) __nanosleep(idle > 512 ? long_nap : 32u);
     }
     // The counters go out after every round with work, except from pinned warps: theirs wait
     // for a round without mail (or 64 rounds with), so a rally's next poll is not held up by
