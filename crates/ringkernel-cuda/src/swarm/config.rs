@@ -54,7 +54,10 @@ pub struct SwarmConfig {
     /// Slots of the device→host ring (replies and dead letters; power of two).
     pub d2h_slots: u32,
     /// Longest nap of an idle worker warp between polls, ns (0..=100,000). Shorter: lower
-    /// latency, more polling traffic in L2.
+    /// latency, more polling traffic in L2. A long-idle worker that shares its scheduler
+    /// sub-partition with a pinned warp (warp w of a block issues from w % 4) naps at least
+    /// 20 µs instead, so its wake-ups do not slow the pinned warp's hops; every block's first
+    /// worker keeps this nap.
     pub max_nap_ns: u32,
     /// How long a host call waits on the device before a typed timeout: a send for room in the
     /// host→device ring, a pinned actor's stop for its warp, shutdown for the kernel's exit.
