@@ -16,7 +16,11 @@
 //  - rk_ll_lean does the same work as rk_ll_hop (unpack, TTL, HLC merge and tick, count, pack)
 //    as cheaply as we could write it: every lane computes the answer, so no staging and no
 //    broadcast; the HLC's wall part and the poll's deadline come from one clock reading per
-//    64 empty polls, so the poll loop and the message path hold no clock read.
+//    64 empty polls, so the poll loop and the message path hold no clock read;
+//  - rk_ll_lean_all is rk_ll_lean with every lane reading the whole slot (as the pair loop
+//    does) instead of lanes 0-3 a chunk each and four shuffles.
+// Two more, through DSMEM only, replace the poll of the data by the hardware's completion
+// signal (rk_ll_async_rally below): rk_ll_async_transit and rk_ll_async_lean.
 //
 // Launch: 2 blocks of 32 threads; `dsmem` != 0 needs a cluster of 2 (channels in the
 // receiver's shared memory, written through DSMEM), otherwise `rings` holds the two device-memory
@@ -158,7 +162,8 @@ __device__ __forceinline__ void rk_ll_store_all_lanes(const rk_sw_msg& m, rk_sw_
 }
 
 // The variants: WORK 1 moves the slot only (rk_ll_transit), WORK 2 does rk_ll_hop's work on
-// every lane (rk_ll_lean). Each side stops after receiving hops / 2 messages.
+// every lane (rk_ll_lean), WORK 3 the same with every lane reading the whole slot
+// (rk_ll_lean_all). Each side stops after receiving hops / 2 messages.
 template <int WORK>
 __device__ void rk_ll_rally(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u64 deadline_ns, rk_u32 dsmem) {
   const rk_u32 lane = threadIdx.x & 31;
@@ -186,7 +191,17 @@ __device__ void rk_ll_rally(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u6
   }
   for (;;) {
     rk_u64 lo = 0, hi = 0;
-    if (!rk_ll_poll(in, head, mask, shift, lane, lo, hi)) {
+    rk_u64 all[8];
+    bool ok;
+    if (WORK == 3) {
+      const rk_sw_staged* slot = &in[head & mask];
+#pragma unroll
+      for (int k = 0; k < 4; ++k) rk_sw_load16(&slot->chunk[k], all[2 * k], all[2 * k + 1]);
+      ok = __all_sync(RK_FULL_MASK, rk_sw_ll_whole(all, rk_sw_ll_tag(head, shift)));
+    } else {
+      ok = rk_ll_poll(in, head, mask, shift, lane, lo, hi);
+    }
+    if (!ok) {
       if (++polls % RK_LL_CLOCK_POLLS == 0) {
         const rk_u64 now = __shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0);
         wall = rk_hlc_wall(now);
@@ -207,8 +222,13 @@ __device__ void rk_ll_rally(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u6
       rk_u64 w[8];
 #pragma unroll
       for (int k = 0; k < 4; ++k) {
-        w[2 * k] = __shfl_sync(RK_FULL_MASK, lo, k);
-        w[2 * k + 1] = __shfl_sync(RK_FULL_MASK, hi, k);
+        if (WORK == 3) {
+          w[2 * k] = all[2 * k];
+          w[2 * k + 1] = all[2 * k + 1];
+        } else {
+          w[2 * k] = __shfl_sync(RK_FULL_MASK, lo, k);
+          w[2 * k + 1] = __shfl_sync(RK_FULL_MASK, hi, k);
+        }
       }
       rk_sw_msg m;
       rk_sw_ll_unpack(w, me ^ 1, me, &m);
@@ -230,7 +250,7 @@ __device__ void rk_ll_rally(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u6
     if (got == half) break;
   }
   // The lean variant's count must match the messages received (the work is not optimised out).
-  if (starter && lane == 0) out[0] = late || (WORK == 2 && count != got) ? 0 : rk_globaltimer() - t0;
+  if (starter && lane == 0) out[0] = late || (WORK >= 2 && count != got) ? 0 : rk_globaltimer() - t0;
   if (dsmem) rk_cg::this_cluster().sync();
 }
 
@@ -241,4 +261,156 @@ extern "C" __global__ void rk_ll_transit(rk_sw_staged* rings, rk_u64 hops, rk_u6
 extern "C" __global__ void rk_ll_lean(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u64 deadline_ns,
                                       rk_u32 dsmem) {
   rk_ll_rally<2>(rings, hops, out, deadline_ns, dsmem);
+}
+extern "C" __global__ void rk_ll_lean_all(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u64 deadline_ns,
+                                          rk_u32 dsmem) {
+  rk_ll_rally<3>(rings, hops, out, deadline_ns, dsmem);
+}
+
+// The DSMEM hop with the hardware's completion signal instead of a poll of the data: the
+// sender's lanes 0-3 write their 16-byte chunk into the receiver's buffer with st.async, which
+// counts the bytes on the receiver's mbarrier; the receiver arms the barrier for 64 bytes,
+// waits for its phase to complete and reads the buffer. WORK 1 sends the words back as they
+// came (rk_ll_async_transit, against rk_ll_transit); WORK 2 does rk_ll_lean's work on them
+// (rk_ll_async_lean, every lane reading the whole buffer). One message is in flight, so one
+// buffer and one barrier phase per message suffice; the receiver may arm the phase before or
+// after the bytes land (the transaction count may run below zero until it does). Needs a
+// cluster of 2 (`dsmem` != 0; otherwise no rally runs and out[0] stays 0).
+__shared__ rk_sw_staged rk_ll_abuf;
+__shared__ __align__(8) rk_u64 rk_ll_abar;
+
+// Lane k < 4 writes chunk k of the eight words `v` (the same on every lane) into the peer's
+// buffer `rbuf`, counted on the peer's barrier `rbar` (shared::cluster addresses).
+__device__ __forceinline__ void rk_ll_async_store(rk_u32 rbuf, rk_u32 rbar, const rk_u64 v[8], rk_u32 lane) {
+  rk_u64 lo = v[0], hi = v[1];
+#pragma unroll
+  for (rk_u32 k = 1; k < 4; ++k) {
+    if (lane == k) {
+      lo = v[2 * k];
+      hi = v[2 * k + 1];
+    }
+  }
+  if (lane < 4) {
+    asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.v2.b64 [%0], {%1, %2}, [%3];" ::"r"(
+                     rbuf + 16 * lane),
+                 "l"(lo), "l"(hi), "r"(rbar)
+                 : "memory");
+  }
+}
+
+template <int WORK>
+__device__ void rk_ll_async_rally(rk_u64 hops, rk_u64* out, rk_u64 deadline_ns, rk_u32 dsmem) {
+  const rk_u32 lane = threadIdx.x & 31;
+  const rk_u32 me = blockIdx.x & 1;
+  const bool starter = me == 0;
+  rk_ll_note_sm(out, me, lane);
+  if (!dsmem) return;
+  const rk_u32 bar = (rk_u32)__cvta_generic_to_shared(&rk_ll_abar);
+  const rk_u32 buf = (rk_u32)__cvta_generic_to_shared(&rk_ll_abuf);
+  if (lane == 0) {
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(bar) : "memory");
+    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+  }
+  rk_cg::cluster_group cl = rk_cg::this_cluster();
+  cl.sync();
+  const rk_u32 peer = cl.block_rank() ^ 1;
+  rk_u32 rbar, rbuf;
+  asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(rbar) : "r"(bar), "r"(peer));
+  asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(rbuf) : "r"(buf), "r"(peer));
+  const rk_u64 half = hops / 2;
+  rk_u64 hlc = 0, got = 0, count = 0, tail = 0;
+  rk_u32 parity = 0, polls = 0;
+  bool late = false;
+  __syncwarp();
+  const rk_u64 t0 = rk_globaltimer();
+  rk_u64 wall = rk_hlc_wall(t0);
+  if (starter) {
+    rk_sw_msg m = {};
+    m.kind = 2;
+    m.hlc = rk_hlc_at(&hlc, 0, wall);
+    m.words[0] = hops;
+    rk_u64 w[8];
+    rk_sw_ll_pack(m, rk_sw_ll_tag(tail++, RK_SW_CH_DSMEM_SHIFT), w);
+    rk_ll_async_store(rbuf, rbar, w, lane);
+  }
+  for (;;) {
+    if (lane == 0) {
+      rk_u64 state;
+      asm volatile("mbarrier.arrive.expect_tx.release.cta.shared::cta.b64 %0, [%1], 64;"
+                   : "=l"(state)
+                   : "r"(bar)
+                   : "memory");
+    }
+    for (;;) {
+      rk_u32 done;
+      asm volatile(
+          "{ .reg .pred p; mbarrier.try_wait.parity.acquire.cluster.shared::cta.b64 p, [%1], %2; "
+          "selp.u32 %0, 1, 0, p; }"
+          : "=r"(done)
+          : "r"(bar), "r"(parity)
+          : "memory");
+      if (__all_sync(RK_FULL_MASK, done != 0)) break;
+      if (++polls % RK_LL_CLOCK_POLLS == 0) {
+        const rk_u64 now = __shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0);
+        wall = rk_hlc_wall(now);
+        if (now - t0 > deadline_ns) {
+          late = true;
+          break;
+        }
+      }
+    }
+    if (late) break;
+    parity ^= 1;
+    ++got;
+    const bool answer = !starter || got < half;
+    if (WORK == 1) {
+      if (answer && lane < 4) {
+        rk_u64 lo, hi;
+        asm volatile("ld.shared.v2.u64 {%0, %1}, [%2];" : "=l"(lo), "=l"(hi) : "r"(buf + 16 * lane) : "memory");
+        asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.v2.b64 [%0], {%1, %2}, [%3];" ::"r"(
+                         rbuf + 16 * lane),
+                     "l"(lo), "l"(hi), "r"(rbar)
+                     : "memory");
+      }
+    } else {
+      // Every lane reads the whole buffer (one address per load: the same words on every lane).
+      rk_u64 w[8];
+#pragma unroll
+      for (int k = 0; k < 4; ++k) {
+        asm volatile("ld.shared.v2.u64 {%0, %1}, [%2];"
+                     : "=l"(w[2 * k]), "=l"(w[2 * k + 1])
+                     : "r"(buf + 16 * k)
+                     : "memory");
+      }
+      rk_sw_msg m;
+      rk_sw_ll_unpack(w, me ^ 1, me, &m);
+      bool expired = false;
+      if (m.expires != 0) expired = __shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0) > m.expires;
+      if (!expired) {
+        rk_hlc_at(&hlc, m.hlc + 1, wall);
+        count += 1;
+        if (answer) {
+          rk_sw_msg r = {};
+          r.kind = 2;
+          r.hlc = rk_hlc_at(&hlc, 0, wall);
+          r.words[0] = m.words[0] - 1;
+          rk_u64 v[8];
+          rk_sw_ll_pack(r, rk_sw_ll_tag(tail++, RK_SW_CH_DSMEM_SHIFT), v);
+          rk_ll_async_store(rbuf, rbar, v, lane);
+        }
+      }
+    }
+    if (got == half) break;
+  }
+  if (starter && lane == 0) out[0] = late || (WORK == 2 && count != got) ? 0 : rk_globaltimer() - t0;
+  cl.sync();  // neither block leaves while the other may write into it
+}
+
+extern "C" __global__ void rk_ll_async_transit(rk_sw_staged*, rk_u64 hops, rk_u64* out, rk_u64 deadline_ns,
+                                               rk_u32 dsmem) {
+  rk_ll_async_rally<1>(hops, out, deadline_ns, dsmem);
+}
+extern "C" __global__ void rk_ll_async_lean(rk_sw_staged*, rk_u64 hops, rk_u64* out, rk_u64 deadline_ns,
+                                            rk_u32 dsmem) {
+  rk_ll_async_rally<2>(hops, out, deadline_ns, dsmem);
 }

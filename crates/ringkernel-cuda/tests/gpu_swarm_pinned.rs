@@ -304,9 +304,10 @@ fn bad_pinned_spawns_are_typed_errors() {
     assert!(matches!(e, Err(CudaError::Config(_))), "{e:?}");
 }
 
-/// The pinned hop without the framework (the bench's floor for the pinned tier) and its two
-/// lower bounds rally through both channels and time every hop (the lean variant also checks
-/// that it handled every message); zero hops is a typed error.
+/// The pinned hop without the framework (the bench's floor for the pinned tier) and its lower
+/// bounds rally through both channels and time every hop (the lean variants also check that
+/// they handled every message); the st.async variants run through DSMEM only and are a typed
+/// error through device memory; zero hops is a typed error.
 #[test]
 fn the_framework_free_hop_rallies_through_both_channels() {
     use ringkernel_cuda::swarm::ll_hop::{HopChannel, HopWork, LlHop};
@@ -317,8 +318,23 @@ fn the_framework_free_hop_rallies_through_both_channels() {
             .sm_count;
     // Nothing ran yet: no SMs to report.
     assert_eq!(hop.last_sms().unwrap(), None);
-    for work in [HopWork::Framework, HopWork::Transit, HopWork::Lean] {
+    for work in [
+        HopWork::Framework,
+        HopWork::Transit,
+        HopWork::Lean,
+        HopWork::LeanAllLanes,
+        HopWork::AsyncTransit,
+        HopWork::AsyncLean,
+    ] {
         for channel in [HopChannel::DeviceMemory, HopChannel::Dsmem] {
+            if work.dsmem_only() && channel == HopChannel::DeviceMemory {
+                // st.async writes another block's shared memory: a typed error, no launch.
+                assert!(matches!(
+                    hop.one_way_with(work, channel, 2),
+                    Err(CudaError::Config(_))
+                ));
+                continue;
+            }
             // An odd count is rounded up, so the initiator's clock covers whole hops.
             for hops in [1, 2, 1001] {
                 // No upper bound: a rally that does not finish is an error, and under racecheck

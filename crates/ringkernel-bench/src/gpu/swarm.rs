@@ -171,7 +171,10 @@ fn latency(
              bounds below it, same slots and launch: the slot's transit with no work (the \
              receiver re-tags the polled words and stores them back), and the same work as the \
              hop done on all 32 lanes at once (no staging, no broadcast) with one clock reading \
-             per 64 empty polls for the HLC's wall part and the deadline. \
+             per 64 empty polls for the HLC's wall part and the deadline; the same with every \
+             lane reading the whole slot (as the pair loop does); and, through DSMEM only, the \
+             transit and that hop with the message written by st.async and waited for on the \
+             receiver's mbarrier instead of polled. \
              SM pairs: the flag's latency depends on which two SMs exchange it, so the flag is \
              also measured from SM 0 to every other SM (which splits the SMs into two halves, \
              ringkernel_cuda::sm_split), and between the two SMs each device-memory rally ran \
@@ -226,6 +229,18 @@ fn latency(
         (
             "leanest hop (same work on all lanes, one clock read per 64 polls)",
             HopWork::Lean,
+        ),
+        (
+            "leanest hop, every lane reads the whole slot",
+            HopWork::LeanAllLanes,
+        ),
+        (
+            "slot transit through st.async and the receiver's mbarrier, no work",
+            HopWork::AsyncTransit,
+        ),
+        (
+            "leanest hop through st.async and the receiver's mbarrier, every lane reads the slot",
+            HopWork::AsyncLean,
         ),
     ];
 
@@ -287,6 +302,9 @@ fn latency(
                 &dsmem_floor,
             ),
         ] {
+            if work.dsmem_only() && channel != HopChannel::Dsmem {
+                continue;
+            }
             let v = variant(work, channel)?;
             let verdict = if v.p50() <= target { "meets" } else { "misses" };
             let note = format!(

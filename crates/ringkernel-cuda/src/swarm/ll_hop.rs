@@ -63,14 +63,32 @@ pub enum HopWork {
     /// broadcast, with one clock reading per 64 empty polls for the HLC and the deadline
     /// (`rk_ll_lean`).
     Lean,
+    /// [`HopWork::Lean`] with every lane reading the whole slot, as the pair loop does, instead
+    /// of lanes 0-3 a chunk each and shuffles (`rk_ll_lean_all`).
+    LeanAllLanes,
+    /// Through DSMEM only: the slot crosses with no work, written with `st.async` and waited for
+    /// on the receiver's mbarrier instead of polled (`rk_ll_async_transit`).
+    AsyncTransit,
+    /// Through DSMEM only: [`HopWork::LeanAllLanes`]'s work, the message written with `st.async`
+    /// and waited for on the receiver's mbarrier (`rk_ll_async_lean`).
+    AsyncLean,
 }
 
 impl HopWork {
+    /// Whether the variant exists only through DSMEM (`st.async` writes another block's
+    /// shared memory in the cluster).
+    pub fn dsmem_only(self) -> bool {
+        matches!(self, HopWork::AsyncTransit | HopWork::AsyncLean)
+    }
+
     fn entry(self) -> &'static str {
         match self {
             HopWork::Framework => "rk_ll_hop",
             HopWork::Transit => "rk_ll_transit",
             HopWork::Lean => "rk_ll_lean",
+            HopWork::LeanAllLanes => "rk_ll_lean_all",
+            HopWork::AsyncTransit => "rk_ll_async_transit",
+            HopWork::AsyncLean => "rk_ll_async_lean",
         }
     }
 }
@@ -79,7 +97,7 @@ impl HopWork {
 #[derive(Debug)]
 pub struct LlHop {
     _ctx: Arc<CudaContext>,
-    kernels: [Kernel; 3],
+    kernels: [Kernel; 6],
     stream: Stream,
     rings: DeviceBuffer,
     out: DeviceBuffer,
@@ -99,6 +117,9 @@ impl LlHop {
                 load(HopWork::Framework)?,
                 load(HopWork::Transit)?,
                 load(HopWork::Lean)?,
+                load(HopWork::LeanAllLanes)?,
+                load(HopWork::AsyncTransit)?,
+                load(HopWork::AsyncLean)?,
             ],
             stream: Stream::non_blocking(&ctx)?,
             rings: DeviceBuffer::new(
@@ -124,6 +145,11 @@ impl LlHop {
         hops: u64,
     ) -> Result<f64, CudaError> {
         let hops = even_hops(hops)?;
+        if work.dsmem_only() && channel != HopChannel::Dsmem {
+            return Err(CudaError::Config(format!(
+                "{work:?} runs through DSMEM only, not {channel:?}"
+            )));
+        }
         // Lap tags start from zeroed slots.
         self.rings.fill(0, self.rings.bytes(), 0)?;
         self.out.fill(0, 24, 0)?;
@@ -182,5 +208,21 @@ mod tests {
         assert!(matches!(even_hops(0), Err(CudaError::Config(_))));
         assert!(matches!(even_hops(u64::MAX), Err(CudaError::Config(_))));
         assert_eq!(even_hops(u64::MAX - 1).ok(), Some(u64::MAX - 1));
+    }
+
+    #[test]
+    fn only_the_st_async_variants_are_dsmem_only() {
+        let dsmem_only: Vec<HopWork> = [
+            HopWork::Framework,
+            HopWork::Transit,
+            HopWork::Lean,
+            HopWork::LeanAllLanes,
+            HopWork::AsyncTransit,
+            HopWork::AsyncLean,
+        ]
+        .into_iter()
+        .filter(|w| w.dsmem_only())
+        .collect();
+        assert_eq!(dsmem_only, [HopWork::AsyncTransit, HopWork::AsyncLean]);
     }
 }
