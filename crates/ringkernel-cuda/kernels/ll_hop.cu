@@ -10,7 +10,7 @@
 // Its cost over the raw flag is what the work on a message costs; the pinned rally's cost over
 // it is what the framework costs.
 //
-// Two variants bound it from below (same launch, same slots):
+// Three variants bound it from below (same launch, same slots):
 //  - rk_ll_transit moves the slot and nothing else: the receiver re-tags the words it polled and
 //    stores them back, so its cost over the raw flag is what a 64-byte LL slot costs to cross;
 //  - rk_ll_lean does the same work as rk_ll_hop (unpack, TTL, HLC merge and tick, count, pack)
@@ -18,7 +18,7 @@
 //    broadcast; the HLC's wall part and the poll's deadline come from one clock reading per
 //    64 empty polls, so the poll loop and the message path hold no clock read;
 //  - rk_ll_lean_all is rk_ll_lean with every lane reading the whole slot (as the pair loop
-//    does) instead of lanes 0-3 a chunk each and four shuffles.
+//    does) instead of lanes 0-3 a chunk each and eight shuffles.
 // Two more, through DSMEM only, replace the poll of the data by the hardware's completion
 // signal (rk_ll_async_rally below): rk_ll_async_transit and rk_ll_async_lean.
 //
@@ -275,7 +275,9 @@ extern "C" __global__ void rk_ll_lean_all(rk_sw_staged* rings, rk_u64 hops, rk_u
 // (rk_ll_async_lean, every lane reading the whole buffer). One message is in flight, so one
 // buffer and one barrier phase per message suffice; the receiver may arm the phase before or
 // after the bytes land (the transaction count may run below zero until it does). Needs a
-// cluster of 2 (`dsmem` != 0; otherwise no rally runs and out[0] stays 0).
+// cluster of 2 (`dsmem` != 0; otherwise no rally runs and out[0] stays 0). A rally that runs
+// past its deadline may leave a peer's st.async in flight as the blocks exit (the cluster
+// barrier does not wait for it): only a failed measurement ends so.
 __shared__ rk_sw_staged rk_ll_abuf;
 __shared__ __align__(8) rk_u64 rk_ll_abar;
 

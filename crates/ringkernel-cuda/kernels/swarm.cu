@@ -362,8 +362,8 @@ extern "C" __global__ void rk_swarm(rk_sw_params param) {
       ++unflushed;
     } else {
       ++idle_total;
-      // Bounded back-off: spin a while, then nap up to 256 ns (latency of a hot path is the
-      // point; the SMs are held by polling either way).
+      // Bounded back-off: spin a while, then nap up to max_nap_ns (latency of a hot path is
+      // the point; the SMs are held by polling either way), or long_nap for a shadow worker.
       // Pinned warps never nap: polling is what they are for.
       if (++idle > 64 && !pin_warp) __nanosleep(idle > 512 ? long_nap : 32u);
     }

@@ -167,8 +167,9 @@ fn latency(
              pinned hop without the framework (kernels/ll_hop.cu): two one-warp blocks rally a \
              message through the same 64-byte LL slots, with the same TTL check, HLC merge and \
              tick, state update and staged four-lane store, but no channel table, credits, \
-             status checks, dispatch, state write-back or kernel loop ({} hops per run). Two \
-             bounds below it, same slots and launch: the slot's transit with no work (the \
+             status checks, dispatch, state write-back or kernel loop ({} hops per run). Bounds \
+             below it, same launch (and the same slots but for the st.async ones, which write \
+             an untagged 64-byte buffer): the slot's transit with no work (the \
              receiver re-tags the polled words and stores them back), and the same work as the \
              hop done on all 32 lanes at once (no staging, no broadcast) with one clock reading \
              per 64 empty polls for the HLC's wall part and the deadline; the same with every \
@@ -181,8 +182,9 @@ fn latency(
              on (after the swarm stopped); two more pinned pairs are placed on blocks of \
              different clusters whose SMs are in one half, and in different halves (a row is \
              left out when no such pair exists among the pinned slots). \
-             Swarms: blocks of {} warps, clusters of 2, idle warps nap at most {} ns; the \
-             default grid is one block per SM.",
+             Swarms: blocks of {} warps, clusters of 2, idle warps nap at most {} ns (a worker \
+             that shares its scheduler sub-partition with a pinned warp: 20 us once long \
+             idle); the default grid is one block per SM.",
             c.trips,
             c.rallies,
             c.floor_iters,

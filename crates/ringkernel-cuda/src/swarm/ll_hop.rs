@@ -2,8 +2,10 @@
 //! the framework around it (`kernels/ll_hop.cu`). Measured beside the raw flag floor and the
 //! pinned rally, it splits a pinned hop into what the work on a message costs (the hop over the
 //! flag: unpacking, TTL, HLC, packing, staging) and what the framework costs (the rally over the
-//! hop). Two variants bound it from below: the slot's transit with no work, and the same work
-//! written as leanly as we could ([`HopWork`]).
+//! hop). Variants bound it from below ([`HopWork`]): the slot's transit with no work, the same
+//! work written as leanly as we could (lanes 0-3 polling, or every lane reading the slot), and,
+//! through DSMEM only, the transit and the lean hop with the message written by `st.async` and
+//! waited for on the receiver's mbarrier instead of polled.
 
 use std::ffi::c_void;
 use std::sync::Arc;
