@@ -161,6 +161,24 @@ __device__ __forceinline__ void rk_ll_store_all_lanes(const rk_sw_msg& m, rk_sw_
   rk_sw_ll_store_lanes(slot, w, 4, lane);
 }
 
+// The lean variants' work on a received message `w` (every lane, the same words): unpack, TTL,
+// HLC merge, count, and, when `answer` and the message has not expired, the answer in `r` (HLC
+// ticked). Returns whether `r` is to be sent.
+__device__ __forceinline__ bool rk_ll_lean_work(const rk_u64 w[8], rk_u32 me, bool answer, rk_u64 wall,
+                                                rk_u64& hlc, rk_u64& count, rk_sw_msg& r) {
+  rk_sw_msg m;
+  rk_sw_ll_unpack(w, me ^ 1, me, &m);
+  if (m.expires != 0 && __shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0) > m.expires) return false;
+  rk_hlc_at(&hlc, m.hlc + 1, wall);
+  count += 1;
+  if (!answer) return false;
+  r = {};
+  r.kind = 2;
+  r.hlc = rk_hlc_at(&hlc, 0, wall);
+  r.words[0] = m.words[0] - 1;
+  return true;
+}
+
 // The variants: WORK 1 moves the slot only (rk_ll_transit), WORK 2 does rk_ll_hop's work on
 // every lane (rk_ll_lean), WORK 3 the same with every lane reading the whole slot
 // (rk_ll_lean_all). Each side stops after receiving hops / 2 messages.
@@ -230,20 +248,9 @@ __device__ void rk_ll_rally(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u6
           w[2 * k + 1] = __shfl_sync(RK_FULL_MASK, hi, k);
         }
       }
-      rk_sw_msg m;
-      rk_sw_ll_unpack(w, me ^ 1, me, &m);
-      bool expired = false;
-      if (m.expires != 0) expired = __shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0) > m.expires;
-      if (!expired) {
-        rk_hlc_at(&hlc, m.hlc + 1, wall);
-        count += 1;
-        if (answer) {
-          rk_sw_msg r = {};
-          r.kind = 2;
-          r.hlc = rk_hlc_at(&hlc, 0, wall);
-          r.words[0] = m.words[0] - 1;
-          rk_ll_store_all_lanes(r, &to[tail & mask], rk_sw_ll_tag(tail, shift), lane);
-        }
+      rk_sw_msg r;
+      if (rk_ll_lean_work(w, me, answer, wall, hlc, count, r)) {
+        rk_ll_store_all_lanes(r, &to[tail & mask], rk_sw_ll_tag(tail, shift), lane);
       }
     }
     if (answer) ++tail;
@@ -284,18 +291,11 @@ __shared__ __align__(8) rk_u64 rk_ll_abar;
 // Lane k < 4 writes chunk k of the eight words `v` (the same on every lane) into the peer's
 // buffer `rbuf`, counted on the peer's barrier `rbar` (shared::cluster addresses).
 __device__ __forceinline__ void rk_ll_async_store(rk_u32 rbuf, rk_u32 rbar, const rk_u64 v[8], rk_u32 lane) {
-  rk_u64 lo = v[0], hi = v[1];
-#pragma unroll
-  for (rk_u32 k = 1; k < 4; ++k) {
-    if (lane == k) {
-      lo = v[2 * k];
-      hi = v[2 * k + 1];
-    }
-  }
+  const ulonglong2 c = rk_sw_ll_lane_chunk(v, lane);
   if (lane < 4) {
     asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.v2.b64 [%0], {%1, %2}, [%3];" ::"r"(
                      rbuf + 16 * lane),
-                 "l"(lo), "l"(hi), "r"(rbar)
+                 "l"(c.x), "l"(c.y), "r"(rbar)
                  : "memory");
   }
 }
@@ -384,22 +384,11 @@ __device__ void rk_ll_async_rally(rk_u64 hops, rk_u64* out, rk_u64 deadline_ns, 
                      : "r"(buf + 16 * k)
                      : "memory");
       }
-      rk_sw_msg m;
-      rk_sw_ll_unpack(w, me ^ 1, me, &m);
-      bool expired = false;
-      if (m.expires != 0) expired = __shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0) > m.expires;
-      if (!expired) {
-        rk_hlc_at(&hlc, m.hlc + 1, wall);
-        count += 1;
-        if (answer) {
-          rk_sw_msg r = {};
-          r.kind = 2;
-          r.hlc = rk_hlc_at(&hlc, 0, wall);
-          r.words[0] = m.words[0] - 1;
-          rk_u64 v[8];
-          rk_sw_ll_pack(r, rk_sw_ll_tag(tail++, RK_SW_CH_DSMEM_SHIFT), v);
-          rk_ll_async_store(rbuf, rbar, v, lane);
-        }
+      rk_sw_msg r;
+      if (rk_ll_lean_work(w, me, answer, wall, hlc, count, r)) {
+        rk_u64 v[8];
+        rk_sw_ll_pack(r, rk_sw_ll_tag(tail++, RK_SW_CH_DSMEM_SHIFT), v);
+        rk_ll_async_store(rbuf, rbar, v, lane);
       }
     }
     if (got == half) break;

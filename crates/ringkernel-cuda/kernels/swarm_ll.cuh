@@ -25,9 +25,9 @@ struct __align__(16) rk_sw_staged {
 };
 static_assert(sizeof(rk_sw_staged) == RK_SW_CH_SLOT_BYTES, "channel slot size");
 
-// Lanes 0-3 store their 16-byte chunk of the eight words `v` (the same on every lane) at `dst`,
-// where chunk k exists if k < `chunks`: one store instruction, nothing staged.
-__device__ __forceinline__ void rk_sw_ll_store_lanes(void* dst, const rk_u64 v[8], rk_u32 chunks, rk_u32 lane) {
+// Lane k's 16-byte chunk (k < 4) of the eight words `v` (the same on every lane), selected
+// without indexing `v` by a variable (which would put it in local memory).
+__device__ __forceinline__ ulonglong2 rk_sw_ll_lane_chunk(const rk_u64 v[8], rk_u32 lane) {
   rk_u64 lo = v[0], hi = v[1];
 #pragma unroll
   for (rk_u32 k = 1; k < 4; ++k) {
@@ -36,7 +36,14 @@ __device__ __forceinline__ void rk_sw_ll_store_lanes(void* dst, const rk_u64 v[8
       hi = v[2 * k + 1];
     }
   }
-  if (lane < chunks) rk_sw_store16((ulonglong2*)dst + lane, lo, hi);
+  return make_ulonglong2(lo, hi);
+}
+
+// Lanes 0-3 store their 16-byte chunk of the eight words `v` (the same on every lane) at `dst`,
+// where chunk k exists if k < `chunks`: one store instruction, nothing staged.
+__device__ __forceinline__ void rk_sw_ll_store_lanes(void* dst, const rk_u64 v[8], rk_u32 chunks, rk_u32 lane) {
+  const ulonglong2 c = rk_sw_ll_lane_chunk(v, lane);
+  if (lane < chunks) rk_sw_store16((ulonglong2*)dst + lane, c.x, c.y);
 }
 
 // The lap tag of ring position `pos` (never 0, so zeroed memory holds no message).

@@ -318,14 +318,7 @@ fn the_framework_free_hop_rallies_through_both_channels() {
             .sm_count;
     // Nothing ran yet: no SMs to report.
     assert_eq!(hop.last_sms().unwrap(), None);
-    for work in [
-        HopWork::Framework,
-        HopWork::Transit,
-        HopWork::Lean,
-        HopWork::LeanAllLanes,
-        HopWork::AsyncTransit,
-        HopWork::AsyncLean,
-    ] {
+    for work in HopWork::ALL {
         for channel in [HopChannel::DeviceMemory, HopChannel::Dsmem] {
             if work.dsmem_only() && channel == HopChannel::DeviceMemory {
                 // st.async writes another block's shared memory: a typed error, no launch.

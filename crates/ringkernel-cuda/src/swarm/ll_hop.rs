@@ -77,6 +77,16 @@ pub enum HopWork {
 }
 
 impl HopWork {
+    /// Every variant, in declaration order (`work as usize` is its index here).
+    pub const ALL: [HopWork; 6] = [
+        HopWork::Framework,
+        HopWork::Transit,
+        HopWork::Lean,
+        HopWork::LeanAllLanes,
+        HopWork::AsyncTransit,
+        HopWork::AsyncLean,
+    ];
+
     /// Whether the variant exists only through DSMEM (`st.async` writes another block's
     /// shared memory in the cluster).
     pub fn dsmem_only(self) -> bool {
@@ -99,7 +109,7 @@ impl HopWork {
 #[derive(Debug)]
 pub struct LlHop {
     _ctx: Arc<CudaContext>,
-    kernels: [Kernel; 6],
+    kernels: Vec<Kernel>,
     stream: Stream,
     rings: DeviceBuffer,
     out: DeviceBuffer,
@@ -115,14 +125,10 @@ impl LlHop {
         let load = |work: HopWork| Kernel::load(&ctx, &ptx.ptx, work.entry());
         Ok(LlHop {
             // In declaration order: `work as usize` picks the kernel.
-            kernels: [
-                load(HopWork::Framework)?,
-                load(HopWork::Transit)?,
-                load(HopWork::Lean)?,
-                load(HopWork::LeanAllLanes)?,
-                load(HopWork::AsyncTransit)?,
-                load(HopWork::AsyncLean)?,
-            ],
+            kernels: HopWork::ALL
+                .into_iter()
+                .map(load)
+                .collect::<Result<_, _>>()?,
             stream: Stream::non_blocking(&ctx)?,
             rings: DeviceBuffer::new(
                 &ctx,
@@ -165,7 +171,10 @@ impl LlHop {
             &mut deadline as *mut u64 as *mut c_void,
             &mut flag as *mut u32 as *mut c_void,
         ];
-        let kernel = &self.kernels[work as usize];
+        let kernel = self
+            .kernels
+            .get(work as usize)
+            .ok_or_else(|| CudaError::Config(format!("{work:?} is not in HopWork::ALL")))?;
         // SAFETY: the arguments match every rk_ll_* entry: (rk_sw_staged*, u64, u64*, u64, u32); both
         // buffers outlive the kernel (we wait for it below). Two one-warp blocks (one cluster
         // for the DSMEM hop) are always co-resident on an idle GPU.
@@ -214,17 +223,17 @@ mod tests {
 
     #[test]
     fn only_the_st_async_variants_are_dsmem_only() {
-        let dsmem_only: Vec<HopWork> = [
-            HopWork::Framework,
-            HopWork::Transit,
-            HopWork::Lean,
-            HopWork::LeanAllLanes,
-            HopWork::AsyncTransit,
-            HopWork::AsyncLean,
-        ]
-        .into_iter()
-        .filter(|w| w.dsmem_only())
-        .collect();
+        let dsmem_only: Vec<HopWork> = HopWork::ALL
+            .into_iter()
+            .filter(|w| w.dsmem_only())
+            .collect();
         assert_eq!(dsmem_only, [HopWork::AsyncTransit, HopWork::AsyncLean]);
+    }
+
+    #[test]
+    fn all_lists_the_variants_in_declaration_order() {
+        for (i, work) in HopWork::ALL.into_iter().enumerate() {
+            assert_eq!(work as usize, i);
+        }
     }
 }
