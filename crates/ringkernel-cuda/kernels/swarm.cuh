@@ -486,11 +486,13 @@ __device__ __forceinline__ rk_u64 rk_sw_random(rk_sw_ctx* c) {
 __device__ void rk_sw_handle(rk_sw_ctx* c, rk_u32 type, void* state, const rk_sw_msg* m);
 
 // ---- express handlers ----
-// What an express handler did with a message: at most one tell, and maybe stopping itself.
+// What an express handler did with a message: at most one tell or reply, and maybe stopping
+// itself.
 struct rk_sw_xout {
-  rk_u64 a, b, d;  // the tell's three words
-  rk_u32 to;       // its target (any actor id)
-  rk_u32 kind;     // its kind (< 2^24)
+  rk_u64 a, b, d;  // the message's three words
+  rk_u32 to;       // its target (any actor id; RK_SW_HOST for a reply to a host's ask)
+  rk_u32 kind;     // its kind (< 2^24), with RK_SW_REPLY set for a reply
+  rk_u32 corr;     // a reply's correlation id (its ask's); 0 for a tell
   rk_u32 send;     // nonzero: send it
   rk_u32 stop;     // nonzero: stop this actor after this message
 };
@@ -500,10 +502,21 @@ struct rk_sw_xout {
 __device__ __forceinline__ void rk_sw_xsend(rk_sw_xout* o, rk_u32 to, rk_u32 kind, rk_u64 a, rk_u64 b, rk_u64 d) {
   o->to = to;
   o->kind = kind & RK_SW_KIND_MASK;
+  o->corr = 0;
   o->a = a;
   o->b = b;
   o->d = d;
   o->send = 1;
+}
+
+// Asks for the answer to the ask `m` with words (a, b, d) once the express handler returns, as
+// rk_sw_reply gives it: to the host's waiting ask, or to the asking actor, which gets it with
+// RK_SW_REPLY set and the ask's `corr`. Same credit policy as rk_sw_xsend. Takes the place of a
+// tell asked for before it.
+__device__ __forceinline__ void rk_sw_xreply(rk_sw_xout* o, const rk_sw_msg* m, rk_u64 a, rk_u64 b, rk_u64 d) {
+  rk_sw_xsend(o, m->from, m->kind, a, b, d);
+  o->kind |= RK_SW_REPLY;
+  o->corr = m->corr;
 }
 
 // An express type's handler is a function of its state and message alone: it gets no context,
@@ -520,7 +533,11 @@ __device__ void rk_sw_express(rk_u32 type, void* state, const rk_sw_msg* m, rk_s
 __device__ __forceinline__ void rk_sw_express_one(rk_sw_ctx* c, void* state, const rk_sw_msg& m) {
   rk_sw_xout o = {};
   rk_sw_express(c->type, state, &m, &o);
-  if (o.send) rk_sw_send(c, o.to, o.kind, o.a, o.b, o.d, RK_SW_ON_FULL_DEAD);
+  if (o.send) {
+    const rk_sw_msg r = rk_sw_compose(c, o.to, o.kind, o.corr, o.a, o.b, o.d);
+    if (o.to == RK_SW_HOST && (o.kind & RK_SW_REPLY) != 0) rk_sw_to_host(*c->p, r, RK_FLAG_REPLY, o.corr);
+    else rk_sw_deliver(c, r, RK_SW_ON_FULL_DEAD);
+  }
   if (o.stop) rk_sw_stop_self(c);
 }
 

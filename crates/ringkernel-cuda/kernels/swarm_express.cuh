@@ -42,6 +42,7 @@ __device__ __forceinline__ void rk_sw_x_tell(void* dst, rk_u64 tag, const rk_sw_
   if (lane != 0) return;
   rk_sw_msg r = {};
   r.kind = o.kind;
+  r.corr = o.corr;
   r.hlc = hlc;
   r.words[0] = o.a;
   r.words[1] = o.b;

@@ -203,6 +203,11 @@ __device__ void rk_sw_express(rk_u32 type, void* state, const rk_sw_msg* m, rk_s
 #ifdef KIT_WITH_XLANE
   if (type == KIT_XLANE) {
     kit_lane* s = (kit_lane*)state;
+    // Asks are answered as ECHO answers them (an ASKER can count on it).
+    if (m->kind & RK_SW_ASK) {
+      rk_sw_xreply(out, m, 2 * m->words[0], m->words[1], m->words[2]);
+      return;
+    }
     const rk_u64 v = (rk_u64)clock64() ^ (threadIdx.x % 32);
     if (start) {
       rk_sw_xsend(out, s->partner, KIT_DATA, 2 * m->words[0] - 1, v, v ^ KIT_LANE_KEY);

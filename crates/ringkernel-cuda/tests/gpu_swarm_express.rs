@@ -198,3 +198,59 @@ fn express_answers_that_differ_between_lanes_arrive_whole() {
     assert_eq!(s.dead_letter_counts().total(), 0);
     s.shutdown().unwrap();
 }
+
+/// Express handlers answer asks (kit XLANE answers as ECHO does, through `rk_sw_xreply`): the
+/// host's asks to a pinned and to a scheduled express actor get their replies, and ASKERs that
+/// ask one at a time get every reply with its correlation id: pinned askers through a DSMEM
+/// and a device-memory channel (the first reply goes through the general path, which fills the
+/// channel's table entry; the rest through the express loop's store), and a scheduled asker
+/// through the express actor's mailbox.
+#[test]
+fn express_handlers_answer_asks_from_the_host_and_from_actors() {
+    let asks: u64 = if small() { 50 } else { 1_000 };
+    let s = swarm_of(
+        &kit::lane_program(),
+        SwarmConfig {
+            pinned: 6,
+            blocks: Some(8),
+            cluster: 2,
+            ..small_config()
+        },
+    );
+    // Slots 0 and 1: blocks 0 and 1, one cluster; slots 2 and 5: blocks 2 and 5, two clusters.
+    let x_dsmem = s.spawn_pinned(1, types::XLANE, &[]).unwrap();
+    let x_global = s.spawn_pinned(5, types::XLANE, &[]).unwrap();
+    let x_sched = s.spawn(types::XLANE, &[]).unwrap();
+    for (x, w) in [(x_dsmem, 21u64), (x_global, 22), (x_sched, 23)] {
+        let r = s
+            .ask(x, SwarmMsg::new(kinds::DATA, [w, 5, 6]), patience())
+            .unwrap();
+        assert_eq!(
+            (r.from, r.words),
+            (x, [2 * w, 5, 6]),
+            "the host's ask to {x}"
+        );
+    }
+    let askers = [
+        (s.spawn_pinned(0, types::ASKER, &[]).unwrap(), x_dsmem),
+        (s.spawn_pinned(2, types::ASKER, &[]).unwrap(), x_global),
+        (s.spawn(types::ASKER, &[]).unwrap(), x_sched),
+    ];
+    for (a, x) in askers {
+        s.tell(a, start([u64::from(x), asks, 0])).unwrap();
+    }
+    for (a, x) in askers {
+        let v = wait_for(&s, a, 1, |v: &[kit::AskerState]| {
+            u64::from(v[0].ok + v[0].bad) == asks
+        });
+        assert_eq!(
+            (u64::from(v[0].ok), v[0].bad),
+            (asks, 0),
+            "asker {a} of {x}: {v:?}"
+        );
+    }
+    let t = s.settle(patience()).unwrap();
+    assert!(t.express > 0, "the pinned XLANEs' express loops took asks");
+    assert_eq!(s.dead_letter_counts().total(), 0);
+    s.shutdown().unwrap();
+}

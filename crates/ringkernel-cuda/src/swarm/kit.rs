@@ -45,7 +45,8 @@ pub mod types {
     /// 2; a receiver counts messages whose two words do not match in `LaneState::torn`. The
     /// express paths send lane 0's answer, so a message assembled from several lanes' answers
     /// shows up there. Word 0 counts down as in [`PING`]; the initiator's partner is
-    /// `LaneState::partner`.
+    /// `LaneState::partner`. An ask gets the reply [`ECHO`] gives (its express handler's
+    /// `rk_sw_xreply`).
     /// Compiled only into [`super::lane_program`].
     pub const XLANE: u32 = 9;
 }
