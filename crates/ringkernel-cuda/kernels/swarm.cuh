@@ -486,13 +486,13 @@ __device__ __forceinline__ rk_u64 rk_sw_random(rk_sw_ctx* c) {
 __device__ void rk_sw_handle(rk_sw_ctx* c, rk_u32 type, void* state, const rk_sw_msg* m);
 
 // ---- express handlers ----
-// What an express handler did with a message: at most one tell or reply, and maybe stopping
+// What an express handler did with a message: at most one tell, ask or reply, and maybe stopping
 // itself.
 struct rk_sw_xout {
   rk_u64 a, b, d;  // the message's three words
   rk_u32 to;       // its target (any actor id; RK_SW_HOST for a reply to a host's ask)
-  rk_u32 kind;     // its kind (< 2^24), with RK_SW_REPLY set for a reply
-  rk_u32 corr;     // a reply's correlation id (its ask's); 0 for a tell
+  rk_u32 kind;     // its kind (< 2^24), with RK_SW_ASK or RK_SW_REPLY set for an ask or a reply
+  rk_u32 corr;     // an ask's correlation id, or a reply's (its ask's); 0 for a tell
   rk_u32 send;     // nonzero: send it
   rk_u32 stop;     // nonzero: stop this actor after this message
 };
@@ -507,6 +507,16 @@ __device__ __forceinline__ void rk_sw_xsend(rk_sw_xout* o, rk_u32 to, rk_u32 kin
   o->b = b;
   o->d = d;
   o->send = 1;
+}
+
+// Asks for an ask of `kind` with correlation id `corr` to `to` once the express handler returns,
+// as rk_sw_ask makes it: the answer comes back as a message with RK_SW_REPLY set and the same
+// `corr`. Same credit policy as rk_sw_xsend. Takes the place of a message asked for before it.
+__device__ __forceinline__ void rk_sw_xask(rk_sw_xout* o, rk_u32 to, rk_u32 kind, rk_u32 corr, rk_u64 a, rk_u64 b,
+                                           rk_u64 d) {
+  rk_sw_xsend(o, to, kind, a, b, d);
+  o->kind |= RK_SW_ASK;
+  o->corr = corr;
 }
 
 // Asks for the answer to the ask `m` with words (a, b, d) once the express handler returns, as

@@ -194,13 +194,37 @@ __device__ void rk_sw_handle(rk_sw_ctx* c, rk_u32 type, void* state, const rk_sw
 // kit::lane_program(), so that the kit's kernel (the benchmarks') carries no test-only code.
 #define RK_SW_HAS_EXPRESS 1
 #ifdef KIT_WITH_XLANE
-__device__ bool rk_sw_is_express(rk_u32 type) { return type == KIT_XPING || type == KIT_XLANE; }
+__device__ bool rk_sw_is_express(rk_u32 type) {
+  return type == KIT_XPING || type == KIT_XLANE || type == KIT_XASKER;
+}
 #else
 __device__ bool rk_sw_is_express(rk_u32 type) { return type == KIT_XPING; }
 #endif
 __device__ void rk_sw_express(rk_u32 type, void* state, const rk_sw_msg* m, rk_sw_xout* out) {
   const bool start = (m->kind & RK_SW_KIND_MASK) == KIT_START;
 #ifdef KIT_WITH_XLANE
+  if (type == KIT_XASKER) {
+    // ASKER as an express handler: one ask in flight, the next when its reply is in.
+    kit_asker* s = (kit_asker*)state;
+    if (m->kind & RK_SW_REPLY) {
+      if (m->corr == s->next && m->words[0] == 2ull * m->corr && m->from == s->target) {
+        s->ok++;
+      } else {
+        s->bad++;
+      }
+    } else if (start) {
+      s->target = (rk_u32)m->words[0];
+      s->count = (rk_u32)m->words[1];
+      s->next = 0;
+    } else {
+      return;
+    }
+    if (s->next == s->ok + s->bad && s->next < s->count) {
+      s->next++;
+      rk_sw_xask(out, s->target, KIT_DATA, s->next, s->next, 0, 0);
+    }
+    return;
+  }
   if (type == KIT_XLANE) {
     kit_lane* s = (kit_lane*)state;
     // Asks are answered as ECHO answers them (an ASKER can count on it).

@@ -254,3 +254,62 @@ fn express_handlers_answer_asks_from_the_host_and_from_actors() {
     assert_eq!(s.dead_letter_counts().total(), 0);
     s.shutdown().unwrap();
 }
+
+/// Express handlers ask (kit XASKER, `rk_sw_xask`: one ask in flight, the next when its reply is
+/// in): pinned XASKERs ask pinned express XLANEs through a DSMEM and a device-memory channel,
+/// ask and reply both taken by the express loops after the first, and a scheduled XASKER asks a
+/// scheduled ECHO through their mailboxes; every reply comes back once, with its ask's
+/// correlation id and answer.
+#[test]
+fn express_handlers_ask_and_get_every_reply() {
+    let asks: u64 = if small() { 50 } else { 2_000 };
+    let s = swarm_of(
+        &kit::lane_program(),
+        SwarmConfig {
+            pinned: 6,
+            blocks: Some(8),
+            cluster: 2,
+            ..small_config()
+        },
+    );
+    let echo = s.spawn(types::ECHO, &[]).unwrap();
+    let askers = [
+        (
+            s.spawn_pinned(0, types::XASKER, &[]).unwrap(),
+            s.spawn_pinned(1, types::XLANE, &[]).unwrap(),
+        ),
+        (
+            s.spawn_pinned(2, types::XASKER, &[]).unwrap(),
+            s.spawn_pinned(5, types::XLANE, &[]).unwrap(),
+        ),
+        (s.spawn(types::XASKER, &[]).unwrap(), echo),
+    ];
+    for (a, x) in askers {
+        s.tell(a, start([u64::from(x), asks, 0])).unwrap();
+    }
+    for (a, x) in askers {
+        let v = wait_for(&s, a, 1, |v: &[kit::AskerState]| {
+            u64::from(v[0].ok + v[0].bad) == asks
+        });
+        assert_eq!(
+            (u64::from(v[0].ok), v[0].bad, v[0].next),
+            (asks, 0, asks as u32),
+            "asker {a} of {x}: {v:?}"
+        );
+    }
+    let t = s.settle(patience()).unwrap();
+    // Every ask and every reply is a message; the three starts too.
+    assert_eq!(t.processed, 3 * 2 * asks + 3);
+    eprintln!(
+        "express {} of {}, pair loop {}",
+        t.express,
+        4 * asks,
+        t.pair
+    );
+    assert!(
+        t.express > 0,
+        "the pinned actors' express loops took asks and replies"
+    );
+    assert_eq!(s.dead_letter_counts().total(), 0);
+    s.shutdown().unwrap();
+}

@@ -49,6 +49,10 @@ pub mod types {
     /// `rk_sw_xreply`).
     /// Compiled only into [`super::lane_program`].
     pub const XLANE: u32 = 9;
+    /// [`ASKER`] as an express handler (`rk_sw_xask`): the same start, state
+    /// ([`super::AskerState`]) and checks of each reply.
+    /// Compiled only into [`super::lane_program`].
+    pub const XASKER: u32 = 10;
 }
 
 /// What [`types::XLANE`] XORs into its answers' word 2.
@@ -233,6 +237,7 @@ pub fn header() -> String {
         ("KIT_SPAWNER", types::SPAWNER),
         ("KIT_XPING", types::XPING),
         ("KIT_XLANE", types::XLANE),
+        ("KIT_XASKER", types::XASKER),
         ("KIT_START", kinds::START),
         ("KIT_DATA", kinds::DATA),
     ] {
@@ -284,7 +289,7 @@ pub fn source() -> String {
     format!("{}{}", header(), KIT_CU)
 }
 
-/// The kit with [`types::XLANE`] compiled in (a test of the express paths; the kit's own
+/// The kit with [`types::XLANE`] and [`types::XASKER`] compiled in (tests of the express paths; the kit's own
 /// program, which the benchmarks run, leaves it out so its kernel carries no test-only code).
 pub fn lane_program() -> SwarmProgram {
     SwarmProgram::new(
