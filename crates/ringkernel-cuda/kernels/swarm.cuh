@@ -522,7 +522,7 @@ __device__ __forceinline__ void rk_sw_xask(rk_sw_xout* o, rk_u32 to, rk_u32 kind
 // Asks for the answer to the ask `m` with words (a, b, d) once the express handler returns, as
 // rk_sw_reply gives it: to the host's waiting ask, or to the asking actor, which gets it with
 // RK_SW_REPLY set and the ask's `corr`. Same credit policy as rk_sw_xsend. Takes the place of a
-// tell asked for before it.
+// message asked for before it.
 __device__ __forceinline__ void rk_sw_xreply(rk_sw_xout* o, const rk_sw_msg* m, rk_u64 a, rk_u64 b, rk_u64 d) {
   rk_sw_xsend(o, m->from, m->kind, a, b, d);
   o->kind |= RK_SW_REPLY;

@@ -190,8 +190,9 @@ __device__ void rk_sw_handle(rk_sw_ctx* c, rk_u32 type, void* state, const rk_sw
 // XPING: PING as an express handler. Its only effects are its state and `out`, so a pinned
 // XPING's warp can run it on every lane (the clock reads differ between lanes; lane 0's count).
 // Word 1 rides along the rally: when set, the actor that gets the last message stops itself.
-// XLANE: a rally whose answers differ between lanes (see kit::types::XLANE); compiled only into
-// kit::lane_program(), so that the kit's kernel (the benchmarks') carries no test-only code.
+// XLANE: a rally whose answers differ between lanes (see kit::types::XLANE), and XASKER, ASKER as
+// an express handler; compiled only into kit::lane_program(), so that the kit's kernel (the
+// benchmarks') carries no test-only code.
 #define RK_SW_HAS_EXPRESS 1
 #ifdef KIT_WITH_XLANE
 __device__ bool rk_sw_is_express(rk_u32 type) {

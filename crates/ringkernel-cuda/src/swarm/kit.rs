@@ -289,8 +289,9 @@ pub fn source() -> String {
     format!("{}{}", header(), KIT_CU)
 }
 
-/// The kit with [`types::XLANE`] and [`types::XASKER`] compiled in (tests of the express paths; the kit's own
-/// program, which the benchmarks run, leaves it out so its kernel carries no test-only code).
+/// The kit with [`types::XLANE`] and [`types::XASKER`] compiled in (tests of the express paths;
+/// the kit's own program, which the benchmarks run, leaves them out so its kernel carries no
+/// test-only code).
 pub fn lane_program() -> SwarmProgram {
     SwarmProgram::new(
         "swarm_kit_xlane.cu",
