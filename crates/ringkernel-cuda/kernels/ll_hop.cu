@@ -161,6 +161,15 @@ __device__ __forceinline__ void rk_ll_store_all_lanes(const rk_sw_msg& m, rk_sw_
   rk_sw_ll_store_lanes(slot, w, 4, lane);
 }
 
+// The rally's first message, from the starter: `hops` hops to go.
+__device__ __forceinline__ rk_sw_msg rk_ll_first_msg(rk_u64& hlc, rk_u64 wall, rk_u64 hops) {
+  rk_sw_msg m = {};
+  m.kind = 2;
+  m.hlc = rk_hlc_at(&hlc, 0, wall);
+  m.words[0] = hops;
+  return m;
+}
+
 // The lean variants' work on a received message `w` (every lane, the same words): unpack, TTL,
 // HLC merge, count, and, when `answer` and the message has not expired, the answer in `r` (HLC
 // ticked). Returns whether `r` is to be sent.
@@ -200,11 +209,7 @@ __device__ void rk_ll_rally(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u6
   const rk_u64 t0 = rk_globaltimer();
   rk_u64 wall = rk_hlc_wall(t0);
   if (starter) {
-    rk_sw_msg m = {};
-    m.kind = 2;
-    m.hlc = rk_hlc_at(&hlc, 0, wall);
-    m.words[0] = hops;
-    rk_ll_store_all_lanes(m, &to[tail & mask], rk_sw_ll_tag(tail, shift), lane);
+    rk_ll_store_all_lanes(rk_ll_first_msg(hlc, wall, hops), &to[tail & mask], rk_sw_ll_tag(tail, shift), lane);
     ++tail;
   }
   for (;;) {
@@ -288,16 +293,23 @@ extern "C" __global__ void rk_ll_lean_all(rk_sw_staged* rings, rk_u64 hops, rk_u
 __shared__ rk_sw_staged rk_ll_abuf;
 __shared__ __align__(8) rk_u64 rk_ll_abar;
 
+// 16 bytes into the peer's shared::cluster address `dst`, counted on the peer's barrier `bar`.
+__device__ __forceinline__ void rk_ll_async16(rk_u32 dst, rk_u32 bar, rk_u64 lo, rk_u64 hi) {
+  asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.v2.b64 [%0], {%1, %2}, [%3];" ::"r"(dst),
+               "l"(lo), "l"(hi), "r"(bar)
+               : "memory");
+}
+
+// 16 bytes from this block's shared address `src`.
+__device__ __forceinline__ void rk_ll_lds16(rk_u32 src, rk_u64& lo, rk_u64& hi) {
+  asm volatile("ld.shared.v2.u64 {%0, %1}, [%2];" : "=l"(lo), "=l"(hi) : "r"(src) : "memory");
+}
+
 // Lane k < 4 writes chunk k of the eight words `v` (the same on every lane) into the peer's
 // buffer `rbuf`, counted on the peer's barrier `rbar` (shared::cluster addresses).
 __device__ __forceinline__ void rk_ll_async_store(rk_u32 rbuf, rk_u32 rbar, const rk_u64 v[8], rk_u32 lane) {
   const ulonglong2 c = rk_sw_ll_lane_chunk(v, lane);
-  if (lane < 4) {
-    asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.v2.b64 [%0], {%1, %2}, [%3];" ::"r"(
-                     rbuf + 16 * lane),
-                 "l"(c.x), "l"(c.y), "r"(rbar)
-                 : "memory");
-  }
+  if (lane < 4) rk_ll_async16(rbuf + 16 * lane, rbar, c.x, c.y);
 }
 
 template <int WORK>
@@ -327,12 +339,8 @@ __device__ void rk_ll_async_rally(rk_u64 hops, rk_u64* out, rk_u64 deadline_ns, 
   const rk_u64 t0 = rk_globaltimer();
   rk_u64 wall = rk_hlc_wall(t0);
   if (starter) {
-    rk_sw_msg m = {};
-    m.kind = 2;
-    m.hlc = rk_hlc_at(&hlc, 0, wall);
-    m.words[0] = hops;
     rk_u64 w[8];
-    rk_sw_ll_pack(m, rk_sw_ll_tag(tail++, RK_SW_CH_DSMEM_SHIFT), w);
+    rk_sw_ll_pack(rk_ll_first_msg(hlc, wall, hops), rk_sw_ll_tag(tail++, RK_SW_CH_DSMEM_SHIFT), w);
     rk_ll_async_store(rbuf, rbar, w, lane);
   }
   for (;;) {
@@ -368,22 +376,14 @@ __device__ void rk_ll_async_rally(rk_u64 hops, rk_u64* out, rk_u64 deadline_ns, 
     if (WORK == 1) {
       if (answer && lane < 4) {
         rk_u64 lo, hi;
-        asm volatile("ld.shared.v2.u64 {%0, %1}, [%2];" : "=l"(lo), "=l"(hi) : "r"(buf + 16 * lane) : "memory");
-        asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.v2.b64 [%0], {%1, %2}, [%3];" ::"r"(
-                         rbuf + 16 * lane),
-                     "l"(lo), "l"(hi), "r"(rbar)
-                     : "memory");
+        rk_ll_lds16(buf + 16 * lane, lo, hi);
+        rk_ll_async16(rbuf + 16 * lane, rbar, lo, hi);
       }
     } else {
       // Every lane reads the whole buffer (one address per load: the same words on every lane).
       rk_u64 w[8];
 #pragma unroll
-      for (int k = 0; k < 4; ++k) {
-        asm volatile("ld.shared.v2.u64 {%0, %1}, [%2];"
-                     : "=l"(w[2 * k]), "=l"(w[2 * k + 1])
-                     : "r"(buf + 16 * k)
-                     : "memory");
-      }
+      for (int k = 0; k < 4; ++k) rk_ll_lds16(buf + 16 * k, w[2 * k], w[2 * k + 1]);
       rk_sw_msg r;
       if (rk_ll_lean_work(w, me, answer, wall, hlc, count, r)) {
         rk_u64 v[8];

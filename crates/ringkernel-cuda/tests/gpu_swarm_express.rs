@@ -144,6 +144,38 @@ fn an_express_actor_that_stops_itself_gets_dead_letters_afterwards() {
     s.shutdown().unwrap();
 }
 
+/// The express tests' swarm (the kit with XLANE and XASKER): 6 pinned slots on 8 blocks in
+/// clusters of 2, so slots 0 and 1 share a cluster (DSMEM) and slots 2 and 5 do not.
+fn lane_swarm() -> ringkernel_cuda::swarm::Swarm {
+    swarm_of(
+        &kit::lane_program(),
+        SwarmConfig {
+            pinned: 6,
+            blocks: Some(8),
+            cluster: 2,
+            ..small_config()
+        },
+    )
+}
+
+/// Starts each (asker, target) pair's `asks` asks (ASKER or XASKER, one in flight) and waits
+/// until every asker has every reply, each with its ask's correlation id and answer.
+fn ask_and_check(s: &ringkernel_cuda::swarm::Swarm, askers: &[(u32, u32)], asks: u64) {
+    for &(a, x) in askers {
+        s.tell(a, start([u64::from(x), asks, 0])).unwrap();
+    }
+    for &(a, x) in askers {
+        let v = wait_for(s, a, 1, |v: &[kit::AskerState]| {
+            u64::from(v[0].ok + v[0].bad) == asks
+        });
+        assert_eq!(
+            (u64::from(v[0].ok), v[0].bad, u64::from(v[0].next)),
+            (asks, 0, asks),
+            "asker {a} of {x}: {v:?}"
+        );
+    }
+}
+
 /// Express handlers whose answers differ between lanes (kit XLANE: the clock and the lane's
 /// index in word 1, the same XORed with a key in word 2): the express paths send lane 0's
 /// answer whole, so no message arrives as a mix of several lanes' words (a message's words
@@ -151,16 +183,7 @@ fn an_express_actor_that_stops_itself_gets_dead_letters_afterwards() {
 #[test]
 fn express_answers_that_differ_between_lanes_arrive_whole() {
     let trips = if small() { 200 } else { 20_000 };
-    let s = swarm_of(
-        &kit::lane_program(),
-        SwarmConfig {
-            pinned: 6,
-            blocks: Some(8),
-            cluster: 2,
-            state_bytes: kit::SMALL_STATE,
-            ..small_config()
-        },
-    );
+    let s = lane_swarm();
     let mut pairs = Vec::new();
     for (a, b) in [(0, 1), (2, 5)] {
         let pb = s.spawn_pinned(b, types::XLANE, &[]).unwrap();
@@ -208,15 +231,7 @@ fn express_answers_that_differ_between_lanes_arrive_whole() {
 #[test]
 fn express_handlers_answer_asks_from_the_host_and_from_actors() {
     let asks: u64 = if small() { 50 } else { 1_000 };
-    let s = swarm_of(
-        &kit::lane_program(),
-        SwarmConfig {
-            pinned: 6,
-            blocks: Some(8),
-            cluster: 2,
-            ..small_config()
-        },
-    );
+    let s = lane_swarm();
     // Slots 0 and 1: blocks 0 and 1, one cluster; slots 2 and 5: blocks 2 and 5, two clusters.
     let x_dsmem = s.spawn_pinned(1, types::XLANE, &[]).unwrap();
     let x_global = s.spawn_pinned(5, types::XLANE, &[]).unwrap();
@@ -236,19 +251,7 @@ fn express_handlers_answer_asks_from_the_host_and_from_actors() {
         (s.spawn_pinned(2, types::ASKER, &[]).unwrap(), x_global),
         (s.spawn(types::ASKER, &[]).unwrap(), x_sched),
     ];
-    for (a, x) in askers {
-        s.tell(a, start([u64::from(x), asks, 0])).unwrap();
-    }
-    for (a, x) in askers {
-        let v = wait_for(&s, a, 1, |v: &[kit::AskerState]| {
-            u64::from(v[0].ok + v[0].bad) == asks
-        });
-        assert_eq!(
-            (u64::from(v[0].ok), v[0].bad),
-            (asks, 0),
-            "asker {a} of {x}: {v:?}"
-        );
-    }
+    ask_and_check(&s, &askers, asks);
     let t = s.settle(patience()).unwrap();
     assert!(t.express > 0, "the pinned XLANEs' express loops took asks");
     assert_eq!(s.dead_letter_counts().total(), 0);
@@ -263,15 +266,7 @@ fn express_handlers_answer_asks_from_the_host_and_from_actors() {
 #[test]
 fn express_handlers_ask_and_get_every_reply() {
     let asks: u64 = if small() { 50 } else { 2_000 };
-    let s = swarm_of(
-        &kit::lane_program(),
-        SwarmConfig {
-            pinned: 6,
-            blocks: Some(8),
-            cluster: 2,
-            ..small_config()
-        },
-    );
+    let s = lane_swarm();
     let echo = s.spawn(types::ECHO, &[]).unwrap();
     let askers = [
         (
@@ -284,19 +279,7 @@ fn express_handlers_ask_and_get_every_reply() {
         ),
         (s.spawn(types::XASKER, &[]).unwrap(), echo),
     ];
-    for (a, x) in askers {
-        s.tell(a, start([u64::from(x), asks, 0])).unwrap();
-    }
-    for (a, x) in askers {
-        let v = wait_for(&s, a, 1, |v: &[kit::AskerState]| {
-            u64::from(v[0].ok + v[0].bad) == asks
-        });
-        assert_eq!(
-            (u64::from(v[0].ok), v[0].bad, v[0].next),
-            (asks, 0, asks as u32),
-            "asker {a} of {x}: {v:?}"
-        );
-    }
+    ask_and_check(&s, &askers, asks);
     let t = s.settle(patience()).unwrap();
     // Every ask and every reply is a message; the three starts too.
     assert_eq!(t.processed, 3 * 2 * asks + 3);
