@@ -430,16 +430,22 @@ __device__ rk_u32 rk_sw_ask(rk_sw_ctx* c, rk_u32 to, rk_u32 kind, rk_u32 corr, r
   return rk_sw_deliver(c, rk_sw_compose(c, to, k, corr, a, b, d), on_full);
 }
 
+// Sends the composed message `m`: a reply to the host goes to the host's waiting ask (its corr
+// names the ask), anything else is delivered to its target like a tell. The one place that
+// choice is made, for rk_sw_reply and for express handlers' answers.
+__device__ __forceinline__ rk_u32 rk_sw_route(rk_sw_ctx* c, const rk_sw_msg& m, rk_u32 on_full) {
+  if (m.to == RK_SW_HOST && (m.kind & RK_SW_REPLY) != 0) {
+    rk_sw_to_host(*c->p, m, RK_FLAG_REPLY, m.corr);
+    return RK_SW_OK;
+  }
+  return rk_sw_deliver(c, m, on_full);
+}
+
 // Answers the ask `q`: to the host's waiting ask, or to the asking actor's mailbox.
 __device__ rk_u32 rk_sw_reply(rk_sw_ctx* c, const rk_sw_msg* q, rk_u64 a, rk_u64 b, rk_u64 d,
                               rk_u32 on_full) {
   const rk_u32 k = (q->kind & RK_SW_KIND_MASK) | RK_SW_REPLY;
-  const rk_sw_msg m = rk_sw_compose(c, q->from, k, q->corr, a, b, d);
-  if (q->from == RK_SW_HOST) {
-    rk_sw_to_host(*c->p, m, RK_FLAG_REPLY, q->corr);
-    return RK_SW_OK;
-  }
-  return rk_sw_deliver(c, m, on_full);
+  return rk_sw_route(c, rk_sw_compose(c, q->from, k, q->corr, a, b, d), on_full);
 }
 
 // Spawns a global-tier actor of type `type` with a zeroed state from a handler. Returns its id,
@@ -543,11 +549,7 @@ __device__ void rk_sw_express(rk_u32 type, void* state, const rk_sw_msg* m, rk_s
 __device__ __forceinline__ void rk_sw_express_one(rk_sw_ctx* c, void* state, const rk_sw_msg& m) {
   rk_sw_xout o = {};
   rk_sw_express(c->type, state, &m, &o);
-  if (o.send) {
-    const rk_sw_msg r = rk_sw_compose(c, o.to, o.kind, o.corr, o.a, o.b, o.d);
-    if (o.to == RK_SW_HOST && (o.kind & RK_SW_REPLY) != 0) rk_sw_to_host(*c->p, r, RK_FLAG_REPLY, o.corr);
-    else rk_sw_deliver(c, r, RK_SW_ON_FULL_DEAD);
-  }
+  if (o.send) rk_sw_route(c, rk_sw_compose(c, o.to, o.kind, o.corr, o.a, o.b, o.d), RK_SW_ON_FULL_DEAD);
   if (o.stop) rk_sw_stop_self(c);
 }
 
