@@ -451,6 +451,10 @@ __device__ rk_u32 rk_sw_reply(rk_sw_ctx* c, const rk_sw_msg* q, rk_u64 a, rk_u64
 // Spawns a global-tier actor of type `type` with a zeroed state from a handler. Returns its id,
 // or RK_SW_NO_ID when the device spawn range (host_capacity..capacity) is used up.
 __device__ __noinline__ rk_u32 rk_sw_spawn_zeroed(const rk_sw_params& p, rk_u32 type) {
+  // Look before claiming: a claim moves the counter even when it fails, so a handler that kept
+  // retrying on a full swarm would wrap it round to live actors' ids after 2^32 tries. Claims
+  // that race past the look overshoot by at most one per thread.
+  if (rk_sw_ld32((const rk_u32*)p.dev_next) >= p.capacity) return RK_SW_NO_ID;
   const rk_u32 id = rk_sw_add32((rk_u32*)p.dev_next, 1);
   if (id >= p.capacity) return RK_SW_NO_ID;
   unsigned char* s = (unsigned char*)rk_sw_state_of(p, id);

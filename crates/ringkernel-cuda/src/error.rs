@@ -142,6 +142,9 @@ pub enum CudaError {
         /// How long the host waited.
         waited: std::time::Duration,
     },
+    /// A swarm id in range names no actor: it was never spawned.
+    #[error("swarm actor {0} was never spawned")]
+    SwarmUnknownActor(u32),
     /// A host ask to a swarm actor became a dead letter instead of being answered.
     #[error("swarm ask to actor {actor} was not delivered: {reason:?}")]
     SwarmDeadLetter {

@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use ringkernel_core::DeadLetterReason;
 use ringkernel_cuda::swarm::kit::{self, kinds, types};
-use ringkernel_cuda::swarm::layout::{HOST, NO_ID};
+use ringkernel_cuda::swarm::layout::{status, HOST, NO_ID};
 use ringkernel_cuda::swarm::{SendOptions, Steal, Swarm, SwarmConfig, SwarmMsg};
+use ringkernel_cuda::CudaError;
 
 mod swarm_common;
 use swarm_common::{check_traffic, patience, rally, small, small_config, start, swarm, wait_for};
@@ -37,6 +38,64 @@ fn host_tells_and_asks_reach_counters() {
     let t = s.shutdown().unwrap();
     assert_eq!(t.injected, 64 * 4);
     assert_eq!(t.processed, 64 * 4);
+}
+
+#[test]
+fn stops_spawns_and_waits_at_the_edges_are_exact_or_typed_errors() {
+    let mut s = swarm(SwarmConfig {
+        pinned: 2,
+        ..small_config()
+    });
+    let a = s.spawn(types::COUNTER, &[]).unwrap();
+    // A stop is applied by the time it returns, for every tier; a second one does nothing.
+    s.stop_actor(a).unwrap();
+    assert_eq!(
+        s.read_headers(a, 1).unwrap()[0].status_code(),
+        status::STOPPED
+    );
+    s.stop_actor(a).unwrap();
+    let pinned = s.spawn_pinned(0, types::COUNTER, &[]).unwrap();
+    s.stop_actor(pinned).unwrap();
+    s.stop_actor(pinned).unwrap();
+    // Ids that name no actor: never spawned (global tier, a free pinned slot), or beyond the
+    // swarm.
+    let never = s.config().host_capacity() - 1;
+    assert!(matches!(s.stop_actor(never), Err(CudaError::SwarmUnknownActor(id)) if id == never));
+    let free_slot = s.pinned_base() + 1;
+    assert!(matches!(
+        s.stop_actor(free_slot),
+        Err(CudaError::SwarmUnknownActor(_))
+    ));
+    assert!(matches!(
+        s.stop_actor(u32::MAX - 5),
+        Err(CudaError::SwarmMessage(_))
+    ));
+    // The longest time to live keeps a message (it used to wrap the device's deadline round
+    // to the past), and an ask can wait without a deadline.
+    let b = s.spawn(types::COUNTER, &[]).unwrap();
+    let forever = SendOptions {
+        ttl: Some(Duration::MAX),
+        ..SendOptions::default()
+    };
+    s.tell_with(b, SwarmMsg::new(kinds::DATA, [5, 0, 0]), forever)
+        .unwrap();
+    let r = s
+        .ask(b, SwarmMsg::new(kinds::DATA, [1, 0, 0]), Duration::MAX)
+        .unwrap();
+    assert_eq!((r.words[0], r.words[1]), (2, 6));
+    assert_eq!(s.dead_letter_counts().expired, 0);
+    // A halted swarm refuses spawns and stops; what it held stays readable.
+    s.halt().unwrap();
+    let stopped = |r: Result<u32, CudaError>| matches!(r, Err(CudaError::SwarmStopped(_)));
+    assert!(stopped(s.spawn(types::COUNTER, &[])));
+    assert!(stopped(s.spawn_pinned(1, types::COUNTER, &[])));
+    assert!(stopped(
+        s.spawn_many(types::COUNTER, 4, |_, _| {}).map(|r| r.start)
+    ));
+    assert!(matches!(s.stop_actor(b), Err(CudaError::SwarmStopped(_))));
+    let st: Vec<kit::CounterState> = s.read_states(b, 1).unwrap();
+    assert_eq!((st[0].count, st[0].sum), (2, 6));
+    s.shutdown().unwrap();
 }
 
 /// A swarm with 2-slot mailboxes holding `n` TRAFFIC actors, ids `0..n` (the group's ids).

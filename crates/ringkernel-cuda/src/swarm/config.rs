@@ -192,6 +192,9 @@ impl SwarmConfig {
     /// Checks that a grid of `blocks` blocks can host the pinned warps and still have a worker
     /// warp in every block (and the injector in block 0).
     pub fn validate_grid(&self, blocks: u32) -> Result<(), CudaError> {
+        if blocks == 0 {
+            return Err(CudaError::Config("a grid of 0 blocks".into()));
+        }
         let ppb = self.pinned_per_block(blocks);
         if ppb > pinned::PER_BLOCK_MAX {
             return Err(CudaError::Config(format!(
@@ -219,7 +222,10 @@ impl SwarmConfig {
 
     /// Ready-queue slots per block for `blocks` blocks: room for every actor homed there.
     pub fn ready_slots(&self, blocks: u32) -> u32 {
-        self.capacity.div_ceil(blocks).next_power_of_two().max(32)
+        self.capacity
+            .div_ceil(blocks.max(1))
+            .next_power_of_two()
+            .max(32)
     }
 }
 
@@ -284,6 +290,8 @@ mod tests {
         };
         assert!(matches!(c.validate_grid(2), Err(CudaError::Config(_))));
         assert!(c.validate_grid(3).is_ok());
+        assert!(matches!(c.validate_grid(0), Err(CudaError::Config(_))));
+        assert_eq!(c.ready_slots(0), c.ready_slots(1));
     }
 
     #[test]

@@ -134,6 +134,13 @@ pub struct SwarmActor {
     pub reserved: [u32; 2],
 }
 
+impl SwarmActor {
+    /// The [`status`] value without the type index.
+    pub fn status_code(&self) -> u32 {
+        self.status & ((1 << status::TYPE_SHIFT) - 1)
+    }
+}
+
 const _: () = assert!(size_of::<SwarmActor>() == 48);
 
 /// Counters of one block, alone on two 128-byte lines, updated with device atomics per batch.

@@ -37,4 +37,4 @@ pub use layout::{SwarmActor, SwarmBlockStats};
 pub use placement::PairPlace;
 pub use program::SwarmProgram;
 pub use replies::{SwarmDeadLetter, SwarmReply};
-pub use runtime::{SendOptions, Swarm, SwarmMsg, SETTLE_HOLD};
+pub use runtime::{SendOptions, Swarm, SwarmMsg, MAX_TTL, SETTLE_HOLD};

@@ -60,6 +60,10 @@ pub(crate) struct Inbox {
     stop: AtomicBool,
 }
 
+/// How long an ask without a deadline sleeps between looks at the stop flag (a stop also
+/// wakes it).
+const NO_DEADLINE_NAP: Duration = Duration::from_secs(1);
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding these locks leaves plain data behind; keep serving.
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -76,9 +80,10 @@ impl Inbox {
         lock(&self.asks).remove(&corr);
     }
 
-    /// Waits for the answer to `corr`.
+    /// Waits for the answer to `corr`, at most `timeout` (a timeout past what `Instant` can
+    /// count, `Duration::MAX` say, waits until the answer comes or the swarm stops).
     pub(crate) fn wait(&self, corr: u32, timeout: Duration) -> AskResult {
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now().checked_add(timeout);
         let mut asks = lock(&self.asks);
         loop {
             if let Some(Some(_)) = asks.get(&corr) {
@@ -86,17 +91,25 @@ impl Inbox {
                     return r;
                 }
             }
+            if self.stop.load(Ordering::Acquire) {
+                asks.remove(&corr);
+                return Err(CudaError::SwarmStopped(
+                    "the swarm stopped before the ask was answered".into(),
+                ));
+            }
             let now = Instant::now();
-            if now >= deadline || self.stop.load(Ordering::Acquire) {
+            if deadline.is_some_and(|d| now >= d) {
                 asks.remove(&corr);
                 return Err(CudaError::SwarmTimeout {
                     what: "ask",
                     waited: timeout,
                 });
             }
+            // Without a deadline, wake now and then anyway: the stop flag is also read here.
+            let left = deadline.map_or(NO_DEADLINE_NAP, |d| d - now);
             asks = self
                 .answered
-                .wait_timeout(asks, deadline - now)
+                .wait_timeout(asks, left)
                 .map(|(g, _)| g)
                 .unwrap_or_else(|p| p.into_inner().0);
         }
@@ -240,6 +253,30 @@ mod tests {
         inbox.route(&env(flags::REPLY, 7, 3 | flag::REPLY, 5), &hlc);
         let r = inbox.wait(5, Duration::from_millis(10)).expect("answered");
         assert_eq!((r.from, r.kind, r.words[0]), (7, 3, 42));
+    }
+
+    #[test]
+    fn an_ask_without_a_deadline_waits_for_its_answer_or_the_stop() {
+        let inbox = std::sync::Arc::new(Inbox::default());
+        inbox.expect(5);
+        inbox.expect(6);
+        let answering = {
+            let inbox = inbox.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(20));
+                inbox.route(&env(flags::REPLY, 7, 3 | flag::REPLY, 5), &Hlc::default());
+                std::thread::sleep(Duration::from_millis(20));
+                inbox.stop();
+            })
+        };
+        // Duration::MAX is past what Instant can count: no deadline, and no panic.
+        let r = inbox.wait(5, Duration::MAX).expect("answered");
+        assert_eq!((r.from, r.words[0]), (7, 42));
+        assert!(matches!(
+            inbox.wait(6, Duration::MAX),
+            Err(CudaError::SwarmStopped(_))
+        ));
+        answering.join().expect("the answering thread");
     }
 
     #[test]

@@ -55,11 +55,25 @@ impl SwarmMsg {
     }
 }
 
+/// The longest time to live a message keeps (2^62 ns, about 146 years). The device adds the
+/// time to live to its clock (`%globaltimer`, nanoseconds, under 2^62 for centuries yet), so
+/// anything longer could wrap the sum around to a time already past.
+pub const MAX_TTL: Duration = Duration::from_nanos(MAX_TTL_NS);
+const MAX_TTL_NS: u64 = 1 << 62;
+
+/// A time to live as the device reads it: 0 for none, else nanoseconds in 1..=MAX_TTL.
+fn ttl_nanos(ttl: Option<Duration>) -> u64 {
+    ttl.map_or(0, |t| {
+        u64::try_from(t.as_nanos()).map_or(MAX_TTL_NS, |n| n.clamp(1, MAX_TTL_NS))
+    })
+}
+
 /// How a host send behaves.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SendOptions {
     /// Time to live from when the device takes the message: if its handler has not run by
-    /// then, it becomes a dead letter (`Expired`).
+    /// then, it becomes a dead letter (`Expired`). Longer than [`MAX_TTL`] counts as
+    /// [`MAX_TTL`]; shorter than a nanosecond as one.
     pub ttl: Option<Duration>,
     /// When the target's mailbox is full: `false` waits for credit (the message stays in the
     /// host ring), `true` makes it a dead letter (`Full`).
@@ -354,7 +368,10 @@ impl Swarm {
         self.push(&env)
     }
 
-    /// Asks actor `to` and waits up to `timeout` for its reply.
+    /// Asks actor `to` and waits up to `timeout` for its reply: [`CudaError::SwarmTimeout`]
+    /// when none came, [`CudaError::SwarmDeadLetter`] when the ask became a dead letter,
+    /// [`CudaError::SwarmStopped`] when the swarm stopped first. A timeout too long for the
+    /// clock (`Duration::MAX`) means no deadline.
     pub fn ask(&self, to: u32, msg: SwarmMsg, timeout: Duration) -> Result<SwarmReply, CudaError> {
         let corr = loop {
             let c = self.next_corr.fetch_add(1, Ordering::Relaxed);
@@ -372,9 +389,28 @@ impl Swarm {
     }
 
     /// Stops actor `to`: later messages to it, and those still in its mailbox, are dead letters.
-    /// For a pinned actor this returns once its warp has seen the stop (pinned senders do not
-    /// look at the status; the receiving warp does).
+    /// Returns once the device has applied the stop (for a pinned actor, once its warp has seen
+    /// it: pinned senders do not look at the status, the receiving warp does), so a lookup
+    /// afterwards never finds it live. Stopping a stopped actor does nothing; an id past the
+    /// swarm's actors is [`CudaError::SwarmMessage`], one that names no spawned actor
+    /// [`CudaError::SwarmUnknownActor`]. Waits at most the configuration's `patience` (the
+    /// stop queues behind earlier host messages): [`CudaError::SwarmTimeout`] after that.
     pub fn stop_actor(&self, to: u32) -> Result<(), CudaError> {
+        let pinned = self.is_pinned(to);
+        let applied = |h: &SwarmActor| {
+            if pinned {
+                h.seen == status::STOPPED
+            } else {
+                h.status_code() == status::STOPPED
+            }
+        };
+        let first = self.header(to)?;
+        if first.status_code() == status::FREE {
+            return Err(CudaError::SwarmUnknownActor(to));
+        }
+        if applied(&first) {
+            return Ok(());
+        }
         let mut env = self.envelope(
             to,
             SwarmMsg::new(CONTROL_STOP, [0; 3]),
@@ -384,20 +420,28 @@ impl Swarm {
         )?;
         env.header.flags |= flags::CONTROL;
         self.push(&env)?;
-        if !self.is_pinned(to) {
-            return Ok(());
-        }
         let since = Instant::now();
-        while self.read_headers(to, 1)?[0].seen != status::STOPPED {
+        while !applied(&self.header(to)?) {
             if since.elapsed() > self.config.patience {
                 return Err(CudaError::SwarmTimeout {
-                    what: "stop of a pinned actor (its warp did not see it)",
+                    what: if pinned {
+                        "stop of a pinned actor (its warp did not see it)"
+                    } else {
+                        "stop of an actor (the device did not apply it)"
+                    },
                     waited: self.config.patience,
                 });
             }
             std::thread::sleep(Duration::from_micros(50));
         }
         Ok(())
+    }
+
+    /// Actor `id`'s header, as the device last wrote it.
+    fn header(&self, id: u32) -> Result<SwarmActor, CudaError> {
+        self.read_headers(id, 1)?
+            .pop()
+            .ok_or_else(|| CudaError::SwarmMessage(format!("no header read for actor {id}")))
     }
 
     fn envelope(
@@ -414,10 +458,7 @@ impl Swarm {
                 msg.kind
             )));
         }
-        let ttl = match opts.ttl {
-            Some(t) => u64::try_from(t.as_nanos()).unwrap_or(u64::MAX).max(1),
-            None => 0,
-        };
+        let ttl = ttl_nanos(opts.ttl);
         let mut env: Envelope = bytemuck::Zeroable::zeroed();
         env.header.sender = HOST;
         env.header.receiver = to;
@@ -461,7 +502,8 @@ impl Swarm {
     }
 
     /// Stops the kernel (messages still queued stay where they are, unprocessed) and returns
-    /// the final counters. States, headers and counters stay readable; sends are refused.
+    /// the final counters. States, headers and counters stay readable; sends, stops and
+    /// spawns are refused (`SwarmStopped`).
     pub fn halt(&mut self) -> Result<SwarmBlockStats, CudaError> {
         self.stop_kernel()?;
         self.totals()
@@ -539,5 +581,20 @@ impl Drop for Swarm {
             std::mem::forget(self.kernel.take());
             std::mem::forget(Arc::clone(&self._ctx));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_to_live_are_capped_so_the_device_clock_cannot_wrap() {
+        assert_eq!(ttl_nanos(None), 0);
+        assert_eq!(ttl_nanos(Some(Duration::ZERO)), 1);
+        assert_eq!(ttl_nanos(Some(Duration::from_micros(3))), 3_000);
+        assert_eq!(ttl_nanos(Some(MAX_TTL)), 1 << 62);
+        assert_eq!(ttl_nanos(Some(MAX_TTL + Duration::from_nanos(1))), 1 << 62);
+        assert_eq!(ttl_nanos(Some(Duration::MAX)), 1 << 62);
     }
 }

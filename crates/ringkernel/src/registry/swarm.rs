@@ -4,7 +4,7 @@
 use std::any::TypeId;
 
 use ringkernel_core::{ActorId, LifecycleState};
-use ringkernel_cuda::swarm::layout::status;
+use ringkernel_cuda::swarm::layout::{status, SwarmActor as Header};
 use ringkernel_cuda::swarm::Swarm;
 
 use super::{Owner, Registry};
@@ -25,8 +25,8 @@ type States<'s> = Box<dyn Fn(ActorId) -> Option<LifecycleState> + Send + Sync + 
 /// names per actor, only live actors can be named, and every lookup reads the owner's status
 /// first. A stopped or never-spawned owner's names are purged and reported as
 /// [`Error::NameNotFound`]. [`SwarmNames::stop`] stops the actor and drops its names at once;
-/// a stop through [`Swarm::stop_actor`] is seen by the next lookup once the device has applied
-/// it. Reading a status is a small copy from the device; a header that cannot be read hides its
+/// after a stop through [`Swarm::stop_actor`] (which returns once the device has applied it)
+/// the next lookup purges them. Reading a status is a small copy from the device; a header that cannot be read hides its
 /// names (kept, not resolved) rather than dropping them.
 pub struct SwarmNames<'s> {
     swarm: Option<&'s Swarm>,
@@ -40,9 +40,9 @@ impl std::fmt::Debug for SwarmNames<'_> {
     }
 }
 
-/// A swarm status word's meaning for the registry.
-fn lifecycle(word: u32) -> Option<LifecycleState> {
-    match word & 0xff {
+/// A swarm actor's status, as the registry reads it.
+fn lifecycle(header: &Header) -> Option<LifecycleState> {
+    match header.status_code() {
         status::LIVE => Some(LifecycleState::Active),
         status::STOPPED => Some(LifecycleState::Terminated),
         _ => None,
@@ -62,7 +62,7 @@ impl<'s> SwarmNames<'s> {
     pub fn new(swarm: &'s Swarm) -> Self {
         let states: States<'s> = Box::new(move |id: ActorId| {
             match swarm.read_headers(id.raw(), 1) {
-                Ok(h) => h.first().and_then(|a| lifecycle(a.status)),
+                Ok(h) => h.first().and_then(lifecycle),
                 // Out of range is an unknown actor; any other failure hides, never drops.
                 Err(ringkernel_cuda::CudaError::SwarmMessage(_)) => None,
                 Err(_) => Some(LifecycleState::Draining),
@@ -148,7 +148,12 @@ mod tests {
             let f = self.clone();
             SwarmNames::with_states(Box::new(move |id| {
                 let m = f.0.lock().unwrap_or_else(|p| p.into_inner());
-                m.get(&id.raw()).and_then(|w| lifecycle(*w))
+                m.get(&id.raw()).and_then(|&w| {
+                    lifecycle(&Header {
+                        status: w,
+                        ..Header::default()
+                    })
+                })
             }))
         }
     }

@@ -114,7 +114,7 @@ impl Swarm {
         let mut raw = [0u8; 4];
         self.copy.copy_from_device(&mut raw, self.params.dev_next)?;
         let next = u32::from_le_bytes(raw).min(self.config.capacity);
-        Ok(next - self.config.host_capacity())
+        Ok(next.saturating_sub(self.config.host_capacity()))
     }
 
     /// Waits until the swarm is quiet: every host message taken, every message put into a

@@ -152,6 +152,12 @@ impl Swarm {
         type_index: u32,
         init: &mut dyn FnMut(u32, &mut [u8]),
     ) -> Result<(), CudaError> {
+        // After halt no kernel would ever serve them (and ids handed out then would lie).
+        if !self.running {
+            return Err(CudaError::SwarmStopped(
+                "halted: spawning needs the running kernel".into(),
+            ));
+        }
         let stride = self.config.state_stride();
         let n = ids.len();
         let mut states = vec![0u8; n * stride];
