@@ -16,11 +16,14 @@
 //! - **Typed lookups.** An entry remembers its actor's Rust type; `lookup::<A>` of a name owned by
 //!   another type is [`Error::NameTypeMismatch`], never a wrongly typed handle.
 //! - **Entries follow the actor lifecycle.** [`ActorRef::stop`](crate::ActorRef::stop) removes
-//!   the actor's names before it returns. However else an actor ends (its handler failed, it
-//!   was stopped through the raw backend, the backend shut down), every lookup and discovery
-//!   checks the owner's state first: a `Terminated` or `Failed` owner's names are purged and
-//!   reported as [`Error::NameNotFound`]; a `Draining` one's are hidden (it takes no messages)
-//!   but kept, since on the CUDA backend a stop that finds the mailbox full reverts to `Active`.
+//!   the actor's names before it returns. However else an actor ends (it was stopped through
+//!   the raw backend, the backend shut down), every lookup and discovery checks the owner's
+//!   state first: a `Terminated` owner's names are purged and reported as
+//!   [`Error::NameNotFound`]; a `Draining` one's are hidden (it takes no messages) but kept,
+//!   since on the CUDA backend a stop that finds the mailbox full reverts to `Active`. A
+//!   `Failed` owner's names are hidden and kept for its restart (a supervisor's or
+//!   `Runtime::restart`, which keep its id), whoever looked them up meanwhile; another actor
+//!   may take any of them, as the failed one cannot answer to it.
 //!   A lookup can still race a stop that starts after it returned: the handle's sends then fail
 //!   with `SendError::Stopped`, as for any handle.
 //!   Registrations also sweep out ended owners each time the table doubles, so names that are
@@ -164,7 +167,10 @@ enum Standing {
     Live,
     /// `Draining`: takes no messages but may, on CUDA, revert to `Active`; names hidden, kept.
     Hidden,
-    /// `Terminated`, `Failed`, or an id the backend does not know: names are stale.
+    /// `Failed`: takes no messages until a restart (a supervisor's or `Runtime::restart`), which
+    /// keeps its id and so its names: hidden and kept for it, but free for another actor to take.
+    Down,
+    /// `Terminated`, or an id the backend does not know: names are stale.
     Gone,
 }
 
@@ -174,7 +180,8 @@ fn standing(state: Option<LifecycleState>) -> Standing {
             Standing::Live
         }
         Some(LifecycleState::Draining) => Standing::Hidden,
-        Some(LifecycleState::Terminated | LifecycleState::Failed) | None => Standing::Gone,
+        Some(LifecycleState::Failed) => Standing::Down,
+        Some(LifecycleState::Terminated) | None => Standing::Gone,
     }
 }
 
@@ -193,10 +200,11 @@ struct Table {
     names: BTreeMap<String, Owner>,
     /// Each actor's names, so stopping an actor removes them without a scan.
     by_actor: HashMap<ActorId, Vec<String>>,
-    /// `register` sweeps out every ended owner once `names` reaches this many entries, then sets
-    /// it to twice what is left (at least [`MIN_SWEEP`]). Names of actors that ended without a
-    /// stop through their handle and were never looked up again so cost at most as much memory
-    /// as the live names, and the sweeps O(1) per registration, amortized.
+    /// `register` sweeps out every ended (`Terminated` or unknown) owner once `names` reaches
+    /// this many entries, then sets it to twice what is left (at least [`MIN_SWEEP`]). Names of
+    /// actors that ended without a stop through their handle and were never looked up again so
+    /// cost at most as much memory as the other names, and the sweeps O(1) per registration,
+    /// amortized. `Failed` owners are not ended: a restart brings their names back.
     sweep_at: usize,
 }
 
@@ -317,16 +325,21 @@ impl Registry {
             if current.actor == owner.actor {
                 return Ok(());
             }
-            if standing(state_of(current.actor)) == Standing::Gone {
+            match standing(state_of(current.actor)) {
                 // The previous owner ended without a stop through its ActorRef: its names are
                 // stale, and this one is free.
-                t.forget(current.actor);
-            } else {
-                return Err(Error::NameTaken {
-                    name: name.to_owned(),
-                    owner: current.actor,
-                    owner_type: current.type_name,
-                });
+                Standing::Gone => t.forget(current.actor),
+                // A failed owner gives this name up; its other names wait for its restart.
+                Standing::Down => {
+                    t.remove(name);
+                }
+                Standing::Live | Standing::Hidden => {
+                    return Err(Error::NameTaken {
+                        name: name.to_owned(),
+                        owner: current.actor,
+                        owner_type: current.type_name,
+                    });
+                }
             }
         }
         t.maybe_sweep(state_of);
@@ -370,7 +383,7 @@ impl Registry {
         let owner = owner.ok_or_else(not_found)?;
         match standing(state_of(owner.actor)) {
             Standing::Live => Ok(owner.entry(name)),
-            Standing::Hidden => Err(not_found()),
+            Standing::Hidden | Standing::Down => Err(not_found()),
             Standing::Gone => {
                 self.forget(owner.actor);
                 Err(not_found())
@@ -401,7 +414,7 @@ impl Registry {
                 }
                 match standing(state_of(owner.actor)) {
                     Standing::Live => found.push(owner.entry(name)),
-                    Standing::Hidden => {}
+                    Standing::Hidden | Standing::Down => {}
                     Standing::Gone => gone.push(owner.actor),
                 }
             });
@@ -426,7 +439,7 @@ impl Registry {
         };
         match standing(state_of(actor)) {
             Standing::Live => {}
-            Standing::Hidden => names.clear(),
+            Standing::Hidden | Standing::Down => names.clear(),
             Standing::Gone => {
                 self.forget(actor);
                 names.clear();
@@ -565,23 +578,61 @@ mod tests {
     }
 
     #[test]
-    fn ended_owners_are_purged_and_draining_ones_hidden() {
+    fn ended_owners_are_purged_and_draining_and_failed_ones_hidden() {
         let (r, st) = setup(&[("x/1", 1), ("x/2", 2), ("y/2", 2), ("x/3", 3)]);
         let s = |a| st.get(a);
         st.set(1, LifecycleState::Failed);
         st.set(2, LifecycleState::Draining);
         assert_eq!(names(r.discover("x/*", &s)), ["x/3"]);
         assert!(matches!(r.resolve("y/2", &s), Err(Error::NameNotFound(_))));
-        // Failed actor 1 was purged; draining actor 2 was kept and comes back with Active (a
-        // CUDA stop that found the mailbox full).
-        assert_eq!(r.read().names.len(), 3);
+        assert!(matches!(r.resolve("x/1", &s), Err(Error::NameNotFound(_))));
+        assert_eq!(r.names_of(ActorId::from_raw(1), &s).ok(), Some(vec![]));
+        // Both were kept: draining actor 2 comes back with Active (a CUDA stop that found the
+        // mailbox full), failed actor 1 with a restart (same id), lookups meanwhile or not.
+        assert_eq!(r.read().names.len(), 4);
         check_invariant(&r);
+        st.set(1, LifecycleState::Active);
         st.set(2, LifecycleState::Active);
-        assert_eq!(names(r.discover("**", &s)), ["x/2", "x/3", "y/2"]);
+        assert_eq!(names(r.discover("**", &s)), ["x/1", "x/2", "x/3", "y/2"]);
         st.set(2, LifecycleState::Terminated);
         assert!(matches!(r.resolve("x/2", &s), Err(Error::NameNotFound(_))));
         // The resolve purged every name of actor 2, not just the one looked up.
-        assert_eq!(r.read().names.keys().collect::<Vec<_>>(), ["x/3"]);
+        assert_eq!(r.read().names.keys().collect::<Vec<_>>(), ["x/1", "x/3"]);
+        check_invariant(&r);
+    }
+
+    #[test]
+    fn another_actor_may_take_a_failed_owners_name() {
+        let (r, st) = setup(&[("svc", 1), ("svc/admin", 1)]);
+        let s = |a| st.get(a);
+        st.set(1, LifecycleState::Failed);
+        st.set(2, LifecycleState::Active);
+        // The failed owner cannot answer to its name: a successor takes it...
+        assert!(r.register("svc", owner(2), &s).is_ok());
+        assert_eq!(
+            r.resolve("svc", &s).map(|e| e.actor).ok(),
+            Some(ActorId::from_raw(2))
+        );
+        check_invariant(&r);
+        // ...and the failed actor, restarted, keeps only the name nobody took.
+        st.set(1, LifecycleState::Active);
+        assert_eq!(
+            r.names_of(ActorId::from_raw(1), &s).ok(),
+            Some(vec!["svc/admin".to_owned()])
+        );
+        // A failed actor cannot be given a name, and its names can be removed.
+        st.set(1, LifecycleState::Failed);
+        assert!(matches!(
+            r.register("svc/other", owner(1), &s),
+            Err(Error::ActorNotLive {
+                state: LifecycleState::Failed,
+                ..
+            })
+        ));
+        assert_eq!(
+            r.unregister("svc/admin", &s).map(|e| e.actor).ok(),
+            Some(ActorId::from_raw(1))
+        );
         check_invariant(&r);
     }
 
@@ -662,17 +713,21 @@ mod tests {
         let r = Registry::default();
         let st = States::default();
         let s = |a| st.get(a);
-        // 1000 actors, each named once and failing before anyone looks it up.
+        // 1000 actors, each named once and stopped through the raw backend before anyone
+        // looks it up.
         for id in 1..=1000 {
             st.set(id, LifecycleState::Active);
             assert!(r.register(&format!("dead/{id}"), owner(id), &s).is_ok());
-            st.set(id, LifecycleState::Failed);
+            st.set(id, LifecycleState::Terminated);
         }
         // The table stayed within twice the live names (none) plus the sweep floor.
         let left = r.read().names.len();
         assert!(left <= 2 * MIN_SWEEP, "{left} stale names kept");
         check_invariant(&r);
-        // Live names survive sweeps.
+        // Live names survive sweeps, and so do a failed actor's (it may be restarted).
+        st.set(4000, LifecycleState::Active);
+        assert!(r.register("down/1", owner(4000), &s).is_ok());
+        st.set(4000, LifecycleState::Failed);
         st.set(5000, LifecycleState::Active);
         for j in 0..500 {
             assert!(r.register(&format!("live/{j}"), owner(5000), &s).is_ok());
@@ -682,6 +737,11 @@ mod tests {
                 .map(|v| v.len())
                 .ok(),
             Some(500)
+        );
+        st.set(4000, LifecycleState::Active);
+        assert_eq!(
+            r.resolve("down/1", &s).map(|e| e.actor).ok(),
+            Some(ActorId::from_raw(4000))
         );
         check_invariant(&r);
     }

@@ -8,6 +8,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Barrier;
+use std::time::Duration;
 
 use common::*;
 use proptest::prelude::*;
@@ -268,7 +269,7 @@ fn stop_removes_names_before_it_returns() {
 }
 
 #[test]
-fn a_failed_actor_leaves_the_registry() {
+fn a_failed_actor_is_hidden_until_restarted_and_its_names_may_be_taken() {
     let rt = runtime();
     let bad = counter(&rt);
     let good = counter(&rt);
@@ -291,13 +292,25 @@ fn a_failed_actor_leaves_the_registry() {
             ..
         })
     ));
-    // The failed actor's name is free again.
+    assert!(rt.names_of(bad.id()).unwrap().is_empty());
+    // A restart keeps the id, and with it the names, though lookups ran while it was down.
+    rt.restart(&bad, Total::default()).unwrap();
+    assert!(eventually(|| bad.state() == LifecycleState::Active));
+    assert_eq!(rt.lookup::<Counter>("workers/bad").unwrap().id(), bad.id());
+    assert_eq!(discover(&rt, "workers/*"), ["workers/bad", "workers/good"]);
+    // A failed actor's name is free for another actor.
+    tell_retry(&bad, Add { n: FAIL });
+    assert!(eventually(|| bad.state() == LifecycleState::Failed));
     let replacement = counter(&rt);
     rt.register_name("workers/bad", &replacement).unwrap();
     assert_eq!(
         rt.lookup::<Counter>("workers/bad").unwrap().id(),
         replacement.id()
     );
+    rt.restart(&bad, Total::default()).unwrap();
+    assert!(eventually(|| bad.state() == LifecycleState::Active));
+    assert!(rt.names_of(bad.id()).unwrap().is_empty());
+    assert_eq!(rt.resolve("workers/bad").unwrap().actor(), replacement.id());
     // A panicking handler counts as a failure too.
     tell_retry(&replacement, Add { n: PANIC });
     assert!(eventually(|| replacement.state() == LifecycleState::Failed));
@@ -305,6 +318,41 @@ fn a_failed_actor_leaves_the_registry() {
         rt.resolve("workers/bad"),
         Err(Error::NameNotFound(_))
     ));
+}
+
+#[test]
+fn a_supervised_restart_keeps_the_names() {
+    use ringkernel::supervision::Strategy;
+    use ringkernel::SupervisorSpec;
+    let g = 3;
+    let rt = runtime();
+    // One for all: the restart of `a` waits until `gate` stopped, and `gate` is held inside
+    // its handler, so `a` stays failed while the names are looked up.
+    let s = rt
+        .supervise(
+            SupervisorSpec::new(Strategy::OneForAll)
+                .max_restarts(10, Duration::from_secs(60))
+                .actor::<Counter>("a", Total::default())
+                .actor::<GateActor>("gate", Total::default()),
+        )
+        .unwrap();
+    let a = s.actor::<Counter>("a").unwrap();
+    rt.register_name("svc/a", &a).unwrap();
+    s.actor::<GateActor>("gate")
+        .unwrap()
+        .tell(gated(g, 1))
+        .unwrap();
+    assert!(eventually(|| entered(g) == 1));
+    a.tell(Add { n: FAIL }).unwrap();
+    assert!(eventually(|| a.state() == LifecycleState::Failed));
+    assert!(matches!(rt.resolve("svc/a"), Err(Error::NameNotFound(_))));
+    assert!(discover(&rt, "svc/**").is_empty());
+    assert_eq!(a.state(), LifecycleState::Failed, "restarted too early");
+    open(g);
+    assert!(eventually(|| !s.log().is_empty()), "no restart logged");
+    assert!(eventually(|| a.state() == LifecycleState::Active));
+    assert_eq!(rt.resolve("svc/a").unwrap().actor(), a.id());
+    assert_eq!(discover(&rt, "svc/**"), ["svc/a"]);
 }
 
 #[test]
