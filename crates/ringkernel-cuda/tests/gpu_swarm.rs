@@ -358,6 +358,42 @@ fn a_flood_keeps_circulating_and_conserves_every_message() {
     );
 }
 
+/// A bulk spawn larger than the host's 64 MiB staging piece: every state lands at its id, and
+/// the actors on either side of each piece's edge are live and served.
+#[test]
+fn bulk_spawns_past_one_staging_piece_place_every_state() {
+    // 300,000 states of 256 bytes: 77 MB, two pieces of 262,144 actors' states at most.
+    const N: u32 = 300_000;
+    const WORDS: usize = 32;
+    let s = swarm(SwarmConfig {
+        capacity: N.next_power_of_two(),
+        device_spawns: 0,
+        mailbox_slots: 4,
+        state_bytes: WORDS * 8,
+        ..SwarmConfig::default()
+    });
+    let ids = s
+        .spawn_many(types::COUNTER, N, |id, st| {
+            // The counter's count is word 0; the last word marks the whole state's place.
+            st[..8].copy_from_slice(&u64::from(id).to_le_bytes());
+            st[(WORDS - 1) * 8..].copy_from_slice(&(!u64::from(id)).to_le_bytes());
+        })
+        .unwrap();
+    assert_eq!(ids, 0..N);
+    let v: Vec<[u64; WORDS]> = s.read_states(0, N).unwrap();
+    for (id, w) in (0u64..).zip(&v) {
+        assert_eq!((w[0], w[WORDS - 1]), (id, !id), "actor {id}");
+    }
+    let edge = (64u32 << 20) / (WORDS as u32 * 8);
+    for id in [0, edge - 1, edge, edge + 1, N - 1] {
+        let r = s
+            .ask(id, SwarmMsg::new(kinds::DATA, [7, 0, 0]), patience())
+            .unwrap();
+        assert_eq!((r.from, r.words[0], r.words[1]), (id, u64::from(id) + 1, 7));
+    }
+    s.shutdown().unwrap();
+}
+
 /// A million global-tier actors, spawned in one bulk copy, each sent one message by the host:
 /// every one of them is scheduled and served exactly once.
 #[test]

@@ -24,8 +24,9 @@ impl Swarm {
         Ok(())
     }
 
-    /// Copies the states of actors `first..first + count` (as `T`, which must be the state type
-    /// and fit in `state_bytes`). Live actors may be mid-turn: use after [`Swarm::settle`] for
+    /// Copies the states of actors `first..first + count` (as `T`, the state type: at most the
+    /// state's slot, [`SwarmConfig::state_stride`](crate::swarm::SwarmConfig::state_stride)
+    /// bytes; those past `state_bytes` are zeroed at spawn). Live actors may be mid-turn: use after [`Swarm::settle`] for
     /// exact values.
     pub fn read_states<T: Pod>(&self, first: u32, count: u32) -> Result<Vec<T>, CudaError> {
         let stride = self.config.state_stride();

@@ -9,6 +9,10 @@ use crate::sm_split::SmSplit;
 use crate::swarm::layout::{status, SwarmActor};
 use crate::swarm::placement::{self, PairPlace};
 
+/// Host memory a bulk spawn stages at a time: a million actors still move in a few large
+/// copies, and no spawn needs a host buffer as large as its whole range.
+const STAGE_BYTES: usize = 64 << 20;
+
 impl Swarm {
     /// Spawns a pinned actor in slot `slot` (`0..pinned`): a warp of block `slot % blocks`
     /// serves only it, polling a channel from every pinned sender. Pinned actors of one
@@ -159,26 +163,39 @@ impl Swarm {
             ));
         }
         let stride = self.config.state_stride();
-        let n = ids.len();
-        let mut states = vec![0u8; n * stride];
-        for (i, id) in ids.clone().enumerate() {
-            init(
-                id,
-                &mut states[i * stride..i * stride + self.config.state_bytes],
-            );
+        // States first, in staged pieces; the headers only after the last state copy.
+        let per = u32::try_from((STAGE_BYTES / stride).max(1)).unwrap_or(u32::MAX);
+        let mut stage = Vec::new();
+        let mut first = ids.start;
+        while first < ids.end {
+            let end = first.saturating_add(per).min(ids.end);
+            stage.clear();
+            stage.resize((end - first) as usize * stride, 0u8);
+            for (slot, id) in stage.chunks_exact_mut(stride).zip(first..end) {
+                init(id, &mut slot[..self.config.state_bytes]);
+            }
+            self.copy.copy_to_device(
+                self.params.states + u64::from(first) * stride as u64,
+                &stage,
+            )?;
+            first = end;
         }
-        self.copy.copy_to_device(
-            self.params.states + u64::from(ids.start) * stride as u64,
-            &states,
-        )?;
         let header = SwarmActor {
             status: status::LIVE | (type_index << status::TYPE_SHIFT),
             ..SwarmActor::default()
         };
-        let headers = vec![header; n];
-        self.copy.copy_to_device(
-            self.params.actors + u64::from(ids.start) * std::mem::size_of::<SwarmActor>() as u64,
-            bytemuck::cast_slice(&headers),
-        )
+        let each = std::mem::size_of::<SwarmActor>();
+        let per = u32::try_from(STAGE_BYTES / each).unwrap_or(u32::MAX);
+        let headers = vec![header; ids.len().min(per as usize)];
+        let mut first = ids.start;
+        while first < ids.end {
+            let end = first.saturating_add(per).min(ids.end);
+            self.copy.copy_to_device(
+                self.params.actors + u64::from(first) * each as u64,
+                bytemuck::cast_slice(&headers[..(end - first) as usize]),
+            )?;
+            first = end;
+        }
+        Ok(())
     }
 }
