@@ -26,8 +26,8 @@ impl Swarm {
 
     /// Copies the states of actors `first..first + count` (as `T`, the state type: at most the
     /// state's slot, [`SwarmConfig::state_stride`](crate::swarm::SwarmConfig::state_stride)
-    /// bytes; those past `state_bytes` are zeroed at spawn). Live actors may be mid-turn: use after [`Swarm::settle`] for
-    /// exact values.
+    /// bytes; those past `state_bytes` are zeroed at spawn). Live actors may be mid-turn: use
+    /// after [`Swarm::settle`] for exact values.
     pub fn read_states<T: Pod>(&self, first: u32, count: u32) -> Result<Vec<T>, CudaError> {
         let stride = self.config.state_stride();
         let size = std::mem::size_of::<T>();
