@@ -243,13 +243,8 @@ impl Swarm {
                 u64::from(config.d2h_slots),
             )
         };
-        let mut launch_params = params;
-        let mut args = [&mut launch_params as *mut SwarmParams as *mut c_void];
-        let cluster = (config.cluster > 1).then_some(config.cluster);
-        // SAFETY: the single argument is the kernel's parameter block; every address in it is
-        // owned by the Swarm and outlives the kernel (Drop stops it and waits before freeing).
-        unsafe { kernel.launch_ex(&stream, blocks, threads, cluster, false, &mut args)? };
-
+        // The drain thread starts before the kernel: a launched kernel must never be left
+        // running over buffers freed because a later step failed.
         let inbox = Arc::new(Inbox::default());
         let hlc = Arc::new(Hlc::default());
         let drain = {
@@ -261,6 +256,19 @@ impl Swarm {
                     CudaError::SwarmStopped(format!("cannot start the drain thread: {e}"))
                 })?
         };
+        let mut launch_params = params;
+        let mut args = [&mut launch_params as *mut SwarmParams as *mut c_void];
+        let cluster = (config.cluster > 1).then_some(config.cluster);
+        // SAFETY: the single argument is the kernel's parameter block; every address in it is
+        // owned by the Swarm and outlives the kernel (Drop stops it and waits before freeing).
+        let launched =
+            unsafe { kernel.launch_ex(&stream, blocks, threads, cluster, false, &mut args) };
+        if let Err(e) = launched {
+            // The drain thread reads the mapped ring: stop it before the ring is freed.
+            inbox.stop();
+            let _ = drain.join();
+            return Err(e);
+        }
         let local_next = vec![0; blocks as usize];
         let pinned_used = vec![false; config.pinned as usize];
         Ok(Swarm {
