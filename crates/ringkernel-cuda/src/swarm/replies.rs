@@ -208,12 +208,22 @@ fn payload_words(env: &Envelope) -> [u64; 4] {
 }
 
 /// The drain thread: polls until `inbox` is stopped, napping briefly when the ring is empty.
+/// The inbox stops once the kernel has exited, so what the kernel wrote last (dead letters of
+/// its final steps) is still taken then, until the ring is empty or [`FINAL_DRAIN`] passed (a
+/// kernel that did not exit may go on writing).
 pub(crate) fn drain(mut ring: D2hConsumer, inbox: Arc<Inbox>, hlc: Arc<Hlc>) {
     let mut buf = Vec::with_capacity(256);
     let mut empty_polls = 0u32;
-    while !inbox.stopped() {
+    let mut last_call: Option<Instant> = None;
+    loop {
+        if last_call.is_none() && inbox.stopped() {
+            last_call = Some(Instant::now());
+        }
         buf.clear();
         if ring.poll(&mut buf, 256) == 0 {
+            if last_call.is_some() {
+                return;
+            }
             empty_polls = empty_polls.saturating_add(1);
             if empty_polls > 1000 {
                 std::thread::sleep(Duration::from_micros(50));
@@ -226,8 +236,14 @@ pub(crate) fn drain(mut ring: D2hConsumer, inbox: Arc<Inbox>, hlc: Arc<Hlc>) {
         for env in &buf {
             inbox.route(env, &hlc);
         }
+        if last_call.is_some_and(|t| t.elapsed() > FINAL_DRAIN) {
+            return;
+        }
     }
 }
+
+/// How long the drain thread goes on taking messages after the stop.
+const FINAL_DRAIN: Duration = Duration::from_secs(1);
 
 #[cfg(test)]
 mod tests {
