@@ -124,7 +124,7 @@ impl EventQueue {
 
     /// Takes every queued event, waiting up to `timeout` for the first one.
     pub fn wait(&self, timeout: Duration) -> Vec<ActorEvent> {
-        let until = Instant::now() + timeout;
+        let until = crate::deadline_after(timeout);
         let mut inner = self.lock();
         while inner.events.is_empty() {
             let left = until.saturating_duration_since(Instant::now());

@@ -14,6 +14,7 @@ pub mod backend;
 pub mod budget;
 pub mod checkpoint;
 pub mod dead_letter;
+pub mod deadline;
 pub mod degradation;
 pub mod envelope;
 pub mod error;
@@ -36,6 +37,7 @@ pub use backend::{
 };
 pub use budget::{BudgetError, BudgetLedger, MemoryBudgets, MemoryPolicy, Mitigations, TreeId};
 pub use dead_letter::{DeadLetter, DeadLetterCounts, DeadLetterReason};
+pub use deadline::deadline_after;
 pub use degradation::{Admission, DegradationController, FaultRate, Level, Signals, Thresholds};
 pub use envelope::{Envelope, EnvelopeHeader, MAX_PAYLOAD};
 pub use error::CoreError;

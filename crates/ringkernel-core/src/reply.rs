@@ -228,7 +228,7 @@ impl PendingReply {
     /// Blocks until the reply arrives or `timeout` passes.
     pub fn wait(self, timeout: Duration) -> Result<Envelope, AskError> {
         let start = Instant::now();
-        let deadline = start + timeout;
+        let deadline = crate::deadline_after(timeout);
         let mut spins = 0u32;
         let mut driving = self.driver.as_deref().map(Driving::new);
         loop {

@@ -28,6 +28,9 @@ use crate::worker;
 /// Deadline used when a backend is dropped without an explicit shutdown.
 pub const DROP_DEADLINE: Duration = Duration::from_secs(2);
 
+/// The least time shutdown gives idle workers to leave after it woke them.
+const EXIT_GRACE: Duration = Duration::from_millis(50);
+
 /// How long a snapshot waits to hold a busy actor.
 const SNAPSHOT_DEADLINE: Duration = Duration::from_secs(5);
 
@@ -212,10 +215,15 @@ impl CpuBackend {
             shared.config.mailbox_capacity,
         )
         .map_err(|e| SpawnError::Backend(e.to_string()))?;
-        cell.restart = options
-            .restart
-            .filter(|i| i.max_restarts > 0 && !i.period.is_zero())
-            .map(|i| Mutex::new(InPlace::new(i, image)));
+        // A zero window counts as 1 ms, as on the GPU (it would otherwise allow every restart,
+        // or, as this once did, silently none).
+        cell.restart = options.restart.filter(|i| i.max_restarts > 0).map(|i| {
+            let period = i.period.max(Duration::from_millis(1));
+            Mutex::new(InPlace::new(
+                ringkernel_core::supervision::Intensity { period, ..i },
+                image,
+            ))
+        });
         // Dormant -> Initializing -> Active: on the CPU, initializing is the state copy above.
         cell.lifecycle
             .transition(LifecycleState::Initializing)
@@ -428,14 +436,26 @@ impl ActorBackend for CpuBackend {
         }
         // Take the hold, so no worker touches the state while it is replaced. A worker that
         // holds a failed (or terminated) actor only drops its leftovers, so this wait is short.
-        let until = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        let until = Instant::now() + std::time::Duration::from_secs(1);
         while !cell.try_schedule() {
-            if std::time::Instant::now() >= until {
+            if Instant::now() >= until {
                 return Err(SpawnError::Backend(format!(
                     "actor {id} stayed held by a worker for 1 s"
                 )));
             }
             std::thread::yield_now();
+        }
+        // Look again under the hold: a restart that won a race with this one has the actor
+        // running, and its new messages and state must stay as they are.
+        let now = cell.lifecycle.load();
+        if !matches!(now, LifecycleState::Failed | LifecycleState::Terminated) {
+            if cell.release_and_recheck() {
+                shared.sched.enqueue(cell.home, id.raw());
+            }
+            return Err(SpawnError::NotRestartable {
+                actor: id,
+                state: now,
+            });
         }
         // Leftovers from before the failure are dropped, as a worker would.
         let mut leftovers = [<Envelope as bytemuck::Zeroable>::zeroed(); 32];
@@ -534,8 +554,9 @@ impl ActorBackend for CpuBackend {
     /// Shuts down in three phases, all within `deadline`:
     /// 1. Close: new sends, asks, spawns and stops fail with `ShutDown` from now on.
     /// 2. Drain (up to 3/4 of `deadline`): workers keep processing what was accepted.
-    /// 3. Stop workers (rest of `deadline`): each finishes the handler it is in and exits; messages
-    ///    still queued are dropped (asks get `Dropped`) and counted in the report.
+    /// 3. Stop workers (rest of `deadline`, at least 50 ms): each finishes the handler it is in
+    ///    and exits; messages still queued are dropped (asks get `Dropped`) and counted in the
+    ///    report.
     ///
     /// If a worker is still inside a handler at the deadline, every pending ask is completed with
     /// `Dropped` and [`ShutdownError::Hung`] is returned; the stuck thread is detached.
@@ -544,11 +565,14 @@ impl ActorBackend for CpuBackend {
         if shared.closed.swap(true, Ordering::SeqCst) {
             return Err(ShutdownError::AlreadyShutDown);
         }
-        let start = Instant::now();
-        let drained = self.drain(start + deadline * 3 / 4);
+        let drained = self.drain(ringkernel_core::deadline_after(
+            deadline.saturating_mul(3) / 4,
+        ));
         shared.stopping.store(true, Ordering::SeqCst);
         shared.sched.wake_all();
-        if !self.wait_workers(start + deadline) {
+        // Idle workers leave within microseconds of the wake-up, but not within a zero
+        // deadline: they get EXIT_GRACE, so only a handler that does not return is Hung.
+        if !self.wait_workers(ringkernel_core::deadline_after(deadline.max(EXIT_GRACE))) {
             let stuck = shared.alive.load(Ordering::Acquire);
             let failed = self.fail_pending_asks();
             // Detach: the threads own an Arc of the shared state, so nothing dangles.

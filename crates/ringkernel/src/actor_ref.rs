@@ -3,7 +3,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ringkernel_core::{
     Actor, ActorBackend, ActorId, AskError, CoreError, Envelope, LifecycleState, PendingReply,
@@ -162,7 +162,10 @@ impl<A: Actor> ActorRef<A> {
                 Err(_) => Err(AskError::Timeout(timeout)),
             }
         } else {
-            match pending.with_deadline(Instant::now() + timeout).await {
+            match pending
+                .with_deadline(ringkernel_core::deadline_after(timeout))
+                .await
+            {
                 Err(AskError::Timeout(_)) => Err(AskError::Timeout(timeout)),
                 r => r,
             }

@@ -227,8 +227,13 @@ impl Runtime {
     /// `ActorRef`s): what a supervisor does for a child that failed, and for the siblings it
     /// stopped. Messages sent after this returns reach the new incarnation; those queued before
     /// the failure were dropped. A running actor is not restarted
-    /// ([`SpawnError::NotRestartable`]): stop it first.
+    /// ([`SpawnError::NotRestartable`]): stop it first; of two restarts racing, one wins and
+    /// the other gets that error. A handle of another runtime is [`Error::ForeignActor`].
     pub fn restart<A: Actor>(&self, actor: &ActorRef<A>, state: A::State) -> Result<(), Error> {
+        // Ids are per runtime: another runtime's handle would restart a stranger here.
+        if !Arc::ptr_eq(actor.registry(), &self.registry) {
+            return Err(Error::ForeignActor(actor.id()));
+        }
         self.backend
             .restart(actor.id(), bytemuck::bytes_of(&state))?;
         self.resilience.monitor().restarted(actor.id());

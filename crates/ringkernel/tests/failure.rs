@@ -167,3 +167,74 @@ fn only_stopped_actors_restart_and_bad_input_is_typed() {
         Err(SpawnError::BadState { len: 3, .. })
     ));
 }
+
+/// Two restarts of one failed actor at once, with sends racing them: one restart wins, the
+/// other is `NotRestartable`, and nothing the restarted actor accepted is lost or overwritten
+/// by the loser (it used to drop the winner's new messages and copy its own state over).
+#[test]
+fn concurrent_restarts_leave_one_winner_and_lose_nothing() {
+    // Thresholds out of reach: 200 failures in a row would otherwise degrade the runtime, and
+    // its load shedding refuse the sends this test counts.
+    let rt = cpu_runtime()
+        .register::<Counter>()
+        .degradation(
+            ringkernel::Thresholds::new([1e12; 4], [1e12; 4], [1e12; 4], 0.8).unwrap(),
+            Duration::from_secs(1),
+        )
+        .build()
+        .unwrap();
+    let a = rt.spawn::<Counter>(Total::default()).unwrap();
+    for round in 0..2000 {
+        let failed = a.ask_blocking(Add { n: FAIL }, WAIT);
+        assert!(
+            matches!(failed, Err(AskError::HandlerFailed { .. })),
+            "{round}: {failed:?}"
+        );
+        assert_eq!(a.state(), LifecycleState::Failed);
+        let gate = std::sync::Barrier::new(3);
+        let (r1, r2, sent) = std::thread::scope(|s| {
+            let restart = |sum| {
+                let (rt, a, gate) = (&rt, &a, &gate);
+                s.spawn(move || {
+                    gate.wait();
+                    rt.restart(a, Total { sum, count: 0 })
+                })
+            };
+            let (h1, h2) = (restart(100), restart(200));
+            let h3 = s.spawn(|| {
+                gate.wait();
+                let since = std::time::Instant::now();
+                let mut sent = 0u64;
+                while since.elapsed() < Duration::from_millis(5) && sent < 200 {
+                    sent += u64::from(a.tell(Add { n: 1 }).is_ok());
+                }
+                sent
+            });
+            (h1.join().unwrap(), h2.join().unwrap(), h3.join().unwrap())
+        });
+        let base = match (&r1, &r2) {
+            (Ok(()), Err(Error::Spawn(SpawnError::NotRestartable { .. }))) => 100,
+            (Err(Error::Spawn(SpawnError::NotRestartable { .. })), Ok(())) => 200,
+            other => panic!("one restart must win and the other be refused: {other:?}"),
+        };
+        // Every accepted tell was handled after the winning restart.
+        assert_eq!(ask_retry(&a, Add { n: 0 }).sum, base + sent);
+    }
+}
+
+/// Ids are per runtime: a restart through another runtime's handle is refused, not applied to
+/// whichever actor has that id here.
+#[test]
+fn a_restart_through_a_foreign_handle_is_refused() {
+    let rt = cpu_runtime().register::<Counter>().build().unwrap();
+    let other = cpu_runtime().register::<Counter>().build().unwrap();
+    let local = rt.spawn::<Counter>(Total::default()).unwrap();
+    let stranger = other.spawn::<Counter>(Total::default()).unwrap();
+    assert_eq!(local.id(), stranger.id());
+    assert!(local.ask_blocking(Add { n: FAIL }, WAIT).is_err());
+    assert!(matches!(
+        rt.restart(&stranger, Total { sum: 1000, count: 0 }),
+        Err(Error::ForeignActor(id)) if id == stranger.id()
+    ));
+    assert_eq!(local.state(), LifecycleState::Failed);
+}

@@ -196,3 +196,20 @@ fn shutdown_racing_with_senders_accounts_for_every_accepted_message() {
         assert!(n > 0);
     });
 }
+
+/// Deadlines at both ends: `Duration::MAX` (past what `Instant` can count) used to panic in
+/// shutdown and in a blocking ask; a zero shutdown deadline on an idle runtime used to report
+/// workers "still inside a handler" that were only on their way out.
+#[test]
+fn extreme_deadlines_neither_panic_nor_report_a_hang() {
+    for _ in 0..20 {
+        let rt = cpu_runtime().register::<Counter>().build().unwrap();
+        let a = rt.spawn::<Counter>(Total::default()).unwrap();
+        assert_eq!(a.ask_blocking(Add { n: 2 }, Duration::MAX).unwrap().sum, 2);
+        let report = rt.shutdown(Duration::ZERO).unwrap();
+        assert_eq!(report.processed, 1);
+    }
+    let rt = cpu_runtime().register::<Counter>().build().unwrap();
+    rt.spawn::<Counter>(Total::default()).unwrap();
+    rt.shutdown(Duration::MAX).unwrap();
+}

@@ -285,3 +285,20 @@ fn bad_specs_and_lookups_are_typed_errors() {
             .any(|e| matches!(e, ActorEvent::Failed { actor, .. } if *actor == lone.id()))
     }));
 }
+
+/// A restart policy with a zero window counts it as 1 ms, as the GPU backend does: the actor
+/// is restarted in place (the CPU backend used to drop such a policy and leave it `Failed`).
+#[test]
+fn a_restart_policy_with_a_zero_window_still_restarts_in_place() {
+    let rt = runtime();
+    let policy = SpawnOptions::default().restart(Intensity {
+        max_restarts: 3,
+        period: Duration::ZERO,
+    });
+    let a = rt
+        .spawn_with::<Counter>(Total { sum: 4, count: 0 }, policy)
+        .unwrap();
+    assert!(a.ask_blocking(Add { n: FAIL }, WAIT).is_err());
+    assert!(eventually(|| a.state() == LifecycleState::Active));
+    assert_eq!(a.ask_blocking(Add { n: 1 }, WAIT).unwrap().sum, 5);
+}

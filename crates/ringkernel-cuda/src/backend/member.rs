@@ -66,7 +66,7 @@ impl CudaBackend {
             .map_err(|_| CudaError::Config(format!("actor {id} is not active")))?;
         // The answer echoes the token, so a late answer to an earlier request is never taken.
         let token = s.next_correlation.fetch_add(1, Ordering::Relaxed);
-        let until = Instant::now() + deadline;
+        let until = ringkernel_core::deadline_after(deadline);
         while !self.control(
             id.raw() as usize,
             id,

@@ -627,12 +627,20 @@ impl ActorBackend for CudaBackend {
         // last handler returned; a failed or stopped block runs no handler, so its state slot
         // (and restart image) are free to overwrite. The image becomes the new state: an
         // in-place restart restores what the actor was last started with.
-        let policy = entry.restart_policy.load(Ordering::Acquire);
-        self.place_state(id, state, (policy != 0).then_some(policy))?;
+        // The transition claims the restart: of two racing restarts only one gets past it,
+        // and the other must not write its state over the winner's running actor.
         entry
             .lifecycle
             .transition(LifecycleState::Initializing)
-            .map_err(|e| SpawnError::Backend(e.to_string()))?;
+            .map_err(|_| SpawnError::NotRestartable {
+                actor: id,
+                state: entry.lifecycle.load(),
+            })?;
+        let policy = entry.restart_policy.load(Ordering::Acquire);
+        if let Err(e) = self.place_state(id, state, (policy != 0).then_some(policy)) {
+            let _ = entry.lifecycle.transition(LifecycleState::Failed);
+            return Err(e);
+        }
         // A new START in the same block: the kernel keeps running, nothing is relaunched.
         // Messages queued before it (sent before the failure) are dropped by the failed block.
         // No publish first (unlike `activate`): the failed incarnation would take device
@@ -740,7 +748,7 @@ impl ActorBackend for CudaBackend {
     }
 
     fn shutdown(&self, deadline: Duration) -> Result<ShutdownReport, ShutdownError> {
-        let until = Instant::now() + deadline;
+        let until = ringkernel_core::deadline_after(deadline);
         self.begin_shutdown(until)?;
         let exited = self.wait_shutdown(until);
         self.shutdown_report(exited, deadline)

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ringkernel_core::events::EventQueue;
 use ringkernel_core::{
@@ -490,7 +490,7 @@ impl ActorBackend for MultiGpuBackend {
         }
         // No migration runs from here on (it takes this lock and then sees `shut_down`).
         drop(self.migrating.lock().unwrap_or_else(|e| e.into_inner()));
-        let until = Instant::now() + deadline;
+        let until = ringkernel_core::deadline_after(deadline);
         // Every GPU stops before any counts what is left in its inboxes: a handler on one GPU
         // may send to another until its own kernel has exited.
         let mut first_err = None;

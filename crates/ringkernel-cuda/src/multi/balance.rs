@@ -285,7 +285,7 @@ impl MultiGpuBackend {
         let taken = |m: &super::backend::Member| m.backend.device().k2k_taken_per_block();
         let mut last: Vec<Vec<u64>> = self.members.iter().map(taken).collect();
         let mut pairs: HashMap<(u32, ActorId), u64> = HashMap::new();
-        let until = Instant::now() + window;
+        let until = ringkernel_core::deadline_after(window);
         while Instant::now() < until {
             std::thread::sleep(Duration::from_millis(1));
             for (g, m) in self.members.iter().enumerate() {

@@ -370,7 +370,7 @@ pub(crate) fn cut(b: &dyn ActorBackend, drain: Duration) -> Result<Base, Error> 
             None => {}
         }
     }
-    let until = Instant::now() + drain;
+    let until = ringkernel_core::deadline_after(drain);
     let mut snaps = b.snapshot(&live)?;
     while Instant::now() < until && snaps.iter().any(|s| !s.mailbox.is_empty()) {
         std::thread::sleep(Duration::from_micros(100));

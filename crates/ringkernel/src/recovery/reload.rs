@@ -359,7 +359,7 @@ impl Recoverer {
     /// Step 4: watches the new generation for `window`; the first failure of an actor of the
     /// probed type or a device fault ends it early.
     fn probe(&self, window: Duration) -> Option<String> {
-        let until = Instant::now() + window;
+        let until = ringkernel_core::deadline_after(window);
         let poll = self
             .policy
             .poll

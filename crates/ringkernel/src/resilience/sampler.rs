@@ -68,7 +68,7 @@ impl Drop for Sampler {
 
 fn run(monitor: &Monitor, stop: &Stop, interval: Duration) {
     loop {
-        let next = Instant::now() + interval;
+        let next = ringkernel_core::deadline_after(interval);
         let mut stopped = stop.flag();
         loop {
             if *stopped {
