@@ -122,11 +122,7 @@ __device__ void rk_sw_pin_one(const rk_sw_params& p, rk_sw_pin* w, rk_sw_ctx* c,
   rk_sw_flush_outbox(w->pw, lane);
   rk_u32 stopped = __shfl_sync(RK_FULL_MASK, c->stopped, 0);
   w->yielded = __shfl_sync(RK_FULL_MASK, c->yield, 0) && !stopped && (w->status & 0xff) == RK_SW_LIVE;
-  if (stopped) {
-    // The actor stopped itself: the host's stop_actor waits for `seen`, as for its own stops.
-    w->status = (w->status & ~0xffu) | RK_SW_STOPPED;
-    if (lane == 0) rk_sw_st32(&rk_sw_actor_at(p, id)->seen, RK_SW_STOPPED);
-  }
+  if (stopped) w->status = (w->status & ~0xffu) | RK_SW_STOPPED;
   if (w->loaded) {
     rk_sw_pin_copy(p, id, state, false, lane);
     if (lane == 0) rk_sw_st64(&rk_sw_actor_at(p, id)->hlc, c->hlc);

@@ -141,10 +141,11 @@ fn an_express_actor_that_stops_itself_gets_dead_letters_afterwards() {
         s.totals().unwrap().express > 0,
         "the rally went through the express loops"
     );
-    // The warp published its own stop, so the host's stop of a stopped actor does nothing
-    // (it used to wait out its patience for `seen`).
-    assert_eq!(s.read_headers(a, 1).unwrap()[0].seen, status::STOPPED);
+    // The host's stop of an actor that stopped itself does nothing (it used to wait out its
+    // patience for the warp's `seen`, which the warp writes only for stops it is told of).
+    let since = std::time::Instant::now();
     s.stop_actor(a).unwrap();
+    assert!(since.elapsed() < patience() / 2, "{:?}", since.elapsed());
     s.shutdown().unwrap();
 }
 

@@ -399,7 +399,9 @@ impl Swarm {
     /// Stops actor `to`: later messages to it, and those still in its mailbox, are dead letters.
     /// Returns once the device has applied the stop (for a pinned actor, once its warp has seen
     /// it: pinned senders do not look at the status, the receiving warp does), so a lookup
-    /// afterwards never finds it live. A scheduled or cluster-tier actor's turn that began
+    /// afterwards never finds it live (an actor already stopped returns at once: by itself,
+    /// or by an earlier stop still on its way to a pinned warp). A scheduled or cluster-tier
+    /// actor's turn that began
     /// before the stop landed still handles the messages it takes (at most
     /// `SwarmConfig::batch`) as live; its next turn sees the stop. Stopping a stopped actor does nothing; an id past the
     /// swarm's actors is [`CudaError::SwarmMessage`], one that names no spawned actor
@@ -415,11 +417,12 @@ impl Swarm {
             }
         };
         let first = self.header(to)?;
-        if first.status_code() == status::FREE {
-            return Err(CudaError::SwarmUnknownActor(to));
-        }
-        if applied(&first) {
-            return Ok(());
+        match first.status_code() {
+            status::FREE => return Err(CudaError::SwarmUnknownActor(to)),
+            // Stopped already: by itself (a pinned actor's warp then knows, though it does not
+            // write `seen` for its own stop) or by an earlier stop.
+            status::STOPPED => return Ok(()),
+            _ => {}
         }
         let mut env = self.envelope(
             to,
