@@ -158,9 +158,13 @@ impl RuntimeBuilder {
     }
 
     /// How long a handler may run before it counts as hung (default zero: every handler the
-    /// backend reports as long-running).
+    /// backend reports as long-running). The CPU backend reports a handler after 1 s by
+    /// default; a shorter deadline here makes it report sooner.
     pub fn watchdog(mut self, deadline: Duration) -> Self {
         self.resilience.watchdog = Watchdog { deadline };
+        if !deadline.is_zero() {
+            self.cpu.watchdog = self.cpu.watchdog.min(deadline);
+        }
         self
     }
 

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{cpu_runtime, eventually, Add, Counter, Total};
+use common::{cpu_runtime, entered, eventually, gated, open, Add, Counter, GateActor, Total};
 use ringkernel::budget::{LimitKind, MemoryEvent, Mitigation};
 use ringkernel::degradation::{Signal, Transition};
 use ringkernel::prelude::*;
@@ -636,4 +636,30 @@ fn invalid_admission_settings_fail_the_build() {
         .unwrap_err();
     assert!(matches!(err, Error::Degradation(_)), "{err}");
     assert!(fake.shut.load(Ordering::Relaxed), "the backend was stopped");
+}
+
+/// A watchdog deadline below the CPU backend's own 1 s report threshold still catches a
+/// handler that runs past it (the builder used to leave the backend's threshold at 1 s, so a
+/// 20 ms watchdog saw nothing shorter than a second).
+#[test]
+fn a_short_watchdog_catches_a_long_handler_on_the_cpu() {
+    let g = 9;
+    let rt = Runtime::builder()
+        .backend(Backend::Cpu)
+        .register::<GateActor>()
+        .watchdog(Duration::from_millis(20))
+        .monitor_interval(Duration::from_millis(1))
+        .build()
+        .unwrap();
+    let a = rt.spawn::<GateActor>(Total::default()).unwrap();
+    a.tell(gated(g, 1)).unwrap();
+    assert!(eventually(|| entered(g) == 1));
+    let since = Instant::now();
+    assert!(eventually(|| rt.hung().iter().any(|h| h.actor == a.id())));
+    assert!(
+        since.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        since.elapsed()
+    );
+    open(g);
 }

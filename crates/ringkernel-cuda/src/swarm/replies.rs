@@ -70,9 +70,16 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Inbox {
-    /// Registers an ask before its message is sent.
-    pub(crate) fn expect(&self, corr: u32) {
-        lock(&self.asks).insert(corr, None);
+    /// Registers an ask before its message is sent; false when `corr` is still waited for (an
+    /// ask 2^32 asks old, or one without a deadline): the caller takes another.
+    pub(crate) fn expect(&self, corr: u32) -> bool {
+        match lock(&self.asks).entry(corr) {
+            std::collections::hash_map::Entry::Occupied(_) => false,
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(None);
+                true
+            }
+        }
     }
 
     /// Forgets an ask whose message was never sent.
@@ -259,6 +266,15 @@ mod tests {
         e.header.correlation = corr;
         e.payload[..8].copy_from_slice(&42u64.to_le_bytes());
         e
+    }
+
+    #[test]
+    fn a_correlation_id_still_waited_for_is_not_handed_out_again() {
+        let inbox = Inbox::default();
+        assert!(inbox.expect(3));
+        assert!(!inbox.expect(3));
+        inbox.forget(3);
+        assert!(inbox.expect(3));
     }
 
     #[test]

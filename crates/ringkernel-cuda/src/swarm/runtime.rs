@@ -381,14 +381,15 @@ impl Swarm {
     /// [`CudaError::SwarmStopped`] when the swarm stopped first. A timeout too long for the
     /// clock (`Duration::MAX`) means no deadline.
     pub fn ask(&self, to: u32, msg: SwarmMsg, timeout: Duration) -> Result<SwarmReply, CudaError> {
+        let mut env = self.envelope(to, msg, SendOptions::default(), flag::ASK, 0)?;
+        // 0 is no ask; an id still waited for (2^32 asks ago) is skipped too.
         let corr = loop {
             let c = self.next_corr.fetch_add(1, Ordering::Relaxed);
-            if c != 0 {
+            if c != 0 && self.inbox.expect(c) {
                 break c;
             }
         };
-        let env = self.envelope(to, msg, SendOptions::default(), flag::ASK, corr)?;
-        self.inbox.expect(corr);
+        env.header.correlation = u64::from(corr);
         if let Err(e) = self.push(&env) {
             self.inbox.forget(corr);
             return Err(e);
