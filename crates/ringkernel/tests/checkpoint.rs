@@ -164,3 +164,37 @@ fn bad_checkpoints_and_restores_are_typed_errors() {
         Err(Error::Spawn(SpawnError::BadState { len: 3, .. }))
     ));
 }
+
+/// A restore is booked against the memory budgets as spawns are: a checkpoint of four actors
+/// does not fit a runtime whose budget holds one (it used to restore all four unbooked, and
+/// the next spawn was admitted as if none were there).
+#[test]
+fn a_restore_is_booked_and_refused_past_the_budget_as_spawns_are() {
+    let rt = runtime();
+    for _ in 0..4 {
+        rt.spawn::<Counter>(Total::default()).unwrap();
+    }
+    let cp = rt.checkpoint().unwrap();
+    let (four, _) = rt.memory_usage();
+    let one = four / 4;
+    let small = Runtime::builder()
+        .backend(Backend::Cpu)
+        .register::<Counter>()
+        .memory_budgets(ringkernel::MemoryBudgets {
+            global: Some(one + one / 2),
+            per_tree: None,
+            per_actor: None,
+        })
+        .build()
+        .unwrap();
+    match small.restore(&cp) {
+        Err(Error::Budget(_)) => {}
+        other => panic!("the second actor must not fit: {other:?}"),
+    }
+    // The first one was restored and booked; nothing else fits beside it.
+    assert_eq!(small.memory_usage().0, one);
+    assert!(matches!(
+        small.spawn::<Counter>(Total::default()),
+        Err(Error::Budget(_))
+    ));
+}

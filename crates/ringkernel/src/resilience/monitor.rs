@@ -263,8 +263,39 @@ impl Monitor {
                 false
             }
         };
-        let priority = options.priority;
-        st.actors.insert(
+        drop(st);
+        self.track(id, tree, bytes, booked, options.priority);
+        Ok(id)
+    }
+
+    /// Restores `snapshot` (an actor of type `type_index`) through the backend, checked and
+    /// booked as a spawn is: a checkpoint brings back no more than the level and the budgets
+    /// let a spawn. A restored actor gets the default priority (snapshots carry none).
+    pub(crate) fn restore(&self, type_index: usize, snapshot: &ActorSnapshot) -> Result<(), Error> {
+        let level = self.level();
+        if level >= Level::Critical {
+            return Err(Error::Overloaded(level));
+        }
+        let bytes = self.type_bytes.get(type_index).copied().unwrap_or(0);
+        let id = snapshot.id;
+        let reserved = lock(&self.state).ledger.try_reserve_spawn(id, None, bytes);
+        if let Err(e) = reserved {
+            if let Some(event) = e.spawn_event() {
+                self.raise(ResilienceEvent::Memory(event));
+            }
+            return Err(Error::Budget(e));
+        }
+        if let Err(e) = self.backend.restore(type_index, snapshot) {
+            lock(&self.state).ledger.release_actor(id);
+            return Err(e.into());
+        }
+        self.track(id, None, bytes, true, SpawnOptions::default().priority);
+        Ok(())
+    }
+
+    /// Starts tracking a new actor for shedding and budgets.
+    fn track(&self, id: ActorId, tree: Option<TreeId>, bytes: u64, booked: bool, priority: u8) {
+        lock(&self.state).actors.insert(
             id,
             Tracked {
                 priority,
@@ -273,13 +304,11 @@ impl Monitor {
                 booked,
             },
         );
-        drop(st);
         self.priorities
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert(id, priority);
         self.shed_class.fetch_max(priority, Ordering::Relaxed);
-        Ok(id)
     }
 
     /// Books an actor again after a successful restart, if its booking was released when it

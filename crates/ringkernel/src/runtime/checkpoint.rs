@@ -43,7 +43,9 @@ impl Runtime {
 
     /// Restores `checkpoint` into this runtime (see the module docs). Every actor's type must be
     /// registered here (by name) and its id free; the first actor that cannot be restored stops
-    /// the restore with its error (those before it stay restored).
+    /// the restore with its error (those before it stay restored). Each actor is checked and
+    /// booked as a spawn is: [`Error::Overloaded`] at the `Critical` level, [`Error::Budget`]
+    /// past a memory budget; restored actors get the default shedding priority.
     pub fn restore(&self, checkpoint: &Checkpoint) -> Result<Vec<ActorId>, Error> {
         let mut restored = Vec::with_capacity(checkpoint.actors().len());
         for snap in checkpoint.actors() {
@@ -52,8 +54,7 @@ impl Runtime {
                 .iter()
                 .position(|&n| n == snap.type_name)
                 .ok_or_else(|| Error::UnknownActorType(snap.type_name.clone()))?;
-            self.backend.restore(type_index, snap)?;
-            self.resilience.monitor().restarted(snap.id);
+            self.resilience.monitor().restore(type_index, snap)?;
             restored.push(snap.id);
         }
         Ok(restored)
