@@ -97,19 +97,23 @@ impl RuntimeBuilder {
         self
     }
 
-    /// CPU backend: envelopes per actor mailbox, a power of two (default 1024).
+    /// CPU backend: envelopes per actor mailbox, a power of two (default 1024). The CUDA
+    /// backend's mailboxes are sized by `ringkernel_cuda::CudaConfig`.
     pub fn mailbox_capacity(mut self, n: usize) -> Self {
         self.cpu.mailbox_capacity = n;
         self
     }
 
-    /// Asks waiting for replies at once (default 65,536).
+    /// CPU backend: asks waiting for replies at once (default 65,536). The CUDA backend keeps
+    /// its own limits (`ringkernel_cuda::CudaConfig`).
     pub fn max_pending_asks(mut self, n: usize) -> Self {
         self.cpu.max_pending_asks = n;
         self
     }
 
-    /// Actors the runtime can ever spawn; ids are never reused (default 65,536).
+    /// CPU backend: actors the runtime can ever spawn; ids are never reused (default 65,536).
+    /// The CUDA backend holds as many block actors as its grid has blocks
+    /// (`ringkernel_cuda::CudaConfig::blocks`).
     pub fn max_actors(mut self, n: usize) -> Self {
         self.cpu.max_actors = n;
         self
