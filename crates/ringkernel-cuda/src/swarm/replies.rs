@@ -60,10 +60,6 @@ pub(crate) struct Inbox {
     stop: AtomicBool,
 }
 
-/// How long an ask without a deadline sleeps between looks at the stop flag (a stop also
-/// wakes it).
-const NO_DEADLINE_NAP: Duration = Duration::from_secs(1);
-
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding these locks leaves plain data behind; keep serving.
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -88,9 +84,10 @@ impl Inbox {
     }
 
     /// Waits for the answer to `corr`, at most `timeout` (a timeout past what `Instant` can
-    /// count, `Duration::MAX` say, waits until the answer comes or the swarm stops).
+    /// count, `Duration::MAX` say, waits until the answer comes or the swarm stops, which
+    /// wakes it).
     pub(crate) fn wait(&self, corr: u32, timeout: Duration) -> AskResult {
-        let deadline = Instant::now().checked_add(timeout);
+        let deadline = ringkernel_core::deadline_after(timeout);
         let mut asks = lock(&self.asks);
         loop {
             if let Some(Some(_)) = asks.get(&corr) {
@@ -105,18 +102,16 @@ impl Inbox {
                 ));
             }
             let now = Instant::now();
-            if deadline.is_some_and(|d| now >= d) {
+            if now >= deadline {
                 asks.remove(&corr);
                 return Err(CudaError::SwarmTimeout {
                     what: "ask",
                     waited: timeout,
                 });
             }
-            // Without a deadline, wake now and then anyway: the stop flag is also read here.
-            let left = deadline.map_or(NO_DEADLINE_NAP, |d| d - now);
             asks = self
                 .answered
-                .wait_timeout(asks, left)
+                .wait_timeout(asks, deadline - now)
                 .map(|(g, _)| g)
                 .unwrap_or_else(|p| p.into_inner().0);
         }

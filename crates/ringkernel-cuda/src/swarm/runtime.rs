@@ -400,12 +400,11 @@ impl Swarm {
     /// Stops actor `to`: later messages to it, and those still in its mailbox, are dead letters.
     /// Returns once the device has applied the stop (for a pinned actor, once its warp has seen
     /// it: pinned senders do not look at the status, the receiving warp does), so a lookup
-    /// afterwards never finds it live (an actor already stopped returns at once: by itself,
-    /// or by an earlier stop still on its way to a pinned warp). A scheduled or cluster-tier
-    /// actor's turn that began
-    /// before the stop landed still handles the messages it takes (at most
-    /// `SwarmConfig::batch`) as live; its next turn sees the stop. Stopping a stopped actor does nothing; an id past the
-    /// swarm's actors is [`CudaError::SwarmMessage`], one that names no spawned actor
+    /// afterwards never finds it live. An actor already stopped (by itself, or by an earlier
+    /// stop) returns at once. A scheduled or cluster-tier actor's turn that began before the
+    /// stop landed still handles the messages it takes (at most `SwarmConfig::batch`) as live;
+    /// its next turn sees the stop. An id past the swarm's actors is
+    /// [`CudaError::SwarmMessage`], one that names no spawned actor
     /// [`CudaError::SwarmUnknownActor`]. Waits at most the configuration's `patience` (the
     /// stop queues behind earlier host messages): [`CudaError::SwarmTimeout`] after that.
     pub fn stop_actor(&self, to: u32) -> Result<(), CudaError> {
