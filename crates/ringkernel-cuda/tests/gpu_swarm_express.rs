@@ -114,7 +114,7 @@ fn an_express_actor_that_stops_itself_gets_dead_letters_afterwards() {
     let st = wait_for(&s, a, 1, |v: &[kit::PingState]| v[0].done == 1)[0];
     assert_eq!(st.count, trips);
     let since = std::time::Instant::now();
-    while s.read_headers(a, 1).unwrap()[0].status & 0xff != status::STOPPED {
+    while s.read_headers(a, 1).unwrap()[0].status_code() != status::STOPPED {
         assert!(
             since.elapsed() < patience(),
             "the initiator did not stop itself"

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Instant;
 
-use ringkernel_core::budget::{MemoryEvent, Mitigation, Mitigations};
+use ringkernel_core::budget::{BudgetError, MemoryEvent, Mitigation, Mitigations};
 use ringkernel_core::checkpoint::ActorSnapshot;
 use ringkernel_core::health::{Hung, Observed, Watchdog};
 use ringkernel_core::{
@@ -233,21 +233,13 @@ impl Monitor {
         options: &SpawnOptions,
         tree: Option<TreeId>,
     ) -> Result<ActorId, Error> {
-        let level = self.level();
-        if level >= Level::Critical {
-            return Err(Error::Overloaded(level));
-        }
-        // An unknown index books nothing: the backend refuses it.
-        let bytes = self.type_bytes.get(type_index).copied().unwrap_or(0);
+        let bytes = self.new_actor_bytes(type_index)?;
         let provisional = {
             let mut st = lock(&self.state);
             let p = st.provisional_id();
             if let Err(e) = st.ledger.try_reserve_spawn(p, tree, bytes) {
                 drop(st);
-                if let Some(event) = e.spawn_event() {
-                    self.raise(ResilienceEvent::Memory(event));
-                }
-                return Err(Error::Budget(e));
+                return Err(self.refused(e));
             }
             p
         };
@@ -272,25 +264,34 @@ impl Monitor {
     /// booked as a spawn is: a checkpoint brings back no more than the level and the budgets
     /// let a spawn. A restored actor gets the default priority (snapshots carry none).
     pub(crate) fn restore(&self, type_index: usize, snapshot: &ActorSnapshot) -> Result<(), Error> {
-        let level = self.level();
-        if level >= Level::Critical {
-            return Err(Error::Overloaded(level));
-        }
-        let bytes = self.type_bytes.get(type_index).copied().unwrap_or(0);
+        let bytes = self.new_actor_bytes(type_index)?;
         let id = snapshot.id;
         let reserved = lock(&self.state).ledger.try_reserve_spawn(id, None, bytes);
-        if let Err(e) = reserved {
-            if let Some(event) = e.spawn_event() {
-                self.raise(ResilienceEvent::Memory(event));
-            }
-            return Err(Error::Budget(e));
-        }
+        reserved.map_err(|e| self.refused(e))?;
         if let Err(e) = self.backend.restore(type_index, snapshot) {
             lock(&self.state).ledger.release_actor(id);
             return Err(e.into());
         }
         self.track(id, None, bytes, true, SpawnOptions::default().priority);
         Ok(())
+    }
+
+    /// A new actor's bytes (type `type_index`), or the refusal at `Critical`. An unknown index
+    /// books nothing: the backend refuses it.
+    fn new_actor_bytes(&self, type_index: usize) -> Result<u64, Error> {
+        let level = self.level();
+        if level >= Level::Critical {
+            return Err(Error::Overloaded(level));
+        }
+        Ok(self.type_bytes.get(type_index).copied().unwrap_or(0))
+    }
+
+    /// A budget's refusal of a new actor, raised as an event when it is one.
+    fn refused(&self, e: BudgetError) -> Error {
+        if let Some(event) = e.spawn_event() {
+            self.raise(ResilienceEvent::Memory(event));
+        }
+        Error::Budget(e)
     }
 
     /// Starts tracking a new actor for shedding and budgets.
