@@ -132,8 +132,11 @@ __device__ rk_u32 rk_sw_drain_forward(const rk_sw_params& p, rk_u32 block, rk_u6
 // pos + i), delivers them in parallel across targets and in ring order per target, and waits
 // (keeps them, retrying) while a target has no credit unless the host asked for a dead letter.
 // When the swarm stops meanwhile, what still waits becomes a dead letter (Full): the window is
-// taken whole either way, so no message is delivered twice.
-__device__ rk_u32 rk_sw_inject(const rk_sw_params& p, rk_sw_ctx* c, rk_u64* pos, rk_u32 lane) {
+// taken whole either way, so no message is delivered twice, and *stopped tells the caller to
+// take no further window (a later message to a target whose earlier one just became a dead
+// letter must not be delivered after it).
+__device__ rk_u32 rk_sw_inject(const rk_sw_params& p, rk_sw_ctx* c, rk_u64* pos, rk_u32 lane,
+                               bool* stopped) {
   const rk_slot* ring = (const rk_slot*)p.h2d_slots;
   const rk_u64 mask = p.h2d_capacity - 1;
   const rk_u64 my = *pos + lane;
@@ -206,6 +209,7 @@ __device__ rk_u32 rk_sw_inject(const rk_sw_params& p, rk_sw_ctx* c, rk_u64* pos,
         int stop = lane == 0 ? (int)rk_sw_ld32((const rk_u32*)p.stop) : 0;
         if (__shfl_sync(RK_FULL_MASK, stop, 0)) {
           if ((todo >> lane) & 1) rk_sw_dead(c, m, RK_DEAD_FULL);
+          *stopped = true;
           break;
         }
       }
@@ -316,9 +320,12 @@ extern "C" __global__ void rk_swarm(rk_sw_params param) {
     }
     rk_u32 work = 0;
     if (injector) {
-      const rk_u32 n = rk_sw_inject(p, &c, &h2d_pos, lane);
+      bool stopped = false;
+      const rk_u32 n = rk_sw_inject(p, &c, &h2d_pos, lane, &stopped);
       injected += lane == 0 ? n : 0;
       work += n;
+      // The stop was seen warp-uniformly (one shuffled flag): every lane leaves together.
+      if (stopped) break;
     } else if (pin_warp) {
       work += rk_sw_serve_pinned(p, &pin, &c, lane, &processed);
     } else if (local_warp) {

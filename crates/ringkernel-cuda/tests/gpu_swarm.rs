@@ -234,6 +234,65 @@ fn undeliverable_messages_are_dead_letters_with_their_reason() {
     s.shutdown().unwrap();
 }
 
+/// A halt while the host injector waits for credit: the messages still waiting become dead
+/// letters `Full`, and none taken after them is delivered. So the counter handled exactly the
+/// first messages, its mailbox holds the next ones, and the dead letters are the rest of what
+/// the device took (once each, in order).
+#[test]
+fn a_halt_turns_the_injectors_waiting_messages_into_dead_letters_once() {
+    let sends = if small() { 2_000 } else { 20_000 };
+    for attempt in 1..=10 {
+        // A 2-slot mailbox keeps the injector waiting for credit nearly all the time; long
+        // naps of the idle warps make the counter's turns, and so its credit, come late.
+        let mut s = swarm(SwarmConfig {
+            mailbox_slots: 2,
+            max_nap_ns: 100_000,
+            ..small_config()
+        });
+        let counter = s.spawn(types::COUNTER, &[]).unwrap();
+        for k in 1..=sends {
+            s.tell(counter, SwarmMsg::new(kinds::DATA, [k, 0, 0]))
+                .unwrap();
+        }
+        let t = s.halt().unwrap();
+        let st: Vec<kit::CounterState> = s.read_states(counter, 1).unwrap();
+        let h = s.read_headers(counter, 1).unwrap()[0];
+        let (handled, queued) = (st[0].count, h.tail - h.head);
+        let mut dead: Vec<u64> = s
+            .dead_letters()
+            .iter()
+            .filter(|d| d.to == counter)
+            .map(|d| {
+                assert_eq!(d.reason, DeadLetterReason::Full);
+                d.words[0]
+            })
+            .collect();
+        dead.sort_unstable();
+        assert_eq!(s.dead_letter_counts().total(), dead.len() as u64);
+        assert_eq!(
+            handled + queued + dead.len() as u64,
+            t.injected,
+            "attempt {attempt}: every message taken is handled, queued or dead exactly once"
+        );
+        assert_eq!(
+            st[0].sum,
+            handled * (handled + 1) / 2,
+            "attempt {attempt}: the handled messages are not the first {handled} in order"
+        );
+        let next = handled + queued + 1;
+        assert!(
+            dead.iter().copied().eq(next..next + dead.len() as u64),
+            "attempt {attempt}: dead letters are not the messages after the queued ones: {:?}..",
+            &dead[..dead.len().min(8)]
+        );
+        s.shutdown().unwrap();
+        if !dead.is_empty() {
+            return;
+        }
+    }
+    panic!("in 10 attempts the halt never found the injector waiting: the path went untested");
+}
+
 /// A chain of relays spread over the grid: each hop's HLC is the previous hop's plus at least
 /// one, for several messages in a row.
 #[test]
