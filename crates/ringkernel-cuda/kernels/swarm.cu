@@ -128,6 +128,12 @@ __device__ rk_u32 rk_sw_drain_forward(const rk_sw_params& p, rk_u32 block, rk_u6
   return moved;
 }
 
+// How long a window waiting for credit goes between looks at the stop flag. At a halt with a
+// backlog every window waits (the target is the bottleneck), and windows of a few tens of µs
+// that never looked would each be delivered until the kernel loop's next look, 256 windows on.
+// Lane 0's one load per 10 µs of waiting costs the injector nothing it could use.
+constexpr rk_u64 RK_SW_INJECT_STOP_NS = 10000;
+
 // The injector: takes host messages from the mapped ring a window at a time (lane i: position
 // pos + i), delivers them in parallel across targets and in ring order per target, and waits
 // (keeps them, retrying) while a target has no credit unless the host asked for a dead letter.
@@ -204,7 +210,7 @@ __device__ rk_u32 rk_sw_inject(const rk_sw_params& p, rk_sw_ctx* c, rk_u64* pos,
       // each lane computed from its own reading would send some lanes into the __shfl_sync
       // below while the rest went on to the loop's __ballot_sync, and the warp would hang.
       const rk_u64 now = __shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0);
-      if (now - last_stop_check > 100000) {
+      if (now - last_stop_check > RK_SW_INJECT_STOP_NS) {
         last_stop_check = now;
         int stop = lane == 0 ? (int)rk_sw_ld32((const rk_u32*)p.stop) : 0;
         if (__shfl_sync(RK_FULL_MASK, stop, 0)) {
