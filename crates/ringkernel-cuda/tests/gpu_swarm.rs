@@ -254,6 +254,9 @@ fn a_halt_turns_the_injectors_waiting_messages_into_dead_letters_once() {
             s.tell(counter, SwarmMsg::new(kinds::DATA, [k, 0, 0]))
                 .unwrap();
         }
+        // Halt once the injector is under way: under the sanitizers a halt right after the
+        // sends can come before it took its first window, and then nothing waits.
+        wait_for(&s, counter, 1, |v: &[kit::CounterState]| v[0].count >= 64);
         let t = s.halt().unwrap();
         let st: Vec<kit::CounterState> = s.read_states(counter, 1).unwrap();
         let h = s.read_headers(counter, 1).unwrap()[0];
@@ -268,6 +271,12 @@ fn a_halt_turns_the_injectors_waiting_messages_into_dead_letters_once() {
             })
             .collect();
         dead.sort_unstable();
+        // Shown if the test fails: what each attempt's halt found.
+        eprintln!(
+            "attempt {attempt}: injected {} = handled {handled} + queued {queued} + dead {}",
+            t.injected,
+            dead.len()
+        );
         assert_eq!(s.dead_letter_counts().total(), dead.len() as u64);
         assert_eq!(
             handled + queued + dead.len() as u64,
