@@ -306,9 +306,10 @@ impl Runtime {
     ///
     /// The name registry closes first: from then on its calls fail with
     /// [`Error::RegistryClosed`]. The resilience monitor stops sampling (its last health report,
-    /// level and events stay readable). A supervision tree in the middle of a restart finishes
-    /// it first, and each child it stops for that may take up to 5 s to stop: `deadline`
-    /// bounds the backend's shutdown, not that wait.
+    /// level and events stay readable). A supervision tree in the middle of a restart abandons
+    /// the rest of it: the stop it waits for and the starts still to come are logged as
+    /// `StopFailed` / `RestartFailed`, and the backend's shutdown stops those actors. So
+    /// `deadline` is held up by at most the one backend call the tree is in.
     pub fn shutdown(&self, deadline: Duration) -> Result<ShutdownReport, Error> {
         self.registry.close();
         // No supervisor restarts anything while the backend stops.

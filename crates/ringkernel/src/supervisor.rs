@@ -22,6 +22,10 @@
 //!   root escalates, the tree gives up ([`SupervisionEvent::GaveUp`]) and stays down.
 //! - **Transient children.** Only failures restart; an actor stopped on purpose stays stopped.
 //! - **Killing a subtree.** [`Supervision::stop`] and [`Supervision::stop_subtree`].
+//! - **Shutdown.** A restart under way when the runtime begins to shut down is cut short: the
+//!   stop it waits for and the starts still to come are logged as
+//!   [`SupervisionEvent::StopFailed`] / [`SupervisionEvent::RestartFailed`], and the backend's
+//!   shutdown stops those actors within its own deadline.
 //!
 //! Children are named; paths join the names with `/` (`"scorers/a"`). Supervision runs on the
 //! host (the decisions involve several actors and a clock), while the restarts themselves happen

@@ -16,6 +16,7 @@ fn runtime() -> Runtime {
     cpu_runtime()
         .register::<Counter>()
         .register::<Echo>()
+        .register::<GateActor>()
         .build()
         .unwrap()
 }
@@ -219,6 +220,52 @@ fn stopping_the_tree_kills_every_actor_and_failures_no_longer_restart() {
         assert_eq!(rt.state_of(id), Some(LifecycleState::Terminated));
     }
     assert!(s.log().is_empty());
+}
+
+/// A shutdown during a restart does not wait out the restart: the sibling the tree is waiting
+/// on to stop (its handler is blocked) and the starts to come are logged as failed, and the
+/// shutdown keeps its own deadline instead of the tree's 5 s stop wait.
+#[test]
+fn a_shutdown_during_a_restart_cuts_the_restart_short() {
+    let rt = runtime();
+    let spec = SupervisorSpec::new(Strategy::OneForAll)
+        .actor::<GateActor>("gate", Total::default())
+        .actor::<Counter>("a", Total::default());
+    let s = rt.supervise(spec).unwrap();
+    let gate = s.actor::<GateActor>("gate").unwrap();
+    gate.tell(Gated {
+        gate: 0,
+        _pad: 0,
+        v: 1,
+    })
+    .unwrap();
+    assert!(eventually(|| entered(0) == 1));
+    counter(&s, "a").tell(Add { n: FAIL }).unwrap();
+    // The tree has asked the blocked sibling to stop and waits for it.
+    assert!(eventually(
+        || rt.state_of(gate.id()) == Some(LifecycleState::Draining)
+    ));
+    let since = std::time::Instant::now();
+    let shut = rt.shutdown(Duration::from_millis(300));
+    let took = since.elapsed();
+    open(0);
+    assert!(
+        took < Duration::from_secs(2),
+        "shutdown took {took:?} ({shut:?}): it waited for the restart"
+    );
+    let log = s.log();
+    let failed_stop = |e: &SupervisionEvent| {
+        matches!(e, SupervisionEvent::StopFailed { child, why }
+            if child == "gate" && why.contains("shut down"))
+    };
+    let abandoned = |name: &str| {
+        log.iter().any(|e| {
+            matches!(e, SupervisionEvent::RestartFailed { child, why }
+                if child == name && why.contains("shut down"))
+        })
+    };
+    assert!(log.iter().any(failed_stop), "{log:?}");
+    assert!(abandoned("gate") && abandoned("a"), "{log:?}");
 }
 
 #[test]

@@ -22,7 +22,8 @@ const OTHER_CAPACITY: usize = 4096;
 #[derive(Debug)]
 pub(crate) struct HubShared {
     state: Mutex<HubState>,
-    closing: AtomicBool,
+    /// Set by [`Hub::stop`]; every tree holds it too (rule 5 of tree.rs).
+    closing: Arc<AtomicBool>,
     backend: Arc<dyn ActorBackend>,
     events: Arc<EventQueue>,
     /// Books the memory of restarted actors again.
@@ -98,7 +99,7 @@ impl Hub {
         };
         let shared = Arc::new(HubShared {
             state: Mutex::default(),
-            closing: AtomicBool::new(false),
+            closing: Arc::new(AtomicBool::new(false)),
             backend,
             events,
             monitor,
@@ -129,7 +130,8 @@ impl Hub {
     }
 
     /// Adds a built tree; returns its index.
-    pub(crate) fn add(&self, tree: Tree) -> usize {
+    pub(crate) fn add(&self, mut tree: Tree) -> usize {
+        tree.closing = self.shared.closing.clone();
         let mut state = self.shared.lock();
         state.trees.push(tree);
         state.trees.len() - 1

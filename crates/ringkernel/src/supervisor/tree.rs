@@ -12,8 +12,13 @@
 //! 4. Escalation stops the supervisor's other children and fails the supervisor: its parent
 //!    handles that as a failure of the child at the supervisor's position. The root escalating
 //!    means the tree gave up; its actors stay stopped.
+//! 5. Once the runtime begins to shut down, a restart under way is abandoned: a stop it waits
+//!    for and the starts still to come are recorded as failed, and the backend's shutdown
+//!    stops those actors. So the shutdown's deadline is not held up by rule 2's waits.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ringkernel_core::supervision::{Decision, Supervisor};
@@ -66,6 +71,8 @@ pub(crate) struct Tree {
     pub(crate) down: bool,
     /// Actors restarted since the hub last looked (it books their memory again).
     pub(crate) restarted: Vec<ActorId>,
+    /// Set when the runtime begins to shut down (rule 5; the hub shares its flag).
+    pub(crate) closing: Arc<AtomicBool>,
 }
 
 impl Tree {
@@ -79,7 +86,7 @@ impl Tree {
         let mut tree = Tree::default();
         if let Err(e) = tree.add_node(spec, String::new(), None, spawn) {
             for &id in tree.by_actor.keys() {
-                let _ = stop_actor(backend, id);
+                let _ = stop_actor(backend, id, &tree.closing);
             }
             return Err(e);
         }
@@ -230,7 +237,7 @@ impl Tree {
         match &self.nodes[node].children[child] {
             Child::Actor { id, path, .. } => {
                 let (id, path) = (*id, path.clone());
-                if let Err(why) = stop_actor(backend, id) {
+                if let Err(why) = stop_actor(backend, id, &self.closing) {
                     self.record(SupervisionEvent::StopFailed { child: path, why });
                 }
             }
@@ -250,11 +257,17 @@ impl Tree {
                 id, state, path, ..
             } => {
                 let (id, path) = (*id, path.clone());
+                if self.closing.load(Ordering::Acquire) {
+                    let why = "abandoned: the runtime began to shut down".to_owned();
+                    self.record(SupervisionEvent::RestartFailed { child: path, why });
+                    return;
+                }
                 // A child that is somehow still running (it ignored rule 2's deadline) is
                 // stopped first: only a stopped actor restarts.
                 let result = match backend.state_of(id) {
                     Some(LifecycleState::Active | LifecycleState::Draining) => {
-                        stop_actor(backend, id).and_then(|()| restart(backend, id, state))
+                        stop_actor(backend, id, &self.closing)
+                            .and_then(|()| restart(backend, id, state))
                     }
                     _ => restart(backend, id, state),
                 };
@@ -297,8 +310,12 @@ fn restart(backend: &dyn ActorBackend, id: ActorId, state: &[u8]) -> Result<(), 
     backend.restart(id, state).map_err(|e| e.to_string())
 }
 
-/// Stops `id` and waits for it to be down (rule 2).
-pub(crate) fn stop_actor(backend: &dyn ActorBackend, id: ActorId) -> Result<(), String> {
+/// Stops `id` and waits for it to be down (rule 2), or until `closing` is set (rule 5).
+pub(crate) fn stop_actor(
+    backend: &dyn ActorBackend,
+    id: ActorId,
+    closing: &AtomicBool,
+) -> Result<(), String> {
     match backend.state_of(id) {
         Some(LifecycleState::Terminated | LifecycleState::Failed) => return Ok(()),
         None => return Err(format!("{id} is not an actor of this runtime")),
@@ -313,6 +330,11 @@ pub(crate) fn stop_actor(backend: &dyn ActorBackend, id: ActorId) -> Result<(), 
             Some(LifecycleState::Terminated | LifecycleState::Failed) => return Ok(()),
             _ if Instant::now() >= until => {
                 return Err(format!("{id} did not stop within {STOP_WAIT:?}"))
+            }
+            _ if closing.load(Ordering::Acquire) => {
+                return Err(format!(
+                    "{id} had not stopped when the runtime began to shut down"
+                ))
             }
             _ => {
                 std::thread::sleep(pause);
