@@ -15,7 +15,7 @@
 //!    faulted, sends wait; the faulted generation is dropped and the device's context reset;
 //!    a new generation (a fresh persistent kernel) is built, the checkpoint restored into it
 //!    (same ids, same `ActorRef`s, same registry names) and the log replayed; then sends go on.
-//!    [`ResilienceEvent::Recovered`](crate::resilience::ResilienceEvent::Recovered) reports it,
+//!    [`ResilienceEvent::Recovered`] reports it,
 //!    [`Runtime::recoveries`] keeps the reports.
 //! 4. **The poison message.** The replay sends one message at a time and waits until its
 //!    target processed it; if the device faults again, the message after which it faulted is

@@ -3,7 +3,7 @@
 //! [`Runtime::supervise`](crate::Runtime::supervise) spawns a [`SupervisorSpec`]'s actors
 //! (depth first, in start order) and returns a [`Supervision`] handle. From then on the
 //! runtime's supervision thread takes the backend's lifecycle events
-//! ([`ActorEvent`]) and carries out the decisions of
+//! ([`ActorEvent`](crate::ActorEvent)) and carries out the decisions of
 //! [`ringkernel_core::supervision::Supervisor`] on the actors:
 //!
 //! - **Two levels of restart.** An actor spawned with a restart policy
