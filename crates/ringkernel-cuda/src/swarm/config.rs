@@ -63,6 +63,12 @@ pub struct SwarmConfig {
     /// host→device ring, a pinned actor's stop for its warp, shutdown for the kernel's exit.
     /// Raise it where the device runs slowly on purpose (under compute-sanitizer).
     pub patience: Duration,
+    /// How long the message counters must hold still before `Swarm::settle` calls the swarm
+    /// quiet (default [`SETTLE_HOLD`](super::SETTLE_HOLD), 10 ms). Warps add their counters
+    /// lazily, an express warp after each visit of its loop (hundreds of polls): raise it where
+    /// the device runs slowly on purpose (under compute-sanitizer a visit can outlast 10 ms,
+    /// and `settle` would return before the counts are in).
+    pub settle_hold: Duration,
 }
 
 impl Default for SwarmConfig {
@@ -85,6 +91,7 @@ impl Default for SwarmConfig {
             d2h_slots: 4096,
             max_nap_ns: 256,
             patience: Duration::from_secs(10),
+            settle_hold: super::SETTLE_HOLD,
         }
     }
 }

@@ -120,11 +120,12 @@ impl Swarm {
 
     /// Waits until the swarm is quiet: every host message taken, every message put into a
     /// mailbox handled (or dead-lettered), and the message counters unchanged for
-    /// [`SETTLE_HOLD`] (read every 2 ms). Actors that yield keep running; this does not wait
+    /// [`SwarmConfig::settle_hold`](crate::swarm::SwarmConfig::settle_hold) (read every
+    /// 2 ms). Actors that yield keep running; this does not wait
     /// for them.
     pub fn settle(&self, timeout: Duration) -> Result<SwarmBlockStats, CudaError> {
         let since = Instant::now();
-        let mut quiet = Quiet::default();
+        let mut quiet = Quiet::new(self.config.settle_hold);
         loop {
             let t = self.totals()?;
             let host_done = self.producer.consumer_index() == self.producer.tail();
@@ -152,23 +153,28 @@ impl Swarm {
     }
 }
 
-/// How long the message counters must hold still for `settle`. Warps add their counters
-/// lazily (a pinned warp after a run of empty polls), and under compute-sanitizer a run of polls
-/// can take milliseconds.
+/// How long the message counters must hold still for `settle` by default
+/// (`SwarmConfig::settle_hold`). Warps add their counters lazily (a pinned warp after a run of
+/// empty polls, an express warp after a visit of its loop).
 pub const SETTLE_HOLD: Duration = Duration::from_millis(10);
 
 /// `settle`'s view of the counters: since when they have been quiet (every host message taken,
 /// every message enqueued handled or dropped) and unchanged. Only the message counters count:
 /// warps beat (`beats`) in an idle swarm too, and `idle`, `stalls` and `left_loop` say nothing
 /// about messages.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Quiet {
+    hold: Duration,
     since: Option<(SwarmBlockStats, Instant)>,
 }
 
 impl Quiet {
+    fn new(hold: Duration) -> Self {
+        Quiet { hold, since: None }
+    }
+
     /// Takes one reading at `now`; true once the swarm has been quiet with these counters for
-    /// [`SETTLE_HOLD`].
+    /// the hold.
     fn held(&mut self, t: SwarmBlockStats, host_done: bool, now: Instant) -> bool {
         let counters = SwarmBlockStats {
             beats: 0,
@@ -182,7 +188,7 @@ impl Quiet {
             return false;
         }
         match self.since {
-            Some((c, at)) if c == counters => now.duration_since(at) >= SETTLE_HOLD,
+            Some((c, at)) if c == counters => now.duration_since(at) >= self.hold,
             _ => {
                 self.since = Some((counters, now));
                 false
@@ -234,7 +240,7 @@ mod tests {
     fn a_quiet_swarm_settles_after_the_hold_although_its_warps_keep_beating() {
         let t0 = Instant::now();
         let at = |ms: u64| t0 + Duration::from_millis(ms);
-        let mut q = Quiet::default();
+        let mut q = Quiet::new(SETTLE_HOLD);
         assert!(!q.held(stats(5, 5, 100), true, at(0)));
         assert!(
             !q.held(stats(5, 5, 140), true, at(4)),
@@ -244,10 +250,20 @@ mod tests {
     }
 
     #[test]
+    fn a_longer_hold_waits_longer() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut q = Quiet::new(Duration::from_millis(500));
+        assert!(!q.held(stats(5, 5, 0), true, at(0)));
+        assert!(!q.held(stats(5, 5, 0), true, at(499)));
+        assert!(q.held(stats(5, 5, 0), true, at(500)));
+    }
+
+    #[test]
     fn moving_counters_pending_messages_or_host_messages_restart_the_hold() {
         let t0 = Instant::now();
         let at = |ms: u64| t0 + Duration::from_millis(ms);
-        let mut q = Quiet::default();
+        let mut q = Quiet::new(SETTLE_HOLD);
         assert!(!q.held(stats(5, 5, 0), true, at(0)));
         assert!(!q.held(stats(6, 6, 0), true, at(20)), "counters moved");
         assert!(!q.held(stats(7, 6, 0), true, at(40)), "one pending");
