@@ -20,7 +20,9 @@
 //  - rk_ll_lean_all is rk_ll_lean with every lane reading the whole slot (as the pair loop
 //    does) instead of lanes 0-3 a chunk each and eight shuffles.
 // Two more, through DSMEM only, replace the poll of the data by the hardware's completion
-// signal (rk_ll_async_rally below): rk_ll_async_transit and rk_ll_async_lean.
+// signal (rk_ll_async_rally below): rk_ll_async_transit and rk_ll_async_lean. And two with fewer
+// bytes to read (not forms the framework sends; docs/benchmarks/swarm.md, "A short form for
+// channel messages"): rk_ll_lean_short (a 32-byte message) and rk_ll_lean_tiny (16 bytes).
 //
 // Launch: 2 blocks of 32 threads; `dsmem` != 0 needs a cluster of 2 (channels in the
 // receiver's shared memory, written through DSMEM), otherwise `rings` holds the two device-memory
@@ -152,12 +154,51 @@ extern "C" __global__ void rk_ll_hop(rk_sw_staged* rings, rk_u64 hops, rk_u64* o
   if (dsmem) rk_cg::this_cluster().sync();  // neither block leaves while the other may write into it
 }
 
+// A 32-byte message: kind|corr, HLC and words[0] (no deadline, words 1 and 2 zero) as four
+// tagged words, words 0-2 their upper 48 bits in place and word 3 their low 16 bits (as words 6
+// and 7 of the full form). Words 4-7 repeat words 0-3: a sender still writes the whole slot, so a
+// slot's words are always of one lap (a reader of both forms needs that), but a reader reads
+// only the first two chunks.
+__device__ __forceinline__ void rk_ll_pack_short(const rk_sw_msg& m, rk_u64 tag, rk_u64 out[8]) {
+  const rk_u64 f0 = (rk_u64)m.kind | ((rk_u64)m.corr << 32);
+  const rk_u32 t = (rk_u32)tag;
+  out[0] = (f0 & ~0xffffull) | t;
+  out[1] = (m.hlc & ~0xffffull) | t;
+  out[2] = (m.words[0] & ~0xffffull) | t;
+  out[3] = ((rk_u64)__byte_perm((rk_u32)m.hlc, (rk_u32)m.words[0], 0x5410) << 32) | __byte_perm(t, (rk_u32)f0, 0x5410);
+#pragma unroll
+  for (int i = 0; i < 4; ++i) out[4 + i] = out[i];
+}
+
+__device__ __forceinline__ void rk_ll_unpack_short(const rk_u64 in[4], rk_u32 from, rk_u32 to, rk_sw_msg* m) {
+  const rk_u64 hi = 0xffffffff00000000ull;
+  const rk_u32 l3 = (rk_u32)in[3], h3 = (rk_u32)(in[3] >> 32);
+  const rk_u64 f0 = (in[0] & hi) | __byte_perm(l3, (rk_u32)in[0], 0x7632);
+  *m = {};
+  m->from = from;
+  m->to = to;
+  m->kind = (rk_u32)f0;
+  m->corr = (rk_u32)(f0 >> 32);
+  m->hlc = (in[1] & hi) | __byte_perm(h3, (rk_u32)in[1], 0x7610);
+  m->words[0] = (in[2] & hi) | __byte_perm(h3, (rk_u32)in[2], 0x7632);
+}
+
+// True when the first four words of a polled slot carry lap tag `tag`.
+__device__ __forceinline__ bool rk_ll_whole_short(const rk_u64 in[4], rk_u64 tag) {
+  const rk_u32 tt = (rk_u32)tag * 0x10001u;
+  const rk_u32 a = __byte_perm((rk_u32)in[0], (rk_u32)in[1], 0x5410) ^ tt;
+  const rk_u32 b = __byte_perm((rk_u32)in[2], (rk_u32)in[3], 0x5410) ^ tt;
+  return (a | b) == 0;
+}
+
 // Every lane packs `m` (the same message on each), and lanes 0-3 store their chunk of it: one
 // store instruction, nothing staged.
+template <bool SHORT>
 __device__ __forceinline__ void rk_ll_store_all_lanes(const rk_sw_msg& m, rk_sw_staged* slot, rk_u64 tag,
                                                       rk_u32 lane) {
   rk_u64 w[8];
-  rk_sw_ll_pack(m, tag, w);
+  if (SHORT) rk_ll_pack_short(m, tag, w);
+  else rk_sw_ll_pack(m, tag, w);
   rk_sw_ll_store_lanes(slot, w, 4, lane);
 }
 
@@ -173,10 +214,12 @@ __device__ __forceinline__ rk_sw_msg rk_ll_first_msg(rk_u64& hlc, rk_u64 wall, r
 // The lean variants' work on a received message `w` (every lane, the same words): unpack, TTL,
 // HLC merge, count, and, when `answer` and the message has not expired, the answer in `r` (HLC
 // ticked). Returns whether `r` is to be sent.
+template <bool SHORT>
 __device__ __forceinline__ bool rk_ll_lean_work(const rk_u64 w[8], rk_u32 me, bool answer, rk_u64 wall,
                                                 rk_u64& hlc, rk_u64& count, rk_sw_msg& r) {
   rk_sw_msg m;
-  rk_sw_ll_unpack(w, me ^ 1, me, &m);
+  if (SHORT) rk_ll_unpack_short(w, me ^ 1, me, &m);
+  else rk_sw_ll_unpack(w, me ^ 1, me, &m);
   if (m.expires != 0 && __shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0) > m.expires) return false;
   rk_hlc_at(&hlc, m.hlc + 1, wall);
   count += 1;
@@ -190,7 +233,8 @@ __device__ __forceinline__ bool rk_ll_lean_work(const rk_u64 w[8], rk_u32 me, bo
 
 // The variants: WORK 1 moves the slot only (rk_ll_transit), WORK 2 does rk_ll_hop's work on
 // every lane (rk_ll_lean), WORK 3 the same with every lane reading the whole slot
-// (rk_ll_lean_all). Each side stops after receiving hops / 2 messages.
+// (rk_ll_lean_all), WORK 4 the same with the 32-byte message above, every lane reading the
+// first two chunks (rk_ll_lean_short). Each side stops after receiving hops / 2 messages.
 template <int WORK>
 __device__ void rk_ll_rally(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u64 deadline_ns, rk_u32 dsmem) {
   const rk_u32 lane = threadIdx.x & 31;
@@ -209,7 +253,8 @@ __device__ void rk_ll_rally(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u6
   const rk_u64 t0 = rk_globaltimer();
   rk_u64 wall = rk_hlc_wall(t0);
   if (starter) {
-    rk_ll_store_all_lanes(rk_ll_first_msg(hlc, wall, hops), &to[tail & mask], rk_sw_ll_tag(tail, shift), lane);
+    rk_ll_store_all_lanes<WORK == 4>(rk_ll_first_msg(hlc, wall, hops), &to[tail & mask], rk_sw_ll_tag(tail, shift),
+                                     lane);
     ++tail;
   }
   for (;;) {
@@ -221,6 +266,11 @@ __device__ void rk_ll_rally(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u6
 #pragma unroll
       for (int k = 0; k < 4; ++k) rk_sw_load16(&slot->chunk[k], all[2 * k], all[2 * k + 1]);
       ok = __all_sync(RK_FULL_MASK, rk_sw_ll_whole(all, rk_sw_ll_tag(head, shift)));
+    } else if (WORK == 4) {
+      const rk_sw_staged* slot = &in[head & mask];
+#pragma unroll
+      for (int k = 0; k < 2; ++k) rk_sw_load16(&slot->chunk[k], all[2 * k], all[2 * k + 1]);
+      ok = __all_sync(RK_FULL_MASK, rk_ll_whole_short(all, rk_sw_ll_tag(head, shift)));
     } else {
       ok = rk_ll_poll(in, head, mask, shift, lane, lo, hi);
     }
@@ -245,7 +295,7 @@ __device__ void rk_ll_rally(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u6
       rk_u64 w[8];
 #pragma unroll
       for (int k = 0; k < 4; ++k) {
-        if (WORK == 3) {
+        if (WORK >= 3) {
           w[2 * k] = all[2 * k];
           w[2 * k + 1] = all[2 * k + 1];
         } else {
@@ -254,8 +304,8 @@ __device__ void rk_ll_rally(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u6
         }
       }
       rk_sw_msg r;
-      if (rk_ll_lean_work(w, me, answer, wall, hlc, count, r)) {
-        rk_ll_store_all_lanes(r, &to[tail & mask], rk_sw_ll_tag(tail, shift), lane);
+      if (rk_ll_lean_work<WORK == 4>(w, me, answer, wall, hlc, count, r)) {
+        rk_ll_store_all_lanes<WORK == 4>(r, &to[tail & mask], rk_sw_ll_tag(tail, shift), lane);
       }
     }
     if (answer) ++tail;
@@ -277,6 +327,10 @@ extern "C" __global__ void rk_ll_lean(rk_sw_staged* rings, rk_u64 hops, rk_u64* 
 extern "C" __global__ void rk_ll_lean_all(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u64 deadline_ns,
                                           rk_u32 dsmem) {
   rk_ll_rally<3>(rings, hops, out, deadline_ns, dsmem);
+}
+extern "C" __global__ void rk_ll_lean_short(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u64 deadline_ns,
+                                            rk_u32 dsmem) {
+  rk_ll_rally<4>(rings, hops, out, deadline_ns, dsmem);
 }
 
 // The DSMEM hop with the hardware's completion signal instead of a poll of the data: the
@@ -385,7 +439,7 @@ __device__ void rk_ll_async_rally(rk_u64 hops, rk_u64* out, rk_u64 deadline_ns, 
 #pragma unroll
       for (int k = 0; k < 4; ++k) rk_ll_lds16(buf + 16 * k, w[2 * k], w[2 * k + 1]);
       rk_sw_msg r;
-      if (rk_ll_lean_work(w, me, answer, wall, hlc, count, r)) {
+      if (rk_ll_lean_work<false>(w, me, answer, wall, hlc, count, r)) {
         rk_u64 v[8];
         rk_sw_ll_pack(r, rk_sw_ll_tag(tail++, RK_SW_CH_DSMEM_SHIFT), v);
         rk_ll_async_store(rbuf, rbar, v, lane);
@@ -404,4 +458,75 @@ extern "C" __global__ void rk_ll_async_transit(rk_sw_staged*, rk_u64 hops, rk_u6
 extern "C" __global__ void rk_ll_async_lean(rk_sw_staged*, rk_u64 hops, rk_u64* out, rk_u64 deadline_ns,
                                             rk_u32 dsmem) {
   rk_ll_async_rally<2>(hops, out, deadline_ns, dsmem);
+}
+
+// The fewest bytes: the leanest hop with a 16-byte message, two tagged words carrying the HLC
+// and a 32-bit value (no kind, no deadline), lanes 0 and 1 storing a word pair each and every lane
+// reading the one chunk (rk_ll_lean_tiny). Not a form the framework sends: a bound on what a
+// message smaller than the short form could save.
+__device__ __forceinline__ void rk_ll_pack_tiny(rk_u64 hlc, rk_u64 v, rk_u64 tag, rk_u64 out[2]) {
+  const rk_u32 t = (rk_u32)tag;
+  out[0] = (hlc & ~0xffffull) | t;
+  out[1] = (v << 32) | __byte_perm(t, (rk_u32)hlc, 0x5410);
+}
+
+__device__ __forceinline__ void rk_ll_store_tiny(rk_sw_staged* slot, const rk_u64 w[2], rk_u32 lane) {
+  if (lane == 0) rk_sw_store16(&slot->chunk[0], w[0], w[1]);
+}
+
+extern "C" __global__ void rk_ll_lean_tiny(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u64 deadline_ns,
+                                           rk_u32 dsmem) {
+  const rk_u32 lane = threadIdx.x & 31;
+  const rk_u32 me = blockIdx.x & 1;
+  const bool starter = me == 0;
+  rk_sw_staged* in;
+  rk_sw_staged* to;
+  const rk_u32 shift = rk_ll_channels(rings, me, dsmem, &in, &to);
+  const rk_u64 mask = (1ull << shift) - 1;
+  rk_ll_note_sm(out, me, lane);
+  const rk_u64 half = hops / 2;
+  rk_u64 hlc = 0, head = 0, tail = 0, got = 0, count = 0;
+  rk_u32 polls = 0;
+  bool late = false;
+  __syncwarp();
+  const rk_u64 t0 = rk_globaltimer();
+  rk_u64 wall = rk_hlc_wall(t0);
+  if (starter) {
+    rk_u64 w[2];
+    rk_ll_pack_tiny(rk_hlc_at(&hlc, 0, wall), hops, rk_sw_ll_tag(tail, shift), w);
+    rk_ll_store_tiny(&to[tail & mask], w, lane);
+    ++tail;
+  }
+  for (;;) {
+    rk_u64 w[2];
+    rk_sw_load16(&in[head & mask].chunk[0], w[0], w[1]);
+    const rk_u32 tt = (rk_u32)rk_sw_ll_tag(head, shift) * 0x10001u;
+    if (!__all_sync(RK_FULL_MASK, (__byte_perm((rk_u32)w[0], (rk_u32)w[1], 0x5410) ^ tt) == 0)) {
+      if (++polls % RK_LL_CLOCK_POLLS == 0) {
+        const rk_u64 now = __shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0);
+        wall = rk_hlc_wall(now);
+        if (now - t0 > deadline_ns) {
+          late = true;
+          break;
+        }
+      }
+      continue;
+    }
+    ++head;
+    ++got;
+    const bool answer = !starter || got < half;
+    const rk_u64 mh = (w[0] & 0xffffffff00000000ull) | __byte_perm((rk_u32)w[1], (rk_u32)w[0], 0x7632);
+    const rk_u64 v = w[1] >> 32;
+    rk_hlc_at(&hlc, mh + 1, wall);
+    count += 1;
+    if (answer) {
+      rk_u64 r[2];
+      rk_ll_pack_tiny(rk_hlc_at(&hlc, 0, wall), v - 1, rk_sw_ll_tag(tail, shift), r);
+      rk_ll_store_tiny(&to[tail & mask], r, lane);
+      ++tail;
+    }
+    if (got == half) break;
+  }
+  if (starter && lane == 0) out[0] = late || count != got ? 0 : rk_globaltimer() - t0;
+  if (dsmem) rk_cg::this_cluster().sync();
 }

@@ -69,8 +69,9 @@ fn pinned_pairs_rally_through_dsmem_and_device_memory_channels() {
 #[test]
 fn random_traffic_among_pinned_actors_is_exact_and_fifo_per_pair() {
     // Under racecheck every shared-memory access of the 4 KB state write-backs is checked: with
-    // 200 messages each the test once ran past its 180 s there.
-    let (per, peers) = if small() { (100, 4u32) } else { (3000, 32) };
+    // 200 messages each the test once ran past its 180 s there, and with 100 on 2026-11-27 (an
+    // H100; 1,387 of 3,200 handled, no errors). 40 each still drive the channels full.
+    let (per, peers) = if small() { (40, 4u32) } else { (3000, 32) };
     let n = 32u32;
     let s = pinned_swarm(n, 16, 4, kit::MAX_STATE);
     let base = s.pinned_base();

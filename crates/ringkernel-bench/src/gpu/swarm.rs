@@ -175,7 +175,10 @@ fn latency(
              per 64 empty polls for the HLC's wall part and the deadline; the same with every \
              lane reading the whole slot (as the pair loop does); and, through DSMEM only, the \
              transit and that hop with the message written by st.async and waited for on the \
-             receiver's mbarrier instead of polled. \
+             receiver's mbarrier instead of polled; and the all-lanes hop with fewer bytes to \
+             read, forms the framework does not send: 32 bytes (kind, correlation, HLC and \
+             one word in four tagged words; the sender still fills the slot) and 16 bytes (the \
+             HLC and a 32-bit value in one chunk). \
              SM pairs: the flag's latency depends on which two SMs exchange it, so the flag is \
              also measured from SM 0 to every other SM (which splits the SMs into two halves, \
              ringkernel_cuda::sm_split), and between the two SMs each device-memory rally ran \
@@ -243,6 +246,14 @@ fn latency(
         (
             "leanest hop through st.async and the receiver's mbarrier, every lane reads the slot",
             HopWork::AsyncLean,
+        ),
+        (
+            "leanest hop, 32-byte message (kind, corr, HLC, one word; not a framework form), every lane reads the first two chunks",
+            HopWork::LeanShort,
+        ),
+        (
+            "leanest hop, 16-byte message (HLC and a 32-bit value; not a framework form), one chunk",
+            HopWork::LeanTiny,
         ),
     ];
 

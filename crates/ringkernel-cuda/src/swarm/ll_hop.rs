@@ -5,7 +5,8 @@
 //! hop). Variants bound it from below ([`HopWork`]): the slot's transit with no work, the same
 //! work written as leanly as we could (lanes 0-3 polling, or every lane reading the slot), and,
 //! through DSMEM only, the transit and the lean hop with the message written by `st.async` and
-//! waited for on the receiver's mbarrier instead of polled.
+//! waited for on the receiver's mbarrier instead of polled; and the lean hop with fewer bytes to
+//! read (32- and 16-byte messages, forms the framework does not send).
 
 use std::ffi::c_void;
 use std::sync::Arc;
@@ -74,17 +75,27 @@ pub enum HopWork {
     /// Through DSMEM only: [`HopWork::LeanAllLanes`]'s work, the message written with `st.async`
     /// and waited for on the receiver's mbarrier (`rk_ll_async_lean`).
     AsyncLean,
+    /// A bound, not a form the framework sends: [`HopWork::LeanAllLanes`] with a 32-byte
+    /// message (kind and correlation, HLC and one word, no deadline: four tagged words); the
+    /// sender still stores all four chunks (words 4-7 repeat 0-3), every receiving lane reads
+    /// the first two (`rk_ll_lean_short`).
+    LeanShort,
+    /// A bound below the short form, not a form the framework sends: a 16-byte message (the HLC
+    /// and a 32-bit value in two tagged words), stored and read as one chunk (`rk_ll_lean_tiny`).
+    LeanTiny,
 }
 
 impl HopWork {
     /// Every variant, in declaration order (`work as usize` is its index here).
-    pub const ALL: [HopWork; 6] = [
+    pub const ALL: [HopWork; 8] = [
         HopWork::Framework,
         HopWork::Transit,
         HopWork::Lean,
         HopWork::LeanAllLanes,
         HopWork::AsyncTransit,
         HopWork::AsyncLean,
+        HopWork::LeanShort,
+        HopWork::LeanTiny,
     ];
 
     /// Whether the variant exists only through DSMEM (`st.async` writes another block's
@@ -101,6 +112,8 @@ impl HopWork {
             HopWork::LeanAllLanes => "rk_ll_lean_all",
             HopWork::AsyncTransit => "rk_ll_async_transit",
             HopWork::AsyncLean => "rk_ll_async_lean",
+            HopWork::LeanShort => "rk_ll_lean_short",
+            HopWork::LeanTiny => "rk_ll_lean_tiny",
         }
     }
 }
