@@ -183,23 +183,57 @@ __device__ __forceinline__ void rk_ll_unpack_short(const rk_u64 in[4], rk_u32 fr
   m->words[0] = (in[2] & hi) | __byte_perm(h3, (rk_u32)in[2], 0x7632);
 }
 
-// True when the first four words of a polled slot carry lap tag `tag`.
-__device__ __forceinline__ bool rk_ll_whole_short(const rk_u64 in[4], rk_u64 tag) {
-  const rk_u32 tt = (rk_u32)tag * 0x10001u;
-  const rk_u32 a = __byte_perm((rk_u32)in[0], (rk_u32)in[1], 0x5410) ^ tt;
-  const rk_u32 b = __byte_perm((rk_u32)in[2], (rk_u32)in[3], 0x5410) ^ tt;
-  return (a | b) == 0;
+// A 16-byte message, the fewest bytes: the HLC and the low 32 bits of words[0] as two tagged
+// words in one chunk (no kind, no deadline). Not a form any framework message fits: a bound on
+// what a message smaller than the 32-byte one could save.
+__device__ __forceinline__ void rk_ll_pack_tiny(const rk_sw_msg& m, rk_u64 tag, rk_u64 out[8]) {
+  const rk_u32 t = (rk_u32)tag;
+  out[0] = (m.hlc & ~0xffffull) | t;
+  out[1] = (m.words[0] << 32) | __byte_perm(t, (rk_u32)m.hlc, 0x5410);
+#pragma unroll
+  for (int i = 2; i < 8; ++i) out[i] = 0;
 }
 
-// Every lane packs `m` (the same message on each), and lanes 0-3 store their chunk of it: one
-// store instruction, nothing staged.
-template <bool SHORT>
+__device__ __forceinline__ void rk_ll_unpack_tiny(const rk_u64 in[2], rk_u32 from, rk_u32 to, rk_sw_msg* m) {
+  *m = {};
+  m->from = from;
+  m->to = to;
+  m->hlc = (in[0] & 0xffffffff00000000ull) | __byte_perm((rk_u32)in[1], (rk_u32)in[0], 0x7632);
+  m->words[0] = in[1] >> 32;
+}
+
+// The message forms of the lean variants: the framework's 64-byte LL slot, and the 32- and
+// 16-byte ones above.
+enum RkLlForm { RK_LL_FULL, RK_LL_SHORT, RK_LL_TINY };
+
+// Chunks a reader of `form` reads, and a writer of it stores.
+__host__ __device__ constexpr rk_u32 rk_ll_read_chunks(RkLlForm form) {
+  return form == RK_LL_FULL ? 4 : form == RK_LL_SHORT ? 2 : 1;
+}
+__host__ __device__ constexpr rk_u32 rk_ll_stored_chunks(RkLlForm form) { return form == RK_LL_TINY ? 1 : 4; }
+
+// True when the first `chunks` chunks of a polled slot carry lap tag `tag` (the words' low
+// halves paired, as in rk_sw_ll_whole).
+__device__ __forceinline__ bool rk_ll_whole_chunks(const rk_u64 in[8], rk_u32 chunks, rk_u64 tag) {
+  const rk_u32 tt = (rk_u32)tag * 0x10001u;
+  rk_u32 bad = 0;
+#pragma unroll
+  for (rk_u32 k = 0; k < 4; ++k) {
+    if (k < chunks) bad |= __byte_perm((rk_u32)in[2 * k], (rk_u32)in[2 * k + 1], 0x5410) ^ tt;
+  }
+  return bad == 0;
+}
+
+// Every lane packs `m` (the same message on each) in FORM, and lanes 0-3 store their chunk of
+// it: one store instruction, nothing staged.
+template <RkLlForm FORM>
 __device__ __forceinline__ void rk_ll_store_all_lanes(const rk_sw_msg& m, rk_sw_staged* slot, rk_u64 tag,
                                                       rk_u32 lane) {
   rk_u64 w[8];
-  if (SHORT) rk_ll_pack_short(m, tag, w);
+  if (FORM == RK_LL_SHORT) rk_ll_pack_short(m, tag, w);
+  else if (FORM == RK_LL_TINY) rk_ll_pack_tiny(m, tag, w);
   else rk_sw_ll_pack(m, tag, w);
-  rk_sw_ll_store_lanes(slot, w, 4, lane);
+  rk_sw_ll_store_lanes(slot, w, rk_ll_stored_chunks(FORM), lane);
 }
 
 // The rally's first message, from the starter: `hops` hops to go.
@@ -214,11 +248,12 @@ __device__ __forceinline__ rk_sw_msg rk_ll_first_msg(rk_u64& hlc, rk_u64 wall, r
 // The lean variants' work on a received message `w` (every lane, the same words): unpack, TTL,
 // HLC merge, count, and, when `answer` and the message has not expired, the answer in `r` (HLC
 // ticked). Returns whether `r` is to be sent.
-template <bool SHORT>
+template <RkLlForm FORM>
 __device__ __forceinline__ bool rk_ll_lean_work(const rk_u64 w[8], rk_u32 me, bool answer, rk_u64 wall,
                                                 rk_u64& hlc, rk_u64& count, rk_sw_msg& r) {
   rk_sw_msg m;
-  if (SHORT) rk_ll_unpack_short(w, me ^ 1, me, &m);
+  if (FORM == RK_LL_SHORT) rk_ll_unpack_short(w, me ^ 1, me, &m);
+  else if (FORM == RK_LL_TINY) rk_ll_unpack_tiny(w, me ^ 1, me, &m);
   else rk_sw_ll_unpack(w, me ^ 1, me, &m);
   if (m.expires != 0 && __shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0) > m.expires) return false;
   rk_hlc_at(&hlc, m.hlc + 1, wall);
@@ -233,10 +268,12 @@ __device__ __forceinline__ bool rk_ll_lean_work(const rk_u64 w[8], rk_u32 me, bo
 
 // The variants: WORK 1 moves the slot only (rk_ll_transit), WORK 2 does rk_ll_hop's work on
 // every lane (rk_ll_lean), WORK 3 the same with every lane reading the whole slot
-// (rk_ll_lean_all), WORK 4 the same with the 32-byte message above, every lane reading the
-// first two chunks (rk_ll_lean_short). Each side stops after receiving hops / 2 messages.
+// (rk_ll_lean_all), WORK 4 and 5 the same with the 32- and 16-byte messages above, every lane
+// reading their chunks only (rk_ll_lean_short, rk_ll_lean_tiny). Each side stops after
+// receiving hops / 2 messages.
 template <int WORK>
 __device__ void rk_ll_rally(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u64 deadline_ns, rk_u32 dsmem) {
+  constexpr RkLlForm FORM = WORK == 4 ? RK_LL_SHORT : WORK == 5 ? RK_LL_TINY : RK_LL_FULL;
   const rk_u32 lane = threadIdx.x & 31;
   const rk_u32 me = blockIdx.x & 1;
   const bool starter = me == 0;
@@ -253,8 +290,7 @@ __device__ void rk_ll_rally(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u6
   const rk_u64 t0 = rk_globaltimer();
   rk_u64 wall = rk_hlc_wall(t0);
   if (starter) {
-    rk_ll_store_all_lanes<WORK == 4>(rk_ll_first_msg(hlc, wall, hops), &to[tail & mask], rk_sw_ll_tag(tail, shift),
-                                     lane);
+    rk_ll_store_all_lanes<FORM>(rk_ll_first_msg(hlc, wall, hops), &to[tail & mask], rk_sw_ll_tag(tail, shift), lane);
     ++tail;
   }
   for (;;) {
@@ -266,11 +302,12 @@ __device__ void rk_ll_rally(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u6
 #pragma unroll
       for (int k = 0; k < 4; ++k) rk_sw_load16(&slot->chunk[k], all[2 * k], all[2 * k + 1]);
       ok = __all_sync(RK_FULL_MASK, rk_sw_ll_whole(all, rk_sw_ll_tag(head, shift)));
-    } else if (WORK == 4) {
+    } else if (WORK >= 4) {
+      constexpr rk_u32 chunks = rk_ll_read_chunks(FORM);
       const rk_sw_staged* slot = &in[head & mask];
 #pragma unroll
-      for (int k = 0; k < 2; ++k) rk_sw_load16(&slot->chunk[k], all[2 * k], all[2 * k + 1]);
-      ok = __all_sync(RK_FULL_MASK, rk_ll_whole_short(all, rk_sw_ll_tag(head, shift)));
+      for (rk_u32 k = 0; k < chunks; ++k) rk_sw_load16(&slot->chunk[k], all[2 * k], all[2 * k + 1]);
+      ok = __all_sync(RK_FULL_MASK, rk_ll_whole_chunks(all, chunks, rk_sw_ll_tag(head, shift)));
     } else {
       ok = rk_ll_poll(in, head, mask, shift, lane, lo, hi);
     }
@@ -304,8 +341,8 @@ __device__ void rk_ll_rally(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u6
         }
       }
       rk_sw_msg r;
-      if (rk_ll_lean_work<WORK == 4>(w, me, answer, wall, hlc, count, r)) {
-        rk_ll_store_all_lanes<WORK == 4>(r, &to[tail & mask], rk_sw_ll_tag(tail, shift), lane);
+      if (rk_ll_lean_work<FORM>(w, me, answer, wall, hlc, count, r)) {
+        rk_ll_store_all_lanes<FORM>(r, &to[tail & mask], rk_sw_ll_tag(tail, shift), lane);
       }
     }
     if (answer) ++tail;
@@ -331,6 +368,10 @@ extern "C" __global__ void rk_ll_lean_all(rk_sw_staged* rings, rk_u64 hops, rk_u
 extern "C" __global__ void rk_ll_lean_short(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u64 deadline_ns,
                                             rk_u32 dsmem) {
   rk_ll_rally<4>(rings, hops, out, deadline_ns, dsmem);
+}
+extern "C" __global__ void rk_ll_lean_tiny(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u64 deadline_ns,
+                                           rk_u32 dsmem) {
+  rk_ll_rally<5>(rings, hops, out, deadline_ns, dsmem);
 }
 
 // The DSMEM hop with the hardware's completion signal instead of a poll of the data: the
@@ -439,7 +480,7 @@ __device__ void rk_ll_async_rally(rk_u64 hops, rk_u64* out, rk_u64 deadline_ns, 
 #pragma unroll
       for (int k = 0; k < 4; ++k) rk_ll_lds16(buf + 16 * k, w[2 * k], w[2 * k + 1]);
       rk_sw_msg r;
-      if (rk_ll_lean_work<false>(w, me, answer, wall, hlc, count, r)) {
+      if (rk_ll_lean_work<RK_LL_FULL>(w, me, answer, wall, hlc, count, r)) {
         rk_u64 v[8];
         rk_sw_ll_pack(r, rk_sw_ll_tag(tail++, RK_SW_CH_DSMEM_SHIFT), v);
         rk_ll_async_store(rbuf, rbar, v, lane);
@@ -458,75 +499,4 @@ extern "C" __global__ void rk_ll_async_transit(rk_sw_staged*, rk_u64 hops, rk_u6
 extern "C" __global__ void rk_ll_async_lean(rk_sw_staged*, rk_u64 hops, rk_u64* out, rk_u64 deadline_ns,
                                             rk_u32 dsmem) {
   rk_ll_async_rally<2>(hops, out, deadline_ns, dsmem);
-}
-
-// The fewest bytes: the leanest hop with a 16-byte message, two tagged words carrying the HLC
-// and a 32-bit value (no kind, no deadline), lanes 0 and 1 storing a word pair each and every lane
-// reading the one chunk (rk_ll_lean_tiny). Not a form the framework sends: a bound on what a
-// message smaller than the short form could save.
-__device__ __forceinline__ void rk_ll_pack_tiny(rk_u64 hlc, rk_u64 v, rk_u64 tag, rk_u64 out[2]) {
-  const rk_u32 t = (rk_u32)tag;
-  out[0] = (hlc & ~0xffffull) | t;
-  out[1] = (v << 32) | __byte_perm(t, (rk_u32)hlc, 0x5410);
-}
-
-__device__ __forceinline__ void rk_ll_store_tiny(rk_sw_staged* slot, const rk_u64 w[2], rk_u32 lane) {
-  if (lane == 0) rk_sw_store16(&slot->chunk[0], w[0], w[1]);
-}
-
-extern "C" __global__ void rk_ll_lean_tiny(rk_sw_staged* rings, rk_u64 hops, rk_u64* out, rk_u64 deadline_ns,
-                                           rk_u32 dsmem) {
-  const rk_u32 lane = threadIdx.x & 31;
-  const rk_u32 me = blockIdx.x & 1;
-  const bool starter = me == 0;
-  rk_sw_staged* in;
-  rk_sw_staged* to;
-  const rk_u32 shift = rk_ll_channels(rings, me, dsmem, &in, &to);
-  const rk_u64 mask = (1ull << shift) - 1;
-  rk_ll_note_sm(out, me, lane);
-  const rk_u64 half = hops / 2;
-  rk_u64 hlc = 0, head = 0, tail = 0, got = 0, count = 0;
-  rk_u32 polls = 0;
-  bool late = false;
-  __syncwarp();
-  const rk_u64 t0 = rk_globaltimer();
-  rk_u64 wall = rk_hlc_wall(t0);
-  if (starter) {
-    rk_u64 w[2];
-    rk_ll_pack_tiny(rk_hlc_at(&hlc, 0, wall), hops, rk_sw_ll_tag(tail, shift), w);
-    rk_ll_store_tiny(&to[tail & mask], w, lane);
-    ++tail;
-  }
-  for (;;) {
-    rk_u64 w[2];
-    rk_sw_load16(&in[head & mask].chunk[0], w[0], w[1]);
-    const rk_u32 tt = (rk_u32)rk_sw_ll_tag(head, shift) * 0x10001u;
-    if (!__all_sync(RK_FULL_MASK, (__byte_perm((rk_u32)w[0], (rk_u32)w[1], 0x5410) ^ tt) == 0)) {
-      if (++polls % RK_LL_CLOCK_POLLS == 0) {
-        const rk_u64 now = __shfl_sync(RK_FULL_MASK, rk_globaltimer(), 0);
-        wall = rk_hlc_wall(now);
-        if (now - t0 > deadline_ns) {
-          late = true;
-          break;
-        }
-      }
-      continue;
-    }
-    ++head;
-    ++got;
-    const bool answer = !starter || got < half;
-    const rk_u64 mh = (w[0] & 0xffffffff00000000ull) | __byte_perm((rk_u32)w[1], (rk_u32)w[0], 0x7632);
-    const rk_u64 v = w[1] >> 32;
-    rk_hlc_at(&hlc, mh + 1, wall);
-    count += 1;
-    if (answer) {
-      rk_u64 r[2];
-      rk_ll_pack_tiny(rk_hlc_at(&hlc, 0, wall), v - 1, rk_sw_ll_tag(tail, shift), r);
-      rk_ll_store_tiny(&to[tail & mask], r, lane);
-      ++tail;
-    }
-    if (got == half) break;
-  }
-  if (starter && lane == 0) out[0] = late || count != got ? 0 : rk_globaltimer() - t0;
-  if (dsmem) rk_cg::this_cluster().sync();
 }
